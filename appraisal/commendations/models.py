@@ -1,0 +1,1 @@
+"""Commendations (Art. 23): filled in by the commendations feature."""

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+app_name = "appraisal"
+urlpatterns = [
+    path("commendations/", include("appraisal.commendations.urls")),
+]

@@ -1,0 +1,25 @@
+"""The Celery app and every periodic job, in one place.
+
+Beat must run as a single instance (two would duplicate every job). Jobs ask the database what
+is due rather than scheduling long countdowns, and every reminder goes through
+members.services.notify, whose unique key makes a re-run harmless.
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "branchsite.settings")
+
+app = Celery("branchsite")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every beat entry of every app is listed here, so that one file shows all that beat runs.
+app.conf.beat_schedule = {
+    "members.send_pending_emails": {
+        "task": "members.tasks.send_pending_emails",
+        "schedule": crontab(minute="*/10"),
+    },
+}

@@ -1,0 +1,47 @@
+"""Sections that several apps add to a member's record (/me/) and to the home dashboard.
+
+Each entry names a selector function and the partial that renders what it returns. A
+selector returns a dict (the partial's context) or None to leave its section out. They are
+listed here, in page order, because branchsite is the only place that may import every app.
+"""
+
+from django.utils.module_loading import import_string
+
+# (selector "module.function", template) — selector(member, *, year) -> dict | None
+RECORD_SECTIONS = [
+    ("education.selectors.record_section", "education/_record_section.html"),
+    ("appraisal.selectors.record_section", "appraisal/_record_section.html"),
+    (
+        "appraisal.selectors.commendation_record_section",
+        "appraisal/_commendation_record_section.html",
+    ),
+    ("members.selectors.protection_record_section", "members/_protection_record_section.html"),
+]
+
+# selector(user, scope, *, year) -> dict | None; shown on the home dashboard after the
+# foundation's own summary.
+DASHBOARD_SECTIONS = [
+    ("education.selectors.dashboard_section", "education/_dashboard_section.html"),
+    ("appraisal.selectors.dashboard_section", "appraisal/_dashboard_section.html"),
+    (
+        "members.selectors.protection_dashboard_section",
+        "members/_protection_dashboard_section.html",
+    ),
+]
+
+
+def _collect(entries, *args, **kwargs):
+    sections = []
+    for dotted, template in entries:
+        context = import_string(dotted)(*args, **kwargs)
+        if context is not None:
+            sections.append({"template": template, "context": context})
+    return sections
+
+
+def record_sections(member, *, year):
+    return _collect(RECORD_SECTIONS, member, year=year)
+
+
+def dashboard_sections(user, scope, *, year):
+    return _collect(DASHBOARD_SECTIONS, user, scope, year=year)

@@ -1,0 +1,1 @@
+"""Celery tasks of education/ (reminders); thin wrappers over services."""

@@ -1,0 +1,74 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from .models import AuditEntry, Member, Notification, Organization, Position, Transfer
+
+
+@admin.register(Organization)
+class OrganizationAdmin(TreeAdmin, SimpleHistoryAdmin):
+    form = movenodeform_factory(Organization)
+    list_display = ("name", "kind", "code", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("name", "code")
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(Member)
+class MemberAdmin(SimpleHistoryAdmin):
+    list_display = ("full_name", "gender", "status", "branch", "group", "joined_on", "phone")
+    list_filter = ("status", "gender", "education")
+    search_fields = ("full_name", "phone", "email", "branch__name")
+    list_select_related = ("branch", "group")
+    autocomplete_fields = ("branch", "group", "account")
+    inlines = [PositionInline]
+    date_hierarchy = "joined_on"
+
+
+@admin.register(Position)
+class PositionAdmin(SimpleHistoryAdmin):
+    list_display = ("member", "organization", "role", "started_on", "ended_on")
+    list_filter = ("role", "organization__kind")
+    search_fields = ("member__full_name", "organization__name")
+    list_select_related = ("member", "organization")
+    autocomplete_fields = ("member", "organization")
+
+
+@admin.register(Transfer)
+class TransferAdmin(admin.ModelAdmin):
+    list_display = ("member", "from_organization", "to_organization", "transferred_on")
+    search_fields = ("member__full_name",)
+    list_select_related = ("member", "from_organization", "to_organization")
+    autocomplete_fields = ("member", "from_organization", "to_organization")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("title", "recipient", "kind", "due_date", "email_state", "read_at")
+    list_filter = ("kind", "email_state")
+    search_fields = ("title", "recipient__full_name")
+    list_select_related = ("recipient",)
+    raw_id_fields = ("recipient",)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "actor", "action", "object_type", "object_id")
+    list_filter = ("action",)
+    search_fields = ("action", "object_id", "actor__username")
+    list_select_related = ("actor", "object_type")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False

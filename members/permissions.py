@@ -1,0 +1,224 @@
+"""Who may do what: the one place that decides (DESIGN.md, "Permissions").
+
+A user's reach is derived from their current positions, computed once per request and
+cached on the user object:
+
+- self: the member linked to the login account;
+- branch leader: a committee role (secretary, deputy secretary, committee member, officers)
+  in a branch -> that branch's members and records;
+- organizer: the organizer role, or a committee role in a committee or general branch ->
+  every organization in that subtree (itself included);
+- site admin: Django superuser.
+
+Permissions are named "<app>.<verb>_<thing>" and registered with `rules`; views check them
+with `rules.contrib.views` helpers or `require_perm`, and list pages narrow querysets with
+`members_visible_to` / `organizations_managed_by`, so nothing leaks through a list or count.
+Other apps register their own permissions in their permissions.py from these predicates.
+"""
+
+from dataclasses import dataclass, field
+
+import rules
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
+
+_CACHE_ATTR = "_branchsite_scope"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one user reaches; computed by `scope_for` from positions (never stored)."""
+
+    member_id: int | None = None
+    branch_id: int | None = None
+    branch_path: str = ""
+    led_branch_ids: frozenset = field(default_factory=frozenset)
+    led_branch_paths: tuple = ()
+    organizer_paths: tuple = ()
+    is_admin: bool = False
+
+    @property
+    def is_branch_leader(self):
+        return bool(self.led_branch_ids)
+
+    @property
+    def is_organizer(self):
+        return bool(self.organizer_paths)
+
+    def reaches_path(self, path):
+        """True when an organizer's subtree contains the organization with this path."""
+        return any(path.startswith(p) for p in self.organizer_paths)
+
+    def manages_org(self, org):
+        if self.is_admin or self.reaches_path(org.path):
+            return True
+        if org.kind == OrganizationKind.GROUP:
+            # A branch leader manages the groups of their branch.
+            return any(org.path.startswith(p) for p in self.led_branch_paths)
+        return org.id in self.led_branch_ids
+
+    def manages_member(self, member):
+        if self.is_admin or member.branch_id in self.led_branch_ids:
+            return True
+        return bool(self.organizer_paths) and self.reaches_path(member.branch.path)
+
+
+ANONYMOUS_SCOPE = Scope()
+
+
+def scope_for(user):
+    """The user's Scope, computed with two queries once per request (cached on the user)."""
+    if user is None or not user.is_authenticated:
+        return ANONYMOUS_SCOPE
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    member = Member.objects.filter(account=user).select_related("branch").first()
+    led, led_paths, organizer_paths = set(), [], []
+    if member is not None and member.is_active:
+        positions = Position.objects.current().filter(member=member).select_related("organization")
+        for pos in positions:
+            org = pos.organization
+            if pos.role == Role.ORGANIZER or (
+                pos.role in COMMITTEE_ROLES
+                and org.kind in (OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH)
+            ):
+                organizer_paths.append(org.path)
+            elif pos.role in COMMITTEE_ROLES and org.kind == OrganizationKind.BRANCH:
+                led.add(org.id)
+                led_paths.append(org.path)
+    scope = Scope(
+        member_id=member.id if member else None,
+        branch_id=member.branch_id if member else None,
+        branch_path=member.branch.path if member else "",
+        led_branch_ids=frozenset(led),
+        led_branch_paths=tuple(led_paths),
+        organizer_paths=tuple(_outermost(organizer_paths)),
+        is_admin=user.is_superuser,
+    )
+    setattr(user, _CACHE_ATTR, scope)
+    return scope
+
+
+def _outermost(paths):
+    """Drop paths already inside another path of the list."""
+    kept = []
+    for p in sorted(paths, key=len):
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    return kept
+
+
+def forget_scope(user):
+    """Drop the cached scope (after a position changes within one request, and in tests)."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+# --- querysets narrowed to what a user may see -------------------------------------------
+
+
+def organization_scope_q(user, prefix=""):
+    """Q over a model whose organization is reached through `prefix` (e.g. "branch__").
+
+    Matches the organizations the user manages: their led branches (with groups) and their
+    organizer subtrees. Matches nothing for a user who manages nothing.
+    """
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Q()
+    q = Q(pk__in=[])
+    for path in scope.organizer_paths + scope.led_branch_paths:
+        q |= Q(**{f"{prefix}path__startswith": path})
+    return q
+
+
+def members_visible_to(user, queryset=None):
+    """Members whose record the user may read: managed ones, plus themselves."""
+    qs = Member.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if scope.is_admin:
+        return qs
+    q = organization_scope_q(user, prefix="branch__")
+    if scope.member_id:
+        q |= Q(pk=scope.member_id)
+    return qs.filter(q)
+
+
+def members_managed_by(user, queryset=None):
+    qs = Member.objects.all() if queryset is None else queryset
+    return qs.filter(organization_scope_q(user, prefix="branch__"))
+
+
+def organizations_managed_by(user, queryset=None):
+    qs = Organization.objects.all() if queryset is None else queryset
+    return qs.filter(organization_scope_q(user))
+
+
+def get_member_for_user(user, pk, *, write=False, queryset=None):
+    """The member with this pk if the user may read it (or write it), else 404."""
+    qs = members_managed_by(user, queryset) if write else members_visible_to(user, queryset)
+    return get_object_or_404(qs.select_related("branch", "group", "account"), pk=pk)
+
+
+def get_organization_for_user(user, pk, queryset=None):
+    """An organization the user manages, else 404 (its existence is not disclosed)."""
+    return get_object_or_404(organizations_managed_by(user, queryset), pk=pk)
+
+
+def require_member(user):
+    """The member behind a login account, or 404 for accounts without one (e.g. admin)."""
+    scope = scope_for(user)
+    if not scope.member_id:
+        raise Http404
+    return Member.objects.select_related("branch", "group").get(pk=scope.member_id)
+
+
+# --- rules predicates ------------------------------------------------------------------
+
+
+@rules.predicate
+def is_site_admin(user):
+    return scope_for(user).is_admin
+
+
+@rules.predicate
+def is_organizer(user):
+    return scope_for(user).is_organizer
+
+
+@rules.predicate
+def is_branch_leader(user):
+    return scope_for(user).is_branch_leader
+
+
+@rules.predicate
+def is_self(user, member):
+    return member is not None and scope_for(user).member_id == member.pk
+
+
+@rules.predicate
+def manages_member(user, member):
+    return member is not None and scope_for(user).manages_member(member)
+
+
+@rules.predicate
+def manages_organization(user, organization):
+    return organization is not None and scope_for(user).manages_org(organization)
+
+
+@rules.predicate
+def has_member_record(user):
+    return scope_for(user).member_id is not None
+
+
+rules.add_perm("members.view_member", is_self | manages_member)
+rules.add_perm("members.change_member", manages_member)
+rules.add_perm("members.transfer_member", manages_member)
+rules.add_perm("members.manage_organization", manages_organization)
+rules.add_perm("members.view_roster", is_site_admin | is_organizer | is_branch_leader)
+rules.add_perm("members.view_tree", is_site_admin | is_organizer)
+rules.add_perm("members.view_own_record", has_member_record)

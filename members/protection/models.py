@@ -1,0 +1,1 @@
+"""Protection cases (Art. 24): filled in by the protection feature."""

@@ -1,0 +1,348 @@
+"""Every write that matters in members/: one function per use case, one transaction each."""
+
+import logging
+from collections.abc import Iterable
+from datetime import date
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from .models import (
+    AuditEntry,
+    Member,
+    MemberStatus,
+    Notification,
+    Organization,
+    OrganizationKind,
+    Position,
+    Transfer,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(ValidationError):
+    """A use case refused: carries a translated message for the user."""
+
+
+# --- organizations -----------------------------------------------------------------------
+
+
+_ALLOWED_CHILDREN = {
+    OrganizationKind.COMMITTEE: {
+        OrganizationKind.COMMITTEE,
+        OrganizationKind.GENERAL_BRANCH,
+        OrganizationKind.BRANCH,
+    },
+    OrganizationKind.GENERAL_BRANCH: {OrganizationKind.BRANCH},
+    OrganizationKind.BRANCH: {OrganizationKind.GROUP},
+    OrganizationKind.GROUP: set(),
+}
+
+
+@transaction.atomic
+def organization_create(*, parent: Organization | None, name: str, kind: str, **fields):
+    """Add an organization under parent (a root when parent is None).
+
+    The parent row is locked (here, and again by treebeard's add_child) so that two
+    concurrent inserts cannot compute the same path.
+    """
+    create_kwargs = {"name": name, "kind": kind, **fields}
+    if parent is None:
+        return Organization.objects.add_root(create_kwargs)
+    parent = Organization.objects.select_for_update().get(pk=parent.pk)
+    if kind not in _ALLOWED_CHILDREN[parent.kind]:
+        raise DomainError(
+            _("A %(child)s cannot be placed under a %(parent)s.")
+            % {
+                "child": OrganizationKind(kind).label,
+                "parent": OrganizationKind(parent.kind).label,
+            }
+        )
+    return Organization.objects.add_child(parent, create_kwargs)
+
+
+# --- members -----------------------------------------------------------------------------
+
+
+def _check_branch(member: Member):
+    if member.branch.kind != OrganizationKind.BRANCH:
+        raise DomainError({"branch": _("A member's relationship is held by a Party branch.")})
+    if member.group_id and not member.group.path.startswith(member.branch.path):
+        raise DomainError({"group": _("The group must belong to the member's branch.")})
+
+
+@transaction.atomic
+def member_create(*, actor=None, **fields) -> Member:
+    member = Member(**fields)
+    member.full_clean()
+    _check_branch(member)
+    member._history_user = actor
+    member.save()
+    return member
+
+
+@transaction.atomic
+def member_update(*, member: Member, actor=None, **fields) -> Member:
+    for name, value in fields.items():
+        setattr(member, name, value)
+    member.full_clean()
+    _check_branch(member)
+    member._history_user = actor
+    member.save()
+    return member
+
+
+@transaction.atomic
+def member_transfer(
+    *,
+    member: Member,
+    to_organization: Organization | None,
+    transferred_on: date,
+    note: str = "",
+    actor=None,
+) -> Transfer:
+    """Move a member's relationship to another branch, or out of the system (to=None).
+
+    Keeps the history: a Transfer row, the member's history, and positions in the old
+    branch ended on the transfer date.
+    """
+    member = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+    if not member.is_active:
+        raise DomainError(_("Only a current member can be transferred."))
+    if to_organization is not None:
+        if to_organization.kind != OrganizationKind.BRANCH:
+            raise DomainError(_("A member can only be transferred to a Party branch."))
+        if to_organization.pk == member.branch_id:
+            raise DomainError(_("The member already belongs to this branch."))
+    transfer = Transfer.objects.create(
+        member=member,
+        from_organization=member.branch,
+        to_organization=to_organization,
+        transferred_on=transferred_on,
+        note=note,
+        recorded_by=actor,
+    )
+    for position in Position.objects.current(transferred_on).filter(
+        member=member, organization__path__startswith=member.branch.path
+    ):
+        position.ended_on = max(transferred_on, position.started_on)
+        position._history_user = actor
+        position.save(update_fields=["ended_on"])
+    member.group = None
+    if to_organization is None:
+        member.status = MemberStatus.TRANSFERRED_OUT
+    else:
+        member.branch = to_organization
+    member._history_user = actor
+    member.save()
+    return transfer
+
+
+@transaction.atomic
+def position_assign(
+    *, member: Member, organization: Organization, role: str, started_on: date, actor=None
+) -> Position:
+    position = Position(member=member, organization=organization, role=role, started_on=started_on)
+    position.full_clean()
+    position._history_user = actor
+    position.save()
+    return position
+
+
+# --- notifications -------------------------------------------------------------------------
+
+
+def _subject_key(subject):
+    return ContentType.objects.get_for_model(subject), str(subject.pk)
+
+
+def notify(
+    *,
+    kind: str,
+    subject,
+    recipient: Member,
+    due_date: date,
+    title: str,
+    body: str = "",
+    url: str = "",
+) -> Notification | None:
+    """Send one notification (inbox + e-mail) unless this key was already used.
+
+    The key is (kind, subject, recipient, due_date); returns the new Notification, or None
+    when one with the same key exists, so a retried or re-run task never notifies twice.
+    """
+    created = notify_many(
+        kind=kind,
+        subject=subject,
+        recipient_ids=[recipient.pk],
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+    )
+    if not created:
+        return None
+    subject_type, subject_id = _subject_key(subject)
+    return Notification.objects.get(
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        recipient=recipient,
+        due_date=due_date,
+    )
+
+
+def notify_many(
+    *,
+    kind: str,
+    subject,
+    recipient_ids: Iterable[int],
+    due_date: date,
+    title: str,
+    body: str = "",
+    url: str = "",
+    chunk_size: int = 1000,
+) -> int:
+    """Fan one notification out to many members, in chunks; returns how many were new.
+
+    Each row is inserted under the unique key; rows that exist are skipped by the database
+    (ON CONFLICT DO NOTHING), so running this twice, or after a crash half-way, sends only
+    what was not sent. recipient_ids may be a lazy iterator (e.g. values_list().iterator()).
+    """
+    subject_type, subject_id = _subject_key(subject)
+    created = 0
+    chunk = []
+
+    def flush():
+        nonlocal created
+        if not chunk:
+            return
+        emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
+        key = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id}
+        existing = set(
+            Notification.objects.filter(
+                recipient_id__in=chunk, due_date=due_date, **key
+            ).values_list("recipient_id", flat=True)
+        )
+        now = timezone.now()
+        rows = [
+            Notification(
+                recipient_id=rid,
+                due_date=due_date,
+                title=title,
+                body=body,
+                url=url,
+                created_at=now,
+                email_state=(
+                    Notification.EmailState.PENDING
+                    if emails.get(rid)
+                    else Notification.EmailState.NONE
+                ),
+                **key,
+            )
+            for rid in chunk
+            if rid not in existing and rid in emails
+        ]
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        created += len(rows)
+        chunk.clear()
+
+    with transaction.atomic():
+        for rid in recipient_ids:
+            chunk.append(rid)
+            if len(chunk) >= chunk_size:
+                flush()
+        flush()
+        if created:
+            transaction.on_commit(_queue_email_sending)
+    return created
+
+
+def _queue_email_sending():
+    from .tasks import send_pending_emails
+
+    send_pending_emails.delay()
+
+
+def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(recipient=member, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
+
+
+def pending_emails_send(*, batch_size: int = 200, max_attempts: int = 3) -> int:
+    """Send the e-mail of pending notifications; returns how many were sent.
+
+    Each batch is claimed (pending -> sending) before anything is sent, so two workers never
+    send the same message; a message is marked sent right after its send. A failed send goes
+    back to pending until max_attempts, then is marked failed (visible in admin).
+    """
+    sent = 0
+    while True:
+        with transaction.atomic():
+            qs = Notification.objects.filter(email_state=Notification.EmailState.PENDING)
+            if connection.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            batch = list(qs.select_related("recipient").order_by("pk")[:batch_size])
+            if not batch:
+                return sent
+            Notification.objects.filter(
+                pk__in=[n.pk for n in batch], email_state=Notification.EmailState.PENDING
+            ).update(
+                email_state=Notification.EmailState.SENDING,
+                email_attempts=F("email_attempts") + 1,
+            )
+        for notification in batch:
+            if _send_one_email(notification, max_attempts=max_attempts):
+                sent += 1
+
+
+def _send_one_email(notification: Notification, *, max_attempts: int) -> bool:
+    recipient = notification.recipient
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {"notification": notification, "member": recipient}
+            subject = render_to_string("members/email/notification_subject.txt", context)
+            text = render_to_string("members/email/notification_body.txt", context)
+            html = render_to_string("members/email/notification_body.html", context)
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()), body=text, to=[recipient.email]
+        )
+        message.attach_alternative(html, "text/html")
+        message.send()
+    except Exception:
+        logger.exception("Sending notification %s failed", notification.pk)
+        state = (
+            Notification.EmailState.FAILED
+            if notification.email_attempts + 1 >= max_attempts
+            else Notification.EmailState.PENDING
+        )
+        Notification.objects.filter(pk=notification.pk).update(email_state=state)
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        email_state=Notification.EmailState.SENT, emailed_at=timezone.now()
+    )
+    return True
+
+
+# --- audit ---------------------------------------------------------------------------------
+
+
+def audit_log(*, actor, action: str, obj=None, **data) -> AuditEntry:
+    """Record an action history tables do not capture (an export, a confidential read)."""
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        object_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None else "",
+        data=data,
+    )

@@ -1,0 +1,14 @@
+"""Celery tasks of members/: thin wrappers over services, idempotent and safe to retry."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_pending_emails():
+    """Send every pending notification e-mail (claims each batch; safe to run twice)."""
+    return services.pending_emails_send()
+
+
+from .protection.tasks import *  # noqa: E402, F403

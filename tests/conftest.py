@@ -1,0 +1,156 @@
+"""Shared fixtures: the standing cast of users every permission test uses.
+
+Tree:
+    root committee (root)
+    ├── committee C1 (c1)            organizer: organization department staff here
+    │   ├── branch A (branch)        member, peer, secretary, committee_member (支委)
+    │   │   └── group A1 (group)
+    │   └── branch B (other_branch)  other_secretary, other_member
+    └── committee C2 (c2)            other_organizer: a different subtree
+        └── branch Z (far_branch)    far_member
+Plus `outsider` (a login with no member record) and `admin` (superuser).
+"""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from members.models import OrganizationKind, Role
+from tests.factories import make_member, make_org, make_position, make_user
+
+ROLES = (
+    "anonymous",
+    "outsider",
+    "member",
+    "peer",
+    "secretary",
+    "committee_member",
+    "other_secretary",
+    "organizer",
+    "other_organizer",
+    "admin",
+)
+
+
+@pytest.fixture
+def cast(db):
+    root = make_org("测试市委", OrganizationKind.COMMITTEE)
+    c1 = make_org("第一党委", OrganizationKind.COMMITTEE, parent=root)
+    c2 = make_org("第二党委", OrganizationKind.COMMITTEE, parent=root)
+    branch = make_org("第一支部", OrganizationKind.BRANCH, parent=c1)
+    group = make_org("第一党小组", OrganizationKind.GROUP, parent=branch)
+    other_branch = make_org("第二支部", OrganizationKind.BRANCH, parent=c1)
+    far_branch = make_org("远方支部", OrganizationKind.BRANCH, parent=c2)
+
+    member = make_member(branch, "张伟", account="member", group=group)
+    peer = make_member(branch, "王芳", account="peer", group=group)
+    secretary = make_member(branch, "李娜", account="secretary")
+    committee_member = make_member(branch, "刘洋", account="committee_member")
+    other_secretary = make_member(other_branch, "陈静", account="other_secretary")
+    other_member = make_member(other_branch, "杨磊")
+    organizer = make_member(other_branch, "赵敏", account="organizer")
+    other_organizer = make_member(far_branch, "黄强", account="other_organizer")
+    far_member = make_member(far_branch, "周杰")
+
+    make_position(secretary, branch, Role.SECRETARY)
+    make_position(committee_member, branch, Role.COMMITTEE_MEMBER)
+    make_position(other_secretary, other_branch, Role.SECRETARY)
+    make_position(organizer, c1, Role.ORGANIZER)
+    make_position(other_organizer, c2, Role.ORGANIZER)
+
+    outsider = make_user("outsider")
+    admin = make_user("admin", is_staff=True, is_superuser=True)
+    users = {
+        "anonymous": None,
+        "outsider": outsider,
+        "member": member.account,
+        "peer": peer.account,
+        "secretary": secretary.account,
+        "committee_member": committee_member.account,
+        "other_secretary": other_secretary.account,
+        "organizer": organizer.account,
+        "other_organizer": other_organizer.account,
+        "admin": admin,
+    }
+    return SimpleNamespace(
+        root=root,
+        c1=c1,
+        c2=c2,
+        branch=branch,
+        group=group,
+        other_branch=other_branch,
+        far_branch=far_branch,
+        member=member,
+        peer=peer,
+        secretary=secretary,
+        committee_member=committee_member,
+        other_secretary=other_secretary,
+        other_member=other_member,
+        organizer=organizer,
+        other_organizer=other_organizer,
+        far_member=far_member,
+        users=users,
+    )
+
+
+@pytest.fixture
+def login(client, cast):
+    """login("secretary") -> the test client logged in as that member of the cast."""
+
+    def _login(role):
+        client.logout()
+        user = cast.users[role]
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return _login
+
+
+# --- what runs where ---------------------------------------------------------------------
+# Tests that need a real broker, PostgreSQL or Chromium are *deselected* (not skipped) when
+# the service is absent, and in CI (CI=true) every such test must run and nothing may skip.
+
+
+def _chromium_present():
+    return os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    unavailable = {
+        "broker": not os.environ.get("REDIS_URL"),
+        "postgres": not settings.IS_POSTGRES,
+        "browser": not _chromium_present(),
+    }
+    if os.environ.get("CI") == "true" and unavailable["browser"]:
+        raise pytest.UsageError("CI: Chromium is missing at /usr/bin/chromium")
+    keep, drop = [], []
+    for item in items:
+        if any(unavailable[m] for m in unavailable if item.get_closest_marker(m)):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failure: it would hide a feature nobody checked."""
+    if os.environ.get("CI") != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and session.exitstatus == 0:
+        session.exitstatus = 1
+        if reporter:
+            reporter.write_line(f"CI: {skipped} test(s) skipped; in CI nothing may skip.", red=True)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects real passwords; tests only need a hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
