@@ -207,6 +207,11 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="branchsite-demo")
 
 SITE_NAME = _("branchsite")
 
+# Facts about members that another app supplies to appraisal pages without appraisal
+# importing that app (DESIGN.md: education and appraisal do not import each other). Each is
+# a dotted function f(member_ids, year) -> {member_id: [(label, value), ...]}, one query each.
+BRANCHSITE_MEMBER_FACTS = ["education.selectors.member_year_facts"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

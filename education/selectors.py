@@ -9,3 +9,8 @@ def record_section(member, *, year):
 def dashboard_section(user, scope, *, year):
     """Context for education/_dashboard_section.html on the home dashboard, or None."""
     return None
+
+
+def member_year_facts(member_ids, year):
+    """{member_id: [(label, value), ...]}: study hours and attendance for appraisal pages."""
+    return {}
