@@ -154,3 +154,24 @@ def pytest_sessionfinish(session, exitstatus):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; tests only need a hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def celery_worker_thread(transactional_db):
+    """A real Celery worker, in a thread of this process, consuming from the Redis broker.
+
+    Only for tests marked `broker` (REDIS_URL set): tasks sent with .delay() travel through
+    Redis to this worker, which uses the test database (data must be committed, hence
+    transactional_db).
+    """
+    from celery.contrib.testing.worker import start_worker
+    from django.conf import settings
+
+    from branchsite.celery import app
+
+    assert not settings.CELERY_TASK_ALWAYS_EAGER, "broker tests need REDIS_URL"
+    app.control.purge()  # messages left by earlier runs must not run against this database
+    with start_worker(
+        app, pool="solo", concurrency=1, perform_ping_check=False, loglevel="WARNING"
+    ) as worker:
+        yield worker
