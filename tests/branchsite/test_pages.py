@@ -1,0 +1,59 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_members
+
+
+def test_member_dashboard_shows_own_summary(login):
+    page = login("member").get(reverse("home")).content.decode()
+    assert "张伟" in page and "第一支部" in page
+
+
+def test_secretary_dashboard_shows_branch_counts(login):
+    page = login("secretary").get(reverse("home")).content.decode()
+    assert "第一支部" in page
+    assert "远方支部" not in page
+
+
+def test_organizer_dashboard_shows_organizations_below_with_counts(login):
+    page = login("organizer").get(reverse("home")).content.decode()
+    assert "第一支部" in page and "第二支部" in page
+    assert "远方支部" not in page
+
+
+def test_my_record_shows_own_details_positions_and_history(login, cast):
+    page = login("secretary").get(reverse("my_record")).content.decode()
+    assert "李娜" in page
+    assert "第一支部" in page
+
+
+def test_my_record_is_404_for_an_account_without_member(login):
+    assert login("outsider").get(reverse("my_record")).status_code == 404
+
+
+def test_my_record_requires_login(client, db):
+    response = client.get(reverse("my_record"))
+    assert response.status_code == 302
+
+
+def test_my_record_defaults_to_chinese(login):
+    page = login("member").get(reverse("my_record")).content.decode()
+    assert "个人信息" in page or 'lang="zh-hans"' in page
+
+
+@pytest.mark.parametrize("n", [10, 200])
+@pytest.mark.parametrize("role", ["member", "secretary", "organizer"])
+def test_home_query_count_is_bounded(login, cast, role, n, django_assert_max_num_queries):
+    make_members(cast.branch, n)
+    make_members(cast.other_branch, n)
+    client = login(role)
+    with django_assert_max_num_queries(15):
+        assert client.get(reverse("home")).status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_my_record_query_count_is_bounded(login, cast, n, django_assert_max_num_queries):
+    make_members(cast.branch, n)
+    client = login("member")
+    with django_assert_max_num_queries(25):
+        assert client.get(reverse("my_record")).status_code == 200
