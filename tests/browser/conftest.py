@@ -79,7 +79,7 @@ def browser_login(page, live_server, username, password="pw-Test-123"):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("form button[type=submit]")
+    page.click("form:has(input[name=password]) button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
