@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 messages: $(STAMP)  ## refresh zh_Hans .po from the code, then compile .mo
-	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=.venv --ignore=staticfiles
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=bench
 	DJANGO_DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 check-messages: $(STAMP)  ## fail when a string lacks its translation or the .mo is stale

@@ -69,6 +69,7 @@ def main():
                 "--ignore=.venv",
                 "--ignore=staticfiles",
                 "--ignore=tests",
+                "--ignore=bench",
             ],
             cwd=ROOT,
             env={**env, "BRANCHSITE_LOCALE_DIR": str(scratch)},

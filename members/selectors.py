@@ -5,6 +5,7 @@ from django.db.models.functions import Substr
 
 from .models import (
     ACTIVE_STATUSES,
+    COMMITTEE_ROLES,
     Member,
     MemberStatus,
     Organization,
@@ -52,10 +53,10 @@ def branch_summaries(branch_ids):
         .filter(organization_id__in=branch_ids)
         .exclude(role="group_leader")
         .select_related("member")
-        .order_by("role")
     )
+    rank = {role: i for i, role in enumerate(COMMITTEE_ROLES)}
     by_branch = {}
-    for pos in leaders:
+    for pos in sorted(leaders, key=lambda p: (rank.get(p.role, 99), p.member.full_name)):
         by_branch.setdefault(pos.organization_id, []).append(pos)
     for b in branches:
         b.leaders = by_branch.get(b.pk, [])
