@@ -1,0 +1,142 @@
+"""The roster's filters (django-filter): search, status, group, role, branch, subtree.
+
+Every choice list is narrowed to what the user manages, so a crafted query string can
+neither reach nor reveal an organization outside the user's scope: it fails validation,
+and the view then shows nothing (see `RosterFilter.result`).
+"""
+
+import django_filters
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from . import selectors
+from .models import MemberStatus, OrganizationKind, Role
+from .roster_selectors import holds_current_role_q, managed_groups, managed_organizations
+
+STATUS_ALL = "all"
+
+
+class RosterFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name or phone"), "autocomplete": "off"}
+        ),
+    )
+    status = django_filters.ChoiceFilter(
+        label=_("Status"),
+        empty_label=_("Current members"),
+        choices=[(STATUS_ALL, _("All, including former members")), *MemberStatus.choices],
+        method="filter_status",
+    )
+    branch = django_filters.ModelChoiceFilter(
+        label=_("Branch"),
+        queryset=None,
+        empty_label=_("All branches I manage"),
+        method="filter_subtree",
+    )
+    group = django_filters.ModelChoiceFilter(
+        label=pgettext_lazy("party group", "Group"),
+        queryset=None,
+        empty_label=_("All groups"),
+        field_name="group",
+    )
+    role = django_filters.ChoiceFilter(
+        label=_("Position"),
+        empty_label=_("Any position"),
+        choices=Role.choices,
+        method="filter_role",
+    )
+    # Set by links from the organization tree: a committee's or group's whole subtree.
+    org = django_filters.ModelChoiceFilter(
+        queryset=None, method="filter_subtree", widget=forms.HiddenInput
+    )
+
+    def __init__(self, data=None, *args, user, **kwargs):
+        self.user = user
+        super().__init__(data, *args, **kwargs)
+        branches = selectors.branch_choices(user)
+        self.filters["branch"].queryset = branches
+        self.filters["org"].queryset = managed_organizations(user)
+        form = self.form
+        form.fields["branch"].queryset = branches
+        form.fields["org"].queryset = self.filters["org"].queryset
+        # Groups are offered once a branch is chosen: an organizer may reach thousands.
+        branch = self._chosen_branch(branches)
+        self.chosen_branch = branch
+        groups = managed_groups(user, branch) if branch is not None else branches.none()
+        self.filters["group"].queryset = groups
+        form.fields["group"].queryset = groups
+        if branch is None:
+            form.fields["group"].help_text = _("Choose a branch first.")
+            form.fields["group"].disabled = True
+        form.helper = self._helper()
+
+    def _chosen_branch(self, branches):
+        raw = (self.data or {}).get("branch")
+        if raw and str(raw).isdigit():
+            return branches.filter(pk=raw).first()
+        return None
+
+    def _helper(self):
+        helper = FormHelper()
+        helper.form_method = "get"
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
+            Row(
+                Column(Field("q"), css_class="col-12 col-md-6 col-xl-4"),
+                Column("status", css_class="col-6 col-md-3 col-xl-2"),
+                Column("role", css_class="col-6 col-md-3 col-xl-2"),
+                Column("branch", css_class="col-12 col-md-6 col-xl-2"),
+                Column("group", css_class="col-12 col-md-6 col-xl-2"),
+            ),
+            "org",
+        )
+        return helper
+
+    class Meta:
+        fields = []
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(full_name__icontains=value) | Q(phone__icontains=value))
+
+    def filter_status(self, queryset, name, value):
+        if value == STATUS_ALL:
+            return queryset
+        return queryset.filter(status=value)
+
+    def filter_role(self, queryset, name, value):
+        return queryset.filter(holds_current_role_q(value))
+
+    def filter_subtree(self, queryset, name, value):
+        if value.kind == OrganizationKind.GROUP:
+            # Members belong to branches; a group is reached through their group field.
+            return queryset.filter(group=value)
+        return queryset.filter(branch__path__startswith=value.path)
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.active()
+        return queryset
+
+    @property
+    def result(self):
+        """The filtered queryset; empty when a filter value is invalid (e.g. out of scope)."""
+        return self.qs if self.is_valid() else self.queryset.none()
+
+    @property
+    def scope_object(self):
+        """The organization the filtered roster is about (for the audit log), or None."""
+        if not self.is_bound or not self.form.is_valid():
+            return None
+        return self.form.cleaned_data.get("branch") or self.form.cleaned_data.get("org")

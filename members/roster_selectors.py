@@ -1,0 +1,184 @@
+"""Reads behind the roster, member, tree and import/export pages.
+
+Each function runs a fixed number of queries whatever the number of members or
+organizations; the callers (members/views.py, members/roster_io.py) never chain the ORM.
+"""
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from . import selectors
+from .models import (
+    ACTIVE_STATUSES,
+    Member,
+    Organization,
+    OrganizationKind,
+    Position,
+)
+from .permissions import members_visible_to, organizations_managed_by, scope_for
+
+# --- roster ------------------------------------------------------------------------------
+
+
+def holds_current_role_q(role):
+    """Q on Member: holds `role` (any organization) today."""
+    return Exists(Position.objects.current().filter(member=OuterRef("pk"), role=role))
+
+
+def managed_groups(user, branch):
+    """The Party groups of one branch, if the user manages that branch (else none)."""
+    return organizations_managed_by(
+        user,
+        Organization.objects.filter(
+            kind=OrganizationKind.GROUP, path__startswith=branch.path, depth=branch.depth + 1
+        ),
+    ).order_by("name")
+
+
+def branch_groups(branch):
+    """The Party groups directly under a branch, by name."""
+    return Organization.objects.filter(
+        kind=OrganizationKind.GROUP, path__startswith=branch.path, depth=branch.depth + 1
+    ).order_by("name")
+
+
+def managed_organizations(user):
+    """Organizations a roster may be narrowed to as a subtree (committees, branches, groups)."""
+    return organizations_managed_by(user).order_by("path")
+
+
+def transfer_targets(exclude=None):
+    """Active branches a member may be transferred to (anywhere: transfers cross scopes)."""
+    qs = Organization.objects.filter(kind=OrganizationKind.BRANCH, is_active=True)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.order_by("path")
+
+
+def parent_names_by_path():
+    """{path: name} of committees and general branches: labels branches without N queries."""
+    return dict(
+        Organization.objects.filter(
+            kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH)
+        ).values_list("path", "name")
+    )
+
+
+def existing_member_keys(branch, names):
+    """Keys of the branch's current members with these names, to catch a second import:
+    {(name, "phone", phone)} and {(name, "birth", birth date)}. One query."""
+    keys = set()
+    rows = (
+        Member.objects.active()
+        .filter(branch=branch, full_name__in=[n for n in names if n])
+        .values_list("full_name", "phone", "birth_date")
+    )
+    for name, phone, birth in rows:
+        if phone:
+            keys.add((name, "phone", phone))
+        if birth:
+            keys.add((name, "birth", birth))
+    return keys
+
+
+def can_read_member(user, member_id):
+    return members_visible_to(user).filter(pk=member_id).exists()
+
+
+# --- member detail -----------------------------------------------------------------------
+
+# Fields a reader does not need to see in the change list.
+_HISTORY_HIDDEN = {"created_at", "updated_at", "id"}
+
+
+def member_history(member, *, limit=10):
+    """The member's latest history entries with the changed fields worked out.
+
+    One query for the entries (limit + 1, so the oldest shown has something to diff
+    against) and at most one for the organization names that appear in them.
+    Each entry gets `.changes`: a list of (field verbose name, old, new) display strings.
+    """
+    records = list(
+        member.history.select_related("history_user", "history_user__member").order_by(
+            "-history_date", "-history_id"
+        )[: limit + 1]
+    )
+    org_ids = set()
+    for r in records:
+        org_ids.update(i for i in (r.branch_id, r.group_id) if i)
+    names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+    fields = {f.attname: f for f in Member._meta.concrete_fields}
+
+    def show(attname, record):
+        field = fields[attname]
+        value = getattr(record, attname)
+        if value in (None, ""):
+            return "—"
+        if attname in ("branch_id", "group_id"):
+            return names.get(value, str(value))
+        if field.choices:
+            return dict(field.flatchoices).get(value, value)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
+    shown = records[:limit]
+    for i, record in enumerate(shown):
+        older = records[i + 1] if i + 1 < len(records) else None
+        changes = []
+        if older is not None and record.history_type == "~":
+            for attname, field in fields.items():
+                if field.name in _HISTORY_HIDDEN or attname == "account_id":
+                    continue
+                if getattr(record, attname) != getattr(older, attname):
+                    changes.append(
+                        (field.verbose_name, show(attname, older), show(attname, record))
+                    )
+        record.changes = changes
+        user = record.history_user
+        record.actor_name = (
+            (getattr(user, "member", None) and user.member.full_name) or user.get_username()
+            if user is not None
+            else ""
+        )
+    return shown
+
+
+# --- organization tree -------------------------------------------------------------------
+
+
+def tree_roots(user):
+    """Where the user's tree starts: their organizer organizations, or (admin) the roots,
+    each with its subtree's active-member count and direct children (2 queries + 1 per root)."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        paths = list(Organization.objects.get_root_nodes().values_list("path", flat=True))
+    else:
+        paths = list(scope.organizer_paths)
+    return selectors.organizer_overview(paths)
+
+
+def tree_children(organization):
+    """Direct children with active-member counts: sub-organizations counted over their
+    subtree (2 queries); a branch's groups counted by group membership (1 query)."""
+    if organization.kind != OrganizationKind.BRANCH:
+        return selectors.children_with_member_counts(organization)
+    groups = list(
+        branch_groups(organization).annotate(
+            n_members=Count("group_members", filter=Q(group_members__status__in=ACTIVE_STATUSES))
+        )
+    )
+    return groups
+
+
+def tree_ancestors_in_scope(user, organization):
+    """Ancestors of an organization the user may open in the tree (for breadcrumbs)."""
+    scope = scope_for(user)
+    return [
+        a
+        for a in Organization.objects.get_ancestors(organization)
+        if scope.is_admin or scope.reaches_path(a.path)
+    ]
+
+
+def subtree_member_count(organization):
+    return Member.objects.active().filter(branch__path__startswith=organization.path).count()

@@ -1,0 +1,132 @@
+"""The branch roster: scope, search, filters, pagination, query count."""
+
+import pytest
+from django.urls import reverse
+
+from members.models import MemberStatus, OrganizationKind, Role
+from tests.factories import make_member, make_members, make_org, make_position
+
+ROSTER = reverse("members:roster")
+
+
+def names(response):
+    return [m.full_name for m in response.context["page"].object_list]
+
+
+def test_secretary_sees_own_branch_only(cast, login):
+    response = login("secretary").get(ROSTER)
+    assert response.status_code == 200
+    assert sorted(names(response)) == sorted(["张伟", "王芳", "李娜", "刘洋"])
+    content = response.content.decode()
+    assert reverse("members:member_detail", args=[cast.member.pk]) in content
+    assert "杨磊" not in content
+
+
+def test_organizer_sees_every_branch_below(cast, login):
+    response = login("organizer").get(ROSTER)
+    assert set(names(response)) == {"张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏"}
+
+
+def test_admin_sees_everyone(cast, login):
+    response = login("admin").get(ROSTER)
+    assert "周杰" in names(response)
+    assert len(names(response)) == 9
+
+
+def test_search_by_name_and_phone(cast, login):
+    cast.peer.phone = "13912345678"
+    cast.peer.save()
+    client = login("secretary")
+    assert names(client.get(ROSTER + "?q=张")) == ["张伟"]
+    assert names(client.get(ROSTER + "?q=1234567")) == ["王芳"]
+    assert names(client.get(ROSTER + "?q=周杰")) == []
+
+
+def test_status_filter_defaults_to_current_members(cast, login):
+    make_member(cast.branch, "离开者", status=MemberStatus.TRANSFERRED_OUT)
+    make_member(cast.branch, "预备者", status=MemberStatus.PROBATIONARY)
+    client = login("secretary")
+    assert "离开者" not in names(client.get(ROSTER))
+    assert "预备者" in names(client.get(ROSTER))
+    assert "离开者" in names(client.get(ROSTER + "?status=all"))
+    assert names(client.get(ROSTER + "?status=probationary")) == ["预备者"]
+    assert names(client.get(ROSTER + "?status=transferred_out")) == ["离开者"]
+
+
+def test_role_filter_uses_current_positions(cast, login):
+    from datetime import date
+
+    make_position(cast.peer, cast.branch, Role.DISCIPLINE_OFFICER, ended_on=date(2021, 1, 1))
+    client = login("secretary")
+    assert names(client.get(ROSTER + "?role=secretary")) == ["李娜"]
+    assert names(client.get(ROSTER + "?role=discipline_officer")) == []
+
+
+def test_branch_and_group_filters(cast, login):
+    client = login("organizer")
+    assert set(names(client.get(ROSTER + f"?branch={cast.other_branch.pk}"))) == {
+        "陈静",
+        "杨磊",
+        "赵敏",
+    }
+    response = client.get(ROSTER + f"?branch={cast.branch.pk}&group={cast.group.pk}")
+    assert set(names(response)) == {"张伟", "王芳"}
+    # A tree link: a committee's or a group's subtree.
+    assert len(names(client.get(ROSTER + f"?org={cast.c1.pk}"))) == 7
+    assert set(names(client.get(ROSTER + f"?org={cast.group.pk}"))) == {"张伟", "王芳"}
+
+
+def test_branch_choices_are_narrowed_to_managed_branches(cast, login):
+    form = login("secretary").get(ROSTER).context["filter"].form
+    assert list(form.fields["branch"].queryset) == [cast.branch]
+    form = login("organizer").get(ROSTER).context["filter"].form
+    assert set(form.fields["branch"].queryset) == {cast.branch, cast.other_branch}
+
+
+def test_group_choices_follow_the_chosen_branch(cast, login):
+    make_org("第二党小组", OrganizationKind.GROUP, parent=cast.other_branch)
+    client = login("organizer")
+    form = client.get(ROSTER).context["filter"].form
+    assert form.fields["group"].disabled
+    form = client.get(ROSTER + f"?branch={cast.branch.pk}").context["filter"].form
+    assert list(form.fields["group"].queryset) == [cast.group]
+
+
+def test_pagination_keeps_filters(cast, login):
+    make_members(cast.branch, 60)
+    client = login("secretary")
+    response = client.get(ROSTER + "?q=批量")
+    assert len(names(response)) == 50
+    content = response.content.decode()
+    assert "q=%E6%89%B9%E9%87%8F&amp;page=2" in content
+    page2 = client.get(ROSTER + "?q=批量&page=2")
+    assert len(names(page2)) == 10
+
+
+def test_empty_state(cast, login):
+    response = login("secretary").get(ROSTER + "?q=nobody-by-this-name")
+    assert 'data-testid="roster-empty"' in response.content.decode()
+
+
+def test_plain_member_gets_403(cast, login):
+    assert login("member").get(ROSTER).status_code == 403
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_query_count_does_not_grow_with_members(cast, login, django_assert_max_num_queries, n):
+    make_members(cast.branch, n)
+    client = login("secretary")
+    with django_assert_max_num_queries(10):
+        response = client.get(ROSTER)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_filtered_query_count_does_not_grow(cast, login, django_assert_max_num_queries, n):
+    make_members(cast.other_branch, n)
+    client = login("organizer")
+    url = ROSTER + f"?branch={cast.branch.pk}&group={cast.group.pk}&role=secretary&q=x"
+    with django_assert_max_num_queries(13):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(10):
+        assert client.get(ROSTER + "?page=2").status_code == 200
