@@ -1,1 +1,30 @@
-"""Celery tasks of education/ (reminders); thin wrappers over services."""
+"""Celery tasks of education/ (reminders); thin wrappers over education.reminders.
+
+Each is periodic (branchsite/celery.py lists the beat entries), asks the database what is
+due, and is safe to run twice or to resume after a worker died: notify_many's unique key
+skips what was already sent. `now` / `today` (ISO strings) let tests pin the clock.
+"""
+
+from datetime import date, datetime
+
+from celery import shared_task
+
+from . import reminders
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def send_session_reminders(now: str | None = None) -> int:
+    """Remind expected attendees of sessions starting within their lead time."""
+    return reminders.session_reminders_send(now=datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def send_hours_nudges(today: str | None = None) -> int:
+    """Monthly: nudge members behind the pace for the year's study hours."""
+    return reminders.hours_nudges_send(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def send_meeting_digests(today: str | None = None) -> int:
+    """Monthly: tell secretaries which regular meetings are not yet held this period."""
+    return reminders.meeting_digests_send(today=date.fromisoformat(today) if today else None)

@@ -1,0 +1,104 @@
+"""XLSX exports of study hours (openpyxl, write-only: rows stream out as they are made)."""
+
+from io import BytesIO
+
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(filename, title, header, rows):
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=title[:31])
+    ws.append([str(h) for h in header])
+    for row in rows:
+        ws.append([v if isinstance(v, int | float) else (v if v is None else str(v)) for v in row])
+    buffer = BytesIO()
+    wb.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def branch_hours_rows(members):
+    header = [
+        _("Name"),
+        _("Group"),
+        _("Leader"),
+        _("Attended hours"),
+        _("Make-up hours"),
+        _("Total hours"),
+        _("Required hours"),
+        _("Shortfall"),
+    ]
+    rows = (
+        [
+            m.full_name,
+            m.group.name if m.group else "",
+            _("Yes") if m.is_leader else "",
+            float(m.attended_hours),
+            float(m.makeup_hours),
+            float(m.total_hours),
+            float(m.required_hours),
+            float(m.shortfall),
+        ]
+        for m in members
+    )
+    return header, rows
+
+
+def member_hours_rows(detail):
+    header = [_("Date"), _("Session"), _("Kind"), _("Attendance"), _("Hours")]
+    rows = []
+    for a in detail["attendances"]:
+        rows.append(
+            [
+                f"{timezone.localtime(a.session.starts_at):%Y-%m-%d}",
+                a.session.title,
+                a.session.get_kind_display(),
+                a.get_status_display(),
+                float(a.hours),
+            ]
+        )
+    for m in detail["makeups"]:
+        rows.append(
+            [
+                f"{m.studied_on:%Y-%m-%d}",
+                m.description[:100],
+                _("Make-up study"),
+                m.get_state_display(),
+                float(m.hours),
+            ]
+        )
+    h = detail["hours"]
+    rows.append(["", _("Total"), "", "", float(h.total_hours)])
+    rows.append(["", _("Required"), "", "", float(h.required_hours)])
+    return header, rows
+
+
+def rollup_rows(branches):
+    header = [
+        _("Branch"),
+        _("Members"),
+        _("Leaders"),
+        _("Total hours"),
+        _("Average hours"),
+        _("Met the requirement"),
+        _("Behind"),
+    ]
+    rows = (
+        [
+            b.name,
+            b.n_members,
+            b.n_leaders,
+            float(b.hours),
+            float(b.average) if b.average is not None else None,
+            b.n_met,
+            b.n_behind,
+        ]
+        for b in branches
+    )
+    return header, rows

@@ -1,0 +1,186 @@
+"""Forms of education/: fields and layout only; rules live in services and permissions."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Organization, OrganizationKind
+from members.permissions import organizations_managed_by, scope_for
+
+from .models import (
+    MAX_UPLOAD_BYTES,
+    ComplianceCadence,
+    HoursRequirement,
+    Makeup,
+    Material,
+    ReminderSettings,
+    Session,
+    Topic,
+)
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format=DATETIME_FORMAT, **kwargs)
+
+
+class SessionForm(forms.ModelForm):
+    """Plan or edit a session. `organization` is offered only when creating."""
+
+    topics = forms.MultipleChoiceField(
+        label=_("Topics"),
+        choices=Topic.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Art. 22: education on lawful, rule-abiding internet use and online literacy "
+            "is part of the regular study."
+        ),
+    )
+    online_url = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
+    branches = forms.ModelMultipleChoiceField(
+        label=_("Branches it counts for"),
+        queryset=Organization.objects.none(),
+        required=False,
+        help_text=_(
+            "For a session held by a committee: the branches whose members are expected "
+            "(all branches below it when none is chosen)."
+        ),
+    )
+
+    class Meta:
+        model = Session
+        fields = [
+            "organization",
+            "kind",
+            "title",
+            "topics",
+            "starts_at",
+            "ends_at",
+            "place",
+            "online_url",
+            "lecturer",
+            "hours",
+            "minutes",
+        ]
+        widgets = {
+            "starts_at": DateTimeLocalInput(),
+            "ends_at": DateTimeLocalInput(),
+            "minutes": forms.Textarea(attrs={"rows": 4}),
+            "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0", "inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, user, organization=None, with_minutes=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("starts_at", "ends_at"):
+            self.fields[name].input_formats = [DATETIME_FORMAT, "%Y-%m-%d %H:%M"]
+        holder = organization or (self.instance.organization if self.instance.pk else None)
+        managed_branches = organizations_managed_by(
+            user, Organization.objects.filter(kind=OrganizationKind.BRANCH)
+        ).order_by("path")
+        if holder is None:
+            self.fields["organization"].queryset = organizations_managed_by(user).order_by("path")
+            self.fields["branches"].queryset = managed_branches
+            scope = scope_for(user)
+            if not (scope.is_organizer or scope.is_admin):
+                del self.fields["branches"]
+        else:
+            del self.fields["organization"]
+            if holder.kind in (OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH):
+                self.fields["branches"].queryset = Organization.objects.filter(
+                    holder.subtree_q(), kind=OrganizationKind.BRANCH
+                ).order_by("path")
+                if self.instance.pk:
+                    self.initial["branches"] = list(self.instance.branches.all())
+            else:
+                del self.fields["branches"]
+        if not with_minutes:
+            del self.fields["minutes"]
+
+
+class ExpectedForm(forms.Form):
+    members = forms.TypedMultipleChoiceField(
+        label=_("Expected members"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].choices = [(m.pk, m.full_name) for m in candidates]
+
+
+class MaterialForm(forms.ModelForm):
+    class Meta:
+        model = Material
+        fields = ["title", "file"]
+        help_texts = {
+            "file": _("PDF, Word, PowerPoint, Excel, text or image; at most 10 MB."),
+        }
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f and f.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return f
+
+
+class MakeupForm(forms.ModelForm):
+    class Meta:
+        model = Makeup
+        fields = ["session", "description", "studied_on", "hours", "evidence"]
+        widgets = {
+            "studied_on": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
+        }
+        help_texts = {
+            "evidence": _(
+                "Notes, a certificate or a screenshot (PDF, image, Word; at most 10 MB)."
+            ),
+        }
+
+    def __init__(self, *args, missed_sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = missed_sessions
+        self.fields["session"].required = False
+        self.fields["studied_on"].initial = timezone.localdate()
+
+    def clean_evidence(self):
+        f = self.cleaned_data.get("evidence")
+        if f and f.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return f
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class HoursRequirementForm(forms.ModelForm):
+    class Meta:
+        model = HoursRequirement
+        fields = ["member_hours", "leader_hours"]
+
+
+class CadenceForm(forms.ModelForm):
+    class Meta:
+        model = ComplianceCadence
+        fields = [
+            "general_meeting",
+            "committee_meeting",
+            "group_meeting",
+            "party_lecture",
+            "theme_day",
+        ]
+
+
+class ReminderSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ReminderSettings
+        fields = ["session_reminders", "session_lead_days", "hours_nudges", "meeting_digests"]

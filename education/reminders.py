@@ -1,0 +1,200 @@
+"""The three periodic reminders (Celery beat → tasks.py → here).
+
+Each job asks the database what is due and sends through members.services.notify_many,
+whose unique key (kind, subject, recipient, due date) makes a second run, or a run resumed
+after a worker died half-way, send only what was not sent yet. Branches and recipients are
+walked in chunks, so memory stays flat however many members there are.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Max, Value
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from members.models import ACTIVE_STATUSES, Member, Organization, OrganizationKind
+from members.services import notify_many
+
+from . import selectors
+from .dates import day_bounds, local_date
+from .models import Attendance, Session, SessionState
+
+KIND_SESSION = "education.session_reminder"
+KIND_NUDGE = "education.hours_nudge"
+KIND_DIGEST = "education.meeting_digest"
+CHUNK = 2000
+BRANCH_CHUNK = 500
+
+
+def _when(session):
+    start = timezone.localtime(session.starts_at)
+    end = timezone.localtime(session.ends_at)
+    return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+
+
+def session_reminder_text(session):
+    where = session.place or session.online_url or _("to be announced")
+    title = _("Reminder: %(title)s on %(when)s") % {"title": session.title, "when": _when(session)}
+    body = _("What: %(what)s (%(kind)s)\nWhen: %(when)s\nWhere: %(where)s") % {
+        "what": session.title,
+        "kind": session.get_kind_display(),
+        "when": _when(session),
+        "where": where,
+    }
+    return title, body
+
+
+def session_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind the expected attendees of every planned session that starts within its
+    organization's lead time (default one day). Sessions already started or cancelled are
+    never reminded. Returns how many notifications were new."""
+    now = now or timezone.now()
+    today = local_date(now)
+    max_lead = max(
+        selectors.ReminderSettings.objects.aggregate(m=Max("session_lead_days"))["m"] or 0, 1
+    )
+    _, horizon = day_bounds(today + timedelta(days=max_lead))
+    sessions = (
+        Session.objects.filter(state=SessionState.PLANNED, starts_at__gt=now, starts_at__lt=horizon)
+        .select_related("organization")
+        .order_by("pk")
+    )
+    settings_rows = {
+        row.organization.path: row
+        for row in selectors.ReminderSettings.objects.select_related("organization")
+    }
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for session in sessions.iterator(chunk_size=500):
+            prefs = selectors.reminder_settings_for(settings_rows, session.organization.path)
+            starts_on = local_date(session.starts_at)
+            if (
+                not prefs.session_reminders
+                or starts_on - timedelta(prefs.session_lead_days) > today
+            ):
+                continue
+            title, body = session_reminder_text(session)
+            recipients = (
+                Attendance.objects.filter(session=session, member__status__in=ACTIVE_STATUSES)
+                .order_by("member_id")
+                .values_list("member_id", flat=True)
+                .iterator(chunk_size=CHUNK)
+            )
+            sent += notify_many(
+                kind=KIND_SESSION,
+                subject=session,
+                recipient_ids=recipients,
+                due_date=starts_on,
+                title=title,
+                body=body,
+                url=reverse("education:session_detail", args=[session.pk]),
+                chunk_size=CHUNK,
+            )
+    return sent
+
+
+def _branch_chunks():
+    """Active branches, BRANCH_CHUNK at a time, as (id, path) lists."""
+    chunk = []
+    for row in (
+        Organization.objects.filter(kind=OrganizationKind.BRANCH, is_active=True)
+        .order_by("pk")
+        .values_list("pk", "path")
+        .iterator(chunk_size=CHUNK)
+    ):
+        chunk.append(row)
+        if len(chunk) >= BRANCH_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def hours_nudges_send(*, today: date | None = None) -> int:
+    """Once a month: nudge members whose hours are behind the pace needed to reach the
+    year's requirement (required × whole months gone / 12). Nothing is sent in January."""
+    today = today or timezone.localdate()
+    year, due = today.year, today.replace(day=1)
+    pace = selectors.pace_fraction(year, today)
+    if not pace:
+        return 0
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("You are behind on study hours for %(year)s") % {"year": year}
+        body = _(
+            "Your credited study hours are below the pace needed to reach this year's "
+            "requirement. Your record shows the sessions behind them and how to record "
+            "make-up study."
+        )
+        url = reverse("my_record")
+        for chunk in _branch_chunks():
+            paths = [path for _pk, path in chunk]
+            prefs_rows = selectors.reminder_settings_by_path(paths, below=False)
+            reqs = selectors.requirements_by_path(paths, year, below=False)
+            for branch_id, path in chunk:
+                if not selectors.reminder_settings_for(prefs_rows, path).hours_nudges:
+                    continue
+                req = selectors.requirement_for(reqs, path)
+                behind = (
+                    selectors.with_hours(
+                        Member.objects.active().filter(branch_id=branch_id),
+                        year,
+                        {branch_id: req},
+                        alias=True,
+                    )
+                    .filter(total_hours__lt=F("required_hours") * Value(pace))
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                    .iterator(chunk_size=CHUNK)
+                )
+                sent += notify_many(
+                    kind=KIND_NUDGE,
+                    subject=Organization(pk=branch_id, path=path),
+                    recipient_ids=behind,
+                    due_date=due,
+                    title=title,
+                    body=body,
+                    url=url,
+                    chunk_size=CHUNK,
+                )
+    return sent
+
+
+def meeting_digests_send(*, today: date | None = None) -> int:
+    """Once a month: tell each branch's secretary which regular meetings required this
+    month (or this quarter) have not been held yet. Branches with nothing due get nothing."""
+    today = today or timezone.localdate()
+    year, due = today.year, today.replace(day=1)
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for chunk in _branch_chunks():
+            branches = [Organization(pk=pk, path=path) for pk, path in chunk]
+            prefs_rows = selectors.reminder_settings_by_path(
+                [b.path for b in branches], below=False
+            )
+            branches = [
+                b
+                for b in branches
+                if selectors.reminder_settings_for(prefs_rows, b.path).meeting_digests
+            ]
+            if not branches:
+                continue
+            secretaries = selectors.secretaries_of([b.pk for b in branches])
+            grid = selectors.compliance(branches, year, today=today)
+            for bc in grid:
+                recipients = secretaries.get(bc.branch.pk)
+                due_kinds = bc.due_now()
+                if not recipients or not due_kinds:
+                    continue
+                sent += notify_many(
+                    kind=KIND_DIGEST,
+                    subject=bc.branch,
+                    recipient_ids=recipients,
+                    due_date=due,
+                    title=_("Regular meetings not yet held this period"),
+                    body=_("Still to hold: %(kinds)s.") % {"kinds": "、".join(map(str, due_kinds))},
+                    url=reverse("education:compliance") + f"?branch={bc.branch.pk}&year={year}",
+                )
+    return sent

@@ -1,0 +1,64 @@
+"""Small builders for education tests, on top of tests.factories and the services."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from education import services
+from education.models import Session, SessionState
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def at(year, month, day, hour=9, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def plan(organization, *, starts_at=None, hours="2.0", kind="study", title=None, **fields):
+    starts_at = starts_at or timezone.now() + timedelta(days=2)
+    return services.session_plan(
+        organization=organization,
+        kind=kind,
+        title=title or f"学习 {starts_at:%m-%d}",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        hours=Decimal(hours),
+        place="党员活动室",
+        **fields,
+    )
+
+
+def held(organization, *, starts_at, attendance=None, hours="2.0", kind="study", **fields):
+    """A held session; `attendance` maps member -> status (default: all expected present)."""
+    from education.services import default_branches, default_expected_members
+
+    if attendance is None:
+        branches = default_branches(organization)
+        attendance = {m: "present" for m in default_expected_members(organization, branches)}
+    return services.session_log(
+        organization=organization,
+        attendance={m.pk: (status, None) for m, status in attendance.items()},
+        kind=kind,
+        title=fields.pop("title", f"{kind} {starts_at:%Y-%m-%d}"),
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        hours=Decimal(hours),
+        **fields,
+    )
+
+
+def held_bulk(organization, kind, starts_at, hours="1.0"):
+    """A held session with no attendance (enough for the compliance grid)."""
+    session = Session.objects.create(
+        organization=organization,
+        kind=kind,
+        title=kind,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        hours=Decimal(hours),
+        state=SessionState.HELD,
+    )
+    session.branches.set(services.default_branches(organization))
+    return session
