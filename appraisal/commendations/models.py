@@ -1,1 +1,211 @@
-"""Commendations (Art. 23): filled in by the commendations feature."""
+"""Commendations (Art. 23): a member or an organization (collective) is commended by an
+organization; proposed by a branch committee or an organizer, approved at the awarding
+level, then published. Rejected proposals keep their reason."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from members.protection.uploads import random_upload_path
+
+__all__ = [
+    "Commendation",
+    "CommendationDocument",
+    "CommendationStatus",
+    "CommendationTitle",
+]
+
+
+class CommendationTitle(models.TextChoices):
+    OUTSTANDING_MEMBER = "outstanding_member", _("Outstanding Party member")
+    OUTSTANDING_PARTY_WORKER = "outstanding_party_worker", _("Outstanding Party worker")
+    ADVANCED_ORGANIZATION = "advanced_organization", _("Advanced grassroots Party organization")
+    POSITIVE_ONLINE_CONTENT = (
+        "positive_online_content",
+        _("Outstanding contribution to positive online content"),
+    )
+    OTHER = "other", pgettext_lazy("commendation title", "Other")
+
+
+# Titles that only an individual, or only an organization, can receive.
+MEMBER_ONLY_TITLES = (
+    CommendationTitle.OUTSTANDING_MEMBER,
+    CommendationTitle.OUTSTANDING_PARTY_WORKER,
+)
+ORGANIZATION_ONLY_TITLES = (CommendationTitle.ADVANCED_ORGANIZATION,)
+
+
+class CommendationStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Commendation(models.Model):
+    """One commendation of a member or of an organization (collective)."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commendations",
+    )
+    organization = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("organization (collective)"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="collective_commendations",
+    )
+    # The recipient's organization when proposed (the member's branch, or the collective
+    # itself): lists and scopes use it, and it does not move when the member transfers.
+    home_organization = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("recipient's organization"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    title = models.CharField(_("title"), max_length=40, choices=CommendationTitle.choices)
+    title_detail = models.CharField(
+        _("name of the honour"),
+        max_length=120,
+        blank=True,
+        help_text=_('Required for "other"; optional otherwise, e.g. "2024 annual".'),
+    )
+    awarding_organization = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("awarding organization"),
+        on_delete=models.PROTECT,
+        related_name="commendations_awarded",
+        help_text=_(
+            "The organization that awards it: the recipient's own or one above it. Its level "
+            "decides who approves: an organizer at or above it, or, for a branch commending "
+            "within itself, the branch secretary."
+        ),
+    )
+    reason = models.TextField(_("reason"))
+    awarded_on = models.DateField(_("date"))
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=CommendationStatus.choices,
+        default=CommendationStatus.PROPOSED,
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("commendation")
+        verbose_name_plural = _("commendations")
+        ordering = ["-awarded_on", "-id"]
+        indexes = [
+            models.Index(fields=["home_organization", "awarded_on"], name="commendation_home_year"),
+            models.Index(fields=["status", "awarding_organization"], name="commendation_waiting"),
+            models.Index(fields=["member", "status", "awarded_on"], name="commendation_member"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False, organization__isnull=True)
+                | Q(member__isnull=True, organization__isnull=False),
+                name="commendation_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""),
+                name="commendation_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title="other") | ~Q(title_detail=""),
+                name="commendation_other_is_named",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_name} · {self.display_title}"
+
+    @property
+    def is_collective(self):
+        return self.organization_id is not None
+
+    @property
+    def recipient_name(self):
+        return self.organization.name if self.is_collective else self.member.full_name
+
+    @property
+    def display_title(self):
+        if self.title == CommendationTitle.OTHER:
+            return self.title_detail
+        label = self.get_title_display()
+        return f"{self.title_detail} {label}" if self.title_detail else str(label)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.member_id and self.title in ORGANIZATION_ONLY_TITLES:
+            raise ValidationError({"title": _("This title goes to an organization.")})
+        if self.organization_id and self.title in MEMBER_ONLY_TITLES:
+            raise ValidationError({"title": _("This title goes to a member.")})
+        if self.title == CommendationTitle.OTHER and not self.title_detail.strip():
+            raise ValidationError({"title_detail": _("Name the honour.")})
+
+
+def commendation_document_upload_to(instance, filename):
+    return random_upload_path("commendations", filename)
+
+
+class CommendationDocument(models.Model):
+    """A supporting document; served only by appraisal:commendation_document after a check."""
+
+    commendation = models.ForeignKey(
+        Commendation, on_delete=models.CASCADE, related_name="documents"
+    )
+    file = models.FileField(_("file"), upload_to=commendation_document_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=160)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("supporting document")
+        verbose_name_plural = _("supporting documents")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

@@ -1,4 +1,26 @@
-"""Reads behind commendation pages; also used by the appraisal rating page."""
+"""Reads behind commendation pages; also used by the appraisal rating page and /me/."""
+
+from django.db.models import Q
+
+from members.models import (
+    ACTIVE_STATUSES,
+    COMMITTEE_ROLES,
+    Organization,
+    OrganizationKind,
+    Position,
+    Role,
+)
+from members.permissions import organization_scope_q, scope_for
+
+from .models import Commendation, CommendationStatus
+
+_JOINS = (
+    "member",
+    "member__branch",
+    "organization",
+    "home_organization",
+    "awarding_organization",
+)
 
 
 def commendations_by_member(member_ids, year):
@@ -6,4 +28,141 @@ def commendations_by_member(member_ids, year):
 
     One query whatever the number of members.
     """
-    return {}
+    result = {}
+    qs = (
+        Commendation.objects.filter(
+            member_id__in=list(member_ids),
+            status=CommendationStatus.PUBLISHED,
+            awarded_on__year=year,
+        )
+        .select_related("awarding_organization")
+        .order_by("member_id", "-awarded_on", "-id")
+    )
+    for commendation in qs:
+        result.setdefault(commendation.member_id, []).append(commendation)
+    return result
+
+
+def commendation_record_section(member, *, year):
+    """Context for appraisal/_commendation_record_section.html: the member's published
+    commendations, every year (a commendation stays on the record). One query."""
+    commendations = list(
+        Commendation.objects.filter(member=member, status=CommendationStatus.PUBLISHED)
+        .select_related("awarding_organization")
+        .prefetch_related("documents")
+        .order_by("-awarded_on", "-id")
+    )
+    return {"commendations": commendations, "year": year}
+
+
+def commendation_table(queryset):
+    """What a list row shows, joined once."""
+    return queryset.select_related(*_JOINS).order_by("-awarded_on", "-id")
+
+
+def organization_commendations(organization, *, year=None):
+    """Published commendations in an organization's subtree: collective ones and its members'."""
+    qs = Commendation.objects.filter(
+        home_organization__path__startswith=organization.path,
+        status=CommendationStatus.PUBLISHED,
+    )
+    if year:
+        qs = qs.filter(awarded_on__year=year)
+    return commendation_table(qs)
+
+
+def waiting_for(user):
+    """Proposals this user may decide (approve, reject) or publish, oldest first."""
+    scope = scope_for(user)
+    q = Q(pk__in=[])
+    for path in scope.organizer_paths:
+        q |= Q(awarding_organization__path__startswith=path)
+    if scope.is_admin:
+        q = Q()
+    elif scope.member_id:
+        secretary_of = Position.objects.current().filter(
+            member_id=scope.member_id,
+            role=Role.SECRETARY,
+            organization__kind=OrganizationKind.BRANCH,
+        )
+        q |= Q(awarding_organization_id__in=secretary_of.values("organization_id"))
+    return commendation_table(
+        Commendation.objects.filter(
+            q, status__in=(CommendationStatus.PROPOSED, CommendationStatus.APPROVED)
+        ).exclude(proposed_by=user)
+    ).order_by("proposed_at", "id")
+
+
+def organization_choices(user):
+    """Organizations (not groups) a user manages, for the list's filter."""
+    return (
+        Organization.objects.filter(organization_scope_q(user))
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+
+
+def awarding_choices(user):
+    """Organizations that may award what this user proposes: the ones they manage and every
+    organization above them."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return Organization.objects.exclude(kind=OrganizationKind.GROUP).order_by("path")
+    step = Organization.steplen
+    prefixes = set()
+    for path in scope.organizer_paths + scope.led_branch_paths:
+        prefixes.update(path[:i] for i in range(step, len(path) + 1, step))
+    return (
+        Organization.objects.filter(Q(path__in=prefixes) | organization_scope_q(user))
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+
+
+def approver_ids_by_awarding_organization(organization_ids):
+    """{awarding organization id: [member ids]}: who is told a proposal waits for them.
+
+    The nearest level that can decide: people holding an organizer role (or a committee role
+    of a committee / general branch) at the awarding organization, or at the nearest
+    organization above it that has any; for an awarding branch, its secretary. Two queries.
+    """
+    awarding = list(Organization.objects.filter(pk__in=list(organization_ids)))
+    if not awarding:
+        return {}
+    step = Organization.steplen
+    paths = set()
+    for org in awarding:
+        paths.update(org.path[:i] for i in range(step, len(org.path) + 1, step))
+    rows = (
+        Position.objects.current()
+        .filter(organization__path__in=paths, member__status__in=ACTIVE_STATUSES)
+        .filter(
+            Q(role=Role.ORGANIZER)
+            | Q(
+                role__in=COMMITTEE_ROLES,
+                organization__kind__in=(
+                    OrganizationKind.COMMITTEE,
+                    OrganizationKind.GENERAL_BRANCH,
+                ),
+            )
+            | Q(role=Role.SECRETARY, organization__kind=OrganizationKind.BRANCH)
+        )
+        .values_list("organization__path", "organization__kind", "member_id")
+    )
+    by_path = {}
+    for path, kind, member_id in rows:
+        by_path.setdefault(path, []).append((kind, member_id))
+    result = {}
+    for org in awarding:
+        for depth_end in range(len(org.path), 0, -step):
+            path = org.path[:depth_end]
+            holders = [
+                member_id
+                for kind, member_id in by_path.get(path, [])
+                # A branch's secretary decides only for that branch itself.
+                if kind != OrganizationKind.BRANCH or path == org.path
+            ]
+            if holders:
+                result[org.pk] = sorted(set(holders))
+                break
+    return result

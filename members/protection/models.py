@@ -1,1 +1,378 @@
-"""Protection cases (Art. 24): filled in by the protection feature."""
+"""Protection cases (Art. 24): a member subjected to false accusation, cyberbullying or threats
+asks the organization for protection; handlers record what they did; a clarification
+(澄清正名) may be issued.
+
+Confidential: a case is seen only by the member it concerns, the handlers assigned to it and
+members designated to handle cases for an organization above (CaseHandlerDesignation). Every
+read goes through members.protection.permissions.cases_visible_to and is logged (CaseView).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
+
+from .uploads import random_upload_path
+
+__all__ = [
+    "OPEN_CASE_STATUSES",
+    "CaseAction",
+    "CaseActionKind",
+    "CaseAssignment",
+    "CaseEvidence",
+    "CaseHandlerDesignation",
+    "CaseKind",
+    "CaseStatus",
+    "CaseView",
+    "Clarification",
+    "ProtectionCase",
+]
+
+
+class CaseKind(models.TextChoices):
+    FALSE_ACCUSATION = "false_accusation", _("False accusation or framing")
+    CYBERBULLYING = "cyberbullying", _("Cyberbullying")
+    THREAT = "threat", _("Threat or intimidation")
+    OTHER = "other", pgettext_lazy("protection case kind", "Other")
+
+
+class CaseStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# Cases that still need the handlers' attention.
+OPEN_CASE_STATUSES = (CaseStatus.REPORTED, CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)
+
+
+class CaseActionKind(models.TextChoices):
+    TALK = "talk", _("Talked with the member")
+    PLATFORM_REMOVAL = "platform_removal", _("Asked a platform to remove content")
+    REFERRAL = "referral", _("Referred to the relevant department")
+    LEGAL_HELP = "legal_help", _("Legal help arranged")
+    OTHER = "other", pgettext_lazy("case action kind", "Other")
+
+
+class DesignationQuerySet(models.QuerySet):
+    def active(self, on=None):
+        on = on or timezone.localdate()
+        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on)
+
+
+class CaseHandlerDesignation(models.Model):
+    """This member handles protection cases for the organization's subtree.
+
+    Only committees and general branches designate (the organizations *above* a branch):
+    a plain organizer, or a branch secretary, does not see cases without a designation
+    or an assignment.
+    """
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member"),
+        on_delete=models.CASCADE,
+        related_name="case_handler_designations",
+    )
+    organization = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="case_handler_designations",
+        help_text=_("A Party committee or general branch; the member handles cases below it."),
+    )
+    started_on = models.DateField(_("started on"), default=timezone.localdate)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = DesignationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("protection case handler")
+        verbose_name_plural = _("protection case handlers")
+        ordering = ["organization_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "organization"],
+                condition=Q(ended_on__isnull=True),
+                name="case_handler_one_open",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="case_handler_end_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.organization}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from members.models import OrganizationKind
+
+        if self.organization_id and self.organization.kind not in (
+            OrganizationKind.COMMITTEE,
+            OrganizationKind.GENERAL_BRANCH,
+        ):
+            raise ValidationError(
+                {
+                    "organization": _(
+                        "Protection cases are handled by a Party committee or general branch."
+                    )
+                }
+            )
+
+
+class ProtectionCase(models.Model):
+    """One request for protection, concerning one member (Art. 24)."""
+
+    member = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("member concerned"),
+        on_delete=models.PROTECT,
+        related_name="protection_cases",
+    )
+    kind = models.CharField(_("what happened"), max_length=30, choices=CaseKind.choices)
+    description = models.TextField(
+        _("description"), help_text=_("What happened, in your own words.")
+    )
+    place = models.CharField(
+        _("where"),
+        max_length=200,
+        help_text=_("The platform, website or place where it happened."),
+    )
+    occurred_on = models.DateField(_("when (date)"))
+    occurred_note = models.CharField(
+        _("when (details)"),
+        max_length=200,
+        blank=True,
+        help_text=_("For example: over three weeks, still going on."),
+    )
+    evidence_text = models.TextField(
+        _("evidence (text)"), blank=True, help_text=_("Messages or statements, copied out.")
+    )
+    evidence_links = models.TextField(
+        _("evidence (links)"),
+        blank=True,
+        help_text=_("One address per line. They are written down only; nobody opens them here."),
+    )
+    help_requested = models.TextField(_("help asked for"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.REPORTED
+    )
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    opened_on_behalf = models.BooleanField(_("opened by the branch on the member's behalf"))
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("protection case")
+        verbose_name_plural = _("protection cases")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["member", "status"], name="case_member_status"),
+            models.Index(fields=["status", "reported_at"], name="case_status_reported"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="declined") | ~Q(decline_reason=""),
+                name="case_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Protection case #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_CASE_STATUSES
+
+    @property
+    def links(self):
+        return [line.strip() for line in self.evidence_links.splitlines() if line.strip()]
+
+
+class CaseAssignment(models.Model):
+    """A handler assigned to one case; ending the assignment ends their access."""
+
+    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="assignments")
+    handler = models.ForeignKey(
+        "members.Member",
+        verbose_name=_("handler"),
+        on_delete=models.CASCADE,
+        related_name="case_assignments",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case assignment")
+        verbose_name_plural = _("case assignments")
+        ordering = ["assigned_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "handler"],
+                condition=Q(removed_at__isnull=True),
+                name="case_assignment_one_open",
+            )
+        ]
+        indexes = [models.Index(fields=["handler", "removed_at"], name="case_assignment_handler")]
+
+    def __str__(self):
+        return f"{self.handler} · #{self.case_id}"
+
+
+def evidence_upload_to(instance, filename):
+    return random_upload_path("protection", filename)
+
+
+class CaseEvidence(models.Model):
+    """A file of evidence; served only by members:case_evidence after a permission check."""
+
+    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="evidence")
+    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=160)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class CaseAction(models.Model):
+    """One step on the case's timeline, with its outcome and an optional follow-up."""
+
+    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(_("action"), max_length=30, choices=CaseActionKind.choices)
+    acted_on = models.DateField(_("date"))
+    description = models.TextField(_("what was done"))
+    outcome = models.TextField(_("outcome"), blank=True)
+    follow_up_due = models.DateField(
+        _("follow up by"),
+        null=True,
+        blank=True,
+        help_text=_("The handlers are reminded on this date until the follow-up is done."),
+    )
+    follow_up_note = models.CharField(_("follow-up"), max_length=200, blank=True)
+    follow_up_done_at = models.DateTimeField(_("follow-up done at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("case action")
+        verbose_name_plural = _("case actions")
+        ordering = ["acted_on", "recorded_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["follow_up_due", "follow_up_done_at"], name="case_action_follow_up"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.acted_on}"
+
+
+class Clarification(models.Model):
+    """A clarification (澄清正名) issued for the member; on their record only with consent."""
+
+    case = models.ForeignKey(
+        ProtectionCase, on_delete=models.CASCADE, related_name="clarifications"
+    )
+    text = models.TextField(_("text of the clarification"))
+    issued_on = models.DateField(_("issued on"))
+    published_where = models.CharField(
+        _("published where"), max_length=200, help_text=_("For example: a branch meeting.")
+    )
+    published_to = models.CharField(
+        _("published to whom"), max_length=200, help_text=_("For example: all branch members.")
+    )
+    approving_organization = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The organization that approved the clarification."),
+    )
+    approval_reference = models.CharField(
+        _("approval"),
+        max_length=200,
+        help_text=_("The decision behind it, e.g. the meeting and date or the document number."),
+    )
+    member_consents = models.BooleanField(_("shown on the member's record"), default=False)
+    consent_changed_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("clarification")
+        verbose_name_plural = _("clarifications")
+        ordering = ["issued_on", "id"]
+
+    def __str__(self):
+        return f"{self.issued_on} · #{self.case_id}"
+
+
+class CaseView(models.Model):
+    """One read of a case (its page or one of its files): who looked and when."""
+
+    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="views")
+    viewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Kept as text so the member still sees who looked after an account is removed.
+    viewer_name = models.CharField(max_length=120)
+    evidence = models.ForeignKey(
+        CaseEvidence, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    viewed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case view")
+        verbose_name_plural = _("case views")
+        ordering = ["-viewed_at", "-id"]
+        indexes = [models.Index(fields=["case", "viewed_at"], name="case_view_case")]
+
+    def __str__(self):
+        return f"{self.viewer_name} · #{self.case_id} · {self.viewed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,101 @@
+"""Who may see, propose and decide commendations.
+
+- Propose: a branch leader (secretary, committee) or an organizer, for a member or an
+  organization they manage.
+- Approve, reject, publish ("decide"): the organization at the awarding level — an organizer
+  at or above the awarding organization, or, when a branch commends within itself, that
+  branch's secretary; a site admin too. Never the person who proposed it.
+- See: the managers of the recipient's organization (and the site admin); the member sees
+  their own published commendations.
+
+Checks use `rules.has_perm` (the rule set itself): `user.has_perm` would let a superuser who
+proposed something approve it too.
+"""
+
+import rules
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from members.models import OrganizationKind, Position, Role
+from members.permissions import (
+    is_branch_leader,
+    is_organizer,
+    is_site_admin,
+    manages_organization,
+    organization_scope_q,
+    scope_for,
+)
+
+from .models import Commendation, CommendationStatus
+
+
+def commendations_visible_to(user, queryset=None):
+    """Commendations a user may read; every list, count and export starts here."""
+    qs = Commendation.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if not scope.member_id and not scope.is_admin:
+        return qs.none()
+    q = organization_scope_q(user, prefix="home_organization__")
+    if scope.member_id:
+        q |= Q(member_id=scope.member_id, status=CommendationStatus.PUBLISHED)
+    return qs.filter(q)
+
+
+def get_commendation_for_user(user, pk):
+    qs = commendations_visible_to(user).select_related(
+        "member", "member__branch", "organization", "home_organization", "awarding_organization"
+    )
+    return get_object_or_404(qs, pk=pk)
+
+
+@rules.predicate
+def manages_recipient(user, commendation):
+    return commendation is not None and scope_for(user).manages_org(commendation.home_organization)
+
+
+@rules.predicate
+def is_recipient(user, commendation):
+    return (
+        commendation is not None
+        and commendation.member_id is not None
+        and commendation.member_id == scope_for(user).member_id
+        and commendation.status == CommendationStatus.PUBLISHED
+    )
+
+
+@rules.predicate
+def awards_at_its_level(user, commendation):
+    """An organizer at or above the awarding organization, or the secretary of an awarding
+    branch."""
+    if commendation is None:
+        return False
+    scope = scope_for(user)
+    awarding = commendation.awarding_organization
+    if scope.is_admin or scope.reaches_path(awarding.path):
+        return True
+    if awarding.kind != OrganizationKind.BRANCH or not scope.member_id:
+        return False
+    return (
+        Position.objects.current()
+        .filter(member_id=scope.member_id, organization_id=awarding.pk, role=Role.SECRETARY)
+        .exists()
+    )
+
+
+@rules.predicate
+def proposed_it(user, commendation):
+    return commendation is not None and commendation.proposed_by_id == getattr(user, "pk", None)
+
+
+may_propose = is_site_admin | is_organizer | is_branch_leader
+
+rules.add_perm("appraisal.view_commendation_list", may_propose)
+rules.add_perm("appraisal.propose_commendation", may_propose)
+rules.add_perm("appraisal.view_commendation", manages_recipient | is_recipient)
+rules.add_perm("appraisal.decide_commendation", awards_at_its_level & ~proposed_it)
+rules.add_perm("appraisal.add_commendation_document", manages_recipient)
+rules.add_perm("appraisal.view_commendation_org", manages_organization)
+
+
+def can(user, perm, obj=None):
+    return rules.has_perm(perm, user, obj)

@@ -1,0 +1,205 @@
+"""Every write on commendations: propose -> approve (or reject, with a reason) -> publish.
+
+Each move is allowed only from its state and only to the role that may make it; the
+historical table keeps every earlier state and who made the change.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Member, Organization
+from members.permissions import scope_for
+from members.protection.uploads import clean_original_name, validate_upload
+from members.services import DomainError, notify_many
+
+from .models import Commendation, CommendationDocument, CommendationStatus
+from .permissions import can
+from .selectors import approver_ids_by_awarding_organization
+
+
+def _require(user, perm, obj=None):
+    if not can(user, perm, obj):
+        raise PermissionDenied
+
+
+def _save(commendation, actor, reason=None):
+    commendation._history_user = actor
+    if reason:
+        commendation._change_reason = reason[:100]
+    commendation.save()
+    return commendation
+
+
+def _store_document(*, commendation, uploaded, actor):
+    try:
+        _ext, content_type = validate_upload(uploaded)
+    except ValidationError as exc:
+        raise DomainError({"documents": exc.messages}) from exc
+    document = CommendationDocument(
+        commendation=commendation,
+        file=uploaded,
+        original_name=clean_original_name(uploaded.name),
+        content_type=content_type,
+        size=uploaded.size,
+        uploaded_by=actor,
+    )
+    document.save()
+    return document
+
+
+@transaction.atomic
+def commendation_propose(
+    *,
+    actor,
+    title: str,
+    awarding_organization: Organization,
+    reason: str,
+    awarded_on: date,
+    member: Member | None = None,
+    organization: Organization | None = None,
+    title_detail: str = "",
+    documents=(),
+) -> Commendation:
+    """A branch committee or an organizer proposes a commendation for someone they manage."""
+    _require(actor, "appraisal.propose_commendation")
+    if (member is None) == (organization is None):
+        raise DomainError(_("Choose either a member or an organization."))
+    home = member.branch if member is not None else organization
+    scope = scope_for(actor)
+    if not scope.manages_org(home):
+        raise PermissionDenied
+    if not home.path.startswith(awarding_organization.path):
+        raise DomainError(
+            {
+                "awarding_organization": _(
+                    "The awarding organization must be the recipient's own or one above it."
+                )
+            }
+        )
+    commendation = Commendation(
+        member=member,
+        organization=organization,
+        home_organization=home,
+        title=title,
+        title_detail=title_detail.strip(),
+        awarding_organization=awarding_organization,
+        reason=reason,
+        awarded_on=awarded_on,
+        proposed_by=actor,
+    )
+    commendation.full_clean()
+    _save(commendation, actor, reason="propose")
+    for uploaded in documents:
+        _store_document(commendation=commendation, uploaded=uploaded, actor=actor)
+    return commendation
+
+
+def _locked(commendation):
+    return (
+        Commendation.objects.select_for_update()
+        .select_related("awarding_organization", "home_organization")
+        .get(pk=commendation.pk)
+    )
+
+
+def _refuse_unless(commendation, *states):
+    if commendation.status not in states:
+        raise DomainError(
+            _("This commendation is %(status)s; that step is not possible now.")
+            % {"status": commendation.get_status_display()}
+        )
+
+
+@transaction.atomic
+def commendation_approve(*, actor, commendation: Commendation) -> Commendation:
+    commendation = _locked(commendation)
+    _require(actor, "appraisal.decide_commendation", commendation)
+    _refuse_unless(commendation, CommendationStatus.PROPOSED)
+    commendation.status = CommendationStatus.APPROVED
+    commendation.decided_by = actor
+    commendation.decided_at = timezone.now()
+    return _save(commendation, actor, reason="approve")
+
+
+@transaction.atomic
+def commendation_reject(*, actor, commendation: Commendation, reason: str) -> Commendation:
+    commendation = _locked(commendation)
+    _require(actor, "appraisal.decide_commendation", commendation)
+    _refuse_unless(commendation, CommendationStatus.PROPOSED)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": _("Give the reason for rejecting the proposal.")})
+    commendation.status = CommendationStatus.REJECTED
+    commendation.rejection_reason = reason
+    commendation.decided_by = actor
+    commendation.decided_at = timezone.now()
+    return _save(commendation, actor, reason="reject")
+
+
+@transaction.atomic
+def commendation_publish(*, actor, commendation: Commendation) -> Commendation:
+    commendation = _locked(commendation)
+    _require(actor, "appraisal.decide_commendation", commendation)
+    _refuse_unless(commendation, CommendationStatus.APPROVED)
+    commendation.status = CommendationStatus.PUBLISHED
+    commendation.published_by = actor
+    commendation.published_at = timezone.now()
+    _save(commendation, actor, reason="publish")
+    if commendation.member_id:
+        notify_many(
+            kind="appraisal.commendation_published",
+            subject=commendation,
+            recipient_ids=[commendation.member_id],
+            due_date=timezone.localdate(),
+            title=_("You have been commended: %(title)s") % {"title": commendation.display_title},
+            url=reverse("my_record"),
+        )
+    return commendation
+
+
+@transaction.atomic
+def commendation_document_add(*, actor, commendation: Commendation, uploaded):
+    _require(actor, "appraisal.add_commendation_document", commendation)
+    if commendation.status in (CommendationStatus.PUBLISHED, CommendationStatus.REJECTED):
+        raise DomainError(_("Documents are added before the commendation is published."))
+    return _store_document(commendation=commendation, uploaded=uploaded, actor=actor)
+
+
+def commendation_approver_reminders_send(*, today: date | None = None) -> int:
+    """Tell the approvers of each proposal waiting for them, once per proposal.
+
+    The notice's key uses the day the proposal was made, so re-runs send nothing new.
+    """
+    waiting = (
+        Commendation.objects.filter(status=CommendationStatus.PROPOSED)
+        .select_related("member", "organization", "proposed_by__member")
+        .order_by("pk")
+    )
+    approvers = approver_ids_by_awarding_organization(
+        waiting.values_list("awarding_organization_id", flat=True).distinct()
+    )
+    sent = 0
+    for commendation in waiting.iterator(chunk_size=2000):
+        proposer = (
+            getattr(commendation.proposed_by, "member", None) if commendation.proposed_by else None
+        )
+        recipients = [
+            r
+            for r in approvers.get(commendation.awarding_organization_id, [])
+            if proposer is None or r != proposer.pk
+        ]
+        sent += notify_many(
+            kind="appraisal.commendation_waiting",
+            subject=commendation,
+            recipient_ids=recipients,
+            due_date=timezone.localdate(commendation.proposed_at),
+            title=_("A commendation waits for your approval: %(name)s")
+            % {"name": commendation.recipient_name},
+            url=reverse("appraisal:commendation_detail", args=[commendation.pk]),
+        )
+    return sent

@@ -1,0 +1,277 @@
+"""Commendation pages (Art. 23): thin — check, read or call one service, render."""
+
+import io
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+
+from members.permissions import get_organization_for_user, members_managed_by
+from members.protection.uploads import private_file_response
+from members.services import DomainError, audit_log
+
+from . import selectors, services
+from .filters import CommendationFilter
+from .forms import CommendationProposeForm, DocumentAddForm, RejectForm, add_service_error
+from .models import CommendationDocument
+from .permissions import can, commendations_visible_to, get_commendation_for_user
+
+
+def _require(user, perm, obj=None):
+    if not user.is_authenticated:
+        raise PermissionDenied
+    if not can(user, perm, obj):
+        raise PermissionDenied
+
+
+def _filtered(request):
+    data = request.GET.copy()
+    data.pop("page", None)
+    if "year" not in data:
+        data["year"] = str(timezone.localdate().year)
+    return CommendationFilter(
+        data, queryset=commendations_visible_to(request.user), request=request
+    ), data
+
+
+@login_required
+def commendation_list(request):
+    """Commendations per organization and year: searchable, filterable, exportable."""
+    _require(request.user, "appraisal.view_commendation_list")
+    filterset, data = _filtered(request)
+    qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "appraisal/commendations/commendation_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "query": data.urlencode(),
+            "waiting": list(selectors.waiting_for(request.user)[:20]),
+            "may_propose": can(request.user, "appraisal.propose_commendation"),
+        },
+    )
+
+
+@login_required
+def commendation_export(request):
+    """The filtered list as an XLSX workbook (audited: it holds personal data)."""
+    _require(request.user, "appraisal.view_commendation_list")
+    filterset, data = _filtered(request)
+    if not filterset.is_valid():
+        raise Http404
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Commendations"))
+    sheet.append(
+        [
+            _("Recipient"),
+            _("Recipient kind"),
+            _("Organization"),
+            _("Title"),
+            _("Awarding organization"),
+            _("Level"),
+            _("Date"),
+            _("Status"),
+            _("Reason"),
+        ]
+    )
+    rows = 0
+    for c in selectors.commendation_table(filterset.qs).iterator(chunk_size=2000):
+        sheet.append(
+            [
+                c.recipient_name,
+                str(_("Organization") if c.is_collective else _("Member")),
+                c.home_organization.name,
+                str(c.display_title),
+                c.awarding_organization.name,
+                str(c.awarding_organization.get_kind_display()),
+                c.awarded_on,
+                str(c.get_status_display()),
+                c.reason,
+            ]
+        )
+        rows += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    organization = filterset.form.cleaned_data.get("organization")
+    audit_log(
+        actor=request.user,
+        action="appraisal.commendation.export",
+        obj=organization,
+        rows=rows,
+        filters={k: v for k, v in data.items() if v},
+    )
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    year = data.get("year") or "all"
+    response["Content-Disposition"] = f'attachment; filename="commendations-{year}.xlsx"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def commendation_propose(request):
+    _require(request.user, "appraisal.propose_commendation")
+    user = request.user
+    form = CommendationProposeForm(
+        request.POST or None,
+        request.FILES or None,
+        members=members_managed_by(user)
+        .active()
+        .select_related("branch")
+        .order_by("branch__path", "full_name"),
+        organizations=selectors.organization_choices(user),
+        awarding=selectors.awarding_choices(user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("recipient_kind")
+        documents = data.pop("documents", [])
+        try:
+            commendation = services.commendation_propose(actor=user, documents=documents, **data)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The commendation has been proposed for approval."))
+            return redirect("appraisal:commendation_detail", pk=commendation.pk)
+    return render(request, "appraisal/commendations/commendation_propose.html", {"form": form})
+
+
+@login_required
+def commendation_detail(request, pk):
+    commendation = get_commendation_for_user(request.user, pk)
+    may_decide = can(request.user, "appraisal.decide_commendation", commendation)
+    may_manage = can(request.user, "appraisal.add_commendation_document", commendation)
+    return render(
+        request,
+        "appraisal/commendations/commendation_detail.html",
+        {
+            "c": commendation,
+            "documents": list(commendation.documents.all()),
+            "may_decide": may_decide,
+            "may_add_document": may_manage and commendation.status in ("proposed", "approved"),
+            "history": (
+                list(commendation.history.select_related("history_user").all()[:30])
+                if may_manage
+                else []
+            ),
+            "reject_form": RejectForm(),
+            "document_form": DocumentAddForm(),
+        },
+    )
+
+
+def _decide(request, pk, move, success):
+    commendation = get_commendation_for_user(request.user, pk)
+    _require(request.user, "appraisal.decide_commendation", commendation)
+    try:
+        move(commendation)
+    except DomainError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+    return redirect("appraisal:commendation_detail", pk=commendation.pk)
+
+
+@login_required
+@require_POST
+def commendation_approve(request, pk):
+    return _decide(
+        request,
+        pk,
+        lambda c: services.commendation_approve(actor=request.user, commendation=c),
+        _("The commendation is approved; publish it when it is announced."),
+    )
+
+
+@login_required
+@require_POST
+def commendation_reject(request, pk):
+    form = RejectForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _decide(
+        request,
+        pk,
+        lambda c: services.commendation_reject(actor=request.user, commendation=c, reason=reason),
+        _("The proposal has been rejected."),
+    )
+
+
+@login_required
+@require_POST
+def commendation_publish(request, pk):
+    return _decide(
+        request,
+        pk,
+        lambda c: services.commendation_publish(actor=request.user, commendation=c),
+        _("The commendation is published."),
+    )
+
+
+@login_required
+@require_POST
+def commendation_document_add(request, pk):
+    commendation = get_commendation_for_user(request.user, pk)
+    _require(request.user, "appraisal.add_commendation_document", commendation)
+    form = DocumentAddForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            for uploaded in form.cleaned_data["documents"]:
+                services.commendation_document_add(
+                    actor=request.user, commendation=commendation, uploaded=uploaded
+                )
+        except DomainError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The documents have been added."))
+    else:
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+    return redirect("appraisal:commendation_detail", pk=commendation.pk)
+
+
+@login_required
+def commendation_document(request, pk):
+    """Download a supporting document, only for someone who may read its commendation."""
+    document = get_object_or_404(
+        CommendationDocument.objects.filter(
+            commendation__in=commendations_visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        return private_file_response(
+            document.file, filename=document.original_name, content_type=document.content_type
+        )
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+
+
+@login_required
+def commendation_org(request, pk):
+    """An organization's page of commendations: collective ones and its members', published."""
+    organization = get_organization_for_user(request.user, pk)
+    year = request.GET.get("year", "")
+    year = int(year) if year.isdigit() else None
+    qs = selectors.organization_commendations(organization, year=year)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "appraisal/commendations/commendation_org.html",
+        {
+            "organization": organization,
+            "page": page,
+            "year": year,
+            "query": f"year={year}" if year else "",
+        },
+    )

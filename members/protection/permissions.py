@@ -1,0 +1,169 @@
+"""Who may see and handle protection cases: the one place that decides.
+
+A case is seen only by
+- the member it concerns,
+- handlers assigned to it (an open CaseAssignment),
+- members designated to handle cases for an organization above the member's branch
+  (CaseHandlerDesignation) — "supervisors" below.
+Nobody else: not the branch secretary (unless assigned), not a plain organizer, not the site
+administrator. Every list, count, search and download goes through `cases_visible_to`, and a
+case outside it is a 404 (its existence is never disclosed).
+
+Checks use `rules.has_perm` (the rule set itself) rather than `user.has_perm`, which would let
+every superuser through.
+"""
+
+import rules
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from members.models import ACTIVE_STATUSES, Member
+from members.permissions import scope_for
+
+from .models import CaseAssignment, CaseHandlerDesignation, ProtectionCase
+
+_CACHE_ATTR = "_branchsite_case_handler_paths"
+
+
+def handler_paths(user):
+    """Paths of the organizations whose cases this user handles by designation (cached)."""
+    scope = scope_for(user)
+    if not scope.member_id:
+        return ()
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    paths = sorted(
+        CaseHandlerDesignation.objects.active()
+        .filter(member_id=scope.member_id, member__status__in=ACTIVE_STATUSES)
+        .values_list("organization__path", flat=True),
+        key=len,
+    )
+    kept = []
+    for p in paths:
+        if not any(p.startswith(k) for k in kept):
+            kept.append(p)
+    result = tuple(kept)
+    setattr(user, _CACHE_ATTR, result)
+    return result
+
+
+def forget_handler_paths(user):
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def _supervised_q(paths, prefix=""):
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(**{f"{prefix}member__branch__path__startswith": p})
+    return q
+
+
+def cases_visible_to(user, queryset=None):
+    """The cases this user may read. Every page, count, search and download starts here."""
+    qs = ProtectionCase.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if not scope.member_id:
+        return qs.none()
+    q = Q(member_id=scope.member_id)
+    q |= Q(
+        pk__in=CaseAssignment.objects.filter(
+            handler_id=scope.member_id, removed_at__isnull=True
+        ).values("case_id")
+    )
+    q |= _supervised_q(handler_paths(user))
+    return qs.filter(q)
+
+
+def get_case_for_user(user, pk, queryset=None):
+    """The case with this pk if the user may read it, else 404."""
+    qs = cases_visible_to(user, queryset).select_related("member", "member__branch")
+    return get_object_or_404(qs, pk=pk)
+
+
+def may_handle_anything(user):
+    """True when the user handles cases at all (designated, or assigned to an open case)."""
+    scope = scope_for(user)
+    if not scope.member_id:
+        return False
+    if handler_paths(user):
+        return True
+    return CaseAssignment.objects.filter(
+        handler_id=scope.member_id, removed_at__isnull=True
+    ).exists()
+
+
+# --- predicates over one case (already fetched through cases_visible_to) ----------------
+
+
+@rules.predicate
+def is_case_member(user, case):
+    return case is not None and scope_for(user).member_id == case.member_id
+
+
+@rules.predicate
+def supervises_case(user, case):
+    if case is None:
+        return False
+    path = case.member.branch.path
+    return any(path.startswith(p) for p in handler_paths(user))
+
+
+@rules.predicate
+def is_assigned_to_case(user, case):
+    member_id = scope_for(user).member_id
+    if case is None or not member_id:
+        return False
+    cached = getattr(case, "_assigned_handler_ids", None)
+    if cached is not None:
+        return member_id in cached
+    return case.assignments.filter(handler_id=member_id, removed_at__isnull=True).exists()
+
+
+# The member concerned never handles their own case, whatever else they are.
+handles_case = ~is_case_member & (supervises_case | is_assigned_to_case)
+
+
+@rules.predicate
+def may_open_case_for(user, member):
+    """A member for themselves; for another member: their branch's leaders or a supervisor."""
+    if member is None or member.status not in ACTIVE_STATUSES:
+        return False
+    scope = scope_for(user)
+    if scope.member_id == member.pk:
+        return True
+    if member.branch_id in scope.led_branch_ids:
+        return True
+    return any(member.branch.path.startswith(p) for p in handler_paths(user))
+
+
+rules.add_perm("members.view_case", is_case_member | handles_case)
+rules.add_perm("members.handle_case", handles_case)
+rules.add_perm("members.assign_case", ~is_case_member & supervises_case)
+rules.add_perm("members.add_case_evidence", is_case_member | handles_case)
+rules.add_perm("members.consent_clarification", is_case_member)
+# Who sees "who looked": the member, and the supervisors who answer for the handlers.
+rules.add_perm("members.view_case_log", is_case_member | (~is_case_member & supervises_case))
+rules.add_perm("members.open_case_for", may_open_case_for)
+
+
+def can(user, perm, obj=None):
+    return rules.has_perm(perm, user, obj)
+
+
+def members_user_may_open_for(user):
+    """Members a user may open a case for, other than themselves (a select's choices)."""
+    scope = scope_for(user)
+    q = Q(branch_id__in=scope.led_branch_ids)
+    for p in handler_paths(user):
+        q |= Q(branch__path__startswith=p)
+    if not scope.led_branch_ids and not handler_paths(user):
+        return Member.objects.none()
+    return (
+        Member.objects.active()
+        .filter(q)
+        .exclude(pk=scope.member_id)
+        .select_related("branch")
+        .order_by("branch__path", "full_name")
+    )

@@ -1,0 +1,137 @@
+"""Reads behind protection-case pages; every one starts from `cases_visible_to`."""
+
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
+
+from members.models import ACTIVE_STATUSES, COMMITTEE_ROLES, Member, Organization, Position
+from members.permissions import scope_for
+
+from .models import (
+    OPEN_CASE_STATUSES,
+    CaseAction,
+    CaseAssignment,
+    CaseHandlerDesignation,
+    CaseStatus,
+    CaseView,
+    Clarification,
+)
+from .permissions import cases_visible_to, get_case_for_user, handler_paths
+
+
+def case_list(user, *, status="", q=""):
+    """The cases a user may read, newest first, with what the list shows already joined.
+
+    The search runs inside the visible set only, so it can never reveal another case.
+    """
+    qs = cases_visible_to(user).select_related("member", "member__branch")
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(
+            Q(description__icontains=q)
+            | Q(place__icontains=q)
+            | Q(member__full_name__icontains=q)
+            | Q(help_requested__icontains=q)
+        )
+    return qs.annotate(n_evidence=Count("evidence", distinct=True)).order_by("-reported_at", "-id")
+
+
+def case_detail(user, pk):
+    """The case (404 outside the user's reach) with everything its page shows prefetched."""
+    case = get_case_for_user(user, pk)
+    active = CaseAssignment.objects.filter(removed_at__isnull=True).select_related("handler")
+    case_with = type(case).objects.prefetch_related(
+        "evidence",
+        Prefetch("actions", queryset=CaseAction.objects.order_by("acted_on", "recorded_at", "id")),
+        Prefetch("assignments", queryset=active, to_attr="active_assignments"),
+        Prefetch(
+            "clarifications",
+            queryset=Clarification.objects.select_related("approving_organization"),
+        ),
+    )
+    case = case_with.select_related("member", "member__branch").get(pk=case.pk)
+    case._assigned_handler_ids = {a.handler_id for a in case.active_assignments}
+    return case
+
+
+def case_views(case, *, limit=200):
+    """Who looked at the case, newest first."""
+    return list(CaseView.objects.filter(case=case).select_related("evidence")[:limit])
+
+
+def handler_candidates(case):
+    """Members a supervisor may assign: the branch's leaders and the designated handlers.
+
+    Two queries, whatever the size of the organization.
+    """
+    branch = case.member.branch
+    ancestor_paths = [
+        branch.path[:i] for i in range(Organization.steplen, len(branch.path), Organization.steplen)
+    ]
+    leader_ids = (
+        Position.objects.current()
+        .filter(organization=branch, role__in=COMMITTEE_ROLES)
+        .values("member_id")
+    )
+    designated_ids = (
+        CaseHandlerDesignation.objects.active()
+        .filter(organization__path__in=ancestor_paths)
+        .values("member_id")
+    )
+    return (
+        Member.objects.filter(status__in=ACTIVE_STATUSES, account__isnull=False)
+        .filter(Q(pk__in=leader_ids) | Q(pk__in=designated_ids))
+        .exclude(pk=case.member_id)
+        .select_related("branch")
+        .order_by("full_name", "id")
+    )
+
+
+def approving_organization_choices(case):
+    """The member's branch and the organizations above it."""
+    path = case.member.branch.path
+    paths = [path[:i] for i in range(Organization.steplen, len(path) + 1, Organization.steplen)]
+    return Organization.objects.filter(path__in=paths).order_by("path")
+
+
+def protection_record_section(member, *, year):
+    """Context for members/_protection_record_section.html, or None.
+
+    Shows only clarifications the member agreed to show on their record; nothing else about
+    a case ever appears on a record, which other people may read.
+    """
+    clarifications = list(
+        Clarification.objects.filter(case__member=member, member_consents=True)
+        .select_related("approving_organization")
+        .order_by("-issued_on", "-id")
+    )
+    if not clarifications:
+        return None
+    return {"clarifications": clarifications, "year": year}
+
+
+def protection_dashboard_section(user, scope, *, year):
+    """Context for members/_protection_dashboard_section.html, or None when the user sees no
+    case. Counts only what cases_visible_to lets this user read (two queries at most)."""
+    scope = scope or scope_for(user)
+    if not scope.member_id:
+        return None
+    counts = cases_visible_to(user).aggregate(
+        total=Count("id"),
+        own_open=Count("id", filter=Q(member_id=scope.member_id, status__in=OPEN_CASE_STATUSES)),
+        handling_open=Count(
+            "id", filter=~Q(member_id=scope.member_id) & Q(status__in=OPEN_CASE_STATUSES)
+        ),
+        waiting=Count("id", filter=~Q(member_id=scope.member_id) & Q(status=CaseStatus.REPORTED)),
+    )
+    if not counts["total"]:
+        return None
+    overdue = 0
+    if counts["handling_open"]:
+        overdue = CaseAction.objects.filter(
+            case__in=cases_visible_to(user).exclude(member_id=scope.member_id),
+            case__status__in=OPEN_CASE_STATUSES,
+            follow_up_due__lte=timezone.localdate(),
+            follow_up_done_at__isnull=True,
+        ).count()
+    return {**counts, "overdue": overdue, "is_handler": bool(handler_paths(user))}

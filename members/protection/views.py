@@ -1,0 +1,285 @@
+"""Protection-case pages (Art. 24): thin — fetch through the visible set, check, call one
+service, render. Any case outside the user's reach is a 404; every read is logged."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.permissions import require_member
+from members.services import DomainError
+
+from . import selectors, services
+from .forms import (
+    AssignForm,
+    CaseActionForm,
+    CaseOpenForm,
+    CaseSearchForm,
+    ClarificationForm,
+    EvidenceAddForm,
+    TransitionForm,
+    add_service_error,
+)
+from .models import CaseAction, CaseAssignment, CaseEvidence, Clarification
+from .permissions import can, cases_visible_to, get_case_for_user, members_user_may_open_for
+from .uploads import private_file_response
+
+
+def _case_or_404(request, pk, perm=None):
+    case = get_case_for_user(request.user, pk)
+    if perm and not can(request.user, perm, case):
+        raise PermissionDenied
+    return case
+
+
+@login_required
+def case_list(request):
+    """Every case the user may read: their own and those they handle."""
+    require_member(request.user)
+    form = CaseSearchForm(request.GET or None)
+    status = q = ""
+    if form.is_valid():
+        status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
+    cases = selectors.case_list(request.user, status=status, q=q)
+    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "members/protection/case_list.html",
+        {"page": page, "form": form, "query": query.urlencode()},
+    )
+
+
+@login_required
+def case_open(request):
+    me = require_member(request.user)
+    behalf = members_user_may_open_for(request.user)
+    behalf_qs = behalf if behalf.exists() else None
+    form = CaseOpenForm(request.POST or None, request.FILES or None, behalf_queryset=behalf_qs)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        member = data.pop("on_behalf_of", None) or me
+        files = data.pop("files", [])
+        try:
+            case = services.case_open(actor=request.user, member=member, files=files, **data)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            if member.pk == me.pk:
+                messages.success(request, _("Your case has been opened."))
+                return redirect("members:case_detail", pk=case.pk)
+            messages.success(
+                request,
+                _(
+                    "The case has been opened for %(name)s. It is confidential: you cannot "
+                    "read it from now on unless you are assigned to handle it."
+                )
+                % {"name": member.full_name},
+            )
+            return redirect("members:case_list")
+    return render(request, "members/protection/case_open.html", {"form": form})
+
+
+@login_required
+def case_detail(request, pk):
+    case = selectors.case_detail(request.user, pk)
+    services.case_view_record(viewer=request.user, case=case)
+    user = request.user
+    may_handle = can(user, "members.handle_case", case)
+    may_assign = can(user, "members.assign_case", case)
+    context = {
+        "case": case,
+        "is_member": can(user, "members.consent_clarification", case),
+        "may_handle": may_handle,
+        "may_assign": may_assign,
+        "may_add_evidence": can(user, "members.add_case_evidence", case)
+        and case.status != "closed",
+        "transitions": services.allowed_transitions(case.status) if may_handle else [],
+        "may_record_action": may_handle and case.status in ("accepted", "in_progress"),
+        "may_record_clarification": may_handle and case.status not in ("reported", "declined"),
+        "views": selectors.case_views(case) if can(user, "members.view_case_log", case) else None,
+        "evidence_form": EvidenceAddForm(),
+    }
+    if may_handle:
+        context["action_form"] = CaseActionForm()
+        context["clarification_form"] = ClarificationForm(
+            organizations=selectors.approving_organization_choices(case)
+        )
+    if may_assign:
+        context["assign_form"] = AssignForm(candidates=selectors.handler_candidates(case))
+    return render(request, "members/protection/case_detail.html", context)
+
+
+@login_required
+def case_evidence(request, pk):
+    """Download one evidence file: permission first, then the log, then the file."""
+    evidence = get_object_or_404(
+        CaseEvidence.objects.filter(case__in=cases_visible_to(request.user)).select_related("case"),
+        pk=pk,
+    )
+    services.case_view_record(viewer=request.user, case=evidence.case, evidence=evidence)
+    try:
+        return private_file_response(
+            evidence.file, filename=evidence.original_name, content_type=evidence.content_type
+        )
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+
+
+@login_required
+@require_POST
+def case_evidence_add(request, pk):
+    case = _case_or_404(request, pk, "members.add_case_evidence")
+    form = EvidenceAddForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            for uploaded in form.cleaned_data["files"]:
+                services.case_evidence_add(
+                    actor=request.user, case=case, uploaded=uploaded, note=form.cleaned_data["note"]
+                )
+        except DomainError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The evidence has been added."))
+    else:
+        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+    return redirect("members:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_transition(request, pk):
+    case = _case_or_404(request, pk, "members.handle_case")
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose what to do."))
+        return redirect("members:case_detail", pk=case.pk)
+    try:
+        services.case_transition(
+            actor=request.user,
+            case=case,
+            action=form.cleaned_data["action"],
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The case has been updated."))
+    return redirect("members:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_action_add(request, pk):
+    case = _case_or_404(request, pk, "members.handle_case")
+    form = CaseActionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_action_record(actor=request.user, case=case, **form.cleaned_data)
+        except DomainError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("The action has been added to the timeline."))
+            return redirect("members:case_detail", pk=case.pk)
+    messages.error(
+        request, " ".join(str(m) for ms in form.errors.values() for m in ms) or _("Check the form.")
+    )
+    return redirect("members:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_follow_up_done(request, pk):
+    action = get_object_or_404(
+        CaseAction.objects.filter(case__in=cases_visible_to(request.user)).select_related(
+            "case__member__branch"
+        ),
+        pk=pk,
+    )
+    if not can(request.user, "members.handle_case", action.case):
+        raise PermissionDenied
+    services.case_follow_up_done(actor=request.user, action=action)
+    messages.success(request, _("The follow-up is marked done."))
+    return redirect("members:case_detail", pk=action.case_id)
+
+
+@login_required
+@require_POST
+def case_assign(request, pk):
+    case = _case_or_404(request, pk, "members.assign_case")
+    form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
+    if form.is_valid():
+        try:
+            services.case_assign(
+                actor=request.user, case=case, handler=form.cleaned_data["handler"]
+            )
+        except DomainError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The handler has been assigned."))
+    else:
+        messages.error(request, _("Choose a handler from the list."))
+    return redirect("members:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_unassign(request, pk):
+    assignment = get_object_or_404(
+        CaseAssignment.objects.filter(
+            case__in=cases_visible_to(request.user), removed_at__isnull=True
+        ).select_related("case__member__branch"),
+        pk=pk,
+    )
+    if not can(request.user, "members.assign_case", assignment.case):
+        raise PermissionDenied
+    services.case_unassign(actor=request.user, assignment=assignment)
+    messages.success(request, _("The handler no longer handles this case."))
+    return redirect("members:case_detail", pk=assignment.case_id)
+
+
+@login_required
+@require_POST
+def case_clarification_add(request, pk):
+    case = _case_or_404(request, pk, "members.handle_case")
+    form = ClarificationForm(
+        request.POST, organizations=selectors.approving_organization_choices(case)
+    )
+    if form.is_valid():
+        try:
+            services.clarification_record(actor=request.user, case=case, **form.cleaned_data)
+        except DomainError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The clarification has been recorded."))
+            return redirect("members:case_detail", pk=case.pk)
+    else:
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+    return redirect("members:case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def case_clarification_consent(request, pk):
+    clarification = get_object_or_404(
+        Clarification.objects.filter(case__in=cases_visible_to(request.user)).select_related(
+            "case__member__branch"
+        ),
+        pk=pk,
+    )
+    if not can(request.user, "members.consent_clarification", clarification.case):
+        raise PermissionDenied
+    consents = request.POST.get("consents") == "1"
+    services.clarification_consent_set(
+        actor=request.user, clarification=clarification, consents=consents
+    )
+    if consents:
+        messages.success(request, _("The clarification now shows on your record."))
+    else:
+        messages.success(request, _("The clarification no longer shows on your record."))
+    return redirect("members:case_detail", pk=clarification.case_id)
