@@ -7,7 +7,7 @@ and the view then shows nothing (see `RosterFilter.result`).
 
 import django_filters
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row
+from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -88,13 +88,22 @@ class RosterFilter(django_filters.FilterSet):
         helper.form_method = "get"
         helper.form_tag = False
         helper.disable_csrf = True
+        # On a phone only the search box shows until "More filters" is tapped (or a filter
+        # beyond the search is in use).
+        narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
         helper.layout = Layout(
             Row(
-                Column(Field("q"), css_class="col-12 col-md-6 col-xl-4"),
-                Column("status", css_class="col-6 col-md-3 col-xl-2"),
-                Column("role", css_class="col-6 col-md-3 col-xl-2"),
-                Column("branch", css_class="col-12 col-md-6 col-xl-2"),
-                Column("group", css_class="col-12 col-md-6 col-xl-2"),
+                Column(Field("q"), css_class="col-12 col-xl-4"),
+                Div(
+                    Row(
+                        Column("status", css_class="col-12 col-sm-6 col-md-3"),
+                        Column("role", css_class="col-12 col-sm-6 col-md-3"),
+                        Column("branch", css_class="col-12 col-sm-6 col-md-3"),
+                        Column("group", css_class="col-12 col-sm-6 col-md-3"),
+                    ),
+                    css_id="more-filters",
+                    css_class="col-12 col-xl-8 collapse d-md-block" + (" show" if narrowed else ""),
+                ),
             ),
             "org",
         )

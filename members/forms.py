@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
-from .models import ACTIVE_STATUSES, Member, MemberStatus, Organization
+from .models import ACTIVE_STATUSES, Education, Member, MemberStatus, Organization
 from .roster_selectors import branch_groups, parent_names_by_path, transfer_targets
 
 phone_validator = RegexValidator(
@@ -96,6 +96,7 @@ class MemberForm(forms.ModelForm):
     def __init__(self, *args, branch=None, cancel_url="", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["phone"].validators.append(phone_validator)
+        self.fields["education"].choices = [("", _("Not recorded")), *Education.choices]
         status_choices = [c for c in MemberStatus.choices if c[0] != MemberStatus.TRANSFERRED_OUT]
         if self.instance.pk and self.instance.status == MemberStatus.TRANSFERRED_OUT:
             # Kept so that saving other fields does not fail; a transfer is how one leaves.
@@ -144,11 +145,15 @@ class MemberForm(forms.ModelForm):
                     Column("joined_on", css_class="col-6 col-md-4"),
                     Column("full_member_on", css_class="col-6 col-md-4"),
                 ),
+                *self._membership_extra(),
             ),
         )
 
+    def _membership_extra(self):
+        return (Row(Column("group", css_class="col-12 col-md-6")),)
+
     def _organization_rows(self):
-        return (Fieldset(_("Branch and group"), Row(Column("group", css_class="col-12 col-md-6"))),)
+        return ()
 
     def _helper(self, cancel_url):
         helper = FormHelper()
@@ -200,6 +205,9 @@ class MemberAddForm(MemberForm):
         if raw and str(raw).isdigit():
             return self.branches.filter(pk=raw).first()
         return None
+
+    def _membership_extra(self):
+        return ()
 
     def _organization_rows(self):
         return (

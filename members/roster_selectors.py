@@ -5,6 +5,7 @@ organizations; the callers (members/views.py, members/roster_io.py) never chain 
 """
 
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.translation import gettext
 
 from . import selectors
 from .models import (
@@ -113,6 +114,8 @@ def member_history(member, *, limit=10):
         value = getattr(record, attname)
         if value in (None, ""):
             return "—"
+        if attname == "account_id":
+            return gettext("linked")
         if attname in ("branch_id", "group_id"):
             return names.get(value, str(value))
         if field.choices:
@@ -127,7 +130,7 @@ def member_history(member, *, limit=10):
         changes = []
         if older is not None and record.history_type == "~":
             for attname, field in fields.items():
-                if field.name in _HISTORY_HIDDEN or attname == "account_id":
+                if field.name in _HISTORY_HIDDEN:
                     continue
                 if getattr(record, attname) != getattr(older, attname):
                     changes.append(
