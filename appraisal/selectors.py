@@ -1,16 +1,545 @@
-"""Reads behind appraisal and commendation pages and exports."""
+"""Reads behind appraisal and commendation pages and exports.
+
+Each function runs a fixed number of queries whatever the size of the branch (the pages'
+query-count tests pin them at two data sizes).
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+from io import BytesIO
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from members.models import Member
+from members.permissions import organization_scope_q, scope_for
+
+from .commendations.selectors import commendations_by_member
+from .models import (
+    AppraisalCycle,
+    AppraisalRecord,
+    AssessmentStatus,
+    BallotBox,
+    BallotCount,
+    BallotParticipation,
+    Grade,
+    HeartToHeartTalk,
+    Objection,
+    Participant,
+    PeerReview,
+    Rating,
+    RatingState,
+    RecordAmendment,
+    Rectification,
+    RectificationStatus,
+    SelfAssessment,
+    Step,
+)
+from .permissions import cycles_managed_by, life_meetings_visible_to
+
+
+def _count(qs):
+    """A correlated COUNT subquery over qs (already filtered on cycle=OuterRef("pk"))."""
+    sub = qs.order_by().values("cycle").annotate(n=Count("*")).values("n")[:1]
+    return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
+
+
+def _with_progress(qs):
+    outer = OuterRef("pk")
+    return qs.select_related("branch").annotate(
+        n_participants=_count(Participant.objects.filter(cycle=outer)),
+        n_voters=_count(Participant.objects.filter(cycle=outer, votes=True)),
+        n_submitted=_count(
+            SelfAssessment.objects.filter(cycle=outer, status=AssessmentStatus.SUBMITTED)
+        ),
+        n_turnout=_count(BallotParticipation.objects.filter(cycle=outer)),
+        n_open_objections=_count(Objection.objects.filter(cycle=outer, answered_at__isnull=True)),
+    )
+
+
+def managed_cycles(user, *, year=None):
+    """Cycles the user runs or follows (branch committee, organizers above), with progress."""
+    qs = cycles_managed_by(user)
+    if year:
+        qs = qs.filter(year=year)
+    return _with_progress(qs).order_by("-year", "branch__path")
+
+
+def own_cycles(member_id, *, year=None):
+    """Cycles a member takes part in, newest first, with their own progress."""
+    if not member_id:
+        return AppraisalCycle.objects.none()
+    qs = AppraisalCycle.objects.filter(participants__member_id=member_id)
+    if year:
+        qs = qs.filter(year=year)
+    outer = OuterRef("pk")
+    return (
+        qs.select_related("branch")
+        .annotate(
+            my_assessment=Subquery(
+                SelfAssessment.objects.filter(cycle=outer, member_id=member_id).values("status")[:1]
+            ),
+            my_voted=_count(BallotParticipation.objects.filter(cycle=outer, voter_id=member_id)),
+        )
+        .order_by("-year")
+    )
+
+
+def cycle_years(user):
+    years = set(cycles_managed_by(user).values_list("year", flat=True).distinct())
+    member_id = scope_for(user).member_id
+    if member_id:
+        years |= set(
+            Participant.objects.filter(member_id=member_id).values_list("cycle__year", flat=True)
+        )
+    return sorted(years, reverse=True)
+
+
+def participants(cycle, **filters):
+    return list(
+        Participant.objects.filter(cycle=cycle, **filters)
+        .select_related("member")
+        .order_by("member__full_name", "member_id")
+    )
+
+
+def cycle_moves(cycle):
+    return list(cycle.moves.select_related("actor"))
+
+
+# --- self-assessment, talks, peer review ----------------------------------------------------
+
+
+def self_assessment_rows(cycle):
+    """Every participant with their self-assessment (or None): who has not submitted."""
+    assessments = {a.member_id: a for a in SelfAssessment.objects.filter(cycle=cycle)}
+    rows = []
+    for p in participants(cycle):
+        a = assessments.get(p.member_id)
+        rows.append({"participant": p, "member": p.member, "assessment": a})
+    return rows
+
+
+def own_self_assessment(cycle, member):
+    return SelfAssessment.objects.filter(cycle=cycle, member=member).first()
+
+
+def talks(cycle):
+    return list(
+        HeartToHeartTalk.objects.filter(cycle=cycle).select_related("talker", "talked_with")
+    )
+
+
+def peer_reviews_all(cycle):
+    return list(
+        PeerReview.objects.filter(cycle=cycle)
+        .select_related("reviewer", "reviewed")
+        .order_by("reviewed__full_name", "reviewer__full_name")
+    )
+
+
+def peer_reviews_by(cycle, member):
+    return list(
+        PeerReview.objects.filter(cycle=cycle, reviewer=member)
+        .select_related("reviewed")
+        .order_by("reviewed__full_name")
+    )
+
+
+def peer_comments_about(cycle, member):
+    """The comments on a member, without who wrote them (shown only if the branch chose so)."""
+    return list(
+        PeerReview.objects.filter(cycle=cycle, reviewed=member)
+        .order_by("comment")
+        .values_list("comment", flat=True)
+    )
+
+
+# --- ballot --------------------------------------------------------------------------------
+
+
+def turnout(cycle):
+    """(ballots cast, eligible voters): visible while the ballot runs."""
+    n = BallotParticipation.objects.filter(cycle=cycle).count()
+    eligible = Participant.objects.filter(cycle=cycle, votes=True).count()
+    return n, eligible
+
+
+def has_voted(cycle, member):
+    return BallotParticipation.objects.filter(cycle=cycle, voter=member).exists()
+
+
+def ballot_box(cycle):
+    return BallotBox.objects.filter(cycle=cycle).first()
+
+
+def non_voters(cycle):
+    voted = BallotParticipation.objects.filter(cycle=cycle).values("voter_id")
+    return list(
+        Member.objects.filter(
+            appraisal_participations__cycle=cycle, appraisal_participations__votes=True
+        )
+        .exclude(pk__in=voted)
+        .order_by("full_name", "pk")
+    )
+
+
+def _share(n, total):
+    if not total:
+        return None
+    return (Decimal(n) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def tally(cycle):
+    """The ballot's result, or None while the ballot has not closed (results stay hidden).
+
+    Per appraised member: the count and share of each grade; a member's result is withheld
+    when fewer than cycle.min_ballots_for_result ballots graded them. Four queries.
+    """
+    if not cycle.ballot_closed:
+        return None
+    from .services import ballot_is_valid
+
+    counts = {}
+    for c in BallotCount.objects.filter(cycle=cycle).values("member_id", "grade", "count"):
+        counts.setdefault(c["member_id"], {})[c["grade"]] = c["count"]
+    n_turnout, n_eligible = turnout(cycle)
+    box = ballot_box(cycle)
+    rows = []
+    for p in participants(cycle, graded=True):
+        by_grade = counts.get(p.member_id, {})
+        total = sum(by_grade.values())
+        shown = total >= cycle.min_ballots_for_result
+        rows.append(
+            {
+                "member": p.member,
+                "total": total,
+                "shown": shown,
+                "grades": [
+                    {
+                        "grade": g,
+                        "label": g.label,
+                        "count": by_grade.get(g.value, 0) if shown else None,
+                        "share": _share(by_grade.get(g.value, 0), total) if shown else None,
+                    }
+                    for g in Grade
+                ],
+            }
+        )
+    return {
+        "rows": rows,
+        "by_member": {r["member"].pk: r for r in rows},
+        "turnout": n_turnout,
+        "eligible": n_eligible,
+        "valid": ballot_is_valid(cycle, turnout=n_turnout, eligible=n_eligible),
+        "paper_issued": box.paper_issued if box else 0,
+        "paper_entered": box.paper_entered if box else 0,
+        "min_ballots": cycle.min_ballots_for_result,
+    }
+
+
+# --- rating --------------------------------------------------------------------------------
+
+
+def member_facts(member_ids, year):
+    """{member_id: [(label, value), ...]} from every settings.BRANCHSITE_MEMBER_FACTS source
+    (study hours, attendance: supplied by education without appraisal importing it)."""
+    facts = {}
+    for dotted in getattr(settings, "BRANCHSITE_MEMBER_FACTS", []):
+        for member_id, items in import_string(dotted)(member_ids, year).items():
+            facts.setdefault(member_id, []).extend(items)
+    return facts
+
+
+def rating_sheet(cycle):
+    """Everything the rating page shows on one page, per appraised member: the ballot tally,
+    study hours and attendance for the year, commendations, the proposed grade; and the
+    excellent cap."""
+    graded = participants(cycle, graded=True)
+    ids = [p.member_id for p in graded]
+    ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
+    result = tally(cycle)
+    facts = member_facts(ids, cycle.year)
+    commendations = commendations_by_member(ids, cycle.year)
+    rows = [
+        {
+            "member": p.member,
+            "rating": ratings.get(p.member_id),
+            "tally": result["by_member"].get(p.member_id) if result else None,
+            "facts": facts.get(p.member_id, []),
+            "commendations": commendations.get(p.member_id, []),
+        }
+        for p in graded
+    ]
+    n_excellent = sum(1 for r in ratings.values() if r.grade == Grade.EXCELLENT)
+    cap = cycle.excellent_cap(len(graded))
+    return {
+        "rows": rows,
+        "tally": result,
+        "n_graded": len(graded),
+        "n_rated": len([r for r in rows if r["rating"]]),
+        "n_excellent": n_excellent,
+        "excellent_cap": cap,
+        "over_cap": n_excellent > cap,
+        "editable": cycle.step == Step.RATING
+        and cycle.rating_state in (RatingState.DRAFT, RatingState.RETURNED),
+    }
+
+
+def approved_results(cycle):
+    """The approved grades of the appraised members (what publicity shows)."""
+    if cycle.rating_state != RatingState.APPROVED:
+        return []
+    return list(
+        Rating.objects.filter(
+            cycle=cycle,
+            member__appraisal_participations__cycle=cycle,
+            member__appraisal_participations__graded=True,
+        )
+        .select_related("member")
+        .order_by("member__full_name", "member_id")
+    )
+
+
+def objections(cycle, *, member=None):
+    qs = Objection.objects.filter(cycle=cycle).select_related("filed_by", "about", "answered_by")
+    if member is not None:
+        qs = qs.filter(filed_by=member)
+    return list(qs)
+
+
+def cycle_records(cycle):
+    return list(
+        AppraisalRecord.objects.filter(cycle=cycle)
+        .select_related("member")
+        .prefetch_related(
+            Prefetch("amendments", queryset=RecordAmendment.objects.select_related("amended_by"))
+        )
+        .order_by("member__full_name", "member_id")
+    )
+
+
+def record_with_amendments(record):
+    return list(record.amendments.select_related("amended_by"))
+
+
+# --- preparation page and printable packet ---------------------------------------------------
+
+
+def preparation(cycle):
+    """What is missing before the appraisal meeting: self-assessments, talks, ballots."""
+    rows = self_assessment_rows(cycle)
+    talked = set()
+    for a, b in HeartToHeartTalk.objects.filter(cycle=cycle).values_list(
+        "talker_id", "talked_with_id"
+    ):
+        talked.update((a, b))
+    voted = None
+    if cycle.reached(Step.BALLOT):
+        voted = set(
+            BallotParticipation.objects.filter(cycle=cycle).values_list("voter_id", flat=True)
+        )
+    missing_assessment = [
+        r["member"] for r in rows if not (r["assessment"] and r["assessment"].is_submitted)
+    ]
+    missing_talk = [r["member"] for r in rows if r["member"].pk not in talked]
+    missing_ballot = (
+        [r["member"] for r in rows if r["participant"].votes and r["member"].pk not in voted]
+        if voted is not None
+        else None
+    )
+    return {
+        "rows": rows,
+        "n_participants": len(rows),
+        "missing_assessment": missing_assessment,
+        "missing_talk": missing_talk,
+        "missing_ballot": missing_ballot,
+        "n_graded": sum(1 for r in rows if r["participant"].graded),
+    }
+
+
+def packet(cycle):
+    """The printable meeting packet: sign-in sheet, blank ballots, self-assessment summaries."""
+    rows = self_assessment_rows(cycle)
+    return {
+        "rows": rows,
+        "graded": [r["member"] for r in rows if r["participant"].graded],
+        "submitted": [r for r in rows if r["assessment"] and r["assessment"].is_submitted],
+        "grades": list(Grade),
+    }
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def results_workbook(cycle):
+    """XLSX bytes of the ballot tally, the ratings and the records; and how many rows."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    bold = Font(bold=True)
+    n_rows = 0
+
+    ws = wb.active
+    ws.title = _("Ballot")
+    result = tally(cycle)
+    header = [_("Member"), _("Ballots")]
+    for g in Grade:
+        header += [str(g.label), _("%(grade)s (%%)") % {"grade": g.label}]
+    ws.append(header)
+    if result:
+        for row in result["rows"]:
+            line = [row["member"].full_name, row["total"]]
+            for g in row["grades"]:
+                line += [g["count"], float(g["share"]) if g["share"] is not None else None]
+            ws.append(line)
+            n_rows += 1
+        ws.append([])
+        ws.append([_("Turnout"), result["turnout"], _("Voters"), result["eligible"]])
+        ws.append([_("Valid"), _("yes") if result["valid"] else _("no")])
+
+    ws = wb.create_sheet(_("Rating"))
+    ws.append([_("Member"), _("Grade"), _("Reason")])
+    for r in (
+        Rating.objects.filter(cycle=cycle).select_related("member").order_by("member__full_name")
+    ):
+        ws.append([r.member.full_name, str(r.get_grade_display()), r.reason])
+        n_rows += 1
+
+    ws = wb.create_sheet(_("Records"))
+    ws.append(
+        [_("Member"), _("Year"), _("Grade"), _("Current grade"), _("Amendments"), _("Reason")]
+    )
+    for rec in cycle_records(cycle):
+        amendments = list(rec.amendments.all())
+        ws.append(
+            [
+                rec.member.full_name,
+                rec.year,
+                str(Grade(rec.grade).label) if rec.grade else _("Not graded"),
+                str(rec.get_current_grade_display()) or _("Not graded"),
+                "；".join(
+                    f"{a.amended_at:%Y-%m-%d} {Grade(a.grade).label}：{a.reason}"
+                    for a in amendments
+                ),
+                rec.reason,
+            ]
+        )
+        n_rows += 1
+    for sheet in wb.worksheets:
+        for cell in sheet[1]:
+            cell.font = bold
+        sheet.column_dimensions["A"].width = 16
+    buffer = BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue(), n_rows
+
+
+# --- life meetings ---------------------------------------------------------------------------
+
+
+def life_meetings(user):
+    outer = OuterRef("pk")
+    return (
+        life_meetings_visible_to(user)
+        .select_related("organization")
+        .annotate(
+            n_attendees=Count("attendees", distinct=True),
+            n_open_items=Coalesce(
+                Subquery(
+                    Rectification.objects.filter(meeting=outer, status=RectificationStatus.OPEN)
+                    .order_by()
+                    .values("meeting")
+                    .annotate(n=Count("*"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+        .order_by("-held_on", "-id")
+    )
+
+
+def meeting_detail(meeting):
+    return {
+        "attendees": list(meeting.attendees.order_by("full_name", "pk")),
+        "rectifications": list(meeting.rectifications.select_related("owner")),
+    }
+
+
+def own_rectifications(member_id):
+    return list(
+        Rectification.objects.filter(owner_id=member_id, status=RectificationStatus.OPEN)
+        .select_related("meeting")
+        .order_by("due_on")
+    )
+
+
+# --- sections on /me/ and the home dashboard -------------------------------------------------
 
 
 def record_section(member, *, year):
-    """Context for appraisal/_record_section.html on the member's record, or None."""
-    return None
+    """Context for appraisal/_record_section.html on the member's record, or None.
+
+    The member's closed appraisal records of the year (with corrections), what they still have
+    to do in an appraisal under way, and their open rectification items. Four queries.
+    """
+    records = list(
+        AppraisalRecord.objects.filter(member=member, year=year)
+        .select_related("cycle__branch")
+        .prefetch_related("amendments")
+    )
+    open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
+    items = own_rectifications(member.pk)
+    if not (records or open_cycles or items):
+        return None
+    return {"records": records, "open_cycles": open_cycles, "rectifications": items, "year": year}
+
+
+def dashboard_section(user, scope, *, year):
+    """Context for appraisal/_dashboard_section.html on the home dashboard, or None.
+
+    Leaders and organizers: this year's cycles they run or follow, with progress (one query).
+    Members: their appraisal under way this year (one query).
+    """
+    managed = []
+    if scope.is_admin or scope.is_branch_leader or scope.is_organizer:
+        managed = list(managed_cycles(user, year=year)[:50])
+    own = [c for c in own_cycles(scope.member_id, year=year) if not c.is_closed]
+    if not (managed or own):
+        return None
+    return {"managed": managed, "own": own, "year": year}
+
+
+def organization_choices_for_meetings(user):
+    from members.models import Organization, OrganizationKind
+
+    return (
+        Organization.objects.filter(organization_scope_q(user))
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+
+
+def rating_waiting(user):
+    """Ratings waiting for this organizer's approval (organizations below them)."""
+    scope = scope_for(user)
+    if not (scope.is_admin or scope.is_organizer):
+        return AppraisalCycle.objects.none()
+    q = Q()
+    if not scope.is_admin:
+        q = Q(pk__in=[])
+        for path in scope.organizer_paths:
+            q |= Q(branch__path__startswith=path)
+    return AppraisalCycle.objects.filter(
+        q, step=Step.RATING, rating_state=RatingState.SUBMITTED
+    ).select_related("branch")
 
 
 def commendation_record_section(member, *, year):
     """Context for appraisal/_commendation_record_section.html, or None."""
-    return None
-
-
-def dashboard_section(user, scope, *, year):
-    """Context for appraisal/_dashboard_section.html on the home dashboard, or None."""
     return None

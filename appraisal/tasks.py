@@ -1,3 +1,36 @@
-"""Celery tasks of appraisal/ (reminders); thin wrappers over services."""
+# ruff: noqa: E402  (the commendations import stays the last line)
+"""Celery tasks of appraisal/ (reminders); thin wrappers over services.
+
+Each job asks the database what is due and notifies through members.services.notify_many,
+whose unique key (kind, subject, recipient, due date) makes a re-run or retry harmless.
+"""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_appraisal_reminders():
+    """Daily: self-assessments due, ballot closing, publicity ending, rectification items due."""
+    return {
+        "self_assessment_due": services.self_assessment_reminders_send(),
+        "ballot_closing": services.ballot_closing_reminders_send(),
+        "publicity_ending": services.publicity_ending_reminders_send(),
+        "rectification_due": services.rectification_reminders_send(),
+    }
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_ballot_open_notices():
+    """Often: tell the voters of each newly opened ballot, once."""
+    return services.ballot_open_notices_send()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def close_finished_publicity():
+    """Daily: close the cycles whose publicity has ended (objections all answered)."""
+    return services.publicity_close_finished()
+
 
 from .commendations.tasks import *  # noqa: F403

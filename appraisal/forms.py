@@ -1,0 +1,319 @@
+"""Forms of appraisal/: input and layout only; the services decide."""
+
+from datetime import date, timedelta
+
+from crispy_forms.helper import FormHelper
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Member, Organization, OrganizationKind
+from members.permissions import organization_scope_q
+
+from .models import (
+    AppraisalCycle,
+    Grade,
+    LifeMeeting,
+    SelfAssessment,
+)
+
+
+class _Form(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+DEADLINE_FIELDS = (
+    "self_assessment_due",
+    "peer_review_due",
+    "ballot_opens_on",
+    "ballot_closes_on",
+    "rating_due",
+)
+
+
+def _default_deadlines(year):
+    """A believable schedule: appraisals usually run at the start of the following year."""
+    start = max(timezone.localdate(), date(year, 12, 1))
+    return {
+        "self_assessment_due": start + timedelta(days=14),
+        "peer_review_due": start + timedelta(days=21),
+        "ballot_opens_on": start + timedelta(days=24),
+        "ballot_closes_on": start + timedelta(days=28),
+        "rating_due": start + timedelta(days=35),
+    }
+
+
+class CycleOpenForm(_Form):
+    branches = forms.ModelMultipleChoiceField(
+        label=_("Branches"),
+        queryset=Organization.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("An organizer can open the cycles of many branches at once."),
+    )
+    year = forms.IntegerField(label=_("Year appraised"), min_value=2000, max_value=2100)
+    self_assessment_due = forms.DateField(label=_("Self-assessments due"), widget=DateInput())
+    peer_review_due = forms.DateField(label=_("Peer review due"), widget=DateInput())
+    ballot_opens_on = forms.DateField(label=_("Ballot opens on"), widget=DateInput())
+    ballot_closes_on = forms.DateField(label=_("Ballot closes on"), widget=DateInput())
+    rating_due = forms.DateField(label=_("Rating due"), widget=DateInput())
+
+    def __init__(self, *args, user, **kwargs):
+        year = timezone.localdate().year
+        initial = {"year": year, **_default_deadlines(year), **kwargs.pop("initial", {})}
+        super().__init__(*args, initial=initial, **kwargs)
+        branches = Organization.objects.filter(
+            organization_scope_q(user), kind=OrganizationKind.BRANCH
+        ).order_by("path")
+        self.fields["branches"].queryset = branches
+        if len(branches) == 1:
+            self.fields["branches"].initial = [branches[0].pk]
+
+
+class CycleEditForm(forms.ModelForm):
+    class Meta:
+        model = AppraisalCycle
+        fields = [*DEADLINE_FIELDS, "peer_reviews_shown_to_reviewed"]
+        widgets = {name: DateInput() for name in DEADLINE_FIELDS}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class MoveForm(_Form):
+    reason = forms.CharField(
+        label=_("Reason for going ahead (needed if the step is not complete)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class SelfAssessmentForm(forms.ModelForm):
+    class Meta:
+        model = SelfAssessment
+        fields = list(SelfAssessment.SECTIONS)
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in SelfAssessment.SECTIONS}
+        help_texts = {
+            "study": _("What you studied this year and what you learned."),
+            "duties": _("How you carried out your duties and your work."),
+            "discipline": _("How you kept Party discipline and rules."),
+            "improvements": _("What you will improve next year."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ReturnForm(_Form):
+    comment = forms.CharField(
+        label=_("Why it is returned"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def _member_choice(members, label, *, required=True):
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=Member.objects.filter(pk__in=[m.pk for m in members]).order_by("full_name"),
+        required=required,
+    )
+
+
+class TalkForm(_Form):
+    held_on = forms.DateField(label=_("Held on"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def __init__(self, *args, members, **kwargs):
+        kwargs.setdefault("initial", {"held_on": timezone.localdate()})
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "talker": _member_choice(members, _("Who talked")),
+            "talked_with": _member_choice(members, _("With whom")),
+            **self.fields,
+        }
+
+
+class PeerReviewForm(_Form):
+    comment = forms.CharField(
+        label=_("Your comment (signed with your name)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {"reviewed": _member_choice(members, _("Fellow member")), **self.fields}
+
+
+def _grade_field(member, *, required):
+    choices = list(Grade.choices)
+    if not required:
+        choices = [("", _("(left blank)")), *choices]
+    return forms.ChoiceField(
+        label=member.full_name,
+        choices=choices,
+        widget=forms.RadioSelect,
+        required=required,
+        initial="" if not required else None,
+    )
+
+
+class BallotForm(forms.Form):
+    """One grade for every appraised member; fields named m<member id>."""
+
+    def __init__(self, *args, members, required=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = members
+        for m in members:
+            self.fields[f"m{m.pk}"] = _grade_field(m, required=required)
+
+    def grades(self):
+        return {m.pk: self.cleaned_data.get(f"m{m.pk}") or "" for m in self.members}
+
+    def rows(self):
+        return [(m, self[f"m{m.pk}"]) for m in self.members]
+
+
+class PaperIssueForm(_Form):
+    voters = forms.ModelMultipleChoiceField(
+        label=_("Voters who receive a paper ballot"),
+        queryset=Member.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["voters"].queryset = Member.objects.filter(
+            pk__in=[m.pk for m in members]
+        ).order_by("full_name")
+
+
+class RatingForm(forms.Form):
+    """The committee's proposed grade and reason per appraised member."""
+
+    def __init__(self, *args, rows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_members = [r["member"] for r in rows]
+        for r in rows:
+            m, rating = r["member"], r["rating"]
+            self.fields[f"g{m.pk}"] = forms.ChoiceField(
+                label=_("Grade for %(name)s") % {"name": m.full_name},
+                choices=[("", "—"), *Grade.choices],
+                required=False,
+                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+                initial=rating.grade if rating else "",
+            )
+            self.fields[f"r{m.pk}"] = forms.CharField(
+                label=_("Reason for %(name)s") % {"name": m.full_name},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 1, "class": "form-control form-control-sm"}),
+                initial=rating.reason if rating else "",
+            )
+            r["grade_field"] = self[f"g{m.pk}"]
+            r["reason_field"] = self[f"r{m.pk}"]
+
+    def entries(self):
+        return {
+            m.pk: (self.cleaned_data.get(f"g{m.pk}") or "", self.cleaned_data.get(f"r{m.pk}"))
+            for m in self.row_members
+        }
+
+
+class DecisionForm(_Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("return", _("Return for changes"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (needed when returning)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ObjectionForm(_Form):
+    text = forms.CharField(label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "about": _member_choice(members, _("About (optional)"), required=False),
+            **self.fields,
+        }
+
+
+class AnswerForm(_Form):
+    answer = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AmendForm(_Form):
+    grade = forms.ChoiceField(label=_("Corrected grade"), choices=Grade.choices)
+    reason = forms.CharField(
+        label=_("Reason for the correction"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LifeMeetingForm(forms.ModelForm):
+    class Meta:
+        model = LifeMeeting
+        fields = [
+            "organization",
+            "kind",
+            "held_on",
+            "title",
+            "topics",
+            "self_examination",
+            "online_conduct",
+            "minutes",
+            "attendees",
+        ]
+        widgets = {
+            "held_on": DateInput(),
+            "topics": forms.Textarea(attrs={"rows": 3}),
+            "minutes": forms.Textarea(attrs={"rows": 6}),
+            "attendees": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {
+            "topics": _(
+                "For example: self-examination against the regulations, including online "
+                "conduct (Art. 27)."
+            ),
+        }
+
+    def __init__(self, *args, organizations, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = organizations
+        self.fields["attendees"].queryset = members
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class RectificationForm(_Form):
+    description = forms.CharField(
+        label=_("What to rectify"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_on = forms.DateField(label=_("Due on"), widget=DateInput())
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "description": self.fields["description"],
+            "owner": _member_choice(members, _("Owner")),
+            "due_on": self.fields["due_on"],
+        }
+
+
+class RectificationDoneForm(_Form):
+    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,164 @@
+"""Who may do what in appraisal (Art. 27): the one place that decides.
+
+- the branch committee and organizers above (anyone who manages the cycle's branch) run a
+  cycle: move it, read every self-assessment, log talks, rate, answer objections, export;
+- only the organization above the branch (organizers, site admin) approves or returns the
+  rating — the branch committee cannot approve its own proposal;
+- the members taking part write their own self-assessment, comment on peers, vote, and see
+  the results once publicity has started.
+
+Objects are fetched through `cycles_visible_to` (404 outside the user's reach); these
+predicates then decide between allowed and 403.
+"""
+
+import rules
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+
+from members.permissions import (
+    is_branch_leader,
+    is_organizer,
+    is_site_admin,
+    manages_organization,
+    organization_scope_q,
+    scope_for,
+)
+
+from .models import AppraisalCycle, AppraisalRecord, LifeMeeting, Step
+
+# --- querysets narrowed to what a user may see ----------------------------------------------
+
+
+def cycles_managed_by(user, queryset=None):
+    qs = AppraisalCycle.objects.all() if queryset is None else queryset
+    return qs.filter(organization_scope_q(user, prefix="branch__"))
+
+
+def cycles_visible_to(user, queryset=None):
+    """Cycles a user manages, plus those they take part in."""
+    qs = AppraisalCycle.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if scope.is_admin:
+        return qs
+    q = organization_scope_q(user, prefix="branch__")
+    if scope.member_id:
+        q |= Q(participants__member_id=scope.member_id)
+    return qs.filter(q).distinct()
+
+
+def get_cycle_for_user(user, pk):
+    """The cycle if the user manages it or takes part in it, else 404."""
+    return get_object_or_404(cycles_visible_to(user).select_related("branch"), pk=pk)
+
+
+def get_record_for_user(user, pk):
+    """An appraisal record: its member, or whoever manages the member's cycle; else 404."""
+    scope = scope_for(user)
+    qs = AppraisalRecord.objects.select_related("member", "cycle__branch")
+    if not scope.is_admin:
+        q = organization_scope_q(user, prefix="cycle__branch__")
+        if scope.member_id:
+            q |= Q(member_id=scope.member_id)
+        qs = qs.filter(q)
+    return get_object_or_404(qs, pk=pk)
+
+
+def life_meetings_visible_to(user, queryset=None):
+    """Meetings of organizations the user manages, those the user attended, and those that
+    gave the user a rectification item."""
+    qs = LifeMeeting.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if scope.is_admin:
+        return qs
+    q = organization_scope_q(user, prefix="organization__")
+    if scope.member_id:
+        q |= Q(attendees__id=scope.member_id) | Q(rectifications__owner_id=scope.member_id)
+    return qs.filter(q).distinct()
+
+
+def get_life_meeting_for_user(user, pk):
+    return get_object_or_404(
+        life_meetings_visible_to(user).select_related("organization", "cycle"), pk=pk
+    )
+
+
+# --- predicates ------------------------------------------------------------------------------
+
+
+@rules.predicate
+def manages_cycle(user, cycle):
+    return cycle is not None and scope_for(user).manages_org(cycle.branch)
+
+
+@rules.predicate
+def above_cycle(user, cycle):
+    """The organization above the branch: an organizer whose subtree holds it, or admin."""
+    if cycle is None:
+        return False
+    scope = scope_for(user)
+    return scope.is_admin or scope.reaches_path(cycle.branch.path)
+
+
+@rules.predicate
+def takes_part(user, cycle):
+    scope = scope_for(user)
+    if cycle is None or not scope.member_id:
+        return False
+    cache = getattr(cycle, "_participant_cache", None)
+    if cache is None:
+        cache = {}
+        cycle._participant_cache = cache
+    if scope.member_id not in cache:
+        cache[scope.member_id] = (
+            cycle.participants.filter(member_id=scope.member_id).values("graded", "votes").first()
+        )
+    return cache[scope.member_id] is not None
+
+
+@rules.predicate
+def votes_in(user, cycle):
+    return takes_part(user, cycle) and cycle._participant_cache[scope_for(user).member_id]["votes"]
+
+
+@rules.predicate
+def results_published(user, cycle):
+    return cycle is not None and cycle.reached(Step.PUBLICITY)
+
+
+@rules.predicate
+def manages_meeting(user, meeting):
+    return meeting is not None and scope_for(user).manages_org(meeting.organization)
+
+
+@rules.predicate
+def manages_record(user, record):
+    return record is not None and scope_for(user).manages_org(record.cycle.branch)
+
+
+@rules.predicate
+def owns_record(user, record):
+    return record is not None and scope_for(user).member_id == record.member_id
+
+
+@rules.predicate
+def has_member_record(user):
+    return scope_for(user).member_id is not None
+
+
+can_lead = is_site_admin | is_organizer | is_branch_leader
+
+rules.add_perm("appraisal.open_cycle", can_lead)
+rules.add_perm("appraisal.view_cycles", can_lead | has_member_record)
+rules.add_perm("appraisal.view_cycle", manages_cycle | takes_part)
+rules.add_perm("appraisal.manage_cycle", manages_cycle)
+rules.add_perm("appraisal.move_cycle", manages_cycle)
+rules.add_perm("appraisal.approve_rating", above_cycle)
+rules.add_perm("appraisal.take_part", takes_part)
+rules.add_perm("appraisal.vote", votes_in)
+rules.add_perm("appraisal.view_publicity", manages_cycle | (takes_part & results_published))
+rules.add_perm("appraisal.view_record", owns_record | manages_record)
+rules.add_perm("appraisal.amend_record", manages_record)
+rules.add_perm("appraisal.view_life_meetings", can_lead | has_member_record)
+rules.add_perm("appraisal.add_life_meeting", can_lead)
+rules.add_perm("appraisal.manage_life_meeting", manages_meeting)
+rules.add_perm("appraisal.manage_organization", manages_organization)

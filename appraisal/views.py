@@ -1,0 +1,768 @@
+"""appraisal/ pages (Art. 27): thin — fetch within the user's reach, check, call one service.
+
+Objects outside the user's reach are 404 (their existence is not disclosed); objects within
+reach that the user may not act on are 403.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.models import Member, Organization, OrganizationKind, Position
+from members.permissions import organization_scope_q, require_member, scope_for
+from members.services import DomainError
+
+from . import forms, selectors, services
+from .models import (
+    AssessmentStatus,
+    Objection,
+    Rectification,
+    SelfAssessment,
+    Step,
+)
+from .permissions import (
+    get_cycle_for_user,
+    get_life_meeting_for_user,
+    get_record_for_user,
+)
+
+
+def _require(user, perm, obj=None):
+    if not user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def cycle_view(perm):
+    """Fetch the cycle within the user's reach (else 404), then check perm on it (else 403)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, pk, *args, **kwargs):
+            cycle = get_cycle_for_user(request.user, pk)
+            _require(request.user, perm, cycle)
+            return view(request, cycle, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _errors(request, error: DomainError):
+    for message in error.messages:
+        messages.error(request, message)
+
+
+def _year(request):
+    raw = request.GET.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
+
+
+# --- cycles ----------------------------------------------------------------------------------
+
+
+@login_required
+def cycle_list(request):
+    """Cycles the user runs or follows (with progress; an organizer's one page for all
+    branches), and the user's own."""
+    _require(request.user, "appraisal.view_cycles")
+    year = _year(request)
+    scope = scope_for(request.user)
+    context = {
+        "year": year,
+        "years": selectors.cycle_years(request.user),
+        "managed": list(selectors.managed_cycles(request.user, year=year)[:500]),
+        "own": list(selectors.own_cycles(scope.member_id, year=year)),
+        "can_open": request.user.has_perm("appraisal.open_cycle"),
+        "waiting": list(selectors.rating_waiting(request.user)[:100]),
+    }
+    return render(request, "appraisal/cycle_list.html", context)
+
+
+@login_required
+def cycle_open(request):
+    _require(request.user, "appraisal.open_cycle")
+    form = forms.CycleOpenForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        branches = data.pop("branches")
+        try:
+            opened, skipped = services.cycles_open_many(
+                branches=branches, actor=request.user, **data
+            )
+        except DomainError as e:
+            form.add_error(None, e)
+        else:
+            if opened:
+                messages.success(
+                    request,
+                    _("Opened %(n)s appraisal cycle(s) for %(year)s.")
+                    % {"n": len(opened), "year": data["year"]},
+                )
+            for branch in skipped:
+                messages.warning(
+                    request,
+                    _("%(branch)s already has a cycle for %(year)s.")
+                    % {"branch": branch, "year": data["year"]},
+                )
+            if len(opened) == 1:
+                return redirect("appraisal:cycle_detail", opened[0].pk)
+            return redirect(f"{reverse('appraisal:cycle_list')}?year={data['year']}")
+    return render(request, "appraisal/cycle_open.html", {"form": form})
+
+
+@cycle_view("appraisal.view_cycle")
+def cycle_detail(request, cycle):
+    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    member_id = scope_for(request.user).member_id
+    context = {
+        "cycle": cycle,
+        "manages": manages,
+        "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
+        "takes_part": request.user.has_perm("appraisal.take_part", cycle),
+        "steps": _steps(cycle),
+    }
+    if manages:
+        hard, soft = services.move_blockers(cycle)
+        context.update(
+            {
+                "next_step": cycle.next_step(),
+                "hard": hard,
+                "soft": soft,
+                "move_form": forms.MoveForm(),
+                "moves": selectors.cycle_moves(cycle),
+                "prep": selectors.preparation(cycle),
+            }
+        )
+    if context["takes_part"]:
+        member = Member(pk=member_id)
+        context.update(
+            {
+                "my_assessment": selectors.own_self_assessment(cycle, member),
+                "my_voted": selectors.has_voted(cycle, member),
+            }
+        )
+    n, eligible = selectors.turnout(cycle)
+    context.update({"turnout": n, "eligible": eligible})
+    return render(request, "appraisal/cycle_detail.html", context)
+
+
+def _steps(cycle):
+    steps = [s for s in Step if s != Step.PUBLICITY or cycle.uses_publicity]
+    return [
+        {
+            "step": s,
+            "label": s.label,
+            "done": cycle.reached(s) and cycle.step != s,
+            "current": cycle.step == s,
+        }
+        for s in steps
+    ]
+
+
+@cycle_view("appraisal.manage_cycle")
+def cycle_edit(request, cycle):
+    form = forms.CycleEditForm(request.POST or None, instance=cycle)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            services.cycle_update(cycle=cycle, actor=request.user, **fields)
+        except DomainError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("appraisal:cycle_detail", cycle.pk)
+    return render(request, "appraisal/cycle_edit.html", {"cycle": cycle, "form": form})
+
+
+@require_POST
+@cycle_view("appraisal.move_cycle")
+def cycle_move(request, cycle):
+    form = forms.MoveForm(request.POST)
+    form.is_valid()
+    try:
+        move = services.cycle_move(
+            cycle=cycle,
+            to_step=request.POST.get("to_step", ""),
+            actor=request.user,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except DomainError as e:
+        _errors(request, e)
+    else:
+        messages.success(
+            request, _("The cycle moved to “%(step)s”.") % {"step": Step(move.to_step).label}
+        )
+        if move.from_step == Step.BALLOT:
+            return redirect("appraisal:tally", cycle.pk)
+    return redirect("appraisal:cycle_detail", cycle.pk)
+
+
+# --- self-assessment -------------------------------------------------------------------------
+
+
+@cycle_view("appraisal.take_part")
+def my_self_assessment(request, cycle):
+    member = require_member(request.user)
+    assessment = selectors.own_self_assessment(cycle, member)
+    editable = not cycle.is_closed and (
+        assessment is None or assessment.status != AssessmentStatus.SUBMITTED
+    )
+    form = forms.SelfAssessmentForm(request.POST or None, instance=assessment)
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.self_assessment_save(
+                    cycle=cycle,
+                    member=member,
+                    submit="submit" in request.POST,
+                    **{name: form.cleaned_data[name] for name in SelfAssessment.SECTIONS},
+                )
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                if "submit" in request.POST:
+                    messages.success(request, _("Your self-assessment is submitted."))
+                else:
+                    messages.success(request, _("Draft saved."))
+                return redirect("appraisal:my_self_assessment", cycle.pk)
+    context = {"cycle": cycle, "form": form, "assessment": assessment, "editable": editable}
+    return render(request, "appraisal/self_assessment_form.html", context)
+
+
+@cycle_view("appraisal.manage_cycle")
+def self_assessment_list(request, cycle):
+    rows = selectors.self_assessment_rows(cycle)
+    context = {
+        "cycle": cycle,
+        "rows": rows,
+        "n_submitted": sum(1 for r in rows if r["assessment"] and r["assessment"].is_submitted),
+    }
+    return render(request, "appraisal/self_assessment_list.html", context)
+
+
+def _get_assessment(user, pk):
+    """A self-assessment: its author, or whoever manages its cycle; anyone else 404."""
+    assessment = get_object_or_404(
+        SelfAssessment.objects.select_related("member", "cycle__branch"), pk=pk
+    )
+    scope = scope_for(user)
+    if assessment.member_id == scope.member_id:
+        return assessment, False
+    if user.has_perm("appraisal.manage_cycle", assessment.cycle):
+        return assessment, True
+    raise Http404
+
+
+@login_required
+def self_assessment_detail(request, pk):
+    assessment, manages = _get_assessment(request.user, pk)
+    form = forms.ReturnForm(request.POST or None) if manages else None
+    if request.method == "POST":
+        if not manages:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.self_assessment_return(
+                    assessment=assessment, comment=form.cleaned_data["comment"], actor=request.user
+                )
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Returned to %(name)s.") % {"name": assessment.member})
+                return redirect("appraisal:self_assessment_list", assessment.cycle_id)
+    context = {
+        "assessment": assessment,
+        "cycle": assessment.cycle,
+        "manages": manages,
+        "form": form,
+    }
+    return render(request, "appraisal/self_assessment_detail.html", context)
+
+
+# --- talks and peer review -------------------------------------------------------------------
+
+
+@cycle_view("appraisal.manage_cycle")
+def talk_list(request, cycle):
+    people = [p.member for p in selectors.participants(cycle)]
+    form = forms.TalkForm(request.POST or None, members=people)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.talk_log(cycle=cycle, actor=request.user, **form.cleaned_data)
+        except DomainError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("Talk recorded."))
+            return redirect("appraisal:talk_list", cycle.pk)
+    prep = selectors.preparation(cycle)
+    context = {
+        "cycle": cycle,
+        "form": form,
+        "talks": selectors.talks(cycle),
+        "missing_talk": prep["missing_talk"],
+    }
+    return render(request, "appraisal/talk_list.html", context)
+
+
+@cycle_view("appraisal.view_cycle")
+def peer_reviews(request, cycle):
+    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    takes_part = request.user.has_perm("appraisal.take_part", cycle)
+    context = {"cycle": cycle, "manages": manages, "takes_part": takes_part}
+    if takes_part:
+        member = require_member(request.user)
+        others = [p.member for p in selectors.participants(cycle) if p.member_id != member.pk]
+        form = forms.PeerReviewForm(request.POST or None, members=others)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.peer_review_save(cycle=cycle, reviewer=member, **form.cleaned_data)
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Comment saved."))
+                return redirect("appraisal:peer_reviews", cycle.pk)
+        context.update(
+            {
+                "form": form,
+                "open": cycle.step == Step.PEER_REVIEW,
+                "mine": selectors.peer_reviews_by(cycle, member),
+                "about_me": selectors.peer_comments_about(cycle, member)
+                if cycle.peer_reviews_shown_to_reviewed
+                else None,
+            }
+        )
+    elif request.method == "POST":
+        raise PermissionDenied
+    if manages:
+        context["all_reviews"] = selectors.peer_reviews_all(cycle)
+    return render(request, "appraisal/peer_reviews.html", context)
+
+
+# --- ballot ----------------------------------------------------------------------------------
+
+
+@cycle_view("appraisal.vote")
+def ballot(request, cycle):
+    member = require_member(request.user)
+    graded = [p.member for p in selectors.participants(cycle, graded=True)]
+    voted = selectors.has_voted(cycle, member)
+    is_open = cycle.step == Step.BALLOT
+    form = forms.BallotForm(request.POST or None, members=graded)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.ballot_cast(cycle=cycle, voter=member, grades=form.grades())
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Your ballot is cast. Thank you."))
+                return redirect("appraisal:ballot", cycle.pk)
+        else:
+            form.add_error(None, _("Grade every member on the ballot."))
+    n, eligible = selectors.turnout(cycle)
+    context = {
+        "cycle": cycle,
+        "form": form,
+        "voted": voted,
+        "is_open": is_open,
+        "turnout": n,
+        "eligible": eligible,
+        "grades": list(form.rows()),
+    }
+    return render(request, "appraisal/ballot.html", context)
+
+
+@cycle_view("appraisal.manage_cycle")
+def paper_ballots(request, cycle):
+    """Tellers: hand paper ballots to named voters, then enter the collected ballots."""
+    graded = [p.member for p in selectors.participants(cycle, graded=True)]
+    not_voted = selectors.non_voters(cycle) if cycle.step == Step.BALLOT else []
+    issue_form = forms.PaperIssueForm(members=not_voted, prefix="issue")
+    enter_form = forms.BallotForm(members=graded, required=False, prefix="paper")
+    if request.method == "POST":
+        try:
+            if "issue" in request.POST:
+                issue_form = forms.PaperIssueForm(request.POST, members=not_voted, prefix="issue")
+                if issue_form.is_valid():
+                    n = services.paper_ballots_issue(
+                        cycle=cycle,
+                        voter_ids=[m.pk for m in issue_form.cleaned_data["voters"]],
+                        actor=request.user,
+                    )
+                    messages.success(request, _("%(n)s paper ballot(s) issued.") % {"n": n})
+                    return redirect("appraisal:paper_ballots", cycle.pk)
+            else:
+                enter_form = forms.BallotForm(
+                    request.POST, members=graded, required=False, prefix="paper"
+                )
+                if enter_form.is_valid():
+                    services.paper_ballot_enter(
+                        cycle=cycle, grades=enter_form.grades(), actor=request.user
+                    )
+                    messages.success(request, _("Paper ballot entered."))
+                    return redirect("appraisal:paper_ballots", cycle.pk)
+        except DomainError as e:
+            _errors(request, e)
+    n, eligible = selectors.turnout(cycle)
+    context = {
+        "cycle": cycle,
+        "issue_form": issue_form,
+        "enter_form": enter_form,
+        "grades": list(enter_form.rows()),
+        "box": selectors.ballot_box(cycle),
+        "is_open": cycle.step == Step.BALLOT,
+        "turnout": n,
+        "eligible": eligible,
+    }
+    return render(request, "appraisal/paper_ballots.html", context)
+
+
+@cycle_view("appraisal.manage_cycle")
+def tally(request, cycle):
+    """The ballot's result once it has closed; while it runs, only the turnout."""
+    n, eligible = selectors.turnout(cycle)
+    context = {
+        "cycle": cycle,
+        "tally": selectors.tally(cycle),
+        "turnout": n,
+        "eligible": eligible,
+    }
+    return render(request, "appraisal/tally.html", context)
+
+
+# --- rating ----------------------------------------------------------------------------------
+
+
+@cycle_view("appraisal.manage_cycle")
+def rating(request, cycle):
+    if not cycle.reached(Step.RATING):
+        messages.info(request, _("The rating is made after the ballot closes."))
+        return redirect("appraisal:cycle_detail", cycle.pk)
+    sheet = selectors.rating_sheet(cycle)
+    form = forms.RatingForm(request.POST or None, rows=sheet["rows"])
+    if request.method == "POST":
+        if not sheet["editable"]:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.ratings_save(cycle=cycle, entries=form.entries(), actor=request.user)
+                if "submit" in request.POST:
+                    services.rating_submit(cycle=cycle, actor=request.user)
+            except DomainError as e:
+                _errors(request, e)
+            else:
+                if "submit" in request.POST:
+                    messages.success(request, _("The rating is sent for approval."))
+                else:
+                    messages.success(request, _("Saved."))
+                return redirect("appraisal:rating", cycle.pk)
+    context = {
+        "cycle": cycle,
+        "sheet": sheet,
+        "form": form,
+        "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
+        "decision_form": forms.DecisionForm(),
+    }
+    return render(request, "appraisal/rating.html", context)
+
+
+@require_POST
+@cycle_view("appraisal.approve_rating")
+def rating_decide(request, cycle):
+    form = forms.DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rating_decide(
+                cycle=cycle,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+                actor=request.user,
+            )
+        except DomainError as e:
+            _errors(request, e)
+        else:
+            messages.success(request, _("Decision recorded."))
+    else:
+        messages.error(request, _("Choose approve or return."))
+    return redirect("appraisal:rating", cycle.pk)
+
+
+# --- publicity and records -------------------------------------------------------------------
+
+
+@cycle_view("appraisal.view_publicity")
+def publicity(request, cycle):
+    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    takes_part = request.user.has_perm("appraisal.take_part", cycle)
+    results = selectors.approved_results(cycle) if cycle.reached(Step.PUBLICITY) else []
+    form = None
+    if takes_part and cycle.step == Step.PUBLICITY:
+        member = require_member(request.user)
+        form = forms.ObjectionForm(request.POST or None, members=[r.member for r in results])
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.objection_file(cycle=cycle, member=member, **form.cleaned_data)
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Your objection is filed; the committee will answer."))
+                return redirect("appraisal:publicity", cycle.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    member_id = scope_for(request.user).member_id
+    context = {
+        "cycle": cycle,
+        "results": results,
+        "manages": manages,
+        "form": form,
+        "objections": selectors.objections(cycle)
+        if manages
+        else selectors.objections(cycle, member=Member(pk=member_id)),
+        "answer_form": forms.AnswerForm(),
+        "records": selectors.cycle_records(cycle) if manages and cycle.is_closed else [],
+    }
+    return render(request, "appraisal/publicity.html", context)
+
+
+@require_POST
+@login_required
+def objection_answer(request, pk):
+    objection = get_object_or_404(Objection.objects.select_related("cycle__branch"), pk=pk)
+    get_cycle_for_user(request.user, objection.cycle_id)
+    _require(request.user, "appraisal.manage_cycle", objection.cycle)
+    form = forms.AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.objection_answer(
+                objection=objection, answer=form.cleaned_data["answer"], actor=request.user
+            )
+        except DomainError as e:
+            _errors(request, e)
+        else:
+            messages.success(request, _("Answer saved."))
+    return redirect("appraisal:publicity", objection.cycle_id)
+
+
+@login_required
+def record_detail(request, pk):
+    record = get_record_for_user(request.user, pk)
+    _require(request.user, "appraisal.view_record", record)
+    can_amend = request.user.has_perm("appraisal.amend_record", record)
+    form = forms.AmendForm(request.POST or None) if can_amend else None
+    if request.method == "POST":
+        if not can_amend:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.record_amend(record=record, actor=request.user, **form.cleaned_data)
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("The correction is recorded beside the original."))
+                return redirect("appraisal:record_detail", record.pk)
+    context = {
+        "record": record,
+        "amendments": selectors.record_with_amendments(record),
+        "form": form,
+    }
+    return render(request, "appraisal/record_detail.html", context)
+
+
+# --- preparation, packet, export -------------------------------------------------------------
+
+
+@cycle_view("appraisal.manage_cycle")
+def prepare(request, cycle):
+    n, eligible = selectors.turnout(cycle)
+    context = {
+        "cycle": cycle,
+        "prep": selectors.preparation(cycle),
+        "turnout": n,
+        "eligible": eligible,
+    }
+    return render(request, "appraisal/prepare.html", context)
+
+
+@cycle_view("appraisal.manage_cycle")
+def packet(request, cycle):
+    """The printable packet (A4): agenda, sign-in sheet, blank ballots, self-assessments."""
+    services.export_logged(
+        actor=request.user, cycle=cycle, what="packet", rows=len(selectors.participants(cycle))
+    )
+    context = {"cycle": cycle, "today": timezone.localdate(), **selectors.packet(cycle)}
+    return render(request, "appraisal/packet.html", context)
+
+
+@cycle_view("appraisal.manage_cycle")
+def export_results(request, cycle):
+    data, n_rows = selectors.results_workbook(cycle)
+    services.export_logged(actor=request.user, cycle=cycle, what="results", rows=n_rows)
+    response = HttpResponse(
+        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- life meetings ---------------------------------------------------------------------------
+
+
+@login_required
+def meeting_list(request):
+    _require(request.user, "appraisal.view_life_meetings")
+    page = Paginator(selectors.life_meetings(request.user), 30).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "can_add": request.user.has_perm("appraisal.add_life_meeting"),
+        "my_items": selectors.own_rectifications(scope_for(request.user).member_id),
+    }
+    return render(request, "appraisal/meeting_list.html", context)
+
+
+def _meeting_people(organization):
+    """Who can attend: a branch's members; for a committee, those holding positions in it."""
+    if organization.kind == OrganizationKind.BRANCH:
+        return Member.objects.active().filter(branch=organization).order_by("full_name")
+    ids = Position.objects.current().filter(organization=organization).values("member_id")
+    return Member.objects.active().filter(pk__in=ids).order_by("full_name")
+
+
+def _meeting_organizations(user):
+    return (
+        Organization.objects.filter(organization_scope_q(user))
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+
+
+@login_required
+def meeting_create(request):
+    _require(request.user, "appraisal.add_life_meeting")
+    organizations = _meeting_organizations(request.user)
+    raw = request.POST.get("organization") or request.GET.get("organization")
+    organization = organizations.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+    if organization is None and organizations.count() == 1:
+        organization = organizations.first()
+    if organization is None:
+        return render(
+            request,
+            "appraisal/meeting_choose_org.html",
+            {"organizations": organizations[:500]},
+        )
+    return _meeting_form(request, None, organization, organizations)
+
+
+@login_required
+def meeting_edit(request, pk):
+    meeting = get_life_meeting_for_user(request.user, pk)
+    _require(request.user, "appraisal.manage_life_meeting", meeting)
+    organizations = _meeting_organizations(request.user).filter(pk=meeting.organization_id)
+    return _meeting_form(request, meeting, meeting.organization, organizations)
+
+
+def _meeting_form(request, meeting, organization, organizations):
+    people = _meeting_people(organization)
+    initial = {"organization": organization.pk}
+    if meeting is None:
+        initial["attendees"] = list(people.values_list("pk", flat=True))
+        initial["kind"] = (
+            "organizational_life_meeting"
+            if organization.kind == OrganizationKind.BRANCH
+            else "democratic_life_meeting"
+        )
+    form = forms.LifeMeetingForm(
+        request.POST or None,
+        instance=meeting,
+        initial=initial,
+        organizations=organizations,
+        members=people,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        attendees = data.pop("attendees")
+        try:
+            meeting = services.life_meeting_save(
+                meeting=meeting, attendees=attendees, actor=request.user, **data
+            )
+        except DomainError as e:
+            form.add_error(None, e)
+        else:
+            messages.success(request, _("Meeting record saved."))
+            return redirect("appraisal:meeting_detail", meeting.pk)
+    context = {"form": form, "meeting": meeting, "organization": organization}
+    return render(request, "appraisal/meeting_form.html", context)
+
+
+@login_required
+def meeting_detail(request, pk):
+    meeting = get_life_meeting_for_user(request.user, pk)
+    manages = request.user.has_perm("appraisal.manage_life_meeting", meeting)
+    detail = selectors.meeting_detail(meeting)
+    form = None
+    if manages:
+        form = forms.RectificationForm(
+            request.POST or None, members=list(_meeting_people(meeting.organization))
+        )
+    if request.method == "POST":
+        if not manages:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.rectification_add(meeting=meeting, actor=request.user, **form.cleaned_data)
+            except DomainError as e:
+                form.add_error(None, e)
+            else:
+                messages.success(request, _("Rectification item added."))
+                return redirect("appraisal:meeting_detail", meeting.pk)
+    member_id = scope_for(request.user).member_id
+    context = {
+        "meeting": meeting,
+        "manages": manages,
+        "form": form,
+        "done_form": forms.RectificationDoneForm(),
+        "member_id": member_id,
+        **detail,
+    }
+    return render(request, "appraisal/meeting_detail.html", context)
+
+
+@require_POST
+@login_required
+def rectification_done(request, pk):
+    item = get_object_or_404(Rectification.objects.select_related("meeting"), pk=pk)
+    meeting = get_life_meeting_for_user(request.user, item.meeting_id)
+    scope = scope_for(request.user)
+    if not (
+        request.user.has_perm("appraisal.manage_life_meeting", meeting)
+        or item.owner_id == scope.member_id
+    ):
+        raise PermissionDenied
+    form = forms.RectificationDoneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rectification_complete(
+                rectification=item,
+                done_on=timezone.localdate(),
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except DomainError as e:
+            _errors(request, e)
+        else:
+            messages.success(request, _("Marked done."))
+    else:
+        messages.error(request, _("Say what was done."))
+    return redirect("appraisal:meeting_detail", meeting.pk)

@@ -1,0 +1,50 @@
+"""Helpers for appraisal tests: open a cycle for the cast's branch and drive it forward."""
+
+from datetime import date, timedelta
+
+from appraisal import services
+from appraisal.models import AppraisalCycle, Grade, Step
+
+YEAR = 2025
+
+
+def open_cycle(branch, *, year=YEAR, actor=None, **kwargs) -> AppraisalCycle:
+    start = date(year, 12, 1)
+    return services.cycle_open(
+        branch=branch,
+        year=year,
+        self_assessment_due=start,
+        peer_review_due=start + timedelta(days=7),
+        ballot_opens_on=start + timedelta(days=10),
+        ballot_closes_on=start + timedelta(days=14),
+        rating_due=start + timedelta(days=20),
+        actor=actor,
+        **kwargs,
+    )
+
+
+def approve_rating(cycle, *, grade=Grade.QUALIFIED):
+    """Rate every appraised member `grade`, submit, and approve as the system."""
+    ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
+    reason = "理由" if grade in (Grade.BASICALLY_QUALIFIED, Grade.UNQUALIFIED) else ""
+    services.ratings_save(cycle=cycle, entries={pk: (grade, reason) for pk in ids})
+    services.rating_submit(cycle=cycle)
+    services.rating_decide(cycle=cycle, approve=True)
+
+
+def move_to(cycle, step, *, today=None) -> AppraisalCycle:
+    """Drive a cycle forward to `step` as the system, giving a reason wherever one is needed."""
+    while cycle.step != step:
+        if cycle.step == Step.RATING and cycle.rating_state != "approved":
+            approve_rating(cycle)
+        services.cycle_move(cycle=cycle, to_step=cycle.next_step(), reason="测试推进", today=today)
+        cycle.refresh_from_db()
+    return cycle
+
+
+def vote(cycle, voter, grade=Grade.QUALIFIED, special=None):
+    """Cast `voter`'s ballot giving everyone `grade`, except {member: grade} in `special`."""
+    ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
+    grades = {pk: grade for pk in ids}
+    grades.update({m.pk: g for m, g in (special or {}).items()})
+    services.ballot_cast(cycle=cycle, voter=voter, grades=grades)
