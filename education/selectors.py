@@ -228,7 +228,14 @@ def pace_fraction(year, today=None):
     return Decimal(today.month - 1) / 12
 
 
+def _q1(value):
+    """Hours to one decimal place (SQLite hands back sums without their scale)."""
+    return Decimal(value or 0).quantize(Decimal("0.1"))
+
+
 def _decorate(member, pace):
+    for name in ("attended_hours", "makeup_hours", "total_hours", "required_hours"):
+        setattr(member, name, _q1(getattr(member, name)))
     member.shortfall = max(member.required_hours - member.total_hours, Decimal(0))
     member.percent = (
         min(int(member.total_hours * 100 / member.required_hours), 100)
@@ -293,7 +300,7 @@ def rollup_roots(user):
     """The organizations an organizer's rollup starts from (admin: the tree's roots)."""
     scope = scope_for(user)
     if scope.is_admin:
-        return list(Organization.get_root_nodes())
+        return list(Organization.objects.get_root_nodes())
     return list(Organization.objects.filter(path__in=scope.organizer_paths).order_by("path"))
 
 
@@ -329,7 +336,7 @@ def hours_rollup(organization, branch_ids, year):
         r = by_branch.get(b.pk, {})
         b.n_members = r.get("n_members", 0)
         b.n_leaders = r.get("n_leaders", 0)
-        b.hours = r.get("hours") or Decimal("0.0")
+        b.hours = _q1(r.get("hours"))
         b.n_behind = r.get("n_behind", 0)
         b.n_met = b.n_members - b.n_behind
         b.average = (b.hours / b.n_members).quantize(Decimal("0.1")) if b.n_members else None
@@ -673,7 +680,7 @@ def member_year_facts(member_ids, year):
             (
                 _("Study hours %(year)s") % {"year": year},
                 _("%(total)s of %(required)s hours")
-                % {"total": m.total_hours, "required": m.required_hours},
+                % {"total": _q1(m.total_hours), "required": _q1(m.required_hours)},
             ),
             (
                 _("Sessions attended"),
