@@ -22,6 +22,16 @@ from .permissions import can
 from .selectors import approver_ids_by_awarding_organization
 
 
+def _full_clean(obj):
+    """Model validation, raised as the domain error the pages know how to show."""
+    try:
+        obj.full_clean()
+    except DomainError:
+        raise
+    except ValidationError as exc:
+        raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+
+
 def _require(user, perm, obj=None):
     if not can(user, perm, obj):
         raise PermissionDenied
@@ -92,7 +102,7 @@ def commendation_propose(
         awarded_on=awarded_on,
         proposed_by=actor,
     )
-    commendation.full_clean()
+    _full_clean(commendation)
     _save(commendation, actor, reason="propose")
     for uploaded in documents:
         _store_document(commendation=commendation, uploaded=uploaded, actor=actor)

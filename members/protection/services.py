@@ -36,6 +36,16 @@ from .uploads import clean_original_name, validate_upload
 FOLLOW_UP_LEAD_DAYS = 1
 
 
+def _full_clean(obj):
+    """Model validation, raised as the domain error the pages know how to show."""
+    try:
+        obj.full_clean()
+    except DomainError:
+        raise
+    except ValidationError as exc:
+        raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
+
+
 def _require(user, perm, obj):
     if not can(user, perm, obj):
         raise PermissionDenied
@@ -108,7 +118,7 @@ def case_open(
         opened_by=actor,
         opened_on_behalf=member.account_id != actor.pk,
     )
-    case.full_clean()
+    _full_clean(case)
     if occurred_on > timezone.localdate():
         raise DomainError({"occurred_on": _("The date cannot be in the future.")})
     _save(case, actor)
@@ -290,7 +300,7 @@ def case_action_record(
         follow_up_note=follow_up_note,
         recorded_by=actor,
     )
-    action.full_clean()
+    _full_clean(action)
     _save(action, actor)
     if case.status == CaseStatus.ACCEPTED:
         case.status = CaseStatus.IN_PROGRESS
@@ -348,7 +358,7 @@ def clarification_record(
         approval_reference=approval_reference,
         recorded_by=actor,
     )
-    clarification.full_clean()
+    _full_clean(clarification)
     return _save(clarification, actor)
 
 
@@ -381,7 +391,7 @@ def handler_designate(
     *, actor=None, member: Member, organization: Organization, note: str = ""
 ) -> CaseHandlerDesignation:
     designation = CaseHandlerDesignation(member=member, organization=organization, note=note)
-    designation.full_clean()
+    _full_clean(designation)
     designation.save()
     if member.account is not None:
         forget_handler_paths(member.account)
