@@ -1,5 +1,22 @@
+from django.utils.functional import cached_property
+
 from members.models import Notification
 from members.permissions import scope_for
+
+
+class UnreadCount:
+    """The header's unread badge: counted at most once per page, and only if rendered."""
+
+    def __init__(self, member_id):
+        self.member_id = member_id
+
+    @cached_property
+    def count(self):
+        if not self.member_id:
+            return 0
+        return Notification.objects.filter(
+            recipient_id=self.member_id, read_at__isnull=True
+        ).count()
 
 
 def navigation(request):
@@ -8,13 +25,4 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     scope = scope_for(user)
-
-    def unread():
-        if not scope.member_id:
-            return 0
-        return Notification.objects.filter(
-            recipient_id=scope.member_id, read_at__isnull=True
-        ).count()
-
-    # Lazy: pages that do not render the header (exports, feeds) pay no query.
-    return {"nav_scope": scope, "nav_unread": unread}
+    return {"nav_scope": scope, "nav_unread": UnreadCount(scope.member_id)}

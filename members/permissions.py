@@ -33,6 +33,7 @@ class Scope:
     """What one user reaches; computed by `scope_for` from positions (never stored)."""
 
     member_id: int | None = None
+    member_name: str = ""
     branch_id: int | None = None
     branch_path: str = ""
     led_branch_ids: frozenset = field(default_factory=frozenset)
@@ -92,6 +93,7 @@ def scope_for(user):
                 led_paths.append(org.path)
     scope = Scope(
         member_id=member.id if member else None,
+        member_name=member.full_name if member else "",
         branch_id=member.branch_id if member else None,
         branch_path=member.branch.path if member else "",
         led_branch_ids=frozenset(led),
