@@ -1,0 +1,182 @@
+"""A small HTTP load generator (standard library only, loopback only).
+
+Threads, each with its own keep-alive `http.client` connection (it reconnects by itself when
+gunicorn's sync workers close the connection), share a budget of requests and a deadline.
+Logging in goes through the real login form (/accounts/login/) with its CSRF token.
+"""
+
+import http.client
+import re
+import threading
+import time
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlencode, urlsplit
+
+CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class LoginFailed(RuntimeError):
+    pass
+
+
+@dataclass
+class Target:
+    host: str
+    port: int
+
+    @classmethod
+    def from_url(cls, base_url):
+        parts = urlsplit(base_url)
+        if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            raise ValueError("the benchmark only talks to loopback addresses")
+        return cls(parts.hostname, parts.port or 80)
+
+    def connection(self, timeout=120):
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+
+
+def _cookies(response, jar):
+    for header in response.headers.get_all("Set-Cookie") or []:
+        cookie = SimpleCookie()
+        cookie.load(header)
+        for key, morsel in cookie.items():
+            jar[key] = morsel.value
+    return jar
+
+
+def _cookie_header(jar):
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def login(target: Target, username: str, password: str) -> str:
+    """Log in through the login form; returns the Cookie header of the session."""
+    conn = target.connection()
+    jar = {}
+    try:
+        conn.request("GET", "/accounts/login/", headers={"Host": target.host})
+        response = conn.getresponse()
+        body = response.read()
+        _cookies(response, jar)
+        match = CSRF_INPUT.search(body)
+        if response.status != 200 or not match:
+            raise LoginFailed(f"login page: HTTP {response.status}")
+        form = urlencode(
+            {
+                "username": username,
+                "password": password,
+                "csrfmiddlewaretoken": match.group(1).decode(),
+            }
+        )
+        conn.request(
+            "POST",
+            "/accounts/login/",
+            body=form,
+            headers={
+                "Host": target.host,
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": _cookie_header(jar),
+                "Referer": f"http://{target.host}:{target.port}/accounts/login/",
+            },
+        )
+        response = conn.getresponse()
+        response.read()
+        _cookies(response, jar)
+        if response.status != 302 or "sessionid" not in jar:
+            raise LoginFailed(f"login as {username}: HTTP {response.status}")
+    finally:
+        conn.close()
+    return _cookie_header(jar)
+
+
+def fetch(target: Target, path: str, cookie: str, conn=None):
+    """(status, body bytes, seconds) of one GET."""
+    own = conn is None
+    conn = conn or target.connection()
+    try:
+        started = time.perf_counter()
+        conn.request("GET", path, headers={"Host": target.host, "Cookie": cookie})
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, body, time.perf_counter() - started
+    finally:
+        if own:
+            conn.close()
+
+
+def percentile(sorted_values, fraction):
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return None
+    rank = max(1, round(fraction * len(sorted_values) + 0.5))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def run_load(
+    target: Target,
+    path: str,
+    cookie: str,
+    *,
+    concurrency: int,
+    max_requests: int,
+    duration: float,
+    warmup: int = 5,
+):
+    """Hit one path with `concurrency` clients until max_requests or duration seconds.
+
+    Returns requests per second, p50/p95/max latency (ms), counts and error statuses.
+    """
+    conn = target.connection()
+    try:
+        for _ in range(warmup):
+            fetch(target, path, cookie, conn)
+    finally:
+        conn.close()
+
+    lock = threading.Lock()
+    issued = 0
+    latencies, errors = [], {}
+    deadline = time.perf_counter() + duration
+
+    def client():
+        nonlocal issued
+        conn = target.connection()
+        try:
+            while True:
+                with lock:
+                    if issued >= max_requests or time.perf_counter() >= deadline:
+                        return
+                    issued += 1
+                try:
+                    status, _body, seconds = fetch(target, path, cookie, conn)
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    status, seconds = type(exc).__name__, None
+                with lock:
+                    if status == 200:
+                        latencies.append(seconds)
+                    else:
+                        errors[str(status)] = errors.get(str(status), 0) + 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    ok = len(latencies)
+    return {
+        "requests": ok + sum(errors.values()),
+        "ok": ok,
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1) if elapsed > 0 else None,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1) if ok else None,
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1) if ok else None,
+        "max_ms": round(latencies[-1] * 1000, 1) if ok else None,
+        "concurrency": concurrency,
+    }

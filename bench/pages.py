@@ -1,0 +1,208 @@
+"""What the benchmark measures: the registry of pages and of timed jobs.
+
+A page is a URL builder and the bench login that requests it. A builder receives the
+`Facts` of the seeded database (bench users, their branch, the root of the tree) and may
+query it (e.g. for the branch's appraisal cycle); it raises NotAvailable when the page is
+not built yet (no such URL name, no seeded object), and the report says "not available"
+instead of failing. When a feature lands, wire its page here: name its URL, say who opens
+it and at which level.
+
+Levels decide the targets (issue 6): "member" and "branch" pages need at least a quarter of
+the floor's requests per second; "organizer" pages work over a whole subtree;
+"reference" rows are what every page is compared with.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+
+class NotAvailable(Exception):
+    """The page or job does not exist yet (feature in progress) or has nothing to show."""
+
+
+@dataclass
+class Facts:
+    """What builders may use: ids of the seeded world, looked up once per database."""
+
+    year: int
+    root: object  # members.models.Organization
+    bench_branch: object  # the branch of bench_member and bench_secretary
+    users: dict  # role -> User
+    members: dict  # role -> Member (member, secretary, organizer)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    title: str
+    level: str  # member | branch | organizer | reference
+    user: str  # a key of members.scale.BENCH_USERNAMES
+    url: Callable[[Facts], str]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file produced by a page (timed once per run, over HTTP)."""
+
+    key: str
+    title: str
+    user: str
+    url: Callable[[Facts], str]
+    content_type: str
+    target_seconds: float
+
+
+def reverse_first(names, *, kwargs=None, query=""):
+    """The URL of the first name that resolves; NotAvailable when none does."""
+    for name in names:
+        try:
+            return reverse(name, kwargs=kwargs) + query
+        except NoReverseMatch:
+            continue
+    raise NotAvailable("no URL named " + " / ".join(names))
+
+
+def _model(dotted):
+    from django.apps import apps
+
+    app_label, name = dotted.split(".")
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError as exc:
+        raise NotAvailable(f"no model {dotted}") from exc
+
+
+def _latest_cycle(facts):
+    """The bench branch's appraisal cycle, as seeded by appraisal/scale.py."""
+    cycle_id = facts.extra.get("appraisal_cycle_id")
+    if cycle_id:
+        return cycle_id
+    Cycle = _model("appraisal.AppraisalCycle")
+    cycle = Cycle.objects.filter(branch=facts.bench_branch).order_by("-pk").first()
+    if cycle is None:
+        raise NotAvailable("no appraisal cycle seeded for the bench branch")
+    return cycle.pk
+
+
+def _branch(facts, names):
+    return reverse_first(names, kwargs={"pk": facts.bench_branch.pk})
+
+
+PAGES = [
+    # --- references -----------------------------------------------------------------------
+    Page(
+        "floor",
+        "Floor: minimal authenticated view",
+        "reference",
+        "secretary",
+        lambda f: reverse_first(["bench_floor"]),
+    ),
+    Page(
+        "admin_members",
+        "Django admin: member list",
+        "reference",
+        "admin",
+        lambda f: reverse_first(["admin:members_member_changelist"]),
+    ),
+    # --- member ---------------------------------------------------------------------------
+    Page("me", "Member: /me/", "member", "member", lambda f: reverse_first(["my_record"])),
+    # --- branch (the bench branch: 22 members at every N) ----------------------------------
+    Page(
+        "roster",
+        "Branch roster",
+        "branch",
+        "secretary",
+        lambda f: reverse_first(["members:roster"], query=f"?branch={f.bench_branch.pk}"),
+    ),
+    Page(
+        "hours",
+        "Branch hours table",
+        "branch",
+        "secretary",
+        lambda f: _branch(f, ["education:branch_hours", "education:hours_table"]),
+    ),
+    Page(
+        "compliance",
+        "Compliance grid",
+        "branch",
+        "secretary",
+        lambda f: _branch(f, ["education:compliance", "education:compliance_grid"]),
+    ),
+    Page(
+        "tally",
+        "Appraisal tally",
+        "branch",
+        "secretary",
+        lambda f: reverse_first(
+            ["appraisal:cycle_tally", "appraisal:tally"], kwargs={"pk": _latest_cycle(f)}
+        ),
+    ),
+    Page(
+        "rating",
+        "Appraisal rating",
+        "branch",
+        "secretary",
+        lambda f: reverse_first(
+            ["appraisal:cycle_rating", "appraisal:rating"], kwargs={"pk": _latest_cycle(f)}
+        ),
+    ),
+    Page(
+        "commendations",
+        "Commendation list",
+        "branch",
+        "secretary",
+        lambda f: reverse_first(["appraisal:commendations:list", "appraisal:commendation_list"]),
+    ),
+    Page(
+        "cases",
+        "Protection-case list",
+        "branch",
+        "secretary",
+        lambda f: reverse_first(["members:protection:case_list", "members:case_list"]),
+    ),
+    # --- organizer (the whole tree) --------------------------------------------------------
+    Page(
+        "rollup",
+        "Organizer rollup (whole tree)",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(
+            ["education:rollup", "education:organizer_rollup"], kwargs={"pk": f.root.pk}
+        ),
+    ),
+    Page("home_organizer", "Organizer home", "organizer", "organizer", lambda f: reverse("home")),
+    Page(
+        "tree",
+        "Organization tree",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(["members:tree"]),
+    ),
+]
+
+DOWNLOADS = [
+    Download(
+        "rollup_xlsx",
+        "Organizer rollup XLSX export",
+        "organizer",
+        lambda f: reverse_first(
+            ["education:rollup_export", "education:rollup_xlsx"], kwargs={"pk": f.root.pk}
+        ),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        target_seconds=20,
+    ),
+]
+
+# Reminder fan-outs through the real worker: the first task that exists is used. Each entry
+# is (task name, kwargs builder(facts, due_date) -> dict). The last entry is the stand-in
+# (bench/worker_tasks.py): members.services.notify_many over every active member, the
+# mechanism every monthly reminder uses.
+FANOUT_TASKS = [
+    (
+        "bench.monthly_reminder_fanout",
+        lambda facts, due: {"due_date": due.isoformat()},
+    ),
+]

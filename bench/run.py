@@ -1,0 +1,581 @@
+"""The scale benchmark (issue 6): `python -m bench.run` (make bench), `--smoke` (make bench-smoke).
+
+For each size (default N = 1 000 and N = 100 000) it creates a PostgreSQL database, migrates
+it, seeds it with `manage.py seed_scale`, starts the app the way production runs it
+(gunicorn on PostgreSQL and a Celery worker on Redis, DEBUG off), and runs bench.measure
+against it; then it compares the sizes, checks the issue's targets, and writes
+bench/results/<date>.json and the table in bench/README.md.
+
+Needs PostgreSQL (trust auth for user postgres) and Redis on 127.0.0.1; talks to loopback
+only. One heavy process at a time: seeding, then serving + measuring.
+"""
+
+# A developer tool that runs fixed local programs (psql, manage.py, gunicorn, celery).
+# ruff: noqa: S603, S607
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PY = sys.executable
+README = BENCH / "README.md"
+START_MARK = "<!-- bench-results:start -->"
+END_MARK = "<!-- bench-results:end -->"
+
+# Issue 6's figures at the large size.
+MAX_QUERIES = 15
+MAX_P95_RATIO = 1.5
+MIN_FLOOR_SHARE = 0.25
+ROLLUP_P95_MS = 300
+IMPORT_SECONDS = 30
+FANOUT_SECONDS = 120
+WORKER_MB = 300
+SEED_SECONDS = 600
+SEED_MB = 1024
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def psql(sql, db="postgres", host="127.0.0.1", user="postgres"):
+    return subprocess.run(
+        ["psql", "-h", host, "-U", user, "-d", db, "-v", "ON_ERROR_STOP=1", "-qAtc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def base_env(args, db):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": args.secret_key,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SECURE_COOKIES": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "DJANGO_STATIC_MANIFEST": "0",
+        "DJANGO_CONN_MAX_AGE": "60",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"{args.pg_url}/{db}",
+        "REDIS_URL": args.redis_url,
+        # No mail leaves the machine: Django's dummy backend still renders every message.
+        "EMAIL_URL": "dummymail://",
+        # Many requests from one address must not trip the login throttle.
+        "AXES_FAILURE_LIMIT": "1000",
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("DJANGO_DEBUG_TOOLBAR", None)
+    return env
+
+
+def manage(env, *argv, debug=False, check=True, capture=False):
+    run_env = {**env, "DJANGO_DEBUG": "1"} if debug else env
+    return subprocess.run(
+        [PY, "manage.py", *argv],
+        cwd=ROOT,
+        env=run_env,
+        check=check,
+        capture_output=capture,
+        text=True,
+    )
+
+
+def prepare_database(args, db, n, env, workdir):
+    """Fresh database, migrated and seeded; returns seed_scale's report."""
+    report = workdir / f"seed-{db}.json"
+    exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'") == "1"  # noqa: S608
+    if args.reuse_db and exists and report.exists():
+        data = json.loads(report.read_text("utf-8"))
+        if data.get("n_members") == n:
+            log(f"{db}: reusing (seeded with N = {n})")
+            data["reused"] = True
+            return data
+    log(f"{db}: creating")
+    psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{db}"')
+    if args.migrations:
+        # Apps without migrations get their tables from syncdb, which must come after the
+        # tables they point at (auth, members) exist.
+        manage(env, "migrate", "members", "--noinput", debug=True, capture=True)
+        manage(env, "migrate", "--run-syncdb", "--noinput", debug=True, capture=True)
+    else:
+        # Every table straight from the models (bench.settings, BENCH_SYNCDB).
+        syncdb_env = {**env, "BENCH_SYNCDB": "1"}
+        manage(syncdb_env, "migrate", "--run-syncdb", "--noinput", debug=True, capture=True)
+    log(f"{db}: seed_scale --members {n}")
+    manage(
+        env,
+        "seed_scale",
+        "--members",
+        str(n),
+        "--force",
+        "--password",
+        args.password,
+        "--report",
+        str(report),
+    )
+    return json.loads(report.read_text("utf-8"))
+
+
+class Services:
+    """gunicorn + Celery worker for one database, stopped on exit."""
+
+    def __init__(self, args, env, workdir, label):
+        self.args, self.env, self.workdir, self.label = args, env, workdir, label
+        self.procs = {}
+
+    def __enter__(self):
+        celery = str(Path(PY).with_name("celery"))
+        gunicorn = str(Path(PY).with_name("gunicorn"))
+        subprocess.run(
+            [celery, "-A", "branchsite", "purge", "-f"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+            capture_output=True,
+        )
+        self._start(
+            "worker",
+            [celery, "-A", "branchsite", "worker", "-I", "bench.worker_tasks", "-l", "WARNING"],
+        )
+        self._start(
+            "gunicorn",
+            [
+                gunicorn,
+                "branchsite.wsgi",
+                "--workers",
+                str(self.args.workers),
+                "--bind",
+                f"127.0.0.1:{self.args.port}",
+                "--timeout",
+                "300",
+            ],
+        )
+        self._wait_healthy()
+        return self
+
+    def _start(self, name, argv):
+        logfile = open(self.workdir / f"{self.label}-{name}.log", "w")
+        self.procs[name] = subprocess.Popen(
+            argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT
+        )
+
+    def _wait_healthy(self, timeout=90):
+        url = f"http://127.0.0.1:{self.args.port}/healthz"
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            for name, proc in self.procs.items():
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{name} exited; see {self.workdir}/{self.label}-{name}.log")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except OSError as exc:
+                last = exc
+            time.sleep(1)
+        raise RuntimeError(f"the app did not become healthy at {url}: {last}")
+
+    @property
+    def worker_pid(self):
+        return self.procs["worker"].pid
+
+    def __exit__(self, *exc):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def measure(args, env, services, workdir, label, import_rows):
+    out = workdir / f"measure-{label}.json"
+    argv = [
+        PY,
+        "-m",
+        "bench.measure",
+        "--base-url",
+        f"http://127.0.0.1:{args.port}",
+        "--password",
+        args.password,
+        "--out",
+        str(out),
+        "--duration",
+        str(args.duration),
+        "--max-requests",
+        str(args.max_requests),
+        "--concurrency",
+        str(args.concurrency),
+        "--worker-pid",
+        str(services.worker_pid),
+        "--import-rows",
+        str(import_rows),
+        "--jobs",
+        args.jobs,
+    ]
+    if args.pages:
+        argv += ["--pages", args.pages]
+    subprocess.run(argv, cwd=ROOT, env=env, check=True)
+    return json.loads(out.read_text("utf-8"))
+
+
+# --- comparing sizes and checking targets -------------------------------------------------
+
+
+def _ratio(a, b):
+    if a is None or b in (None, 0):
+        return None
+    return round(a / b, 2)
+
+
+def summarize(sizes, runs, seeds):
+    small, large = sizes[0], sizes[-1]
+    pages = {}
+    keys = list(runs[large]["pages"])
+    for key in keys:
+        s, g = runs[small]["pages"].get(key, {}), runs[large]["pages"].get(key, {})
+        row = {"title": g.get("title") or s.get("title"), "level": g.get("level")}
+        row["available"] = bool(s.get("available") and g.get("available"))
+        if not row["available"]:
+            row["reason"] = g.get("reason") or s.get("reason")
+        else:
+            for name in ("queries", "rps", "p50_ms", "p95_ms", "inproc_ms", "errors"):
+                row[name] = {str(small): s.get(name), str(large): g.get(name)}
+            row["p95_ratio"] = _ratio(g.get("p95_ms"), s.get("p95_ms"))
+            floor = runs[large]["pages"].get("floor", {})
+            row["floor_share"] = _ratio(g.get("rps"), floor.get("rps"))
+        pages[key] = row
+    return pages
+
+
+def check_targets(sizes, runs, seeds, pages):
+    """[(target, value, ok or None when not measurable)] at the large size."""
+    large = sizes[-1]
+    targets = []
+
+    def add(name, value, ok):
+        targets.append({"target": name, "value": value, "ok": ok})
+
+    for key, row in pages.items():
+        if row["level"] == "reference":
+            continue
+        if not row["available"]:
+            add(f"{key}: measured", "not available", None)
+            continue
+        q = row["queries"]
+        add(
+            f"{key}: queries same at both sizes and ≤ {MAX_QUERIES}",
+            " / ".join(str(v) for v in q.values()),
+            len(set(q.values())) == 1 and max(q.values()) <= MAX_QUERIES,
+        )
+        if len(sizes) > 1:
+            add(
+                f"{key}: p95 at {large} ≤ {MAX_P95_RATIO} × p95 at {sizes[0]}",
+                row["p95_ratio"],
+                row["p95_ratio"] is not None and row["p95_ratio"] <= MAX_P95_RATIO,
+            )
+        if row["level"] in ("member", "branch"):
+            add(
+                f"{key}: req/s ≥ {MIN_FLOOR_SHARE} × floor",
+                row["floor_share"],
+                row["floor_share"] is not None and row["floor_share"] >= MIN_FLOOR_SHARE,
+            )
+    roster, admin = pages.get("roster", {}), pages.get("admin_members", {})
+    if roster.get("available") and admin.get("available"):
+        r, a = roster["rps"][str(large)], admin["rps"][str(large)]
+        add("roster: faster than Django admin's member list (req/s)", f"{r} vs {a}", r > a)
+    else:
+        add("roster: faster than Django admin's member list", "not available", None)
+    rollup = pages.get("rollup", {})
+    if rollup.get("available"):
+        p95 = rollup["p95_ms"][str(large)]
+        add(f"rollup: p95 < {ROLLUP_P95_MS} ms", p95, p95 < ROLLUP_P95_MS)
+    else:
+        add(f"rollup: p95 < {ROLLUP_P95_MS} ms", "not available", None)
+    for key, d in runs[large].get("downloads", {}).items():
+        if d.get("available"):
+            add(
+                f"{key}: < {d['target_seconds']} s",
+                d["seconds"],
+                d["seconds"] < d["target_seconds"],
+            )
+        else:
+            add(f"{key}: < {d['target_seconds']} s", "not available", None)
+    jobs = runs[large].get("jobs", {})
+    imp = jobs.get("import", {})
+    if imp.get("available") and imp.get("created") == imp.get("rows"):
+        add(
+            f"import {imp['rows']} rows: < {IMPORT_SECONDS} s",
+            imp["seconds"],
+            imp["seconds"] < IMPORT_SECONDS,
+        )
+    else:
+        add(
+            f"import: < {IMPORT_SECONDS} s",
+            imp.get("reason") or "incomplete",
+            None if not imp.get("available") else False,
+        )
+    fan = jobs.get("fanout", {})
+    if fan.get("available"):
+        add(
+            f"fan-out to {fan['active_members']} members: < {FANOUT_SECONDS} s",
+            fan["seconds"],
+            fan["seconds"] < FANOUT_SECONDS,
+        )
+        add(
+            "fan-out: each member once (and a re-run adds none)", fan["each_once"], fan["each_once"]
+        )
+        mb = fan["worker_peak_rss_mb_largest_process"]
+        add(
+            f"fan-out: worker < {WORKER_MB} MB (largest process)",
+            mb,
+            mb is not None and mb < WORKER_MB,
+        )
+    else:
+        add(f"fan-out: < {FANOUT_SECONDS} s", fan.get("reason") or "not run", None)
+    seed = seeds[large]
+    if not seed.get("reused"):
+        add(
+            f"seed_scale N = {large}: < {SEED_SECONDS} s",
+            seed["seconds"],
+            seed["seconds"] < SEED_SECONDS,
+        )
+        add(
+            f"seed_scale N = {large}: peak < {SEED_MB} MB",
+            seed["peak_rss_mb"],
+            seed["peak_rss_mb"] < SEED_MB,
+        )
+    return targets
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+def _fmt(value):
+    if isinstance(value, str):
+        return value.splitlines()[0].replace("|", "\\|")[:120] if value else value
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+PAIRS = ("queries", "rps", "p50_ms", "p95_ms", "inproc_ms")
+
+
+def _fanout_cell(fan):
+    if not fan.get("available"):
+        return f"not available: {_fmt(fan.get('reason'))}"
+    return (
+        f"{fan['created']} notifications in {fan['notifications_seconds']} s, e-mails done at "
+        f"{fan['seconds']} s; re-run: {fan['rerun_created']} new in {fan['rerun_seconds']} s; "
+        f"worker {fan['worker_peak_rss_mb_largest_process']} MB (largest process), "
+        f"{fan['worker_peak_rss_mb_sum_sampled']} MB (all processes)"
+    )
+
+
+def _import_cell(imp):
+    if not imp.get("available"):
+        return f"not available: {_fmt(imp.get('reason'))}"
+    phases = imp["phases_seconds"]
+    return (
+        f"{imp['created']} of {imp['rows']} rows in {imp['seconds']} s "
+        f"({imp['files']} file(s) of ≤ {imp['max_rows_per_file']} rows; read {phases['read']} s, "
+        f"validate {phases['validate']} s, create {phases['create']} s)"
+    )
+
+
+def markdown(result):
+    sizes = result["sizes"]
+    small, large = str(sizes[0]), str(sizes[-1])
+    lines = [
+        f"Run of {result['date']} on {result['machine']['cpus']} CPUs "
+        f"({result['machine']['postgres']}), gunicorn --workers {result['settings']['workers']}, "
+        f"{result['settings']['concurrency']} concurrent clients, "
+        f"≤ {result['settings']['max_requests']} requests or {result['settings']['duration']} s "
+        f"per page. Command: `{result['command']}`.",
+        "",
+        f"| page | level | queries {small} / {large} | req/s {small} / {large} "
+        f"| p50 ms {small} / {large} | p95 ms {small} / {large} "
+        f"| in-process ms {small} / {large} | p95 ratio | × floor req/s |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, row in result["pages"].items():
+        head = f"| {row['title']} (`{key}`) | {row['level']} |"
+        if not row["available"]:
+            lines.append(f"{head} not available: {_fmt(row.get('reason'))} | | | | | | |")
+            continue
+        cells = [" / ".join(_fmt(row[name].get(s)) for s in (small, large)) for name in PAIRS]
+        cells += [_fmt(row["p95_ratio"]), _fmt(row["floor_share"])]
+        lines.append(head + " " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| job | " + " | ".join(f"N = {s}" for s in sizes) + " |",
+        "| --- |" + " --- |" * len(sizes),
+    ]
+    job_rows = {}
+    for n in sizes:
+        run = result["runs"][str(n)]
+        seed = result["seed"][str(n)]
+        job_rows.setdefault("seed_scale", []).append(
+            "reused"
+            if seed.get("reused")
+            else f"{seed['seconds']} s, peak {seed['peak_rss_mb']} MB"
+        )
+        for key, d in run.get("downloads", {}).items():
+            job_rows.setdefault(key, []).append(
+                f"{d['seconds']} s, {d['bytes']} bytes, {d['queries']} queries"
+                if d.get("available")
+                else "not available"
+            )
+        jobs = run.get("jobs", {})
+        job_rows.setdefault("reminder fan-out (worker)", []).append(
+            _fanout_cell(jobs.get("fanout", {}))
+        )
+        job_rows.setdefault("roster import", []).append(_import_cell(jobs.get("import", {})))
+    for name, cells in job_rows.items():
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "| target (at the large size) | value | |", "| --- | --- | --- |"]
+    for t in result["targets"]:
+        mark = {True: "pass", False: "**FAIL**", None: "not measured"}[t["ok"]]
+        lines.append(f"| {t['target']} | {_fmt(t['value'])} | {mark} |")
+    return "\n".join(lines)
+
+
+def write_readme(text):
+    content = README.read_text("utf-8")
+    pattern = re.compile(re.escape(START_MARK) + ".*?" + re.escape(END_MARK), re.S)
+    block = f"{START_MARK}\n{text}\n{END_MARK}"
+    if pattern.search(content):
+        content = pattern.sub(lambda _m: block, content)
+    else:
+        content += "\n" + block + "\n"
+    README.write_text(content, "utf-8")
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="branchsite scale benchmark (issue 6)")
+    parser.add_argument("--sizes", default="1000,100000", help="comma-separated N values")
+    parser.add_argument("--smoke", action="store_true", help="N = 500, short: CI's version")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per page")
+    parser.add_argument("--max-requests", type=int, default=1000, help="requests per page")
+    parser.add_argument("--concurrency", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--pages", help="only these page keys")
+    parser.add_argument("--jobs", default="downloads,fanout,import")
+    parser.add_argument("--import-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--migrations",
+        action="store_true",
+        help="build the schema with the repository's migrations (default: from the models)",
+    )
+    parser.add_argument("--reuse-db", action="store_true", help="keep a database seeded earlier")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--out", help="results file (default bench/results/<date>.json)")
+    parser.add_argument("--no-readme", action="store_true", help="leave bench/README.md alone")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.sizes = "500"
+        args.duration, args.max_requests, args.concurrency = 2, 40, 2
+        args.import_rows = min(args.import_rows, 500)
+        args.no_readme = True
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.secret_key = secrets.token_urlsafe(48)
+    # The bench logins' password (members.scale): the databases are local and served on
+    # loopback only, and a fixed one lets --reuse-db log in to a database seeded earlier.
+    args.password = "branchsite-bench"  # noqa: S105 - members.scale.DEFAULT_BENCH_PASSWORD
+
+    workdir = Path(tempfile.gettempdir()) / "branchsite-bench"
+    workdir.mkdir(exist_ok=True)
+    names = {sizes[0]: "branchsite_bench_small", sizes[-1]: "branchsite_bench_large"}
+    if args.smoke:
+        names = {sizes[0]: "branchsite_bench_smoke"}
+    started = time.time()
+    seeds, runs = {}, {}
+    for n in sizes:
+        db = names.get(n, f"branchsite_bench_{n}")
+        env = base_env(args, db)
+        seeds[n] = prepare_database(args, db, n, env, workdir)
+        log(f"N = {n}: serving {db} on 127.0.0.1:{args.port}; measuring")
+        with Services(args, env, workdir, f"n{n}") as services:
+            runs[n] = measure(args, env, services, workdir, f"n{n}", args.import_rows)
+
+    pages = summarize(sizes, runs, seeds)
+    result = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "command": "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": "PostgreSQL " + psql("SHOW server_version").split()[0],
+            "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
+        },
+        "settings": {
+            "workers": args.workers,
+            "concurrency": args.concurrency,
+            "duration": args.duration,
+            "max_requests": args.max_requests,
+        },
+        "sizes": sizes,
+        "seed": {str(n): seeds[n] for n in sizes},
+        "runs": {str(n): runs[n] for n in sizes},
+        "pages": pages,
+        "minutes": round((time.time() - started) / 60, 1),
+    }
+    result["targets"] = check_targets(sizes, runs, seeds, pages)
+    out = (
+        Path(args.out)
+        if args.out
+        else (
+            workdir / "smoke.json"
+            if args.smoke
+            else BENCH / "results" / f"{dt.date.today().isoformat()}.json"
+        )
+    )
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False), "utf-8")
+    text = markdown(result)
+    print(text)
+    if not args.no_readme:
+        write_readme(text)
+    log(f"results: {out} ({result['minutes']} min)")
+    broken = [
+        key
+        for key, row in runs[sizes[-1]]["pages"].items()
+        if row.get("available") and row.get("errors")
+    ]
+    if broken:
+        log(f"pages answering with errors: {broken}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
