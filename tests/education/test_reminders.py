@@ -1,0 +1,188 @@
+"""Reminders: each kind reaches the right people once; a second run sends nothing new;
+past or cancelled sessions get nothing; organizations can turn each kind off."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from education import reminders, services, tasks
+from education.models import ReminderSettings, SessionState
+from members.models import Notification
+from tests.education.helpers import SHANGHAI, at, held_bulk, plan
+
+NOW = datetime(2030, 5, 9, 8, 0, tzinfo=SHANGHAI)
+
+
+def _recipients(kind):
+    return sorted(
+        Notification.objects.filter(kind=kind).values_list("recipient__full_name", flat=True)
+    )
+
+
+def _branch_a(cast):
+    return sorted(
+        m.full_name for m in (cast.member, cast.peer, cast.secretary, cast.committee_member)
+    )
+
+
+# --- a day before a session -------------------------------------------------------------------
+
+
+def test_session_reminder_sent_once_to_expected_attendees(cast):
+    session = plan(cast.branch, starts_at=at(2030, 5, 10, 14), title="网络安全法学习")
+    plan(cast.far_branch, starts_at=at(2030, 5, 20, 14))  # not due yet
+    assert reminders.session_reminders_send(now=NOW) == 4
+    assert _recipients(reminders.KIND_SESSION) == _branch_a(cast)
+    note = Notification.objects.filter(kind=reminders.KIND_SESSION).first()
+    assert session.title in note.title
+    assert "2030-05-10 14:00" in note.body and "党员活动室" in note.body  # when and where
+    assert reminders.session_reminders_send(now=NOW) == 0
+    assert reminders.session_reminders_send(now=NOW + timedelta(hours=3)) == 0
+    assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 4
+
+
+def test_no_reminder_for_past_or_cancelled_sessions(cast):
+    plan(cast.branch, starts_at=NOW - timedelta(hours=1))
+    cancelled = plan(cast.branch, starts_at=at(2030, 5, 10, 9))
+    services.session_cancel(session=cancelled)
+    assert reminders.session_reminders_send(now=NOW) == 0
+
+
+def test_session_reminders_follow_the_organization_settings(cast):
+    plan(cast.branch, starts_at=at(2030, 5, 12, 9))
+    assert reminders.session_reminders_send(now=NOW) == 0  # three days out, lead is one day
+    ReminderSettings.objects.create(organization=cast.c1, session_lead_days=3)
+    assert reminders.session_reminders_send(now=NOW) == 4
+    plan(cast.other_branch, starts_at=at(2030, 5, 10, 9))
+    ReminderSettings.objects.create(organization=cast.other_branch, session_reminders=False)
+    assert reminders.session_reminders_send(now=NOW) == 0
+
+
+def test_only_still_expected_active_members_are_reminded(cast):
+    session = plan(cast.branch, starts_at=at(2030, 5, 10, 9))
+    services.session_set_expected(session=session, member_ids=[cast.member.pk, cast.peer.pk])
+    cast.peer.status = "transferred_out"
+    cast.peer.save()
+    assert reminders.session_reminders_send(now=NOW) == 1
+    assert _recipients(reminders.KIND_SESSION) == [cast.member.full_name]
+
+
+# --- monthly nudge to members behind pace ----------------------------------------------------
+
+
+def _hours_for_branch_a(cast):
+    session = services.session_plan(
+        organization=cast.branch,
+        kind="study",
+        title="集中学习",
+        starts_at=at(2025, 3, 1),
+        ends_at=at(2025, 3, 1, 17),
+        hours=Decimal("20"),
+    )
+    services.session_log(
+        session=session,
+        attendance={
+            cast.member.pk: ("present", Decimal("20")),  # pace in July: 16 → ahead
+            cast.peer.pk: ("absent", None),  # behind
+            cast.secretary.pk: ("present", Decimal("20")),  # leader pace 28 → behind
+            cast.committee_member.pk: ("present", Decimal("30")),  # ahead
+        },
+    )
+
+
+def test_hours_nudge_reaches_members_behind_pace_once(cast):
+    _hours_for_branch_a(cast)
+    ReminderSettings.objects.create(organization=cast.c2, hours_nudges=False)
+    sent = reminders.hours_nudges_send(today=date(2025, 7, 1))
+    assert _recipients(reminders.KIND_NUDGE) == sorted(
+        [
+            cast.peer.full_name,
+            cast.secretary.full_name,
+            cast.other_secretary.full_name,
+            cast.other_member.full_name,
+            cast.organizer.full_name,
+        ]
+    )
+    assert sent == 5
+    assert reminders.hours_nudges_send(today=date(2025, 7, 1)) == 0
+    assert reminders.hours_nudges_send(today=date(2025, 7, 20)) == 0  # same month
+    assert reminders.hours_nudges_send(today=date(2025, 1, 1)) == 0  # January: no pace yet
+
+
+# --- monthly digest of meetings not yet held --------------------------------------------------
+
+
+def test_meeting_digest_to_secretaries_once(cast):
+    for kind in (
+        "committee_meeting",
+        "group_meeting",
+        "theme_day",
+        "general_meeting",
+        "party_lecture",
+    ):
+        held_bulk(cast.other_branch, kind, at(2025, 7, 3))
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 1
+    assert _recipients(reminders.KIND_DIGEST) == [cast.secretary.full_name]
+    note = Notification.objects.get(kind=reminders.KIND_DIGEST)
+    assert "committee meeting" in note.body.lower()
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 0
+
+
+def test_meeting_digest_can_be_turned_off(cast):
+    ReminderSettings.objects.create(organization=cast.root, meeting_digests=False)
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 0
+
+
+# --- the Celery tasks --------------------------------------------------------------------------
+
+
+def test_tasks_run_the_jobs_and_are_idempotent(cast):
+    plan(cast.branch, starts_at=at(2030, 5, 10, 14))
+    assert tasks.send_session_reminders.apply(kwargs={"now": NOW.isoformat()}).get() == 4
+    assert tasks.send_session_reminders.apply(kwargs={"now": NOW.isoformat()}).get() == 0
+    assert tasks.send_hours_nudges.apply(kwargs={"today": "2025-07-01"}).get() == 9
+    assert tasks.send_hours_nudges.apply(kwargs={"today": "2025-07-01"}).get() == 0
+    assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 2
+    assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 0
+
+
+def test_fan_out_is_chunked_and_resumes_after_a_crash(cast, monkeypatch):
+    """A worker that dies half-way leaves some sent; the re-run sends exactly the rest."""
+    from tests.factories import make_members
+
+    make_members(cast.branch, 25)
+    plan(cast.branch, starts_at=at(2030, 5, 10, 14))
+    monkeypatch.setattr(reminders, "CHUNK", 10)
+    real_bulk_create = Notification.objects.bulk_create
+    calls = {"n": 0}
+
+    def dying_bulk_create(rows, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("worker lost")
+        return real_bulk_create(rows, **kwargs)
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", dying_bulk_create)
+    with pytest.raises(RuntimeError):
+        reminders.session_reminders_send(now=NOW)
+    monkeypatch.setattr(Notification.objects, "bulk_create", real_bulk_create)
+    assert reminders.session_reminders_send(now=NOW) == 29
+    assert reminders.session_reminders_send(now=NOW) == 0
+    assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 29
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_reminders_on_the_real_broker(celery_worker_thread, cast):
+    session = plan(cast.branch, starts_at=at(2030, 5, 10, 14))
+    first = tasks.send_session_reminders.delay(NOW.isoformat()).get(timeout=60)
+    second = tasks.send_session_reminders.delay(NOW.isoformat()).get(timeout=60)
+    assert (first, second) == (4, 0)
+    assert tasks.send_hours_nudges.delay("2025-07-01").get(timeout=60) == 9
+    assert tasks.send_hours_nudges.delay("2025-07-01").get(timeout=60) == 0
+    assert tasks.send_meeting_digests.delay("2025-07-15").get(timeout=60) == 2
+    assert tasks.send_meeting_digests.delay("2025-07-15").get(timeout=60) == 0
+    assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 4
+    session.refresh_from_db()
+    assert session.state == SessionState.PLANNED  # reminders change nothing else
