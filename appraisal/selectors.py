@@ -122,8 +122,8 @@ def self_assessment_rows(cycle):
     return rows
 
 
-def own_self_assessment(cycle, member):
-    return SelfAssessment.objects.filter(cycle=cycle, member=member).first()
+def own_self_assessment(cycle, member_id):
+    return SelfAssessment.objects.filter(cycle=cycle, member_id=member_id).first()
 
 
 def talks(cycle):
@@ -167,8 +167,8 @@ def turnout(cycle):
     return n, eligible
 
 
-def has_voted(cycle, member):
-    return BallotParticipation.objects.filter(cycle=cycle, voter=member).exists()
+def has_voted(cycle, member_id):
+    return BallotParticipation.objects.filter(cycle=cycle, voter_id=member_id).exists()
 
 
 def ballot_box(cycle):
@@ -303,10 +303,10 @@ def approved_results(cycle):
     )
 
 
-def objections(cycle, *, member=None):
+def objections(cycle, *, member_id=None):
     qs = Objection.objects.filter(cycle=cycle).select_related("filed_by", "about", "answered_by")
-    if member is not None:
-        qs = qs.filter(filed_by=member)
+    if member_id is not None:
+        qs = qs.filter(filed_by_id=member_id)
     return list(qs)
 
 

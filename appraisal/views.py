@@ -34,6 +34,9 @@ from .permissions import (
     get_life_meeting_for_user,
     get_record_for_user,
 )
+from .permissions import (
+    takes_part as participates,
+)
 
 
 def _require(user, perm, obj=None):
@@ -128,7 +131,7 @@ def cycle_detail(request, cycle):
         "cycle": cycle,
         "manages": manages,
         "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
-        "takes_part": request.user.has_perm("appraisal.take_part", cycle),
+        "takes_part": participates(request.user, cycle),
         "steps": _steps(cycle),
     }
     if manages:
@@ -144,11 +147,10 @@ def cycle_detail(request, cycle):
             }
         )
     if context["takes_part"]:
-        member = Member(pk=member_id)
         context.update(
             {
-                "my_assessment": selectors.own_self_assessment(cycle, member),
-                "my_voted": selectors.has_voted(cycle, member),
+                "my_assessment": selectors.own_self_assessment(cycle, member_id),
+                "my_voted": selectors.has_voted(cycle, member_id),
             }
         )
     n, eligible = selectors.turnout(cycle)
@@ -213,7 +215,7 @@ def cycle_move(request, cycle):
 @cycle_view("appraisal.take_part")
 def my_self_assessment(request, cycle):
     member = require_member(request.user)
-    assessment = selectors.own_self_assessment(cycle, member)
+    assessment = selectors.own_self_assessment(cycle, member.pk)
     editable = not cycle.is_closed and (
         assessment is None or assessment.status != AssessmentStatus.SUBMITTED
     )
@@ -319,7 +321,7 @@ def talk_list(request, cycle):
 @cycle_view("appraisal.view_cycle")
 def peer_reviews(request, cycle):
     manages = request.user.has_perm("appraisal.manage_cycle", cycle)
-    takes_part = request.user.has_perm("appraisal.take_part", cycle)
+    takes_part = participates(request.user, cycle)
     context = {"cycle": cycle, "manages": manages, "takes_part": takes_part}
     if takes_part:
         member = require_member(request.user)
@@ -357,7 +359,7 @@ def peer_reviews(request, cycle):
 def ballot(request, cycle):
     member = require_member(request.user)
     graded = [p.member for p in selectors.participants(cycle, graded=True)]
-    voted = selectors.has_voted(cycle, member)
+    voted = selectors.has_voted(cycle, member.pk)
     is_open = cycle.step == Step.BALLOT
     form = forms.BallotForm(request.POST or None, members=graded)
     if request.method == "POST":
@@ -505,7 +507,7 @@ def rating_decide(request, cycle):
 @cycle_view("appraisal.view_publicity")
 def publicity(request, cycle):
     manages = request.user.has_perm("appraisal.manage_cycle", cycle)
-    takes_part = request.user.has_perm("appraisal.take_part", cycle)
+    takes_part = participates(request.user, cycle)
     results = selectors.approved_results(cycle) if cycle.reached(Step.PUBLICITY) else []
     form = None
     if takes_part and cycle.step == Step.PUBLICITY:
@@ -529,7 +531,7 @@ def publicity(request, cycle):
         "form": form,
         "objections": selectors.objections(cycle)
         if manages
-        else selectors.objections(cycle, member=Member(pk=member_id)),
+        else selectors.objections(cycle, member_id=member_id or 0),
         "answer_form": forms.AnswerForm(),
         "records": selectors.cycle_records(cycle) if manages and cycle.is_closed else [],
     }
