@@ -57,6 +57,9 @@ def commendation_list(request):
             "query": data.urlencode(),
             "waiting": list(selectors.waiting_for(request.user)[:20]),
             "may_propose": can(request.user, "appraisal.propose_commendation"),
+            "organization": (
+                filterset.form.cleaned_data.get("organization") if filterset.is_valid() else None
+            ),
         },
     )
 

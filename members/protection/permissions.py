@@ -153,16 +153,14 @@ def can(user, perm, obj=None):
 
 
 def members_user_may_open_for(user):
-    """Members a user may open a case for, other than themselves (a select's choices)."""
+    """Members of the branches a user leads, other than themselves: whom "the branch" may open
+    a case for on the open page (a short list that suits a phone)."""
     scope = scope_for(user)
-    q = Q(branch_id__in=scope.led_branch_ids)
-    for p in handler_paths(user):
-        q |= Q(branch__path__startswith=p)
-    if not scope.led_branch_ids and not handler_paths(user):
+    if not scope.led_branch_ids:
         return Member.objects.none()
     return (
         Member.objects.active()
-        .filter(q)
+        .filter(branch_id__in=scope.led_branch_ids)
         .exclude(pk=scope.member_id)
         .select_related("branch")
         .order_by("branch__path", "full_name")
