@@ -53,3 +53,15 @@
   });
   updateSummary();
 })();
+
+// The hours placeholder follows the session's credited hours as they are typed.
+(function () {
+  "use strict";
+  var hours = document.getElementById("id_hours");
+  if (!hours) return;
+  hours.addEventListener("input", function () {
+    document.querySelectorAll("#session-log input[name^='hours_']").forEach(function (input) {
+      input.placeholder = hours.value;
+    });
+  });
+})();
