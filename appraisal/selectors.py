@@ -503,13 +503,27 @@ def record_section(member, *, year):
 def dashboard_section(user, scope, *, year):
     """Context for appraisal/_dashboard_section.html on the home dashboard, or None.
 
-    Leaders and organizers: this year's cycles they run or follow, with progress (one query).
-    Members: their appraisal under way this year (one query).
+    One query: this year's cycles the user runs or follows (with progress) and the ones they
+    take part in (with their own self-assessment status and whether they voted).
     """
-    managed = []
-    if scope.is_admin or scope.is_branch_leader or scope.is_organizer:
-        managed = list(managed_cycles(user, year=year)[:50])
-    own = [c for c in own_cycles(scope.member_id, year=year) if not c.is_closed]
+    q = organization_scope_q(user, prefix="branch__")
+    if scope.member_id:
+        q |= Q(pk__in=Participant.objects.filter(member_id=scope.member_id).values("cycle_id"))
+    member_id = scope.member_id or 0
+    outer = OuterRef("pk")
+    cycles = list(
+        _with_progress(AppraisalCycle.objects.filter(q, year=year))
+        .annotate(
+            my_part=_count(Participant.objects.filter(cycle=outer, member_id=member_id)),
+            my_assessment=Subquery(
+                SelfAssessment.objects.filter(cycle=outer, member_id=member_id).values("status")[:1]
+            ),
+            my_voted=_count(BallotParticipation.objects.filter(cycle=outer, voter_id=member_id)),
+        )
+        .order_by("branch__path")[:50]
+    )
+    managed = [c for c in cycles if scope.manages_org(c.branch)]
+    own = [c for c in cycles if c.my_part and not c.is_closed]
     if not (managed or own):
         return None
     return {"managed": managed, "own": own, "year": year}
