@@ -22,4 +22,16 @@ app.conf.beat_schedule = {
         "task": "members.tasks.send_pending_emails",
         "schedule": crontab(minute="*/10"),
     },
+    "appraisal.remind_commendation_approvers": {
+        "task": "appraisal.commendations.tasks.remind_commendation_approvers",
+        "schedule": crontab(minute=15, hour="8-18"),
+    },
+    "members.remind_case_follow_ups": {
+        "task": "members.protection.tasks.remind_case_follow_ups",
+        "schedule": crontab(minute=0, hour=8),
+    },
+    "members.remind_new_protection_cases": {
+        "task": "members.protection.tasks.remind_new_protection_cases",
+        "schedule": crontab(minute="*/30"),
+    },
 }

@@ -72,3 +72,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+from .protection import admin as _protection_admin  # noqa: E402, F401

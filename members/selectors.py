@@ -14,6 +14,10 @@ from .models import (
     Transfer,
 )
 from .permissions import members_visible_to
+from .protection.selectors import (  # noqa: F401 - hooks listed in branchsite/record.py
+    protection_dashboard_section,
+    protection_record_section,
+)
 
 
 def member_summary(member_id):
@@ -118,13 +122,3 @@ def branch_choices(user):
     return organizations_managed_by(
         user, Organization.objects.filter(kind=OrganizationKind.BRANCH)
     ).order_by("path")
-
-
-def protection_record_section(member, *, year):
-    """Context for members/_protection_record_section.html, or None (protection feature)."""
-    return None
-
-
-def protection_dashboard_section(user, scope, *, year):
-    """Context for members/_protection_dashboard_section.html, or None."""
-    return None

@@ -13,8 +13,9 @@ def test_seed_demo_refuses_with_debug_off(db, settings):
     assert not Member.objects.exists()
 
 
-def test_seed_demo_builds_the_demo_and_is_idempotent(db, settings):
+def test_seed_demo_builds_the_demo_and_is_idempotent(db, settings, tmp_path):
     settings.DEBUG = True
+    settings.MEDIA_ROOT = tmp_path  # demo evidence files must not land in the work tree
     settings.DEMO_PASSWORD = "demo-pass-1"
     call_command("seed_demo")
     counts = (Member.objects.count(), Organization.objects.count())
