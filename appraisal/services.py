@@ -285,7 +285,11 @@ def cycle_move(
     blocker; a move with soft blockers needs a reason, kept in the CycleMove row.
     """
     today = today or timezone.localdate()
-    cycle = AppraisalCycle.objects.select_for_update().select_related("branch").get(pk=cycle.pk)
+    cycle = (
+        AppraisalCycle.objects.select_for_update(of=("self",))
+        .select_related("branch")
+        .get(pk=cycle.pk)
+    )
     if actor is not None and not actor.has_perm("appraisal.move_cycle", cycle):
         raise DomainError(
             _("Only the branch committee or the organization above can move this cycle.")
@@ -667,7 +671,11 @@ def rating_decide(
     *, cycle: AppraisalCycle, approve: bool, comment: str = "", actor=None
 ) -> AppraisalCycle:
     """The organization above approves the rating, or returns it with a comment."""
-    cycle = AppraisalCycle.objects.select_for_update().select_related("branch").get(pk=cycle.pk)
+    cycle = (
+        AppraisalCycle.objects.select_for_update(of=("self",))
+        .select_related("branch")
+        .get(pk=cycle.pk)
+    )
     if actor is not None and not actor.has_perm("appraisal.approve_rating", cycle):
         raise DomainError(_("Only the organization above the branch approves its rating."))
     if cycle.step != Step.RATING or cycle.rating_state != RatingState.SUBMITTED:
