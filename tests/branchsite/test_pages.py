@@ -47,7 +47,8 @@ def test_home_query_count_is_bounded(login, cast, role, n, django_assert_max_num
     make_members(cast.branch, n)
     make_members(cast.other_branch, n)
     client = login(role)
-    with django_assert_max_num_queries(15):
+    # The dashboard composes every feature's section: 18 fixed queries for a secretary today.
+    with django_assert_max_num_queries(20):
         assert client.get(reverse("home")).status_code == 200
 
 

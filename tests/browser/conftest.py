@@ -30,8 +30,11 @@ SCREENSHOT_DIR = os.environ.get("BROWSER_SCREENSHOT_DIR", "test-results")
 
 
 def pytest_collection_modifyitems(items):
+    # A conftest hook sees every collected item, not only this folder's.
+    here = os.path.dirname(__file__)
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if str(item.path).startswith(here):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")
