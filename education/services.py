@@ -53,7 +53,7 @@ def default_branches(organization: Organization, chosen: Iterable[Organization] 
     if organization.kind == OrganizationKind.BRANCH:
         return [organization]
     if organization.kind == OrganizationKind.GROUP:
-        return [organization.get_parent()]
+        return [Organization.objects.get_parent(organization)]
     for b in chosen:
         if b.kind != OrganizationKind.BRANCH or not b.path.startswith(organization.path):
             raise DomainError(

@@ -147,6 +147,8 @@ def test_tasks_run_the_jobs_and_are_idempotent(cast):
     assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 0
 
 
+# Not inside a test transaction: the crash must roll back the way it does in a worker.
+@pytest.mark.django_db(transaction=True)
 def test_fan_out_is_chunked_and_resumes_after_a_crash(cast, monkeypatch):
     """A worker that dies half-way leaves some sent; the re-run sends exactly the rest."""
     from tests.factories import make_members
