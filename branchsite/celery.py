@@ -22,6 +22,18 @@ app.conf.beat_schedule = {
         "task": "members.tasks.send_pending_emails",
         "schedule": crontab(minute="*/10"),
     },
+    "education.send_session_reminders": {
+        "task": "education.tasks.send_session_reminders",
+        "schedule": crontab(minute=0, hour="8-20"),  # hourly in the day; the key dedupes
+    },
+    "education.send_hours_nudges": {
+        "task": "education.tasks.send_hours_nudges",
+        "schedule": crontab(minute=0, hour=9, day_of_month=1),
+    },
+    "education.send_meeting_digests": {
+        "task": "education.tasks.send_meeting_digests",
+        "schedule": crontab(minute=30, hour=9, day_of_month=15),
+    },
     "appraisal.remind_commendation_approvers": {
         "task": "appraisal.commendations.tasks.remind_commendation_approvers",
         "schedule": crontab(minute=15, hour="8-18"),

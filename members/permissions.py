@@ -131,7 +131,8 @@ def organization_scope_q(user, prefix=""):
     """
     scope = scope_for(user)
     if scope.is_admin:
-        return Q()
+        # Always true, and stays true when OR-ed (an empty Q() would vanish from `a | b`).
+        return Q(pk__isnull=False)
     q = Q(pk__in=[])
     for path in scope.organizer_paths + scope.led_branch_paths:
         q |= Q(**{f"{prefix}path__startswith": path})

@@ -61,3 +61,12 @@ def test_scope_is_computed_once_per_request(cast, django_assert_num_queries):
     with django_assert_num_queries(2):
         scope_for(user)
         scope_for(user)
+
+
+def test_admin_scope_survives_being_ored_with_another_condition(cast):
+    from django.db.models import Q
+
+    from members.permissions import organization_scope_q
+
+    q = organization_scope_q(cast.users["admin"], prefix="branch__") | Q(pk=cast.member.pk)
+    assert Member.objects.filter(q).count() == Member.objects.count()
