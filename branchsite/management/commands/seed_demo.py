@@ -32,11 +32,7 @@ class Command(BaseCommand):
             )
         today = timezone.localdate()
         for dotted in SEEDERS:
-            try:
-                seeder = import_string(dotted)
-            except ImportError:
-                continue
-            created = seeder(rng=random.Random(f"{seed}:{dotted}"), today=today)
+            created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
             self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
         self.stdout.write(
             self.style.SUCCESS(
