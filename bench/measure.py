@@ -118,6 +118,20 @@ def build_facts():
     )
 
 
+IMPORT_BRANCH_PREFIX = "基准导入党支部"
+
+
+def cleanup_earlier_runs():
+    """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
+    from members.models import Member, Notification, Organization
+
+    Notification.objects.filter(kind="bench.monthly_reminder").delete()
+    imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
+    Member.objects.filter(branch__in=imported).delete()
+    for branch in imported:
+        branch.delete()
+
+
 def count_queries(url, user, *, timed=5):
     """(status, queries, median ms) of in-process requests for url as user.
 
@@ -133,6 +147,8 @@ def count_queries(url, user, *, timed=5):
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
+    # Read now: every request (request_started) empties the connection's query log.
+    sql = [q["sql"][:160] for q in captured.captured_queries]
     durations = []
     for _ in range(timed if response.status_code == 200 else 0):
         started = time.perf_counter()
@@ -140,7 +156,7 @@ def count_queries(url, user, *, timed=5):
         durations.append(time.perf_counter() - started)
     durations.sort()
     median = round(durations[len(durations) // 2] * 1000, 1) if durations else None
-    return response.status_code, len(captured.captured_queries), median
+    return response.status_code, sql, median
 
 
 # --- jobs ----------------------------------------------------------------------------------
@@ -222,16 +238,23 @@ def job_roster_import(facts, *, rows=10_000):
     from members.scale import _name
 
     rng = random.Random(6)  # noqa: S311 - made-up names
+    names = set()
+    while len(names) < rows:
+        names.add(_name(rng))
+    names = sorted(names)
+    rng.shuffle(names)
     committee = Organization.objects.get_children(facts.root).filter(kind="committee").first()
     branch = services.organization_create(
-        parent=committee, name=f"基准导入党支部{int(time.time())}", kind=OrganizationKind.BRANCH
+        parent=committee,
+        name=f"{IMPORT_BRANCH_PREFIX}{int(time.time())}",
+        kind=OrganizationKind.BRANCH,
     )
     lines = []
     for i in range(rows):
         joined = date(1990 + i % 30, 1 + i % 12, 1 + i % 28)
         lines.append(
             [
-                _name(rng),
+                names[i],
                 "男" if i % 2 else "女",
                 date(joined.year - 25, joined.month, joined.day).isoformat(),
                 "汉族",
@@ -296,6 +319,7 @@ def main(argv=None):
     from bench import httpload
     from bench.pages import DOWNLOADS, PAGES, NotAvailable
 
+    cleanup_earlier_runs()
     facts = build_facts()
     target = httpload.Target.from_url(args.base_url)
     cookies = {}
@@ -315,7 +339,8 @@ def main(argv=None):
         try:
             url = page.url(facts)
             entry["url"] = url
-            status, queries, inproc_ms = count_queries(url, facts.users[page.user])
+            status, sql, inproc_ms = count_queries(url, facts.users[page.user])
+            queries = len(sql)
         except NotAvailable as exc:
             entry.update(available=False, reason=str(exc))
             print(f"  {page.key}: not available ({exc})", flush=True)
@@ -330,7 +355,7 @@ def main(argv=None):
             entry.update(available=False, reason=f"HTTP {status} in-process")
             print(f"  {page.key}: HTTP {status}, left out", flush=True)
             continue
-        entry.update(available=True, queries=queries, inproc_ms=inproc_ms)
+        entry.update(available=True, queries=queries, inproc_ms=inproc_ms, sql=sql)
         entry["loadavg_before"] = round(os.getloadavg()[0], 2)
         status, body, _seconds = httpload.fetch(target, url, cookie(page.user))
         entry["bytes"] = len(body)
@@ -365,7 +390,8 @@ def main(argv=None):
                 entry.update(available=False, reason=str(exc))
                 print(f"  {download.key}: not available ({exc})", flush=True)
                 continue
-            status, queries, _ms = count_queries(url, facts.users[download.user], timed=0)
+            status, sql, _ms = count_queries(url, facts.users[download.user], timed=0)
+            queries = len(sql)
             status, body, seconds = httpload.fetch(target, url, cookie(download.user))
             entry.update(
                 available=status == 200,

@@ -88,7 +88,13 @@ def _latest_cycle(facts):
 
 
 def _branch(facts, names):
-    return reverse_first(names, kwargs={"pk": facts.bench_branch.pk})
+    """A branch page for the bench branch (?branch=<pk>, as the branch picker links)."""
+    return reverse_first(names, query=f"?branch={facts.bench_branch.pk}")
+
+
+def _whole_tree(facts, names):
+    """An organizer page over the whole tree (?org=<root>)."""
+    return reverse_first(names, query=f"?org={facts.root.pk}")
 
 
 PAGES = [
@@ -122,56 +128,57 @@ PAGES = [
         "Branch hours table",
         "branch",
         "secretary",
-        lambda f: _branch(f, ["education:branch_hours", "education:hours_table"]),
+        lambda f: _branch(f, ["education:hours_branch"]),
     ),
     Page(
         "compliance",
         "Compliance grid",
         "branch",
         "secretary",
-        lambda f: _branch(f, ["education:compliance", "education:compliance_grid"]),
+        lambda f: _branch(f, ["education:compliance"]),
     ),
     Page(
         "tally",
         "Appraisal tally",
         "branch",
         "secretary",
-        lambda f: reverse_first(
-            ["appraisal:cycle_tally", "appraisal:tally"], kwargs={"pk": _latest_cycle(f)}
-        ),
+        lambda f: reverse_first(["appraisal:tally"], kwargs={"pk": _latest_cycle(f)}),
     ),
     Page(
         "rating",
         "Appraisal rating",
         "branch",
         "secretary",
-        lambda f: reverse_first(
-            ["appraisal:cycle_rating", "appraisal:rating"], kwargs={"pk": _latest_cycle(f)}
-        ),
+        lambda f: reverse_first(["appraisal:rating"], kwargs={"pk": _latest_cycle(f)}),
     ),
     Page(
         "commendations",
         "Commendation list",
         "branch",
         "secretary",
-        lambda f: reverse_first(["appraisal:commendations:list", "appraisal:commendation_list"]),
+        lambda f: reverse_first(["appraisal:commendation_list"]),
     ),
     Page(
         "cases",
         "Protection-case list",
         "branch",
         "secretary",
-        lambda f: reverse_first(["members:protection:case_list", "members:case_list"]),
+        lambda f: reverse_first(["members:case_list"]),
     ),
     # --- organizer (the whole tree) --------------------------------------------------------
     Page(
         "rollup",
-        "Organizer rollup (whole tree)",
+        "Organizer rollup: study hours (whole tree)",
         "organizer",
         "organizer",
-        lambda f: reverse_first(
-            ["education:rollup", "education:organizer_rollup"], kwargs={"pk": f.root.pk}
-        ),
+        lambda f: _whole_tree(f, ["education:hours_rollup"]),
+    ),
+    Page(
+        "compliance_rollup",
+        "Organizer rollup: compliance (whole tree)",
+        "organizer",
+        "organizer",
+        lambda f: _whole_tree(f, ["education:compliance_rollup"]),
     ),
     Page("home_organizer", "Organizer home", "organizer", "organizer", lambda f: reverse("home")),
     Page(
@@ -188,9 +195,7 @@ DOWNLOADS = [
         "rollup_xlsx",
         "Organizer rollup XLSX export",
         "organizer",
-        lambda f: reverse_first(
-            ["education:rollup_export", "education:rollup_xlsx"], kwargs={"pk": f.root.pk}
-        ),
+        lambda f: _whole_tree(f, ["education:hours_rollup_export"]),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         target_seconds=20,
     ),

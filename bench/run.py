@@ -30,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+# Where the code under test runs from: the work tree, or a `git archive HEAD` copy (--snapshot)
+# so that commits landing during a run cannot make the two sizes measure different code.
+CODE = ROOT
 PY = sys.executable
 README = BENCH / "README.md"
 START_MARK = "<!-- bench-results:start -->"
@@ -79,7 +82,7 @@ def base_env(args, db):
         "EMAIL_URL": "dummymail://",
         # Many requests from one address must not trip the login throttle.
         "AXES_FAILURE_LIMIT": "1000",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(CODE),
     }
     env.pop("DJANGO_DEBUG_TOOLBAR", None)
     return env
@@ -89,12 +92,38 @@ def manage(env, *argv, debug=False, check=True, capture=False):
     run_env = {**env, "DJANGO_DEBUG": "1"} if debug else env
     return subprocess.run(
         [PY, "manage.py", *argv],
-        cwd=ROOT,
+        cwd=CODE,
         env=run_env,
         check=check,
         capture_output=capture,
         text=True,
     )
+
+
+def git_state():
+    def git(*argv):
+        return subprocess.run(
+            ["git", *argv], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "dirty_files": len(git("status", "--porcelain").splitlines()),
+    }
+
+
+def make_snapshot(workdir):
+    """A copy of the committed tree (HEAD) to run from; returns its path and commit."""
+    global CODE
+    target = workdir / "snapshot"
+    subprocess.run(["rm", "-rf", str(target)], check=True)
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", "HEAD"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    CODE = target
+    return target
 
 
 def prepare_database(args, db, n, env, workdir):
@@ -146,7 +175,7 @@ class Services:
         gunicorn = str(Path(PY).with_name("gunicorn"))
         subprocess.run(
             [celery, "-A", "branchsite", "purge", "-f"],
-            cwd=ROOT,
+            cwd=CODE,
             env=self.env,
             check=True,
             capture_output=True,
@@ -174,7 +203,7 @@ class Services:
     def _start(self, name, argv):
         logfile = open(self.workdir / f"{self.label}-{name}.log", "w")
         self.procs[name] = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=logfile, stderr=subprocess.STDOUT
+            argv, cwd=CODE, env=self.env, stdout=logfile, stderr=subprocess.STDOUT
         )
 
     def _wait_healthy(self, timeout=90):
@@ -237,7 +266,7 @@ def measure(args, env, services, workdir, label, import_rows):
     ]
     if args.pages:
         argv += ["--pages", args.pages]
-    subprocess.run(argv, cwd=ROOT, env=env, check=True)
+    subprocess.run(argv, cwd=CODE, env=env, check=True)
     return json.loads(out.read_text("utf-8"))
 
 
@@ -416,7 +445,13 @@ def markdown(result):
         f"({result['machine']['postgres']}), gunicorn --workers {result['settings']['workers']}, "
         f"{result['settings']['concurrency']} concurrent clients, "
         f"≤ {result['settings']['max_requests']} requests or {result['settings']['duration']} s "
-        f"per page. Command: `{result['command']}`.",
+        f"per page. Command: `{result['command']}`. Code: "
+        + ", ".join(
+            f"N = {n}: {c['commit']}"
+            + (f" + {c['dirty_files']} uncommitted" if c["dirty_files"] else "")
+            for n, c in result.get("code", {}).items()
+        )
+        + (" (committed tree, `--snapshot`)." if result.get("snapshot") else "."),
         "",
         f"| page | level | queries {small} / {large} | req/s {small} / {large} "
         f"| p50 ms {small} / {large} | p95 ms {small} / {large} "
@@ -496,6 +531,11 @@ def main(argv=None):
         action="store_true",
         help="build the schema with the repository's migrations (default: from the models)",
     )
+    parser.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="run the committed code (git archive HEAD) rather than the live work tree",
+    )
     parser.add_argument("--reuse-db", action="store_true", help="keep a database seeded earlier")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
@@ -519,6 +559,9 @@ def main(argv=None):
     if args.smoke:
         names = {sizes[0]: "branchsite_bench_smoke"}
     started = time.time()
+    code_state = git_state()
+    if args.snapshot:
+        log(f"running the committed code {code_state['commit']} from {make_snapshot(workdir)}")
     seeds, runs = {}, {}
     for n in sizes:
         db = names.get(n, f"branchsite_bench_{n}")
@@ -527,6 +570,7 @@ def main(argv=None):
         log(f"N = {n}: serving {db} on 127.0.0.1:{args.port}; measuring")
         with Services(args, env, workdir, f"n{n}") as services:
             runs[n] = measure(args, env, services, workdir, f"n{n}", args.import_rows)
+        runs[n]["code"] = code_state if args.snapshot else git_state()
 
     pages = summarize(sizes, runs, seeds)
     result = {
@@ -545,6 +589,8 @@ def main(argv=None):
             "max_requests": args.max_requests,
         },
         "sizes": sizes,
+        "code": {str(n): runs[n]["code"] for n in sizes},
+        "snapshot": args.snapshot,
         "seed": {str(n): seeds[n] for n in sizes},
         "runs": {str(n): runs[n] for n in sizes},
         "pages": pages,

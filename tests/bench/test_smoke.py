@@ -167,6 +167,7 @@ def test_report_checks_the_issue_targets():
         "sizes": sizes,
         "machine": {"cpus": 2, "postgres": "PostgreSQL 15"},
         "settings": {"workers": 4, "concurrency": 4, "max_requests": 100, "duration": 5},
+        "code": {str(n): {"commit": "abc1234", "dirty_files": 0} for n in sizes},
         "seed": {str(n): seeds[n] for n in sizes},
         "runs": {str(n): runs[n] for n in sizes},
         "pages": pages,
