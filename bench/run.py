@@ -561,6 +561,7 @@ def main(argv=None):
     started = time.time()
     code_state = git_state()
     if args.snapshot:
+        code_state["dirty_files"] = 0  # the snapshot is exactly the commit
         log(f"running the committed code {code_state['commit']} from {make_snapshot(workdir)}")
     seeds, runs = {}, {}
     for n in sizes:
