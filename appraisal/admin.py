@@ -5,8 +5,6 @@ counts say how many ballots gave each grade, and nothing here links one to the o
 Closed records and their amendments are append-only (a correction is a new amendment).
 """
 
-import importlib.util
-
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -220,5 +218,4 @@ class RectificationAdmin(SimpleHistoryAdmin):
 
 
 # Commendation admin lives beside its models; importing it registers it.
-if importlib.util.find_spec(f"{__package__}.commendations.admin") is not None:
-    from .commendations import admin as _commendations_admin  # noqa: F401
+from .commendations import admin as _commendations_admin  # noqa: E402, F401

@@ -554,6 +554,5 @@ def rating_waiting(user):
     ).select_related("branch")
 
 
-def commendation_record_section(member, *, year):
-    """Context for appraisal/_commendation_record_section.html, or None."""
-    return None
+# The commendations section of /me/ is built in the commendations subpackage.
+from .commendations.selectors import commendation_record_section  # noqa: E402, F401

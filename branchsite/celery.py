@@ -34,6 +34,19 @@ app.conf.beat_schedule = {
         "task": "education.tasks.send_meeting_digests",
         "schedule": crontab(minute=30, hour=9, day_of_month=15),
     },
+    "appraisal.send_appraisal_reminders": {
+        # self-assessments due, ballot closing, publicity ending, rectification items due
+        "task": "appraisal.tasks.send_appraisal_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "appraisal.send_ballot_open_notices": {
+        "task": "appraisal.tasks.send_ballot_open_notices",
+        "schedule": crontab(minute="*/15"),
+    },
+    "appraisal.close_finished_publicity": {
+        "task": "appraisal.tasks.close_finished_publicity",
+        "schedule": crontab(hour=0, minute=20),
+    },
     "appraisal.remind_commendation_approvers": {
         "task": "appraisal.commendations.tasks.remind_commendation_approvers",
         "schedule": crontab(minute=15, hour="8-18"),

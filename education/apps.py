@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class EducationConfig(AppConfig):
     name = "education"
     verbose_name = _("Education")
+
+    def ready(self):
+        # Register this app's `rules` permissions before any request checks one.
+        from . import permissions as _permissions  # noqa: F401

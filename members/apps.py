@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("Members and organizations")
+
+    def ready(self):
+        # Register this app's `rules` permissions before any request checks one.
+        from . import permissions as _permissions  # noqa: F401
+        from .protection import permissions as _protection_permissions  # noqa: F401
