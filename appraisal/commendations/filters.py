@@ -5,6 +5,7 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Organization
 
@@ -32,7 +33,9 @@ class CommendationFilter(django_filters.FilterSet):
     )
     year = django_filters.NumberFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
-        choices=CommendationTitle.choices, label=_("Title"), empty_label=_("All titles")
+        choices=CommendationTitle.choices,
+        label=pgettext_lazy("commendation", "Title"),
+        empty_label=_("All titles"),
     )
     status = django_filters.ChoiceFilter(
         choices=CommendationStatus.choices, label=_("Status"), empty_label=_("All statuses")

@@ -73,7 +73,9 @@ class Commendation(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    title = models.CharField(_("title"), max_length=40, choices=CommendationTitle.choices)
+    title = models.CharField(
+        pgettext_lazy("commendation", "title"), max_length=40, choices=CommendationTitle.choices
+    )
     title_detail = models.CharField(
         _("name of the honour"),
         max_length=120,

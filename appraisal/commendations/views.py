@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
@@ -78,7 +79,7 @@ def commendation_export(request):
             _("Recipient"),
             _("Recipient kind"),
             _("Organization"),
-            _("Title"),
+            pgettext("commendation", "Title"),
             _("Awarding organization"),
             _("Level"),
             _("Date"),
