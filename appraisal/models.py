@@ -5,7 +5,7 @@ Art. 27 of the Regulations on the Online Behavior of Party Members: Party organi
 include members' online conduct in the self-criticism of democratic life meetings,
 organizational life meetings and the democratic appraisal of members.
 
-Ballot secrecy (DESIGN.md "Known traps", BALLOT_SECRECY.md): who voted lives in
+Ballot secrecy (DESIGN.md "Known traps", README "Ballot secrecy"): who voted lives in
 BallotParticipation (random UUID key, no timestamp); what was voted lives only in
 BallotCount counters, one per (cycle, appraised member, grade), created when the ballot opens
 and only ever incremented. Neither is tracked by simple_history.
