@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint messages check-messages deploy-check clean bench-smoke
+.PHONY: run test lint messages check-messages deploy-check clean bench bench-smoke
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ check-messages: $(STAMP)  ## fail when a string lacks its translation or the .mo
 deploy-check: $(STAMP)  ## manage.py check --deploy with production-like settings
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	DJANGO_ALLOWED_HOSTS=branchsite.example.org $(PY) manage.py check --deploy --fail-level WARNING
+
+bench: $(STAMP)  ## scale benchmark, N = 1 000 and 100 000, PostgreSQL + Redis (bench/README.md)
+	$(PY) -m bench.run --snapshot $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)  ## the benchmark at N = 500, a few requests per page
+	$(PY) -m bench.run --smoke $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
