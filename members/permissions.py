@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404
 from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
 
 _CACHE_ATTR = "_branchsite_scope"
+_MEMBER_ATTR = "_branchsite_member"
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def scope_for(user):
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    member = Member.objects.filter(account=user).select_related("branch").first()
+    member = Member.objects.filter(account=user).select_related("branch", "group").first()
     led, led_paths, organizer_paths = set(), [], []
     if member is not None and member.is_active:
         positions = Position.objects.current().filter(member=member).select_related("organization")
@@ -102,6 +103,7 @@ def scope_for(user):
         is_admin=user.is_superuser,
     )
     setattr(user, _CACHE_ATTR, scope)
+    setattr(user, _MEMBER_ATTR, member)
     return scope
 
 
@@ -116,8 +118,9 @@ def _outermost(paths):
 
 def forget_scope(user):
     """Drop the cached scope (after a position changes within one request, and in tests)."""
-    if hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    for attr in (_CACHE_ATTR, _MEMBER_ATTR):
+        if hasattr(user, attr):
+            delattr(user, attr)
 
 
 # --- querysets narrowed to what a user may see -------------------------------------------
@@ -177,7 +180,8 @@ def require_member(user):
     scope = scope_for(user)
     if not scope.member_id:
         raise Http404
-    return Member.objects.select_related("branch", "group").get(pk=scope.member_id)
+    # Loaded by scope_for in this request already (with branch and group).
+    return getattr(user, _MEMBER_ATTR)
 
 
 # --- rules predicates ------------------------------------------------------------------
