@@ -7,6 +7,7 @@ Logging in goes through the real login form (/accounts/login/) with its CSRF tok
 
 import http.client
 import re
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -102,6 +103,58 @@ def fetch(target: Target, path: str, cookie: str, conn=None):
     finally:
         if own:
             conn.close()
+
+
+def multipart(fields, files):
+    """(body, content type) of a multipart/form-data request."""
+    boundary = "----branchsite-bench-" + secrets.token_hex(12)
+    parts = []
+    for name, value in fields.items():
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+            f"{value}\r\n".encode()
+        )
+    for name, (filename, content, content_type) in files.items():
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+            ).encode()
+            + content
+            + b"\r\n"
+        )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post(target: Target, path: str, cookie: str, *, fields, files=None, timeout=120):
+    """(status, body bytes, seconds) of one form POST (multipart when there are files).
+
+    The session's CSRF cookie is in `cookie`; the caller passes the form's token in `fields`.
+    """
+    if files:
+        body, content_type = multipart(fields, files)
+    else:
+        body, content_type = urlencode(fields).encode(), "application/x-www-form-urlencoded"
+    conn = target.connection(timeout=timeout)
+    try:
+        started = time.perf_counter()
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "Host": target.host,
+                "Cookie": cookie,
+                "Content-Type": content_type,
+                "Referer": f"http://{target.host}:{target.port}{path}",
+            },
+        )
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, data, time.perf_counter() - started
+    finally:
+        conn.close()
 
 
 def percentile(sorted_values, fraction):

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import random
+import re
 import threading
 import time
 import traceback
@@ -94,7 +95,9 @@ class TreeMemorySampler:
 # --- facts, queries ------------------------------------------------------------------------
 
 
-def build_facts():
+def build_facts(extra=None):
+    """The Facts of the seeded database; `extra` is seed_scale's context.extra (the
+    seeders' hints, e.g. appraisal_cycle_id), read from its --report file."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -109,12 +112,15 @@ def build_facts():
         for role, user in users.items()
         if role != "admin"
     }
+    today = timezone.localdate()
     return Facts(
-        year=timezone.localdate().year,
+        year=today.year,
+        today=today,
         root=Organization.objects.filter(depth=1).order_by("path").first(),
         bench_branch=members["secretary"].branch,
         users=users,
         members=members,
+        extra=dict(extra or {}),
     )
 
 
@@ -123,9 +129,10 @@ IMPORT_BRANCH_PREFIX = "基准导入党支部"
 
 def cleanup_earlier_runs():
     """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
+    from bench.pages import FANOUT_TASKS
     from members.models import Member, Notification, Organization
 
-    Notification.objects.filter(kind="bench.monthly_reminder").delete()
+    Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
     imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
     Member.objects.filter(branch__in=imported).delete()
     for branch in imported:
@@ -163,24 +170,32 @@ def count_queries(url, user, *, timed=5):
 
 
 def job_fanout(facts, *, worker_pid, timeout):
+    """The monthly reminder through the real worker: time until every notification exists,
+    time until every e-mail is sent, a re-run that must add none, the worker's memory."""
     from django.db.models import Count
     from django.utils import timezone
 
-    from bench.pages import FANOUT_TASKS
+    from bench.pages import fanout_task
     from branchsite.celery import app
     from members.models import Member, Notification
 
-    name, kwargs_for = FANOUT_TASKS[0]
-    due = facts.extra.get("due_date") or timezone.localdate().replace(day=1)
+    entry = fanout_task()
+    kwargs = entry.kwargs(facts)
     since = timezone.now()
     active = Member.objects.active().count()
-    result = {"task": name, "active_members": active}
+    result = {
+        "task": entry.task,
+        "title": entry.title,
+        "kwargs": kwargs,
+        "everyone_due": entry.everyone,
+        "active_members": active,
+    }
     with TreeMemorySampler(worker_pid) as sampler:
         started = time.perf_counter()
-        created = app.send_task(name, kwargs=kwargs_for(facts, due)).get(timeout=timeout)
+        created = app.send_task(entry.task, kwargs=kwargs).get(timeout=timeout)
         result["notifications_seconds"] = round(time.perf_counter() - started, 2)
         result["created"] = created
-        ours = Notification.objects.filter(created_at__gte=since)
+        ours = Notification.objects.filter(kind=entry.kind, created_at__gte=since)
         waiting = ours.filter(
             email_state__in=[Notification.EmailState.PENDING, Notification.EmailState.SENDING]
         )
@@ -191,50 +206,35 @@ def job_fanout(facts, *, worker_pid, timeout):
             time.sleep(0.5)
         result["seconds"] = round(time.perf_counter() - started, 2)
         per_recipient = ours.values("recipient_id").annotate(n=Count("id"))
+        result["notifications"] = ours.count()
         result["distinct_recipients"] = per_recipient.count()
         result["max_per_recipient"] = max(
             (r["n"] for r in per_recipient.order_by("-n")[:1]), default=0
         )
+        result["inactive_recipients"] = (
+            ours.exclude(recipient__in=Member.objects.active()).values("recipient_id").count()
+        )
         result["emails_sent"] = ours.filter(email_state=Notification.EmailState.SENT).count()
         result["emails_failed"] = ours.filter(email_state=Notification.EmailState.FAILED).count()
+        result["without_email"] = ours.filter(email_state=Notification.EmailState.NONE).count()
         rerun_started = time.perf_counter()
-        result["rerun_created"] = app.send_task(name, kwargs=kwargs_for(facts, due)).get(
-            timeout=timeout
-        )
+        result["rerun_created"] = app.send_task(entry.task, kwargs=kwargs).get(timeout=timeout)
         result["rerun_seconds"] = round(time.perf_counter() - rerun_started, 2)
     result.update(sampler.report())
+    # Each due member exactly once: as many notifications as distinct recipients, none twice,
+    # nobody inactive, a re-run adds none; the stand-in must also reach every active member.
     result["each_once"] = (
-        result["created"] == result["distinct_recipients"] == active
+        result["created"] == result["notifications"] == result["distinct_recipients"]
         and result["max_per_recipient"] == 1
+        and result["inactive_recipients"] == 0
         and result["rerun_created"] == 0
+        and (not entry.everyone or result["distinct_recipients"] == active)
     )
     return result
 
 
-def _import_workbook(roster_io, rows):
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet()
-    sheet.append([c.zh for c in roster_io.COLUMNS if c.key != "group"])
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def job_roster_import(facts, *, rows=10_000):
-    """Import `rows` new members into a fresh branch through members.roster_io, in-process
-    (read the .xlsx, validate every row, create) — the same calls the import view makes."""
-    try:
-        from members import roster_io
-    except ImportError as exc:
-        from bench.pages import NotAvailable
-
-        raise NotAvailable("members.roster_io is not there") from exc
-    from members import services
-    from members.models import Organization, OrganizationKind
+def import_rows(roster_io, rows):
+    """`rows` new members as {column key: cell}, unique names and e-mails, valid dates."""
     from members.scale import _name
 
     rng = random.Random(6)  # noqa: S311 - made-up names
@@ -243,55 +243,125 @@ def job_roster_import(facts, *, rows=10_000):
         names.add(_name(rng))
     names = sorted(names)
     rng.shuffle(names)
+    for i in range(rows):
+        joined = date(1990 + i % 30, 1 + i % 12, 1 + i % 28)
+        yield {
+            "full_name": names[i],
+            "gender": "男" if i % 2 else "女",
+            "birth_date": date(joined.year - 25, joined.month, joined.day).isoformat(),
+            "ethnicity": "汉族",
+            "education": "本科",
+            "phone": f"139{i:08d}",
+            "email": f"import{i}@scale.branchsite.local",
+            "joined_on": joined.isoformat(),
+            "full_member_on": date(joined.year + 1, joined.month, joined.day).isoformat(),
+            "status": "正式党员",
+        }
+
+
+def import_workbook(roster_io, rows):
+    """One .xlsx of `rows` rows with the Chinese headers of roster_io.COLUMNS (no groups)."""
+    from openpyxl import Workbook
+
+    columns = [c for c in roster_io.COLUMNS if c.key != "group"]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append([c.zh for c in columns])
+    for row in import_rows(roster_io, rows):
+        sheet.append([row.get(c.key, "") for c in columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+TOKEN_INPUT = re.compile(rb'name="token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="token"')
+
+
+def _form_errors(body):
+    """The error texts of a re-shown form (invalid-feedback blocks, alerts), for the report."""
+    text = body.decode("utf-8", "replace")
+    found = re.findall(
+        r'class="[^"]*(?:invalid-feedback|alert-danger|errorlist)[^"]*"[^>]*>(.*?)</', text, re.S
+    )
+    return [re.sub(r"<[^>]+>|\s+", " ", f).strip()[:200] for f in found if f.strip()][:3]
+
+
+def job_roster_import(facts, target, cookie, *, rows=10_000):
+    """Import `rows` new members into a fresh branch in ONE file, over HTTP through gunicorn,
+    the way a secretary does: upload (read, check every row, preview) then confirm (check
+    again, create). Timed from the upload's first byte to the confirm's redirect."""
+    from bench import httpload
+
+    try:
+        from members import roster_io
+    except ImportError as exc:
+        from bench.pages import NotAvailable
+
+        raise NotAvailable("members.roster_io is not there") from exc
+    from django.urls import reverse
+
+    from members import services
+    from members.models import Member, Organization, OrganizationKind
+
     committee = Organization.objects.get_children(facts.root).filter(kind="committee").first()
     branch = services.organization_create(
         parent=committee,
         name=f"{IMPORT_BRANCH_PREFIX}{int(time.time())}",
         kind=OrganizationKind.BRANCH,
     )
-    lines = []
-    for i in range(rows):
-        joined = date(1990 + i % 30, 1 + i % 12, 1 + i % 28)
-        lines.append(
-            [
-                names[i],
-                "男" if i % 2 else "女",
-                date(joined.year - 25, joined.month, joined.day).isoformat(),
-                "汉族",
-                "本科",
-                f"139{i:08d}",
-                f"import{i}@scale.branchsite.local",
-                joined.isoformat(),
-                date(joined.year + 1, joined.month, joined.day).isoformat(),
-                "正式党员",
-            ]
-        )
-    per_file = min(rows, getattr(roster_io, "MAX_ROWS", rows))
-    files = [_import_workbook(roster_io, lines[i : i + per_file]) for i in range(0, rows, per_file)]
-    result = {"rows": rows, "files": len(files), "max_rows_per_file": per_file}
-    timings = {"read": 0.0, "validate": 0.0, "create": 0.0}
-    created = 0
+    t0 = time.perf_counter()
+    content = import_workbook(roster_io, rows)
+    result = {
+        "rows": rows,
+        "files": 1,
+        "file_bytes": len(content),
+        "max_rows": getattr(roster_io, "MAX_ROWS", None),
+        "build_file_seconds": round(time.perf_counter() - t0, 2),
+        "user": facts.users["organizer"].username,
+        "path": "HTTP: upload + preview, then confirm (members:roster_import)",
+    }
+    url = reverse("members:roster_import")
+    # The form page: its CSRF token (and cookie) for the upload.
+    status, body, _s = httpload.fetch(target, f"{url}?branch={branch.pk}", cookie)
+    match = httpload.CSRF_INPUT.search(body)
+    if status != 200 or not match:
+        raise RuntimeError(f"import form: HTTP {status}")
+    csrf = match.group(1).decode()
     started = time.perf_counter()
-    for content in files:
-        t0 = time.perf_counter()
-        headers, data, _ignored = roster_io.read_table("roster.xlsx", content)
-        t1 = time.perf_counter()
-        checked = roster_io.validate_rows(branch=branch, headers=headers, rows=data)
-        t2 = time.perf_counter()
-        bad = [r for r in checked if not r.ok]
-        if bad:
-            result["invalid_rows"] = len(bad)
-            result["first_errors"] = [str(e) for e in bad[0].errors[:3]]
-            break
-        created += roster_io.import_members(branch=branch, rows=checked, actor=facts.users["admin"])
-        t3 = time.perf_counter()
-        timings["read"] += t1 - t0
-        timings["validate"] += t2 - t1
-        timings["create"] += t3 - t2
+    status, body, seconds = httpload.post(
+        target,
+        url,
+        cookie,
+        fields={"csrfmiddlewaretoken": csrf, "branch": str(branch.pk)},
+        files={"file": ("roster.xlsx", content, roster_io_xlsx_type())},
+        timeout=900,
+    )
+    result["upload_preview_seconds"] = round(seconds, 2)
+    result["preview_bytes"] = len(body)
+    match = TOKEN_INPUT.search(body)
+    if status != 200 or not match:
+        result.update(
+            seconds=round(time.perf_counter() - started, 2),
+            created=0,
+            rejected=f"HTTP {status}, no confirm token",
+            errors=_form_errors(body),
+        )
+        return result
+    token = (match.group(1) or match.group(2)).decode()
+    status, body, seconds = httpload.post(
+        target, url, cookie, fields={"csrfmiddlewaretoken": csrf, "token": token}, timeout=900
+    )
+    result["confirm_seconds"] = round(seconds, 2)
     result["seconds"] = round(time.perf_counter() - started, 2)
-    result["created"] = created
-    result["phases_seconds"] = {k: round(v, 2) for k, v in timings.items()}
+    result["created"] = Member.objects.filter(branch=branch).count()
+    if status != 302:
+        result["rejected"] = f"confirm: HTTP {status}"
+        result["errors"] = _form_errors(body)
     return result
+
+
+def roster_io_xlsx_type():
+    return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- main ----------------------------------------------------------------------------------
@@ -311,6 +381,7 @@ def main(argv=None):
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--worker-pid", type=int)
     parser.add_argument("--job-timeout", type=float, default=900)
+    parser.add_argument("--seed-report", help="seed_scale's --report (context.extra: hints)")
     args = parser.parse_args(argv)
 
     import django
@@ -320,7 +391,11 @@ def main(argv=None):
     from bench.pages import DOWNLOADS, PAGES, NotAvailable
 
     cleanup_earlier_runs()
-    facts = build_facts()
+    extra = {}
+    if args.seed_report:
+        with open(args.seed_report, encoding="utf-8") as fh:
+            extra = json.load(fh).get("context", {}).get("extra", {})
+    facts = build_facts(extra)
     target = httpload.Target.from_url(args.base_url)
     cookies = {}
 
@@ -329,7 +404,7 @@ def main(argv=None):
             cookies[role] = httpload.login(target, facts.users[role].username, args.password)
         return cookies[role]
 
-    out = {"pages": {}, "downloads": {}, "jobs": {}}
+    out = {"pages": {}, "downloads": {}, "jobs": {}, "extra": facts.extra}
     wanted = set(args.pages.split(",")) if args.pages else None
     for page in PAGES:
         if wanted and page.key not in wanted:
@@ -349,10 +424,11 @@ def main(argv=None):
             # A page (or its builder) that breaks is reported, not allowed to stop the run.
             entry.update(available=False, reason=f"{type(exc).__name__}: {exc}"[:300])
             entry["traceback"] = traceback.format_exc(limit=6)
+            entry["broken"] = True
             print(f"  {page.key}: ERROR {entry['reason']}", flush=True)
             continue
         if status != 200:
-            entry.update(available=False, reason=f"HTTP {status} in-process")
+            entry.update(available=False, reason=f"HTTP {status} in-process", broken=True)
             print(f"  {page.key}: HTTP {status}, left out", flush=True)
             continue
         entry.update(available=True, queries=queries, inproc_ms=inproc_ms, sql=sql)
@@ -360,7 +436,7 @@ def main(argv=None):
         status, body, _seconds = httpload.fetch(target, url, cookie(page.user))
         entry["bytes"] = len(body)
         if status != 200:
-            entry.update(available=False, reason=f"HTTP {status} from gunicorn")
+            entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
             continue
         entry.update(
             httpload.run_load(
@@ -408,7 +484,10 @@ def main(argv=None):
             "fanout",
             lambda: job_fanout(facts, worker_pid=args.worker_pid, timeout=args.job_timeout),
         ),
-        ("import", lambda: job_roster_import(facts, rows=args.import_rows)),
+        (
+            "import",
+            lambda: job_roster_import(facts, target, cookie("organizer"), rows=args.import_rows),
+        ),
     ):
         if key not in jobs:
             continue
@@ -424,6 +503,7 @@ def main(argv=None):
                 "available": False,
                 "reason": f"{type(exc).__name__}: {exc}",
                 "traceback": traceback.format_exc(limit=5),
+                "broken": True,
             }
         print(f"  job {key}: {json.dumps(out['jobs'][key], ensure_ascii=False)[:300]}", flush=True)
 

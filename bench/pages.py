@@ -27,6 +27,7 @@ class Facts:
     """What builders may use: ids of the seeded world, looked up once per database."""
 
     year: int
+    today: object  # datetime.date, the site's local date
     root: object  # members.models.Organization
     bench_branch: object  # the branch of bench_member and bench_secretary
     users: dict  # role -> User
@@ -76,12 +77,13 @@ def _model(dotted):
 
 
 def _latest_cycle(facts):
-    """The bench branch's appraisal cycle, as seeded by appraisal/scale.py."""
+    """The bench branch's appraisal cycle: the one appraisal/scale.py names in
+    context.extra["appraisal_cycle_id"], else the bench branch's latest."""
     cycle_id = facts.extra.get("appraisal_cycle_id")
     if cycle_id:
         return cycle_id
     Cycle = _model("appraisal.AppraisalCycle")
-    cycle = Cycle.objects.filter(branch=facts.bench_branch).order_by("-pk").first()
+    cycle = Cycle.objects.filter(branch=facts.bench_branch).order_by("-year", "-pk").first()
     if cycle is None:
         raise NotAvailable("no appraisal cycle seeded for the bench branch")
     return cycle.pk
@@ -153,14 +155,16 @@ PAGES = [
     ),
     Page(
         "commendations",
-        "Commendation list",
+        "Commendation list (the bench branch)",
         "branch",
         "secretary",
-        lambda f: reverse_first(["appraisal:commendation_list"]),
+        lambda f: reverse_first(
+            ["appraisal:commendation_list"], query=f"?organization={f.bench_branch.pk}"
+        ),
     ),
     Page(
         "cases",
-        "Protection-case list",
+        "Protection-case list (the secretary's cases)",
         "branch",
         "secretary",
         lambda f: reverse_first(["members:case_list"]),
@@ -179,6 +183,22 @@ PAGES = [
         "organizer",
         "organizer",
         lambda f: _whole_tree(f, ["education:compliance_rollup"]),
+    ),
+    Page(
+        "commendations_organizer",
+        "Commendation list (whole tree)",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(
+            ["appraisal:commendation_list"], query=f"?organization={f.root.pk}"
+        ),
+    ),
+    Page(
+        "cases_organizer",
+        "Protection-case list (the organizer's cases)",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(["members:case_list"]),
     ),
     Page("home_organizer", "Organizer home", "organizer", "organizer", lambda f: reverse("home")),
     Page(
@@ -201,13 +221,51 @@ DOWNLOADS = [
     ),
 ]
 
-# Reminder fan-outs through the real worker: the first task that exists is used. Each entry
-# is (task name, kwargs builder(facts, due_date) -> dict). The last entry is the stand-in
-# (bench/worker_tasks.py): members.services.notify_many over every active member, the
-# mechanism every monthly reminder uses.
+
+@dataclass(frozen=True)
+class Fanout:
+    """A monthly reminder sent through the real worker (bench.measure.job_fanout)."""
+
+    task: str  # the Celery task name
+    function: str  # its dotted path: the entry is used when this imports
+    title: str
+    kind: str  # the Notification.kind it creates
+    kwargs: Callable[[Facts], dict]
+    everyone: bool  # True: every active member is due; False: only those the task selects
+
+
+# The first entry whose function imports is measured: the real monthly reminder (education's
+# hours nudge: members behind the year's pace), else the stand-in (bench/worker_tasks.py:
+# members.services.notify_many over every active member, the mechanism every monthly
+# reminder uses), loaded into the bench worker only.
 FANOUT_TASKS = [
-    (
+    Fanout(
+        "education.tasks.send_hours_nudges",
+        "education.tasks.send_hours_nudges",
+        "Monthly study-hours nudge (education.tasks.send_hours_nudges)",
+        "education.hours_nudge",
+        lambda facts: {"today": facts.today.isoformat()},
+        everyone=False,
+    ),
+    Fanout(
         "bench.monthly_reminder_fanout",
-        lambda facts, due: {"due_date": due.isoformat()},
+        "bench.worker_tasks.monthly_reminder_fanout",
+        "Stand-in monthly reminder to every active member (bench.worker_tasks)",
+        "bench.monthly_reminder",
+        lambda facts: {"due_date": facts.today.replace(day=1).isoformat()},
+        everyone=True,
     ),
 ]
+
+
+def fanout_task():
+    """The first FANOUT_TASKS entry whose task exists in the code."""
+    from django.utils.module_loading import import_string
+
+    for entry in FANOUT_TASKS:
+        try:
+            import_string(entry.function)
+        except ImportError:
+            continue
+        return entry
+    raise NotAvailable("no monthly reminder task")

@@ -4,7 +4,8 @@ Loaded into the worker with `celery -A branchsite worker -I bench.worker_tasks` 
 so nothing of it ships with the app. It does what a feature's monthly reminder does: ask the
 database who is due (every active member), then one members.services.notify_many over their
 ids, streamed in chunks; the e-mails follow through members.tasks.send_pending_emails.
-Replace it in bench/pages.FANOUT_TASKS by the real task once education ships one.
+bench/pages.FANOUT_TASKS measures the real monthly reminder (education.tasks.send_hours_nudges)
+when it exists; this stand-in is the fallback.
 """
 
 from datetime import date

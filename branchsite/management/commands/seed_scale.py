@@ -55,6 +55,18 @@ def _load(dotted):
         raise
 
 
+def _reset_all_sequences():
+    from django.apps import apps
+    from django.core.management.color import no_style
+
+    models = [m for m in apps.get_models() if m._meta.managed and not m._meta.proxy]
+    statements = connection.ops.sequence_reset_sql(no_style(), models)
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
 class Command(BaseCommand):
     help = (
         "Seed a benchmark dataset of N members with bulk writes (empty database only). "
@@ -122,6 +134,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{dotted}: {step['seconds']} s, peak RSS {step['peak_rss_mb']} MB — {rows}"
             )
+        # Every table's id sequence past the largest id written (a seeder that wrote explicit
+        # ids and forgot reset_sequences must not break the site's next insert).
+        t0 = time.perf_counter()
+        _reset_all_sequences()
+        steps.append({"seeder": "reset sequences", "seconds": round(time.perf_counter() - t0, 2)})
         if connection.vendor == "postgresql":
             t0 = time.perf_counter()
             with connection.cursor() as cursor:
