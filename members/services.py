@@ -3,16 +3,18 @@
 import logging
 from collections.abc import Iterable
 from datetime import date
+from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from .models import (
     AuditEntry,
@@ -87,6 +89,30 @@ def member_create(*, actor=None, **fields) -> Member:
     member._history_user = actor
     member.save()
     return member
+
+
+@transaction.atomic
+def member_create_many(
+    *, branch: Organization, rows: list[dict], actor=None, batch_size: int = 1000
+) -> list[Member]:
+    """Create many members of one branch in bulk, each with its history entry (by actor).
+
+    rows: keyword arguments of member_create, already validated field by field (e.g. by
+    members.roster_io.validate_rows, which runs each row's full_clean). What concerns the
+    branch is checked here once: it is a branch, and every group is one of its groups.
+    A few INSERTs per batch_size rows instead of two per member.
+    """
+    if branch.kind != OrganizationKind.BRANCH:
+        raise DomainError({"branch": _("A member's relationship is held by a Party branch.")})
+    members = []
+    for fields in rows:
+        member = Member(**{**fields, "branch": branch})
+        group = fields.get("group")
+        if group is not None and not group.path.startswith(branch.path):
+            raise DomainError({"group": _("The group must belong to the member's branch.")})
+        members.append(member)
+    user = actor if actor is not None and actor.is_authenticated else None
+    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
 
 
 @transaction.atomic
@@ -262,14 +288,22 @@ def notify_many(
                 flush()
         flush()
         if created:
-            transaction.on_commit(_queue_email_sending)
+            transaction.on_commit(partial(_queue_email_sending, created))
     return created
 
 
-def _queue_email_sending():
+# How many sender tasks one fan-out queues: each claims its own batches (skip-locked), so
+# they share the work across the worker's processes without ever sending a mail twice.
+EMAIL_SENDER_TASKS = 2
+EMAIL_BATCH_SIZE = 500
+
+
+def _queue_email_sending(created: int = 1):
     from .tasks import send_pending_emails
 
-    send_pending_emails.delay()
+    batches = -(-created // EMAIL_BATCH_SIZE)
+    for _i in range(max(1, min(EMAIL_SENDER_TASKS, batches))):
+        send_pending_emails.delay()
 
 
 def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:
@@ -279,59 +313,141 @@ def notification_mark_read(*, member: Member, notification_id: int | None = None
     return qs.update(read_at=timezone.now())
 
 
-def pending_emails_send(*, batch_size: int = 200, max_attempts: int = 3) -> int:
-    """Send the e-mail of pending notifications; returns how many were sent.
+def pending_emails_send(
+    *, batch_size: int = EMAIL_BATCH_SIZE, max_attempts: int = 3, max_batches: int | None = None
+) -> int:
+    """Send the e-mail of pending notifications, batch by batch; returns how many were sent.
 
-    Each batch is claimed (pending -> sending) before anything is sent, so two workers never
-    send the same message; a message is marked sent right after its send. A failed send goes
-    back to pending until max_attempts, then is marked failed (visible in admin).
+    Each batch is claimed first (pending -> sending, in one transaction that skips rows
+    another sender has locked), so any number of senders may run at once and none sends a
+    message another has claimed. A claimed batch goes out over one mail connection and is
+    marked sent with one UPDATE. A failed message goes back to pending until max_attempts,
+    then is marked failed (visible in admin). A sender that dies between sending and marking
+    leaves its batch in "sending": at most once, never twice.
     """
     sent = 0
-    while True:
-        with transaction.atomic():
-            qs = Notification.objects.filter(email_state=Notification.EmailState.PENDING)
-            if connection.features.has_select_for_update_skip_locked:
-                qs = qs.select_for_update(skip_locked=True, of=("self",))
-            batch = list(qs.select_related("recipient").order_by("pk")[:batch_size])
-            if not batch:
-                return sent
-            Notification.objects.filter(
-                pk__in=[n.pk for n in batch], email_state=Notification.EmailState.PENDING
-            ).update(
-                email_state=Notification.EmailState.SENDING,
-                email_attempts=F("email_attempts") + 1,
+    batches = 0
+    put_back = set()  # failed in this run: left for the next run, not retried at once
+    while max_batches is None or batches < max_batches:
+        batch = _claim_email_batch(batch_size, skip=put_back)
+        if not batch:
+            break
+        batches += 1
+        n_sent, retry_ids = _send_email_batch(batch, max_attempts=max_attempts)
+        sent += n_sent
+        put_back.update(retry_ids)
+    return sent
+
+
+def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
+    """Up to batch_size pending notifications, now in state "sending" and owned by the caller.
+
+    Two queries in one transaction: lock the oldest pending rows nobody else holds
+    (FOR UPDATE SKIP LOCKED on PostgreSQL), then mark them. The UPDATE re-checks the state,
+    so on a database without SKIP LOCKED a row another sender took in between is dropped.
+    """
+    with transaction.atomic():
+        qs = Notification.objects.filter(email_state=Notification.EmailState.PENDING)
+        if skip:
+            qs = qs.exclude(pk__in=skip)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        batch = list(
+            qs.select_related("recipient")
+            .only(
+                "title",
+                "body",
+                "url",
+                "email_attempts",
+                "recipient",
+                "recipient__full_name",
+                "recipient__email",
             )
-        for notification in batch:
-            if _send_one_email(notification, max_attempts=max_attempts):
-                sent += 1
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            return []
+        claimed = Notification.objects.filter(
+            pk__in=[n.pk for n in batch], email_state=Notification.EmailState.PENDING
+        ).update(
+            email_state=Notification.EmailState.SENDING,
+            email_attempts=F("email_attempts") + 1,
+        )
+        if claimed != len(batch):  # only without SKIP LOCKED: someone else won some rows
+            mine = set(
+                Notification.objects.filter(
+                    pk__in=[n.pk for n in batch], email_state=Notification.EmailState.SENDING
+                ).values_list("pk", flat=True)
+            )
+            batch = [n for n in batch if n.pk in mine]
+    return batch
 
 
-def _send_one_email(notification: Notification, *, max_attempts: int) -> bool:
+def _email_message(notification: Notification, subjects: dict) -> EmailMultiAlternatives:
     recipient = notification.recipient
-    try:
-        with translation.override(settings.LANGUAGE_CODE):
-            context = {"notification": notification, "member": recipient}
-            subject = render_to_string("members/email/notification_subject.txt", context)
-            text = render_to_string("members/email/notification_body.txt", context)
-            html = render_to_string("members/email/notification_body.html", context)
-        message = EmailMultiAlternatives(
-            subject=" ".join(subject.split()), body=text, to=[recipient.email]
-        )
-        message.attach_alternative(html, "text/html")
-        message.send()
-    except Exception:
-        logger.exception("Sending notification %s failed", notification.pk)
-        state = (
-            Notification.EmailState.FAILED
-            if notification.email_attempts + 1 >= max_attempts
-            else Notification.EmailState.PENDING
-        )
-        Notification.objects.filter(pk=notification.pk).update(email_state=state)
-        return False
-    Notification.objects.filter(pk=notification.pk).update(
-        email_state=Notification.EmailState.SENT, emailed_at=timezone.now()
+    context = {"notification": notification, "member": recipient}
+    if notification.title not in subjects:  # a fan-out shares one title: render it once
+        subject = render_to_string("members/email/notification_subject.txt", context)
+        subjects[notification.title] = " ".join(subject.split())
+    text = render_to_string("members/email/notification_body.txt", context)
+    html = render_to_string("members/email/notification_body.html", context)
+    message = EmailMultiAlternatives(
+        subject=subjects[notification.title], body=text, to=[recipient.email]
     )
-    return True
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
+    """Send a claimed batch over one connection; one UPDATE for those sent, and the failed
+    ones back to pending (or failed after max_attempts).
+
+    Returns how many were sent and the ids put back to pending."""
+    sent_ids, retry_ids, failed_ids = [], [], []
+    subjects = {}
+    connection_ = get_connection()
+    try:
+        connection_.open()
+    except Exception:
+        logger.exception("Opening the mail connection failed")
+        connection_ = None
+    with translation.override(settings.LANGUAGE_CODE):
+        for notification in batch:
+            try:
+                if connection_ is None:
+                    raise ConnectionError("no mail connection")
+                message = _email_message(notification, subjects)
+                message.connection = connection_
+                if not connection_.send_messages([message]):
+                    raise RuntimeError("the mail backend refused the message")
+            except Exception:
+                logger.exception("Sending notification %s failed", notification.pk)
+                # email_attempts was already raised by the claim.
+                if notification.email_attempts + 1 >= max_attempts:
+                    failed_ids.append(notification.pk)
+                else:
+                    retry_ids.append(notification.pk)
+            else:
+                sent_ids.append(notification.pk)
+    if connection_ is not None:
+        try:
+            connection_.close()
+        except Exception:
+            logger.exception("Closing the mail connection failed")
+    now = timezone.now()
+    if sent_ids:
+        Notification.objects.filter(pk__in=sent_ids).update(
+            email_state=Notification.EmailState.SENT, emailed_at=now
+        )
+    if retry_ids:
+        Notification.objects.filter(pk__in=retry_ids).update(
+            email_state=Notification.EmailState.PENDING
+        )
+    if failed_ids:
+        Notification.objects.filter(pk__in=failed_ids).update(
+            email_state=Notification.EmailState.FAILED
+        )
+    return len(sent_ids), retry_ids
 
 
 # --- audit ---------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ from .permissions import (
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SESSION_KEY = "members.roster_import"
+# The preview lists at most this many rows (those with errors first): a 10 000-row table
+# would take longer to render and to scroll than it helps.
+PREVIEW_MAX_ROWS = 200
 
 
 @login_required
@@ -318,13 +321,19 @@ def roster_import(request):
 def _render_preview(request, branch, filename, headers, results, ignored, token, form=None):
     errors = [(r.number, label, msg) for r in results for label, msg in r.errors]
     columns = roster_io.preview_columns(headers)
-    for row in results:
+    shown = results
+    if len(results) > PREVIEW_MAX_ROWS:
+        bad = [r for r in results if not r.ok][:PREVIEW_MAX_ROWS]
+        good = [r for r in results if r.ok][: PREVIEW_MAX_ROWS - len(bad)]
+        shown = sorted(bad + good, key=lambda r: r.number)
+    for row in shown:
         row.cells = [row.values.get(key, "") for key, _label in columns]
     context = {
         "branch": branch,
         "filename": filename,
         "columns": columns,
         "results": results,
+        "shown": shown,
         "errors": errors,
         "n_bad_rows": sum(1 for r in results if not r.ok),
         "ignored": ignored,

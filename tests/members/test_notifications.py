@@ -1,12 +1,16 @@
+import threading
 import time
 from datetime import date
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from members import services
-from members.models import Notification
+from members.models import Member, Notification
 from members.tasks import send_pending_emails
 from tests.factories import make_members
 
@@ -137,3 +141,140 @@ def test_email_task_travels_through_the_real_broker(celery_worker_thread, cast):
     send_pending_emails.delay()
     time.sleep(1.5)
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_fan_out_is_mailed_once_through_the_real_broker(celery_worker_thread, cast):
+    """notify_many's commit queues a few sender tasks through Redis; each mail goes once."""
+    members = make_members(cast.branch, 600)
+    with_email = Member.objects.filter(pk__in=[m.pk for m in members]).exclude(email="").count()
+    created = services.notify_many(
+        kind="broker.fanout",
+        subject=cast.branch,
+        recipient_ids=[m.pk for m in members],
+        due_date=DUE,
+        title="月度学习提醒",
+    )
+    assert created == len(members)
+    pending = Notification.objects.filter(
+        email_state__in=(Notification.EmailState.PENDING, Notification.EmailState.SENDING)
+    )
+    deadline = time.monotonic() + 60
+    while pending.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pending.exists()
+    send_pending_emails.delay()  # a late extra sender finds nothing to do
+    time.sleep(1.5)
+    assert len(mail.outbox) == with_email
+    assert len({m.to[0] for m in mail.outbox}) == with_email
+
+
+# --- batched sending ---------------------------------------------------------------------
+
+
+class CountingBackend(locmem.EmailBackend):
+    """The test outbox, counting connections opened and refusing one address."""
+
+    opened = 0
+    refuse = ""
+
+    def open(self):
+        type(self).opened += 1
+        return super().open()
+
+    def send_messages(self, messages):
+        if any(self.refuse and self.refuse in m.to for m in messages):
+            raise OSError("the SMTP server refused the recipient")
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def counting_backend(settings):
+    settings.EMAIL_BACKEND = f"{__name__}.CountingBackend"
+    CountingBackend.opened = 0
+    CountingBackend.refuse = ""
+    yield CountingBackend
+    CountingBackend.refuse = ""
+
+
+def _fan_out(cast, n):
+    members = make_members(cast.branch, n)
+    services.notify_many(
+        kind="batch",
+        subject=cast.branch,
+        recipient_ids=[m.pk for m in members],
+        due_date=DUE,
+        title="学习提醒",
+    )
+    return members
+
+
+def test_a_batch_goes_over_one_connection_and_is_marked_with_one_update(cast, counting_backend):
+    _fan_out(cast, 30)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.pending_emails_send(batch_size=20) == 30
+    assert counting_backend.opened == 2  # two batches, one connection each
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 4  # per batch: the claim and the "sent" mark
+    assert len(mail.outbox) == 30
+    assert len({m.to[0] for m in mail.outbox}) == 30
+    sent = Notification.objects.filter(email_state=Notification.EmailState.SENT)
+    assert sent.count() == 30
+    assert not sent.filter(emailed_at__isnull=True).exists()
+
+
+def test_a_failed_message_goes_back_alone_and_fails_after_the_last_attempt(cast, counting_backend):
+    members = _fan_out(cast, 5)
+    refused = members[2]
+    counting_backend.refuse = refused.email
+    assert services.pending_emails_send(max_attempts=2) == 4
+    state = dict(Notification.objects.values_list("recipient_id", "email_state"))
+    assert state.pop(refused.pk) == Notification.EmailState.PENDING
+    assert set(state.values()) == {Notification.EmailState.SENT}
+    # The second (last) attempt fails too: failed, and never tried again.
+    assert services.pending_emails_send(max_attempts=2) == 0
+    failed = Notification.objects.get(recipient=refused)
+    assert failed.email_state == Notification.EmailState.FAILED
+    assert failed.email_attempts == 2
+    assert services.pending_emails_send(max_attempts=2) == 0
+    assert len(mail.outbox) == 4
+
+
+def test_a_claimed_batch_is_not_claimed_again(cast, counting_backend):
+    """A second sender finds nothing in a batch the first one holds ("sending")."""
+    _fan_out(cast, 6)
+    claimed = services._claim_email_batch(4)
+    assert len(claimed) == 4
+    # Another sender only gets what is left, and a crash after the claim sends nothing twice.
+    assert services.pending_emails_send() == 2
+    assert {m.to[0] for m in mail.outbox}.isdisjoint({n.recipient.email for n in claimed})
+    assert Notification.objects.filter(email_state=Notification.EmailState.SENDING).count() == 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_parallel_senders_send_each_message_once(cast, counting_backend):
+    """Four senders at once on PostgreSQL (skip-locked claims): every message exactly once."""
+    _fan_out(cast, 120)
+    barrier = threading.Barrier(4)
+    totals = []
+
+    def sender():
+        barrier.wait()
+        try:
+            totals.append(services.pending_emails_send(batch_size=7))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sender) for _i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = Notification.objects.exclude(email_state=Notification.EmailState.NONE).count()
+    assert sum(totals) == expected == len(mail.outbox)
+    assert len({m.to[0] for m in mail.outbox}) == expected
+    assert not Notification.objects.exclude(
+        email_state__in=(Notification.EmailState.SENT, Notification.EmailState.NONE)
+    ).exists()

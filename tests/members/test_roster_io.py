@@ -321,3 +321,83 @@ def test_export_imports_back(cast, login, formula_member):
     assert confirm(client, preview).status_code == 302
     copy = Member.objects.get(branch=cast.other_branch, full_name=formula_member.full_name)
     assert copy.phone == "+1-202-555-0100" and copy.ethnicity == "@SUM(1)"
+
+
+# --- a large file ----------------------------------------------------------------------------
+
+
+def _many_rows(n):
+    rows = []
+    for i in range(n):
+        joined = f"{1990 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        full_on = f"{1991 + i % 30}-{1 + i % 12:02d}-{1 + i % 28:02d}"
+        probationary = i % 17 == 0
+        rows.append(
+            [
+                f"成员{i:05d}",
+                "男" if i % 2 else "女",
+                f"{1960 + i % 40}-01-15",
+                "汉族",
+                "本科",
+                f"139{i:08d}",
+                f"m{i}@example.org",
+                joined,
+                "" if probationary else full_on,
+                "预备党员" if probationary else "正式党员",
+                "第一党小组" if i % 3 == 0 else "",
+            ]
+        )
+    return rows
+
+
+def test_a_10000_row_file_imports_every_row_with_history(cast, login):
+    """The row limit covers a whole committee's roster in one file (correctness, not timing)."""
+    rows = _many_rows(10_000)
+    content = csv_bytes(rows)
+    client = login("secretary")
+    preview = upload(client, cast.branch, content)
+    assert preview.status_code == 200
+    assert preview.context["errors"] == []
+    assert len(preview.context["results"]) == 10_000
+    assert len(preview.context["shown"]) == 200  # the preview lists a sample, not the file
+    assert not Member.objects.filter(full_name__startswith="成员").exists()
+    done = confirm(client, preview)
+    assert done.status_code == 302
+    imported = Member.objects.filter(full_name__startswith="成员", branch=cast.branch)
+    assert imported.count() == 10_000
+    assert imported.filter(status=MemberStatus.PROBATIONARY).count() == len(range(0, 10_000, 17))
+    assert imported.filter(group=cast.group).count() == len(range(0, 10_000, 3))
+    last = imported.get(full_name="成员09999")
+    assert (last.phone, last.email, str(last.joined_on)) == (
+        "13900009999",
+        "m9999@example.org",
+        "1999-04-04",
+    )
+    history = Member.history.filter(full_name__startswith="成员")
+    assert history.count() == 10_000
+    assert set(history.values_list("history_type", "history_user")) == {
+        ("+", cast.secretary.account.pk)
+    }
+    assert AuditEntry.objects.filter(action="members.roster.import", data__rows=10_000).exists()
+    # The same file again is refused row by row: every member is already on the roster.
+    again = upload(client, cast.branch, content)
+    assert len({n for n, _label, _msg in again.context["errors"]}) == 10_000
+    assert again.context["token"] == ""
+
+
+def test_a_bad_row_in_a_large_file_is_shown_and_nothing_is_saved(cast, login):
+    rows = _many_rows(3_000)
+    rows[2_500][1] = "不详"  # gender
+    client = login("secretary")
+    preview = upload(client, cast.branch, csv_bytes(rows))
+    assert [(n, label) for n, label, _msg in preview.context["errors"]] == [(2_502, "性别")]
+    assert 2_502 in [r.number for r in preview.context["shown"]]
+    assert preview.context["token"] == ""
+    assert not Member.objects.filter(full_name__startswith="成员").exists()
+
+
+def test_more_rows_than_the_limit_is_refused(cast, login):
+    client = login("secretary")
+    response = upload(client, cast.branch, csv_bytes(_many_rows(10_001)))
+    assert "10000" in response.content.decode() or "10 000" in response.content.decode()
+    assert not Member.objects.filter(full_name__startswith="成员").exists()
