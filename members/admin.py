@@ -3,7 +3,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .models import AuditEntry, Member, Notification, Organization, Position, Transfer
+from .models import (
+    AuditEntry,
+    Member,
+    Notification,
+    Organization,
+    OrganizationKind,
+    Position,
+    Transfer,
+)
 
 
 @admin.register(Organization)
@@ -30,6 +38,13 @@ class MemberAdmin(SimpleHistoryAdmin):
     inlines = [PositionInline]
     date_hierarchy = "joined_on"
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A member's relationship is held by a branch, and their group is a group.
+        kinds = {"branch": OrganizationKind.BRANCH, "group": OrganizationKind.GROUP}
+        if db_field.name in kinds:
+            kwargs["queryset"] = Organization.objects.filter(kind=kinds[db_field.name])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Position)
 class PositionAdmin(SimpleHistoryAdmin):
@@ -43,6 +58,7 @@ class PositionAdmin(SimpleHistoryAdmin):
 @admin.register(Transfer)
 class TransferAdmin(admin.ModelAdmin):
     list_display = ("member", "from_organization", "to_organization", "transferred_on")
+    list_filter = ("transferred_on", "to_organization__kind")
     search_fields = ("member__full_name",)
     list_select_related = ("member", "from_organization", "to_organization")
     autocomplete_fields = ("member", "from_organization", "to_organization")

@@ -1,0 +1,34 @@
+"""Django admin: every members model has a working changelist with search and filters."""
+
+import pytest
+from django.urls import reverse
+
+from members.models import OrganizationKind
+
+MODELS = ["organization", "member", "position", "transfer", "notification", "auditentry"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_changelist_search_works(login, cast, model):
+    client = login("admin")
+    url = reverse(f"admin:members_{model}_changelist")
+    assert client.get(url).status_code == 200
+    assert client.get(url, {"q": "张"}).status_code == 200
+
+
+def test_member_admin_offers_only_branches_and_groups(login, cast):
+    client = login("admin")
+    page = client.get(reverse("admin:members_member_change", args=[cast.member.pk]))
+    form = page.context["adminform"].form
+    assert set(form.fields["branch"].queryset.values_list("kind", flat=True)) == {
+        OrganizationKind.BRANCH
+    }
+    assert set(form.fields["group"].queryset.values_list("kind", flat=True)) == {
+        OrganizationKind.GROUP
+    }
+
+
+@pytest.mark.parametrize("role", ["member", "secretary", "organizer"])
+def test_admin_is_for_staff_only(login, role):
+    response = login(role).get(reverse("admin:index"))
+    assert response.status_code == 302
