@@ -220,8 +220,12 @@ class RatingForm(forms.Form):
                 widget=forms.Textarea(attrs={"rows": 1, "class": "form-control form-control-sm"}),
                 initial=rating.reason if rating else "",
             )
-            r["grade_field"] = self[f"g{m.pk}"]
-            r["reason_field"] = self[f"r{m.pk}"]
+            # The page renders these two inputs itself (a widget template per row costs more
+            # than the rest of the page): name, and the value shown (posted, else initial).
+            r["grade_name"], r["reason_name"] = f"g{m.pk}", f"r{m.pk}"
+            r["grade_value"] = self[f"g{m.pk}"].value() or ""
+            r["reason_value"] = self[f"r{m.pk}"].value() or ""
+        self.grade_choices = [("", "—"), *Grade.choices]
 
     def entries(self):
         return {

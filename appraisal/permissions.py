@@ -24,7 +24,7 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import AppraisalCycle, AppraisalRecord, LifeMeeting, Step
+from .models import AppraisalCycle, AppraisalRecord, LifeMeeting, Participant, Step
 
 # --- querysets narrowed to what a user may see ----------------------------------------------
 
@@ -42,8 +42,9 @@ def cycles_visible_to(user, queryset=None):
         return qs
     q = organization_scope_q(user, prefix="branch__")
     if scope.member_id:
-        q |= Q(participants__member_id=scope.member_id)
-    return qs.filter(q).distinct()
+        # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
+        q |= Q(pk__in=Participant.objects.filter(member_id=scope.member_id).values("cycle_id"))
+    return qs.filter(q)
 
 
 def get_cycle_for_user(user, pk):

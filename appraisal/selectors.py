@@ -160,11 +160,28 @@ def peer_comments_about(cycle, member):
 # --- ballot --------------------------------------------------------------------------------
 
 
+def _ballot_figures(cycle):
+    """Ballots cast, eligible voters and the paper ballots of the box, in one query."""
+    outer = OuterRef("pk")
+    box = BallotBox.objects.filter(cycle=outer)
+    row = (
+        AppraisalCycle.objects.filter(pk=cycle.pk)
+        .annotate(
+            n_turnout=_count(BallotParticipation.objects.filter(cycle=outer)),
+            n_eligible=_count(Participant.objects.filter(cycle=outer, votes=True)),
+            n_paper_issued=Coalesce(Subquery(box.values("paper_issued")[:1]), Value(0)),
+            n_paper_entered=Coalesce(Subquery(box.values("paper_entered")[:1]), Value(0)),
+        )
+        .values("n_turnout", "n_eligible", "n_paper_issued", "n_paper_entered")
+        .first()
+    )
+    return row or {"n_turnout": 0, "n_eligible": 0, "n_paper_issued": 0, "n_paper_entered": 0}
+
+
 def turnout(cycle):
-    """(ballots cast, eligible voters): visible while the ballot runs."""
-    n = BallotParticipation.objects.filter(cycle=cycle).count()
-    eligible = Participant.objects.filter(cycle=cycle, votes=True).count()
-    return n, eligible
+    """(ballots cast, eligible voters): visible while the ballot runs. One query."""
+    figures = _ballot_figures(cycle)
+    return figures["n_turnout"], figures["n_eligible"]
 
 
 def has_voted(cycle, member_id):
@@ -192,23 +209,29 @@ def _share(n, total):
     return (Decimal(n) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def tally(cycle):
+def tally(cycle, *, graded=None):
     """The ballot's result, or None while the ballot has not closed (results stay hidden).
 
     Per appraised member: the count and share of each grade; a member's result is withheld
-    when fewer than cycle.min_ballots_for_result ballots graded them. Four queries.
+    when fewer than cycle.min_ballots_for_result ballots graded them. Three queries (two
+    when the caller passes the graded participants it already has).
     """
     if not cycle.ballot_closed:
         return None
     from .services import ballot_is_valid
 
     counts = {}
-    for c in BallotCount.objects.filter(cycle=cycle).values("member_id", "grade", "count"):
-        counts.setdefault(c["member_id"], {})[c["grade"]] = c["count"]
-    n_turnout, n_eligible = turnout(cycle)
-    box = ballot_box(cycle)
+    for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
+        "member_id", "grade", "count"
+    ):
+        counts.setdefault(member_id, {})[grade] = n
+    figures = _ballot_figures(cycle)
+    n_turnout, n_eligible = figures["n_turnout"], figures["n_eligible"]
     rows = []
-    for p in participants(cycle, graded=True):
+    grade_list = list(Grade)
+    if graded is None:
+        graded = participants(cycle, graded=True)
+    for p in graded:
         by_grade = counts.get(p.member_id, {})
         total = sum(by_grade.values())
         shown = total >= cycle.min_ballots_for_result
@@ -224,7 +247,7 @@ def tally(cycle):
                         "count": by_grade.get(g.value, 0) if shown else None,
                         "share": _share(by_grade.get(g.value, 0), total) if shown else None,
                     }
-                    for g in Grade
+                    for g in grade_list
                 ],
             }
         )
@@ -234,8 +257,8 @@ def tally(cycle):
         "turnout": n_turnout,
         "eligible": n_eligible,
         "valid": ballot_is_valid(cycle, turnout=n_turnout, eligible=n_eligible),
-        "paper_issued": box.paper_issued if box else 0,
-        "paper_entered": box.paper_entered if box else 0,
+        "paper_issued": figures["n_paper_issued"],
+        "paper_entered": figures["n_paper_entered"],
         "min_ballots": cycle.min_ballots_for_result,
     }
 
@@ -260,19 +283,31 @@ def rating_sheet(cycle):
     graded = participants(cycle, graded=True)
     ids = [p.member_id for p in graded]
     ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
-    result = tally(cycle)
+    result = tally(cycle, graded=graded)
     facts = member_facts(ids, cycle.year)
     commendations = commendations_by_member(ids, cycle.year)
-    rows = [
-        {
-            "member": p.member,
-            "rating": ratings.get(p.member_id),
-            "tally": result["by_member"].get(p.member_id) if result else None,
-            "facts": facts.get(p.member_id, []),
-            "commendations": commendations.get(p.member_id, []),
-        }
-        for p in graded
-    ]
+    rows = []
+    for p in graded:
+        member_tally = result["by_member"].get(p.member_id) if result else None
+        member_facts_ = facts.get(p.member_id, [])
+        member_commendations = commendations.get(p.member_id, [])
+        rows.append(
+            {
+                "member": p.member,
+                "rating": ratings.get(p.member_id),
+                "tally": member_tally,
+                "facts": member_facts_,
+                "commendations": member_commendations,
+                # What each row prints, joined here once rather than by template loops.
+                "tally_text": " · ".join(
+                    f"{g['label']} {g['count']}（{g['share']}%）" for g in member_tally["grades"]
+                )
+                if member_tally and member_tally["shown"]
+                else "",
+                "facts_text": " · ".join(f"{label}：{value}" for label, value in member_facts_),
+                "commendations_text": "、".join(c.display_title for c in member_commendations),
+            }
+        )
     n_excellent = sum(1 for r in ratings.values() if r.grade == Grade.EXCELLENT)
     cap = cycle.excellent_cap(len(graded))
     return {

@@ -9,7 +9,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member, Organization, OrganizationKind, Position
 from members.permissions import organization_scope_q, require_member, scope_for
+from members.protection.paging import BoundedPaginator
 from members.services import DomainError
 
 from . import forms, selectors, services
@@ -434,10 +434,14 @@ def paper_ballots(request, cycle):
 @cycle_view("appraisal.manage_cycle")
 def tally(request, cycle):
     """The ballot's result once it has closed; while it runs, only the turnout."""
-    n, eligible = selectors.turnout(cycle)
+    result = selectors.tally(cycle)
+    if result is not None:
+        n, eligible = result["turnout"], result["eligible"]
+    else:
+        n, eligible = selectors.turnout(cycle)
     context = {
         "cycle": cycle,
-        "tally": selectors.tally(cycle),
+        "tally": result,
         "turnout": n,
         "eligible": eligible,
     }
@@ -474,6 +478,7 @@ def rating(request, cycle):
         "cycle": cycle,
         "sheet": sheet,
         "form": form,
+        "grade_choices": form.grade_choices,
         "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
         "decision_form": forms.DecisionForm(),
     }
@@ -625,7 +630,9 @@ def export_results(request, cycle):
 @login_required
 def meeting_list(request):
     _require(request.user, "appraisal.view_life_meetings")
-    page = Paginator(selectors.life_meetings(request.user), 30).get_page(request.GET.get("page"))
+    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(
+        request.GET.get("page")
+    )
     context = {
         "page": page,
         "can_add": request.user.has_perm("appraisal.add_life_meeting"),

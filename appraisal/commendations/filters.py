@@ -4,19 +4,67 @@ recipient kind and a free-text search. They only ever narrow commendations_visib
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from members.models import Organization
+from members.models import Organization, OrganizationKind
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
 
+# Above this many organizations in reach, the select lists the committees and general branches
+# (and the one chosen) rather than every branch: an organizer over a whole city would get
+# thousands of options on every page view. Any organization in reach is still accepted.
+MAX_LISTED_ORGANIZATIONS = 200
+
+
+class _ListedChoices(ModelChoiceIterator):
+    """The choices of a list of organizations already fetched (no query per render)."""
+
+    def __init__(self, field, objects):
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.objects) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.objects)
+
 
 class OrganizationChoiceField(django_filters.fields.ModelChoiceField):
+    listed = None  # the organizations offered in the select, when not the whole queryset
+
     def label_from_instance(self, obj):
         # Indent by depth so the tree reads in a plain select (no query per option).
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
+
+    def _get_choices(self):
+        if self.listed is None:
+            return super()._get_choices()
+        return _ListedChoices(self, self.listed)
+
+    choices = property(_get_choices, django_filters.fields.ModelChoiceField.choices.fset)
+
+    def list_bounded(self, selected_pk=None):
+        """Offer every organization in reach when they are few; else the levels above
+        branches and the selected one. One query (two when there are many)."""
+        first = list(self.queryset[: MAX_LISTED_ORGANIZATIONS + 1])
+        if len(first) <= MAX_LISTED_ORGANIZATIONS:
+            self.listed = first
+        else:
+            upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+            if selected_pk:
+                upper |= Q(pk=selected_pk)
+            self.listed = list(self.queryset.filter(upper)[:MAX_LISTED_ORGANIZATIONS])
+        self.widget.choices = self.choices
 
 
 class OrganizationFilter(django_filters.ModelChoiceFilter):
@@ -50,6 +98,10 @@ class CommendationFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.filters["organization"].queryset = organization_choices(request.user)
+        selected = (self.data or {}).get("organization", "")
+        self.form.fields["organization"].list_bounded(
+            int(selected) if str(selected).isdigit() else None
+        )
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

@@ -5,7 +5,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from members.permissions import get_organization_for_user, members_managed_by
+from members.protection.paging import BoundedPaginator
 from members.protection.uploads import private_file_response
 from members.services import DomainError, audit_log
 
@@ -48,7 +48,7 @@ def commendation_list(request):
     _require(request.user, "appraisal.view_commendation_list")
     filterset, data = _filtered(request)
     qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "appraisal/commendations/commendation_list.html",
@@ -268,7 +268,7 @@ def commendation_org(request, pk):
     year = request.GET.get("year", "")
     year = int(year) if year.isdigit() else None
     qs = selectors.organization_commendations(organization, year=year)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "appraisal/commendations/commendation_org.html",

@@ -1,6 +1,7 @@
 """Reads behind protection-case pages; every one starts from `cases_visible_to`."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from members.models import ACTIVE_STATUSES, COMMITTEE_ROLES, Member, Organization, Position
@@ -10,6 +11,7 @@ from .models import (
     OPEN_CASE_STATUSES,
     CaseAction,
     CaseAssignment,
+    CaseEvidence,
     CaseHandlerDesignation,
     CaseStatus,
     CaseView,
@@ -33,7 +35,17 @@ def case_list(user, *, status="", q=""):
             | Q(member__full_name__icontains=q)
             | Q(help_requested__icontains=q)
         )
-    return qs.annotate(n_evidence=Count("evidence", distinct=True)).order_by("-reported_at", "-id")
+    # A correlated count, not a join: no GROUP BY over every column of the case and member.
+    n_evidence = (
+        CaseEvidence.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("*"))
+        .values("n")[:1]
+    )
+    return qs.annotate(
+        n_evidence=Coalesce(Subquery(n_evidence, output_field=IntegerField()), Value(0))
+    ).order_by("-reported_at", "-id")
 
 
 def case_detail(user, pk):

@@ -4,7 +4,6 @@ service, render. Any case outside the user's reach is a 404; every read is logge
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from .forms import (
     add_service_error,
 )
 from .models import CaseAction, CaseAssignment, CaseEvidence, Clarification
+from .paging import BoundedPaginator
 from .permissions import can, cases_visible_to, get_case_for_user, members_user_may_open_for
 from .uploads import private_file_response
 
@@ -45,7 +45,7 @@ def case_list(request):
     if form.is_valid():
         status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
     cases = selectors.case_list(request.user, status=status, q=q)
-    page = Paginator(cases, 30).get_page(request.GET.get("page"))
+    page = BoundedPaginator(cases, 30).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

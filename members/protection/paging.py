@@ -1,0 +1,38 @@
+"""A paginator whose count is bounded, for lists that grow with the organization.
+
+Django's Paginator counts every matching row on every page view (and the pagination bar shows
+"Page n of N"). `BoundedPaginator` counts at most `lookahead` pages past the one asked for
+(`SELECT COUNT(*) FROM (... LIMIT k)`), so a page costs the same with 300 rows or 300 000;
+when there are more, the bar says "Page n of N+" and the next pages stay reachable one window
+at a time. Used by the protection-case list and the commendation list (appraisal imports it:
+members must not import appraisal).
+"""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+
+class BoundedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, lookahead=10, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.lookahead = lookahead
+        self.asked = 1
+        self.capped = False
+
+    def get_page(self, number):
+        try:
+            self.asked = max(1, int(number))
+        except (TypeError, ValueError):
+            self.asked = 1
+        return super().get_page(number)
+
+    @cached_property
+    def count(self):
+        limit = (self.asked + self.lookahead) * self.per_page
+        object_list = self.object_list
+        if isinstance(object_list, list | tuple):
+            n = len(object_list)
+        else:
+            n = object_list[: limit + 1].count()
+        self.capped = n > limit
+        return min(n, limit)
