@@ -125,8 +125,12 @@ def pytest_collection_modifyitems(config, items):
         "postgres": not settings.IS_POSTGRES,
         "browser": not _chromium_present(),
     }
-    if os.environ.get("CI") == "true" and unavailable["browser"]:
-        raise pytest.UsageError("CI: Chromium is missing at /usr/bin/chromium")
+    if os.environ.get("CI") == "true":
+        if unavailable["browser"]:
+            raise pytest.UsageError("CI: Chromium is missing at /usr/bin/chromium")
+        if os.environ.get("DATABASE_URL") and unavailable["broker"]:
+            # The PostgreSQL run is the one that proves tasks through the broker.
+            raise pytest.UsageError("CI: DATABASE_URL is set but REDIS_URL is not")
     keep, drop = [], []
     for item in items:
         if any(unavailable[m] for m in unavailable if item.get_closest_marker(m)):

@@ -31,3 +31,14 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(db, settings, tmp_path):
     assert scope_for(User.objects.get(username="organizer")).is_organizer
     member_scope = scope_for(User.objects.get(username="member"))
     assert not member_scope.is_branch_leader and not member_scope.is_organizer
+
+
+def test_seed_demo_with_force_runs_with_debug_off_and_sends_no_real_mail(db, settings, tmp_path):
+    from django.core import mail
+
+    settings.DEBUG = False
+    settings.MEDIA_ROOT = tmp_path
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # would fail if used
+    call_command("seed_demo", "--force")
+    assert Member.objects.exists()
+    assert isinstance(mail.outbox, list)

@@ -4,6 +4,7 @@ import random
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -31,9 +32,11 @@ class Command(BaseCommand):
                 "needs --force."
             )
         today = timezone.localdate()
-        for dotted in SEEDERS:
-            created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
-            self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
+        # Demo reminders land in the inbox; their e-mails must not reach a real mail server.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for dotted in SEEDERS:
+                created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
+                self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo logins: admin, organizer, secretary, member — password: "
