@@ -256,7 +256,13 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
                 )
             )
 
-    counts["protectioncase"] = insert(ProtectionCase, CASE_FIELDS, cases)
+    fields = CASE_FIELDS
+    if "branch_id" in {f.attname for f in ProtectionCase._meta.concrete_fields}:
+        # The member's branch when the case was opened, where the model keeps it.
+        branch_of = {m: _branch_of(branches, m).id for m in subjects}
+        fields = (*CASE_FIELDS, "branch_id")
+        cases = [(*row, branch_of[row[1]]) for row in cases]
+    counts["protectioncase"] = insert(ProtectionCase, fields, cases)
     reset_sequences(ProtectionCase)
     counts["caseassignment"] = insert(
         CaseAssignment, ("case_id", "handler_id", "assigned_at", "removed_at"), assignments
