@@ -60,6 +60,18 @@ def commendation_table(queryset):
     return queryset.select_related(*_JOINS).order_by("-awarded_on", "-id")
 
 
+def rows_by_ids(queryset):
+    """The rows of a sliced, ordered `commendation_table` queryset in two narrow queries: the
+    ids of the slice (filters and order only, no joins for display), then those rows with
+    what a list row shows. One query would join every member and organization before
+    sorting and cutting the slice, a cost that grows with the tree."""
+    ids = list(queryset.values_list("pk", flat=True))
+    if not ids:
+        return []
+    rows = Commendation.objects.select_related(*_JOINS).in_bulk(ids)
+    return [rows[pk] for pk in ids]
+
+
 def organization_commendations(organization, *, year=None):
     """Published commendations in an organization's subtree: collective ones and its members'."""
     qs = Commendation.objects.filter(

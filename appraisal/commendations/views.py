@@ -49,6 +49,8 @@ def commendation_list(request):
     filterset, data = _filtered(request)
     qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+    if not isinstance(qs, list):
+        page.object_list = selectors.rows_by_ids(page.object_list)
     return render(
         request,
         "appraisal/commendations/commendation_list.html",
@@ -56,7 +58,7 @@ def commendation_list(request):
             "filter": filterset,
             "page": page,
             "query": data.urlencode(),
-            "waiting": list(selectors.waiting_for(request.user)[:20]),
+            "waiting": selectors.rows_by_ids(selectors.waiting_for(request.user)[:20]),
             "may_propose": can(request.user, "appraisal.propose_commendation"),
             "organization": (
                 filterset.form.cleaned_data.get("organization") if filterset.is_valid() else None
@@ -269,6 +271,7 @@ def commendation_org(request, pk):
     year = int(year) if year.isdigit() else None
     qs = selectors.organization_commendations(organization, year=year)
     page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.rows_by_ids(page.object_list)
     return render(
         request,
         "appraisal/commendations/commendation_org.html",
