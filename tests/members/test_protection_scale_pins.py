@@ -19,6 +19,7 @@ def _add_cases(cast, n):
     cases = ProtectionCase.objects.bulk_create(
         ProtectionCase(
             member=m,
+            branch=m.branch,
             kind="cyberbullying",
             description="x",
             place="y",
@@ -55,6 +56,7 @@ def test_case_list_queries_same_at_two_sizes(cast, login, user):
     _add_cases(cast, 3)
     ProtectionCase.objects.create(
         member=cast.member,
+        branch=cast.branch,
         kind="threat",
         description="d",
         place="p",
