@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import summaries
 from .models import (
     Attendance,
     CalendarFeed,
@@ -38,6 +39,30 @@ class SessionAdmin(SimpleHistoryAdmin):
     date_hierarchy = "starts_at"
     inlines = [AttendanceInline, MaterialInline]
 
+    # Edits here bypass services.py: keep the summaries (summaries.py) right all the same.
+    def save_model(self, request, obj, form, change):
+        old = Session.objects.filter(pk=obj.pk).first() if change else None
+        obj._old_starts_at = old.starts_at if old else None
+        obj._old_branch_ids = list(old.branches.values_list("pk", flat=True)) if old else []
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        summaries.refresh_session(
+            obj,
+            old_starts_at=getattr(obj, "_old_starts_at", None),
+            old_branch_ids=getattr(obj, "_old_branch_ids", ()),
+        )
+
+    def delete_model(self, request, obj):
+        member_ids = list(obj.attendances.values_list("member_id", flat=True))
+        branch_ids = list(obj.branches.values_list("pk", flat=True))
+        years = summaries.years_of(obj.starts_at)
+        super().delete_model(request, obj)
+        summaries.refresh_members(member_ids, years)
+        summaries.refresh_branches(branch_ids, years)
+
 
 @admin.register(Attendance)
 class AttendanceAdmin(SimpleHistoryAdmin):
@@ -46,6 +71,15 @@ class AttendanceAdmin(SimpleHistoryAdmin):
     search_fields = ("member__full_name", "session__title")
     list_select_related = ("member", "session")
     raw_id_fields = ("member", "session")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        summaries.refresh_members([obj.member_id], summaries.years_of(obj.session.starts_at))
+
+    def delete_model(self, request, obj):
+        member_id, years = obj.member_id, summaries.years_of(obj.session.starts_at)
+        super().delete_model(request, obj)
+        summaries.refresh_members([member_id], years)
 
 
 @admin.register(Material)
@@ -63,6 +97,17 @@ class MakeupAdmin(SimpleHistoryAdmin):
     search_fields = ("member__full_name", "description")
     list_select_related = ("member", "session")
     raw_id_fields = ("member", "session")
+
+    def save_model(self, request, obj, form, change):
+        old = Makeup.objects.filter(pk=obj.pk).values_list("studied_on", flat=True).first()
+        super().save_model(request, obj, form, change)
+        years = {obj.studied_on.year} | ({old.year} if old else set())
+        summaries.refresh_members([obj.member_id], years)
+
+    def delete_model(self, request, obj):
+        member_id, year = obj.member_id, obj.studied_on.year
+        super().delete_model(request, obj)
+        summaries.refresh_members([member_id], [year])
 
 
 @admin.register(HoursRequirement)

@@ -398,3 +398,59 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return str(self.member)
+
+
+# --- summaries (kept up to date by services.py; education.summaries rebuilds them) ---------
+
+
+class MemberYearHours(models.Model):
+    """A member's study hours in a calendar year, summed from held sessions and confirmed
+    make-up study. Written by the services that change attendance, sessions or make-ups (in
+    their transaction); `manage.py education_rebuild_summaries` recomputes it from scratch."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="year_hours"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    attended_hours = models.DecimalField(max_digits=7, decimal_places=1, default=Decimal("0.0"))
+    makeup_hours = models.DecimalField(max_digits=7, decimal_places=1, default=Decimal("0.0"))
+    sessions_held = models.PositiveIntegerField(default=0)
+    sessions_attended = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("study hours summary")
+        verbose_name_plural = _("study hours summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "year"], name="member_year_hours_once")
+        ]
+
+    def __str__(self):
+        return f"{self.member_id} {self.year}"
+
+
+class BranchYearMeetings(models.Model):
+    """Which months of a year a branch held each regular meeting: one bit per month
+    (bit 0 = January) per kind. Kept up to date like MemberYearHours."""
+
+    branch = models.ForeignKey(
+        Organization,
+        verbose_name=_("branch"),
+        on_delete=models.CASCADE,
+        related_name="meeting_summaries",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    general_meeting = models.PositiveIntegerField(default=0)
+    committee_meeting = models.PositiveIntegerField(default=0)
+    group_meeting = models.PositiveIntegerField(default=0)
+    party_lecture = models.PositiveIntegerField(default=0)
+    theme_day = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("regular meetings summary")
+        verbose_name_plural = _("regular meetings summaries")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "year"], name="branch_year_meetings_once")
+        ]
+
+    def __str__(self):
+        return f"{self.branch_id} {self.year}"

@@ -7,6 +7,8 @@ walked in chunks, so memory stays flat however many members there are.
 """
 
 from datetime import date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 
 from django.conf import settings
 from django.db.models import F, Max, Value
@@ -114,7 +116,11 @@ def _branch_chunks():
 
 def hours_nudges_send(*, today: date | None = None) -> int:
     """Once a month: nudge members whose hours are behind the pace needed to reach the
-    year's requirement (required × whole months gone / 12). Nothing is sent in January."""
+    year's requirement (required × whole months gone / 12). Nothing is sent in January.
+
+    Branches are walked BRANCH_CHUNK at a time; for each chunk one query (over the
+    MemberYearHours summary) streams who is behind, then one notify_many per branch (the
+    subject of the unique key). Memory stays flat: no more than one branch's ids at once."""
     today = today or timezone.localdate()
     year, due = today.year, today.replace(day=1)
     pace = selectors.pace_fraction(year, today)
@@ -130,29 +136,35 @@ def hours_nudges_send(*, today: date | None = None) -> int:
         )
         url = reverse("my_record")
         for chunk in _branch_chunks():
-            paths = [path for _pk, path in chunk]
-            prefs_rows = selectors.reminder_settings_by_path(paths, below=False)
-            reqs = selectors.requirements_by_path(paths, year, below=False)
-            for branch_id, path in chunk:
-                if not selectors.reminder_settings_for(prefs_rows, path).hours_nudges:
-                    continue
-                req = selectors.requirement_for(reqs, path)
-                behind = (
-                    selectors.with_hours(
-                        Member.objects.active().filter(branch_id=branch_id),
-                        year,
-                        {branch_id: req},
-                        alias=True,
-                    )
-                    .filter(total_hours__lt=F("required_hours") * Value(pace))
-                    .order_by("pk")
-                    .values_list("pk", flat=True)
-                    .iterator(chunk_size=CHUNK)
+            paths = {pk: path for pk, path in chunk}
+            prefs_rows = selectors.reminder_settings_by_path(list(paths.values()), below=False)
+            reqs = selectors.requirements_by_path(list(paths.values()), year, below=False)
+            req_of = {
+                pk: selectors.requirement_for(reqs, path)
+                for pk, path in chunk
+                if selectors.reminder_settings_for(prefs_rows, path).hours_nudges
+            }
+            if not req_of:
+                continue
+            # One query per chunk of branches: (branch, member) of everyone behind, read
+            # from the hours summary, in branch order.
+            behind = (
+                selectors.with_hours(
+                    Member.objects.active().filter(branch_id__in=list(req_of)),
+                    year,
+                    req_of,
+                    alias=True,
                 )
+                .filter(total_hours__lt=F("required_hours") * Value(pace))
+                .order_by("branch_id", "pk")
+                .values_list("branch_id", "pk")
+            )
+            behind = list(behind)  # at most BRANCH_CHUNK branches' members
+            for branch_id, rows in groupby(behind, key=itemgetter(0)):
                 sent += notify_many(
                     kind=KIND_NUDGE,
-                    subject=Organization(pk=branch_id, path=path),
-                    recipient_ids=behind,
+                    subject=Organization(pk=branch_id, path=paths[branch_id]),
+                    recipient_ids=[pk for _b, pk in rows],
                     due_date=due,
                     title=title,
                     body=body,
@@ -160,6 +172,38 @@ def hours_nudges_send(*, today: date | None = None) -> int:
                     chunk_size=CHUNK,
                 )
     return sent
+
+
+def hours_nudge_recipients(*, today: date | None = None) -> int:
+    """How many members hours_nudges_send would notify on `today` (for checks and the
+    benchmark: a first run creates this many notifications, a re-run none)."""
+    today = today or timezone.localdate()
+    year = today.year
+    pace = selectors.pace_fraction(year, today)
+    if not pace:
+        return 0
+    total = 0
+    for chunk in _branch_chunks():
+        paths = [path for _pk, path in chunk]
+        prefs_rows = selectors.reminder_settings_by_path(paths, below=False)
+        reqs = selectors.requirements_by_path(paths, year, below=False)
+        req_of = {
+            pk: selectors.requirement_for(reqs, path)
+            for pk, path in chunk
+            if selectors.reminder_settings_for(prefs_rows, path).hours_nudges
+        }
+        if req_of:
+            total += (
+                selectors.with_hours(
+                    Member.objects.active().filter(branch_id__in=list(req_of)),
+                    year,
+                    req_of,
+                    alias=True,
+                )
+                .filter(total_hours__lt=F("required_hours") * Value(pace))
+                .count()
+            )
+    return total
 
 
 def meeting_digests_send(*, today: date | None = None) -> int:

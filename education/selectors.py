@@ -10,13 +10,21 @@ that applies to their branch (the nearest organization above that sets one).
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import reduce
 
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     DecimalField,
     Exists,
+    ExpressionWrapper,
     F,
+    FilteredRelation,
+    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -24,6 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -163,31 +172,28 @@ def confirmed_makeups(year):
     )
 
 
-def _sum_sq(queryset):
-    return Coalesce(
-        Subquery(
-            queryset.filter(member=OuterRef("pk"))
-            .order_by()
-            .values("member_id")
-            .annotate(s=Sum("hours"))
-            .values("s")[:1],
-            output_field=HOURS,
-        ),
-        ZERO,
-        output_field=HOURS,
+def _summary_join(queryset, year):
+    """LEFT JOIN each member's MemberYearHours row for `year` (alias `_yh`)."""
+    return queryset.alias(_yh=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
+
+
+def leader_ids(year):
+    """Ids of members who held a committee role in a branch at some point of the year
+    (uncorrelated, so PostgreSQL hashes it once rather than probing per member)."""
+    return (
+        Position.objects.filter(
+            role__in=COMMITTEE_ROLES,
+            organization__kind=OrganizationKind.BRANCH,
+            started_on__lte=date(year, 12, 31),
+        )
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
+        .values("member_id")
     )
 
 
 def leader_exists(year):
     """Held a committee role in a branch at some point of the year."""
-    return Exists(
-        Position.objects.filter(
-            member=OuterRef("pk"),
-            role__in=COMMITTEE_ROLES,
-            organization__kind=OrganizationKind.BRANCH,
-            started_on__lte=date(year, 12, 31),
-        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
-    )
+    return ExpressionWrapper(Q(pk__in=leader_ids(year)), output_field=BooleanField())
 
 
 def _required_expr(requirement_of_branch, default=Requirement()):
@@ -205,11 +211,14 @@ def _required_expr(requirement_of_branch, default=Requirement()):
 
 
 def with_hours(queryset, year, requirement_of_branch, *, alias=False, default=Requirement()):
-    """Members with attended_hours, makeup_hours, total_hours, is_leader, required_hours."""
-    method = queryset.alias if alias else queryset.annotate
+    """Members with attended_hours, makeup_hours, total_hours, is_leader, required_hours.
+
+    Hours come from the MemberYearHours summary (one LEFT JOIN), not from attendance."""
+    qs = _summary_join(queryset, year)
+    method = qs.alias if alias else qs.annotate
     qs = method(
-        attended_hours=_sum_sq(credited_attendance(year)),
-        makeup_hours=_sum_sq(confirmed_makeups(year)),
+        attended_hours=Coalesce(F("_yh__attended_hours"), ZERO, output_field=HOURS),
+        makeup_hours=Coalesce(F("_yh__makeup_hours"), ZERO, output_field=HOURS),
         is_leader=leader_exists(year),
     )
     method = qs.alias if alias else qs.annotate
@@ -260,20 +269,56 @@ def branch_hours_table(branch, year):
     return [_decorate(m, pace) for m in qs]
 
 
-def member_hours(member, year):
-    """One member's hours for a year, with what is behind them. Four queries."""
-    req = hours_requirement(member.branch, year)
-    row = with_hours(Member.objects.filter(pk=member.pk), year, {member.branch_id: req}).get()
+def _member_hours_row(member, year):
+    """The member with their hours (summary row) and required hours, in one query: the
+    requirement that applies (nearest organization above the branch that sets one) is
+    read by two small subqueries rather than a query of its own."""
+    nearest = (
+        HoursRequirement.objects.filter(
+            year=year, organization__path__in=_prefixes(member.branch.path)
+        )
+        .annotate(depth_len=Length("organization__path"))
+        .order_by("-depth_len")
+    )
+    row = (
+        with_hours(Member.objects.filter(pk=member.pk), year, {})
+        .annotate(
+            req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
+            req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
+        )
+        .get()
+    )
+    req = Requirement(
+        row.req_member if row.req_member is not None else DEFAULT_MEMBER_HOURS,
+        row.req_leader if row.req_leader is not None else DEFAULT_LEADER_HOURS,
+    )
+    row.required_hours = req.leader_hours if row.is_leader else req.member_hours
+    return row
+
+
+def member_hours(member, year, *, upcoming=False, now=None):
+    """One member's hours for a year, with what is behind them. Three queries: the hours
+    (summary row and requirement), the attendance rows (with, when `upcoming`, the planned
+    sessions still ahead — read in the same query) and the make-up study."""
+    row = _member_hours_row(member, year)
     _decorate(row, pace_fraction(year))
     start, end = year_bounds(year)
-    attendances = list(
-        Attendance.objects.filter(
-            member=member, session__starts_at__gte=start, session__starts_at__lt=end
-        )
-        .exclude(session__state=SessionState.CANCELLED)
-        .select_related("session", "session__organization")
-        .order_by("-session__starts_at")
+    now = now or timezone.now()
+    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end) & ~Q(
+        session__state=SessionState.CANCELLED
     )
+    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
+    rows = list(
+        Attendance.objects.filter(in_year | ahead if upcoming else in_year, member=member)
+        .select_related("session", "session__organization")
+        .order_by("-session__starts_at", "-session_id")
+    )
+    attendances = [
+        a
+        for a in rows
+        if start <= a.session.starts_at < end and a.session.state != SessionState.CANCELLED
+    ]
+    coming = [a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now]
     makeups = list(
         Makeup.objects.filter(
             member=member, studied_on__gte=date(year, 1, 1), studied_on__lt=date(year + 1, 1, 1)
@@ -286,7 +331,10 @@ def member_hours(member, year):
             and a.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
             and a.session_id not in open_makeup_ids
         )
-    return {"hours": row, "attendances": attendances, "makeups": makeups, "year": year}
+    context = {"hours": row, "attendances": attendances, "makeups": makeups, "year": year}
+    if upcoming:
+        context["upcoming"] = coming[:5]
+    return context
 
 
 def branch_choices(user):
@@ -311,33 +359,20 @@ def branches_below(organization):
 
 
 def hours_rollup(organization, branch_ids, year):
-    """Per branch: members, leaders, hours, how many are behind. Two queries for any size."""
+    """Per branch: members, leaders, hours, how many are behind. Three queries for any size."""
     branches = list(Organization.objects.filter(pk__in=branch_ids).order_by("path"))
     reqs = requirements_by_path([organization.path], year)
     req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
-    rows = (
-        with_hours(
-            Member.objects.filter(branch_id__in=branch_ids, status__in=ACTIVE_STATUSES),
-            year,
-            req_of,
-            alias=True,
-        )
-        .values("branch_id")
-        .annotate(
-            n_members=Count("pk"),
-            n_leaders=Count("pk", filter=Q(is_leader=True)),
-            hours=Sum("total_hours"),
-            n_behind=Count("pk", filter=Q(total_hours__lt=F("required_hours"))),
-        )
-        .order_by()
-    )
-    by_branch = {r["branch_id"]: r for r in rows}
+    sql, params = _rollup_sql(organization, year, Requirement(), req_of, branch_ids=branch_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        by_branch = {r[0]: r[1:] for r in cursor.fetchall()}
     for b in branches:
-        r = by_branch.get(b.pk, {})
-        b.n_members = r.get("n_members", 0)
-        b.n_leaders = r.get("n_leaders", 0)
-        b.hours = _q1(r.get("hours"))
-        b.n_behind = r.get("n_behind", 0)
+        n, nl, hours, nb = by_branch.get(b.pk, (0, 0, None, 0))
+        b.n_members = int(n or 0)
+        b.n_leaders = int(nl or 0)
+        b.hours = _q1(hours)
+        b.n_behind = int(nb or 0)
         b.n_met = b.n_members - b.n_behind
         b.average = (b.hours / b.n_members).quantize(Decimal("0.1")) if b.n_members else None
         b.requirement = req_of[b.pk]
@@ -346,13 +381,7 @@ def hours_rollup(organization, branch_ids, year):
 
 def hours_rollup_totals(organization, year):
     """Totals over the whole subtree (one query; requirement defaults and overrides)."""
-    reqs = requirements_by_path([organization.path], year)
-    default = requirement_for(reqs, organization.path)
-    req_of = {}
-    if any(len(p) > len(organization.path) for p in reqs):
-        # Overrides inside the subtree: resolve each branch (ids and paths only).
-        for b in branches_below(organization).only("pk", "path").iterator(chunk_size=2000):
-            req_of[b.pk] = requirement_for(reqs, b.path)
+    default, req_of = _subtree_requirements(organization, year)
     return with_hours(
         Member.objects.active().filter(branch__path__startswith=organization.path),
         year,
@@ -363,6 +392,135 @@ def hours_rollup_totals(organization, year):
         hours=Coalesce(Sum("total_hours"), ZERO),
         n_behind=Count("pk", filter=Q(total_hours__lt=F("required_hours"))),
     )
+
+
+def _subtree_requirements(organization, year):
+    """(default Requirement for the subtree, {branch_id: Requirement} for overrides)."""
+    reqs = requirements_by_path([organization.path], year)
+    default = requirement_for(reqs, organization.path)
+    req_of = {}
+    if any(len(p) > len(organization.path) for p in reqs):
+        # Overrides inside the subtree: resolve each branch (ids and paths only).
+        for b in branches_below(organization).only("pk", "path").iterator(chunk_size=2000):
+            req_of[b.pk] = requirement_for(reqs, b.path)
+    return default, req_of
+
+
+def _rollup_sql(organization, year, default, req_of, branch_ids=None):
+    """SQL and params: per child organization of `organization` (path prefix), members,
+    leaders, hours and members behind, from the MemberYearHours summary. Aggregated per
+    branch first (an integer key), then per path prefix over the few thousand branches."""
+    from .models import MemberYearHours
+
+    qn = connection.ops.quote_name
+    member_t, org_t = qn(Member._meta.db_table), qn(Organization._meta.db_table)
+    pos_t, hours_t = qn(Position._meta.db_table), qn(MemberYearHours._meta.db_table)
+    params = []
+
+    def ph(values):
+        params.extend(values)
+        return ", ".join(["%s"] * len(values))
+
+    leaders = (
+        f"SELECT DISTINCT p.member_id FROM {pos_t} p JOIN {org_t} o ON o.id = p.organization_id "  # noqa: S608 - identifiers quoted, values as params
+        f"WHERE o.kind = %s AND p.role IN ({{roles}}) AND p.started_on <= %s "
+        f"AND (p.ended_on IS NULL OR p.ended_on >= %s)"
+    )
+    params.append(OrganizationKind.BRANCH)
+    leaders = leaders.replace("{roles}", ph(list(COMMITTEE_ROLES)))
+    params.extend([date(year, 12, 31), date(year, 1, 1)])
+    num = "CAST(%s AS NUMERIC)"  # SQLite binds Decimal as text
+    groups = {}
+    for branch_id, req in req_of.items():
+        if req != default:
+            groups.setdefault(req, []).append(branch_id)
+    whens = []
+    for req, ids in groups.items():
+        whens.append(
+            f"WHEN m.branch_id IN ({ph(ids)}) THEN "
+            f"(CASE WHEN l.member_id IS NOT NULL THEN {num} ELSE {num} END)"
+        )
+        params.extend([req.leader_hours, req.member_hours])
+    total = "(COALESCE(y.attended_hours, 0) + COALESCE(y.makeup_hours, 0))"
+    required = f"CASE {' '.join(whens)} WHEN l.member_id IS NOT NULL THEN {num} ELSE {num} END"
+    params.extend([default.leader_hours, default.member_hours])
+    per_branch = (
+        f"SELECT m.branch_id, COUNT(*) AS n, COUNT(l.member_id) AS nl, SUM({total}) AS h, "  # noqa: S608 - identifiers quoted, values as params
+        f"SUM(CASE WHEN {total} < {required} THEN 1 ELSE 0 END) AS nb "
+        f"FROM {member_t} m "
+        f"LEFT JOIN {hours_t} y ON y.member_id = m.id AND y.year = %s "
+        f"LEFT JOIN leaders l ON l.member_id = m.id "
+        f"WHERE m.status IN ({{statuses}}){{branches}} GROUP BY m.branch_id"
+    )
+    params.append(year)
+    per_branch = per_branch.replace("{statuses}", ph(list(ACTIVE_STATUSES)))
+    if branch_ids is not None:
+        per_branch = per_branch.replace(
+            "{branches}", f" AND m.branch_id IN ({ph(list(branch_ids) or [0])})"
+        )
+        sql = f"WITH leaders AS ({leaders}), per_branch AS ({per_branch}) SELECT * FROM per_branch"  # noqa: S608 - identifiers quoted, values as params
+        return sql, params
+    per_branch = per_branch.replace("{branches}", "")
+    prefix_len = len(organization.path) + STEPLEN
+    sql = (
+        f"WITH leaders AS ({leaders}), per_branch AS ({per_branch}) "  # noqa: S608 - identifiers quoted, values as params
+        f"SELECT SUBSTR(o.path, 1, %s), SUM(b.n), SUM(b.nl), SUM(b.h), SUM(b.nb) "
+        f"FROM per_branch b JOIN {org_t} o ON o.id = b.branch_id "
+        f"WHERE o.path LIKE %s GROUP BY SUBSTR(o.path, 1, %s)"
+    )
+    params.extend([prefix_len, organization.path + "%", prefix_len])
+    return sql, params
+
+
+ROLLUP_CACHE_SECONDS = 300
+VERSION_KEY = "education:summary_version"
+
+
+def summary_version():
+    """A counter bumped (after commit) by every summary refresh and settings change."""
+    return cache.get_or_set(VERSION_KEY, 1, None)
+
+
+def hours_rollup_children(organization, year):
+    """Per child organization (one GROUP BY on the path prefix over the summary): members,
+    leaders, hours, behind; and the totals over the whole subtree.
+
+    The aggregate reads every member of the subtree, so it is cached per (organization,
+    year) until the next summary write (the version key) or for ROLLUP_CACHE_SECONDS at
+    most — the bound on how stale it can be after roster or position changes, which
+    education does not see. Two queries on a cache hit, three or four on a miss."""
+    children = list(
+        Organization.objects.filter(
+            path__startswith=organization.path, depth=organization.depth + 1
+        )
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+    key = f"education:rollup:{organization.pk}:{organization.path}:{year}:{summary_version()}"
+    rows = cache.get(key)
+    if rows is None:
+        default, req_of = _subtree_requirements(organization, year)
+        sql, params = _rollup_sql(organization, year, default, req_of)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        cache.set(key, rows, ROLLUP_CACHE_SECONDS)
+    keys = ("n_members", "n_leaders", "hours", "n_behind")
+    by_path = {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
+    totals = {"n_members": 0, "n_leaders": 0, "hours": Decimal("0.0"), "n_behind": 0}
+    for r in by_path.values():
+        for key in totals:
+            totals[key] += Decimal(r[key] or 0) if key == "hours" else int(r[key] or 0)
+    totals["hours"] = _q1(totals["hours"])
+    for c in children:
+        r = by_path.get(c.path, {})
+        c.n_members = int(r.get("n_members") or 0)
+        c.n_leaders = int(r.get("n_leaders") or 0)
+        c.hours = _q1(r.get("hours"))
+        c.n_behind = int(r.get("n_behind") or 0)
+        c.n_met = c.n_members - c.n_behind
+        c.average = (c.hours / c.n_members).quantize(Decimal("0.1")) if c.n_members else None
+    return children, totals
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -463,6 +621,11 @@ def makeups_to_review(queryset):
 CELL_OK, CELL_MISSING, CELL_DUE, CELL_FUTURE, CELL_NA = "ok", "missing", "due", "future", "na"
 
 
+def _kind_label(kind):
+    """The kind's label in the active language, as a plain string (cheap to join)."""
+    return str(SessionKind(kind).label)
+
+
 @dataclass
 class BranchCompliance:
     branch: Organization
@@ -477,16 +640,16 @@ class BranchCompliance:
 
     def month_cells(self):
         """For the organizer grid: per month, the kinds missing in a period ending then."""
-        cells = []
-        for month in range(1, 13):
-            missing, due = [], []
-            for kind, periods in self.rows.items():
-                for p in periods:
-                    if p["months"][-1] == month and p["state"] == CELL_MISSING:
-                        missing.append(SessionKind(kind).label)
-                    elif p["months"][-1] == month and p["state"] == CELL_DUE:
-                        due.append(SessionKind(kind).label)
-            cells.append({"month": month, "missing": missing, "due": due})
+        cells = [{"month": month, "missing": [], "due": []} for month in range(1, 13)]
+        for kind, periods in self.rows.items():
+            label = _kind_label(kind)
+            for p in periods:
+                if p["state"] == CELL_MISSING:
+                    cells[p["months"][-1] - 1]["missing"].append(label)
+                elif p["state"] == CELL_DUE:
+                    cells[p["months"][-1] - 1]["due"].append(label)
+        for cell in cells:
+            cell["missing_text"] = "、".join(cell["missing"])
         return cells
 
     def due_now(self):
@@ -509,7 +672,7 @@ def _period_state(year, months, count, today):
     return CELL_FUTURE
 
 
-def compliance(branches, year, *, roots=None, today=None):
+def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=None):
     """Regular-meeting grid for each branch: three queries whatever the number of branches.
 
     One grouped count of held sessions by (branch, kind, month), the branches that have Party
@@ -529,6 +692,8 @@ def compliance(branches, year, *, roots=None, today=None):
         for r in roots:
             branch_q |= Q(organization__path__startswith=r)
             group_q |= Q(path__startswith=r)
+    if counts is not None:  # from BranchYearMeetings (compliance_page): no query here
+        return _compliance_grid(branches, year, today, counts, cadences)
     counts = {}
     held = (
         through.objects.filter(
@@ -557,6 +722,15 @@ def compliance(branches, year, *, roots=None, today=None):
         if roots is None
         else cadences_by_path(roots)
     )
+    return _compliance_grid(branches, year, today, counts, cadences, with_groups)
+
+
+def _compliance_grid(branches, year, today, counts, cadences, with_groups=None):
+    """The grid from held counts {(branch_id, kind, month): n}; `with_groups` the paths of
+    branches with Party groups (None: the branches' numchild tells)."""
+    if with_groups is None:
+        with_groups = {b.path for b in branches if b.numchild}
+    states = {}
     result = []
     for b in branches:
         cadence = cadence_for(cadences, b.path)
@@ -577,9 +751,11 @@ def compliance(branches, year, *, roots=None, today=None):
             cells = []
             for months in periods:
                 n = sum(counts.get((b.pk, kind, m), 0) for m in months)
-                cells.append(
-                    {"months": months, "state": _period_state(year, months, n, today), "count": n}
-                )
+                state_key = (months[0], months[-1], bool(n))
+                state = states.get(state_key)
+                if state is None:
+                    state = states[state_key] = _period_state(year, months, n, today)
+                cells.append({"months": months, "state": state, "count": n})
             bc.rows[kind] = cells
             bc.missing[kind] = sum(1 for c in cells if c["state"] == CELL_MISSING)
         result.append(bc)
@@ -597,15 +773,103 @@ def compliance_sorted(items, sort):
     return sorted(items, key=lambda bc: (-bc.missing_total, bc.branch.path))
 
 
+def _periods_done(year, today):
+    """(months, quarters) whose period ended by `today` (as _period_state counts them)."""
+    months = [m for m in range(1, 13) if month_bounds(year, m)[1].date() <= today]
+    quarters = [q for q in range(1, 5) if quarter_months(q)[-1] in months]
+    return months, quarters
+
+
+def _missing_sql(kind, freq, months, quarters):
+    """SQL: periods of `kind` that ended without a held meeting, from the summary's month
+    bits (the LEFT JOINed BranchYearMeetings row is aliased _bym; bits are constants)."""
+    if freq == Frequency.NONE:
+        return "0"
+    column = f"COALESCE(_bym.{connection.ops.quote_name(str(kind))}, 0)"
+    bits = (
+        [1 << (m - 1) for m in months]
+        if freq == Frequency.MONTHLY
+        else [0b111 << (3 * (q - 1)) for q in quarters]
+    )
+    if not bits:
+        return "0"
+    total = " + ".join(f"(CASE WHEN ({column} & {bit}) = 0 THEN 1 ELSE 0 END)" for bit in bits)
+    if kind == SessionKind.GROUP_MEETING:  # only branches with Party groups hold them
+        total = f"(CASE WHEN {qn_numchild()} > 0 THEN ({total}) ELSE 0 END)"
+    return f"({total})"
+
+
+def qn_numchild():
+    qn = connection.ops.quote_name
+    return f"{qn(Organization._meta.db_table)}.{qn('numchild')}"
+
+
+def compliance_page(
+    organization, year, *, sort="missing", page_number=None, per_page=50, today=None
+):
+    """The organizer's compliance rollup, one page of branches: missing counts per kind are
+    computed by the database from BranchYearMeetings (sorted and paginated there), the full
+    grid only for the branches on the page. Query count independent of the tree's size."""
+    today = today or timezone.localdate()
+    months, quarters = _periods_done(year, today)
+    cadences = cadences_by_path([organization.path])
+    default = cadence_for(cadences, organization.path)
+    groups = {}
+    if any(len(p) > len(organization.path) for p in cadences):
+        for pk, path in (
+            branches_below(organization).values_list("pk", "path").iterator(chunk_size=2000)
+        ):
+            cadence = cadence_for(cadences, path)
+            if cadence != default:
+                groups.setdefault(tuple(sorted(cadence.items())), []).append(pk)
+    annotations = {}
+    for kind in REGULAR_KINDS:
+        sql = _missing_sql(kind, default[kind], months, quarters)
+        if groups:
+            whens = " ".join(
+                f"WHEN {qn_numchild().replace('numchild', 'id')} IN "
+                f"({', '.join(str(int(i)) for i in ids)}) "
+                f"THEN {_missing_sql(kind, dict(cad)[kind], months, quarters)}"
+                for cad, ids in groups.items()
+            )
+            sql = f"(CASE {whens} ELSE {sql} END)"
+        annotations[f"missing_{kind}"] = RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 - constants only
+    masks = {f"mask_{kind}": F(f"_bym__{kind}") for kind in REGULAR_KINDS}
+    qs = (
+        branches_below(organization)
+        .alias(
+            _bym=FilteredRelation("meeting_summaries", condition=Q(meeting_summaries__year=year))
+        )
+        .annotate(**masks)
+        .annotate(**annotations)
+        .annotate(missing_total=reduce(lambda a, b: a + b, [F(k) for k in annotations]))
+    )
+    if sort == "name":
+        qs = qs.order_by("path")
+    elif sort in REGULAR_KINDS:
+        qs = qs.order_by(f"-missing_{sort}", "path")
+    else:
+        qs = qs.order_by("-missing_total", "path")
+    page = Paginator(qs, per_page).get_page(page_number)
+    branches = list(page.object_list)
+    counts = {}
+    for b in branches:
+        for kind in REGULAR_KINDS:
+            mask = getattr(b, f"mask_{kind}") or 0
+            for m in range(1, 13):
+                if mask & (1 << (m - 1)):
+                    counts[(b.pk, kind, m)] = 1
+    page.object_list = compliance(branches, year, today=today, counts=counts, cadences=cadences)
+    return page
+
+
 # --- hooks called by branchsite and appraisal -----------------------------------------------
 
 
 def record_section(member, *, year):
     """Context for education/_record_section.html on the member's record, or None."""
-    context = member_hours(member, year)
-    context["upcoming"] = (
-        member_sessions_upcoming(member.pk) if year >= timezone.localdate().year else []
-    )
+    context = member_hours(member, year, upcoming=year >= timezone.localdate().year)
+    context.setdefault("upcoming", [])
     context["member"] = member
     return context
 

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
 
+from . import summaries
 from .models import (
     CREDITED_STATUSES,
     MAX_UPLOAD_BYTES,
@@ -139,6 +140,8 @@ def session_update(
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         raise DomainError(_("A cancelled session cannot be changed."))
+    old_starts_at = session.starts_at
+    old_branch_ids = list(session.branches.values_list("pk", flat=True)) if session.is_held else []
     for name, value in fields.items():
         if name not in SESSION_FIELDS:
             raise TypeError(name)
@@ -148,6 +151,10 @@ def session_update(
     session.save()
     if branches is not None:
         session.branches.set(default_branches(session.organization, branches))
+    if session.is_held:
+        summaries.refresh_session(
+            session, old_starts_at=old_starts_at, old_branch_ids=old_branch_ids
+        )
     return session
 
 
@@ -173,6 +180,8 @@ def session_set_expected(*, session: Session, member_ids: Iterable[int], actor=N
         row._history_user = actor
         row.delete()
     _add_expected(session, sorted(member_ids), actor)
+    if session.is_held:
+        summaries.refresh_session(session)
     return session
 
 
@@ -213,6 +222,7 @@ def session_log(
         if session.is_cancelled:
             raise DomainError(_("A cancelled session cannot be logged."))
         new = False
+    old_starts_at = None if new else session.starts_at
     for name, value in fields.items():
         if name not in SESSION_FIELDS:
             raise TypeError(name)
@@ -250,6 +260,7 @@ def session_log(
             row.save(update_fields=["status", "hours", "updated_at"])
     if new_rows:
         bulk_create_with_history(new_rows, Attendance, default_user=actor)
+    summaries.refresh_session(session, old_starts_at=old_starts_at)
     return session
 
 
@@ -261,6 +272,7 @@ def session_cancel(*, session: Session, actor=None) -> Session:
     session.state = SessionState.CANCELLED
     session._history_user = actor
     session.save(update_fields=["state", "updated_at"])
+    summaries.refresh_session(session)
     return session
 
 
@@ -283,6 +295,8 @@ def attendance_mark(
     row.hours = _row_hours(status, hours, session.hours)
     row._history_user = actor
     row.save()
+    if session.is_held:
+        summaries.refresh_members([member.pk], summaries.years_of(session.starts_at))
     return row
 
 
@@ -317,6 +331,8 @@ def check_in(*, session: Session, member: Member, now=None, actor=None) -> Atten
     row.checked_in_at = now
     row._history_user = actor
     row.save(update_fields=["status", "hours", "checked_in_at", "updated_at"])
+    if session.is_held:  # check-in is only open while planned; kept for safety
+        summaries.refresh_members([member.pk], summaries.years_of(session.starts_at))
     return row
 
 
@@ -398,6 +414,7 @@ def _review(makeup: Makeup, state: str, actor, note: str) -> Makeup:
     makeup.review_note = note
     makeup._history_user = actor
     makeup.save()
+    summaries.refresh_members([makeup.member_id], [makeup.studied_on.year])
     return makeup
 
 
@@ -446,6 +463,7 @@ def settings_save(*, instance, actor=None):
     except ValidationError as exc:
         raise DomainError(exc.message_dict) from exc
     instance.save()
+    summaries.bump_version()  # requirements change who is behind in cached rollups
     audit_log(
         actor=actor,
         action=f"education.{instance._meta.model_name}.save",

@@ -647,6 +647,7 @@ def _rollup_org(request):
 def hours_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
+    children, totals = selectors.hours_rollup_children(org, year)
     page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
         request.GET.get("page")
     )
@@ -658,10 +659,8 @@ def hours_rollup(request):
             "year": year,
             "page": page,
             "branches": selectors.hours_rollup(org, list(page), year),
-            "totals": selectors.hours_rollup_totals(org, year),
-            "children": list(
-                Organization.objects.get_children(org).exclude(kind=OrganizationKind.GROUP)
-            ),
+            "totals": totals,
+            "children": children,
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
@@ -726,9 +725,7 @@ def compliance_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
-    items = selectors.compliance(selectors.branches_below(org), year, roots=[org.path])
-    items = selectors.compliance_sorted(items, sort)
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
     return render(
         request,
         "education/compliance_rollup.html",

@@ -1,9 +1,18 @@
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from education import services
 from education.models import Material
 from tests.education.helpers import at, held, plan
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached rollups must not leak between tests (ids and paths repeat across them)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

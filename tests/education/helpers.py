@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from education import services
+from education import services, summaries
 from education.models import Session, SessionState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -61,4 +61,6 @@ def held_bulk(organization, kind, starts_at, hours="1.0"):
         state=SessionState.HELD,
     )
     session.branches.set(services.default_branches(organization))
+    # Written past the services: bring the summary up to date as they would.
+    summaries.refresh_session(session)
     return session

@@ -1,0 +1,300 @@
+"""Bulk seeding of study sessions for the scale benchmark (`manage.py seed_scale`, bench/).
+
+For every branch of the foundation (members.scale), the twelve months up to `today` of the
+regular-meeting cadence (DESIGN.md "Domain rules"): a theme Party day and a branch committee
+meeting every month, Party group meetings every month in branches with groups, a branch
+general meeting and a Party lecture every quarter — a few of them missed, so the compliance
+grid shows gaps. Sessions later than now this month are planned (members see them coming
+up). Attendance for every expected active member with a realistic present / late / excused /
+absent mix (each member has their own reliability), credited hours, some make-up study for
+missed sessions (most confirmed), so some members are ahead of the year's pace and some
+behind. The summary tables (MemberYearHours, BranchYearMeetings) are written from the same
+pass. COPY only (members.scale.insert); memory stays flat: the session plan of a branch is
+replayed from its own random seed rather than kept.
+"""
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from random import Random
+
+from django.db import transaction
+from django.utils import timezone
+
+from members.scale import allocate_ids, insert, reset_sequences
+
+from .dates import local_tz
+from .models import Attendance as AttendanceModel
+from .models import (
+    AttendanceStatus,
+    BranchYearMeetings,
+    Makeup,
+    MakeupState,
+    MemberYearHours,
+    Session,
+    SessionKind,
+    SessionState,
+    Topic,
+)
+
+# kind -> (hours in tenths, title pattern, start hour, duration in minutes)
+KINDS = {
+    SessionKind.THEME_DAY: (20, "{y}年{m}月主题党日", 14, 120),
+    SessionKind.COMMITTEE_MEETING: (10, "{y}年{m}月支部委员会", 9, 60),
+    SessionKind.GROUP_MEETING: (15, "{y}年{m}月党小组会", 16, 90),
+    SessionKind.GENERAL_MEETING: (20, "{y}年第{q}季度支部党员大会", 9, 120),
+    SessionKind.PARTY_LECTURE: (20, "{y}年第{q}季度党课", 14, 120),
+}
+SKIP_RATE = 0.04  # share of required meetings a branch misses
+MAKEUP_RATE = 0.15  # share of missed sessions made up
+PLACES = ("党员活动室", "会议室", "线上", "党群服务中心")
+LECTURERS = ("支部书记", "党委书记", "党校教师", "")
+TOPICS = [t.value for t in Topic if t != Topic.OTHER]
+
+
+def _months(today):
+    """The twelve (year, month) pairs ending with today's month."""
+    y, m = today.year, today.month
+    out = []
+    for _ in range(12):
+        out.append((y, m))
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return list(reversed(out))
+
+
+def _plan(info, base, months):
+    """The sessions of one branch: (kind, organization_id, group_index, y, m, day) in order.
+    Deterministic for (base, branch id): replayed by each pass."""
+    rng = Random(f"{base}:{info.id}")  # noqa: S311 - made-up data
+    general_at, lecture_at = rng.randrange(3), rng.randrange(3)
+    out = []
+    for y, m in months:
+        day = rng.randint(3, 26)
+        if rng.random() > SKIP_RATE:
+            out.append((SessionKind.THEME_DAY, info.id, None, y, m, day))
+        if rng.random() > SKIP_RATE:
+            out.append((SessionKind.COMMITTEE_MEETING, info.id, None, y, m, max(1, day - 2)))
+        for g, group_id in enumerate(info.group_ids):
+            if rng.random() > SKIP_RATE:
+                out.append((SessionKind.GROUP_MEETING, group_id, g, y, m, min(28, day + 1)))
+        if (m - 1) % 3 == general_at and rng.random() > SKIP_RATE:
+            out.append((SessionKind.GENERAL_MEETING, info.id, None, y, m, min(28, day + 2)))
+        if (m - 1) % 3 == lecture_at and rng.random() > SKIP_RATE:
+            out.append((SessionKind.PARTY_LECTURE, info.id, None, y, m, min(28, day + 3)))
+    return out
+
+
+def _starts(y, m, day, kind, tz):
+    _tenths, _title, hour, _minutes = KINDS[kind]
+    return datetime(y, m, day, hour, 0, tzinfo=tz)
+
+
+@transaction.atomic
+def seed(*, n_members: int, rng, today: date, context, **_options) -> dict:
+    """Write a year of sessions, attendance, make-ups and the summaries; rows per table."""
+    tz = local_tz()
+    now = max(timezone.now(), datetime(today.year, today.month, today.day, 12, tzinfo=tz))
+    now = min(now, datetime(today.year, today.month, today.day, 23, 59, tzinfo=tz))
+    months = _months(today)
+    base = rng.random()
+    first_id = allocate_ids(Session, 0).start
+    inactive = context.inactive_member_ids
+    counts = {}
+
+    def sessions():
+        sid = first_id
+        for info in context.branches:
+            place = PLACES[info.id % len(PLACES)]
+            for kind, org_id, _g, y, m, day in _plan(info, base, months):
+                tenths, title, _hour, minutes = KINDS[kind]
+                starts = _starts(y, m, day, kind, tz)
+                ends = starts + timedelta(minutes=minutes)
+                state = SessionState.HELD if ends <= now else SessionState.PLANNED
+                yield (
+                    sid,
+                    org_id,
+                    kind,
+                    title.format(y=y, m=m, q=(m - 1) // 3 + 1),
+                    [TOPICS[(sid + k) % len(TOPICS)] for k in range(1 + sid % 2)],
+                    starts,
+                    ends,
+                    place,
+                    "",
+                    LECTURERS[sid % len(LECTURERS)] if kind == SessionKind.PARTY_LECTURE else "",
+                    f"{tenths / 10:.1f}",
+                    "会议按议程进行，记录见附件。" if state == SessionState.HELD else "",
+                    state,
+                )
+                sid += 1
+
+    counts["session"] = insert(
+        Session,
+        (
+            "id",
+            "organization_id",
+            "kind",
+            "title",
+            "topics",
+            "starts_at",
+            "ends_at",
+            "place",
+            "online_url",
+            "lecturer",
+            "hours",
+            "minutes",
+            "state",
+        ),
+        sessions(),
+    )
+
+    def through():
+        sid = first_id
+        for info in context.branches:
+            for _plan_row in _plan(info, base, months):
+                yield (sid, info.id)
+                sid += 1
+
+    counts["session_branches"] = insert(
+        Session.branches.through, ("session_id", "organization_id"), through()
+    )
+
+    # Attendance, with the summaries and make-ups gathered on the way.
+    hours_acc = defaultdict(lambda: [0, 0, 0, 0])  # (member, year) -> tenths, tenths, n, n
+    masks = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    makeups = []
+    arng = Random(f"{base}:attendance")  # noqa: S311 - made-up data
+
+    def attendance():
+        sid = first_id
+        for info in context.branches:
+            active = [i for i in info.member_ids if i not in inactive]
+            reliability = {}
+            for mid in active:
+                roll = arng.random()
+                reliability[mid] = 0.96 if roll < 0.65 else 0.82 if roll < 0.9 else 0.55
+            by_group = defaultdict(list)
+            if info.group_ids:
+                for mid in active:
+                    by_group[(mid - info.first_member_id) % len(info.group_ids)].append(mid)
+            leaders = [i for i in info.leader_ids if i not in inactive]
+            for kind, _org, g, y, m, day in _plan(info, base, months):
+                tenths, _title, _hour, minutes = KINDS[kind]
+                starts = _starts(y, m, day, kind, tz)
+                held = starts + timedelta(minutes=minutes) <= now
+                if kind == SessionKind.COMMITTEE_MEETING:
+                    expected = leaders
+                elif kind == SessionKind.GROUP_MEETING:
+                    expected = by_group[g]
+                else:
+                    expected = active
+                if held:
+                    masks[(info.id, y)][kind] |= 1 << (m - 1)
+                for mid in expected:
+                    if not held:
+                        yield (sid, mid, AttendanceStatus.PENDING, "0.0", None, "")
+                        continue
+                    acc = hours_acc[(mid, y)]
+                    acc[2] += 1
+                    u = arng.random()
+                    if u < reliability[mid]:
+                        late = u > reliability[mid] * 0.93
+                        acc[0] += tenths
+                        acc[3] += 1
+                        checked = (
+                            starts - timedelta(minutes=int(u * 20))
+                            if u < reliability[mid] * 0.4
+                            else None
+                        )
+                        yield (
+                            sid,
+                            mid,
+                            AttendanceStatus.LATE if late else AttendanceStatus.PRESENT,
+                            f"{tenths / 10:.1f}",
+                            checked,
+                            "",
+                        )
+                        continue
+                    excused = arng.random() < 0.6
+                    yield (
+                        sid,
+                        mid,
+                        AttendanceStatus.EXCUSED if excused else AttendanceStatus.ABSENT,
+                        "0.0",
+                        None,
+                        "请假" if excused else "",
+                    )
+                    if arng.random() < MAKEUP_RATE:
+                        studied = starts.date() + timedelta(days=arng.randint(2, 20))
+                        if studied > today:
+                            continue
+                        roll = arng.random()
+                        state = (
+                            MakeupState.CONFIRMED
+                            if roll < 0.7
+                            else MakeupState.SUBMITTED
+                            if roll < 0.9
+                            else MakeupState.REJECTED
+                        )
+                        if state == MakeupState.CONFIRMED:
+                            hours_acc[(mid, studied.year)][1] += tenths
+                        makeups.append((mid, sid, studied, tenths, state))
+                sid += 1
+
+    counts["attendance"] = insert(
+        AttendanceModel,
+        ("session_id", "member_id", "status", "hours", "checked_in_at", "note"),
+        attendance(),
+    )
+    reviewed_at = datetime(today.year, today.month, today.day, 9, tzinfo=tz)
+    counts["makeup"] = insert(
+        Makeup,
+        (
+            "member_id",
+            "session_id",
+            "description",
+            "studied_on",
+            "hours",
+            "evidence",
+            "state",
+            "reviewed_at",
+            "review_note",
+        ),
+        (
+            (
+                mid,
+                sid,
+                "自学会议精神并撰写学习体会",
+                studied,
+                f"{tenths / 10:.1f}",
+                "",
+                state,
+                None if state == MakeupState.SUBMITTED else reviewed_at,
+                "材料不全" if state == MakeupState.REJECTED else "",
+            )
+            for mid, sid, studied, tenths, state in makeups
+        ),
+    )
+    makeups.clear()
+    counts["member_year_hours"] = insert(
+        MemberYearHours,
+        (
+            "member_id",
+            "year",
+            "attended_hours",
+            "makeup_hours",
+            "sessions_held",
+            "sessions_attended",
+        ),
+        (
+            (mid, y, f"{v[0] / 10:.1f}", f"{v[1] / 10:.1f}", v[2], v[3])
+            for (mid, y), v in sorted(hours_acc.items())
+        ),
+    )
+    hours_acc.clear()
+    counts["branch_year_meetings"] = insert(
+        BranchYearMeetings,
+        ("branch_id", "year", *[str(k) for k in KINDS]),
+        ((bid, y, *[v[k] for k in KINDS]) for (bid, y), v in sorted(masks.items())),
+    )
+    reset_sequences(Session, AttendanceModel, Makeup, MemberYearHours, BranchYearMeetings)
+    context.extra["education_year"] = today.year
+    return counts

@@ -1,0 +1,196 @@
+"""Summary tables behind the hours and compliance pages, and how they stay right.
+
+- MemberYearHours: per member and calendar year, credited hours at held sessions, confirmed
+  make-up hours, and how many held sessions they were expected at / attended.
+- BranchYearMeetings: per branch and year, a bit per month for each regular meeting kind
+  held (the compliance grid's raw material).
+
+The services in services.py call `refresh_members` / `refresh_branches` for the keys a
+write touched, inside their transaction: the affected rows are recomputed from the source
+tables (so a refresh is always exact, whatever the write was). `rebuild` recomputes
+everything (`manage.py education_rebuild_summaries`), e.g. after edits in Django admin or a
+bulk load; the scale seeder writes the rows itself.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import ExtractMonth, ExtractYear
+
+from members.models import Member, Organization, OrganizationKind
+
+from .models import (
+    CREDITED_STATUSES,
+    REGULAR_KINDS,
+    Attendance,
+    BranchYearMeetings,
+    Makeup,
+    MakeupState,
+    MemberYearHours,
+    Session,
+    SessionState,
+)
+
+CHUNK = 2000
+VERSION_KEY = "education:summary_version"  # selectors.summary_version reads it
+ZERO = Decimal("0.0")
+
+
+def _chunks(ids, size=CHUNK):
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _member_rows(member_ids, years):
+    """{(member_id, year): [attended, makeup, held, attended_count]} from the source tables."""
+    rows = defaultdict(lambda: [ZERO, ZERO, 0, 0])
+    att = (
+        Attendance.objects.filter(member_id__in=member_ids, session__state=SessionState.HELD)
+        .annotate(y=ExtractYear("session__starts_at"))
+        .filter(y__in=years)
+        .values("member_id", "y")
+        .annotate(
+            hours=Sum("hours", filter=Q(status__in=CREDITED_STATUSES)),
+            held=Count("pk"),
+            attended=Count("pk", filter=Q(status__in=CREDITED_STATUSES)),
+        )
+        .order_by()
+    )
+    for r in att:
+        row = rows[(r["member_id"], r["y"])]
+        row[0] = r["hours"] or ZERO
+        row[2], row[3] = r["held"], r["attended"]
+    mk = (
+        Makeup.objects.filter(member_id__in=member_ids, state=MakeupState.CONFIRMED)
+        .annotate(y=ExtractYear("studied_on"))
+        .filter(y__in=years)
+        .values("member_id", "y")
+        .annotate(hours=Sum("hours"))
+        .order_by()
+    )
+    for r in mk:
+        rows[(r["member_id"], r["y"])][1] = r["hours"] or ZERO
+    return rows
+
+
+def bump_version() -> None:
+    """Invalidate cached rollups now and again once the current transaction commits (a
+    rollup computed in between, from the data before the commit, is dropped then)."""
+
+    def bump():
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            cache.set(VERSION_KEY, 2, None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def refresh_members(member_ids: Iterable[int], years: Iterable[int]) -> None:
+    """Recompute MemberYearHours for these members and years (3 queries per 2000 members)."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        return
+    bump_version()
+    with transaction.atomic():
+        for chunk in _chunks(member_ids):
+            rows = _member_rows(chunk, years)
+            MemberYearHours.objects.filter(member_id__in=chunk, year__in=years).delete()
+            MemberYearHours.objects.bulk_create(
+                MemberYearHours(
+                    member_id=mid,
+                    year=y,
+                    attended_hours=Decimal(v[0]).quantize(Decimal("0.1")),
+                    makeup_hours=Decimal(v[1]).quantize(Decimal("0.1")),
+                    sessions_held=v[2],
+                    sessions_attended=v[3],
+                )
+                for (mid, y), v in rows.items()
+            )
+
+
+def _branch_masks(branch_ids, years):
+    through = Session.branches.through
+    held = (
+        through.objects.filter(
+            organization_id__in=branch_ids,
+            session__state=SessionState.HELD,
+            session__kind__in=REGULAR_KINDS,
+        )
+        .annotate(y=ExtractYear("session__starts_at"), m=ExtractMonth("session__starts_at"))
+        .filter(y__in=years)
+        .values_list("organization_id", "y", "session__kind", "m")
+        .distinct()
+    )
+    masks = defaultdict(lambda: dict.fromkeys(REGULAR_KINDS, 0))
+    for branch_id, y, kind, m in held:
+        masks[(branch_id, y)][kind] |= 1 << (m - 1)
+    return masks
+
+
+def refresh_branches(branch_ids: Iterable[int], years: Iterable[int]) -> None:
+    """Recompute BranchYearMeetings for these branches and years (3 queries per chunk)."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        return
+    bump_version()
+    with transaction.atomic():
+        for chunk in _chunks(branch_ids):
+            masks = _branch_masks(chunk, years)
+            BranchYearMeetings.objects.filter(branch_id__in=chunk, year__in=years).delete()
+            BranchYearMeetings.objects.bulk_create(
+                BranchYearMeetings(branch_id=bid, year=y, **kinds)
+                for (bid, y), kinds in masks.items()
+            )
+
+
+def years_of(*moments) -> set[int]:
+    from .dates import local_date
+
+    return {local_date(m).year for m in moments if m is not None}
+
+
+def refresh_session(session: Session, *, old_starts_at=None, old_branch_ids=()) -> None:
+    """After a session changed: its attendees' hours and its branches' meetings, for the
+    year it is in now and the year it was in before."""
+    years = years_of(session.starts_at, old_starts_at)
+    branch_ids = set(session.branches.values_list("pk", flat=True)) | set(old_branch_ids)
+    refresh_branches(branch_ids, years)
+    refresh_members(session.attendances.values_list("member_id", flat=True), years)
+
+
+def rebuild(*, years: Iterable[int] | None = None) -> dict:
+    """Recompute both summaries for every member and branch (all years, or these)."""
+    if years is None:
+        years = set(
+            Session.objects.filter(state=SessionState.HELD)
+            .annotate(y=ExtractYear("starts_at"))
+            .values_list("y", flat=True)
+            .distinct()
+        ) | set(
+            Makeup.objects.filter(state=MakeupState.CONFIRMED)
+            .annotate(y=ExtractYear("studied_on"))
+            .values_list("y", flat=True)
+            .distinct()
+        )
+    years = sorted(years)
+    with transaction.atomic():
+        MemberYearHours.objects.filter(year__in=years).delete() if years else None
+        BranchYearMeetings.objects.filter(year__in=years).delete() if years else None
+        member_ids = Member.objects.order_by("pk").values_list("pk", flat=True)
+        refresh_members(list(member_ids), years)
+        branch_ids = Organization.objects.filter(kind=OrganizationKind.BRANCH).values_list(
+            "pk", flat=True
+        )
+        refresh_branches(list(branch_ids), years)
+    return {
+        "years": years,
+        "member_year_hours": MemberYearHours.objects.filter(year__in=years).count(),
+        "branch_year_meetings": BranchYearMeetings.objects.filter(year__in=years).count(),
+    }
