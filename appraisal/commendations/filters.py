@@ -3,7 +3,7 @@ recipient kind and a free-text search. They only ever narrow commendations_visib
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Case, Count, Q, Value, When, Window
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -55,15 +55,20 @@ class OrganizationChoiceField(django_filters.fields.ModelChoiceField):
 
     def list_bounded(self, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
-        branches and the selected one. One query (two when there are many)."""
-        first = list(self.queryset[: MAX_LISTED_ORGANIZATIONS + 1])
-        if len(first) <= MAX_LISTED_ORGANIZATIONS:
-            self.listed = first
-        else:
-            upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
-            if selected_pk:
-                upper |= Q(pk=selected_pk)
-            self.listed = list(self.queryset.filter(upper)[:MAX_LISTED_ORGANIZATIONS])
+        branches and the selected one. One query at any size: the upper levels sort first,
+        and a window count says how many there are in all."""
+        upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+        if selected_pk:
+            upper |= Q(pk=selected_pk)
+        rows = list(
+            self.queryset.annotate(
+                n_in_reach=Window(Count("pk")),
+                is_upper=Case(When(upper, then=Value(1)), default=Value(0)),
+            ).order_by("-is_upper", "path")[: MAX_LISTED_ORGANIZATIONS + 1]
+        )
+        if rows and rows[0].n_in_reach > MAX_LISTED_ORGANIZATIONS:
+            rows = [o for o in rows if o.is_upper][:MAX_LISTED_ORGANIZATIONS]
+        self.listed = sorted(rows, key=lambda o: o.path)
         self.widget.choices = self.choices
 
 
