@@ -10,6 +10,9 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.db.models import Q
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -18,6 +21,30 @@ from .models import MemberStatus, OrganizationKind, Role
 from .roster_selectors import holds_current_role_q, managed_groups, managed_organizations
 
 STATUS_ALL = "all"
+
+
+class LightSelect(forms.Select):
+    """A <select> written in Python: the same HTML as forms.Select, without rendering a
+    template per option (the roster's filters have a few dozen options on every page)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [
+            format_html(
+                '<option value="{}"{}>{}</option>',
+                option["value"],
+                flatatt(option["attrs"]),
+                option["label"],
+            )
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
+        ]
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            widget["name"],
+            flatatt(widget["attrs"]),
+            mark_safe("".join(options)),  # noqa: S308 - each option escaped above
+        )
 
 
 class RosterFilter(django_filters.FilterSet):
@@ -33,24 +60,28 @@ class RosterFilter(django_filters.FilterSet):
         empty_label=_("Current members"),
         choices=[(STATUS_ALL, _("All, including former members")), *MemberStatus.choices],
         method="filter_status",
+        widget=LightSelect,
     )
     branch = django_filters.ModelChoiceFilter(
         label=_("Branch"),
         queryset=None,
         empty_label=_("All branches I manage"),
         method="filter_subtree",
+        widget=LightSelect,
     )
     group = django_filters.ModelChoiceFilter(
         label=pgettext_lazy("party group", "Group"),
         queryset=None,
         empty_label=_("All groups"),
         field_name="group",
+        widget=LightSelect,
     )
     role = django_filters.ChoiceFilter(
         label=_("Position"),
         empty_label=_("Any position"),
         choices=Role.choices,
         method="filter_role",
+        widget=LightSelect,
     )
     # Set by links from the organization tree: a committee's or group's whole subtree.
     org = django_filters.ModelChoiceFilter(
@@ -76,6 +107,13 @@ class RosterFilter(django_filters.FilterSet):
             form.fields["group"].help_text = _("Choose a branch first.")
             form.fields["group"].disabled = True
         form.helper = self._helper()
+        # Bootstrap classes on the widgets themselves: the page renders the fields with a
+        # small template of its own (templates/members/_roster_filter.html) rather than
+        # through crispy-forms, which cost a third of the page's time.
+        for field in form.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)
+        self.narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
 
     def _chosen_branch(self, branches):
         raw = (self.data or {}).get("branch")

@@ -257,7 +257,7 @@ def tree_children(request, pk):
     if request.htmx:
         return render(request, "members/_tree_children.html", context)
     context["ancestors"] = roster_selectors.tree_ancestors_in_scope(request.user, organization)
-    context["n_members"] = roster_selectors.subtree_member_count(organization)
+    context["n_members"] = selectors.subtree_member_counts([organization])[organization.pk]
     return render(request, "members/tree_node.html", context)
 
 
