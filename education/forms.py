@@ -157,6 +157,12 @@ class MakeupForm(forms.ModelForm):
             raise forms.ValidationError(_("The file is larger than 10 MB."))
         return f
 
+    def clean_hours(self):
+        hours = self.cleaned_data.get("hours")
+        if hours is not None and hours <= 0:
+            raise forms.ValidationError(_("Enter the hours studied, more than 0."))
+        return hours
+
 
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)

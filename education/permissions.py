@@ -87,6 +87,18 @@ def owns_makeup(user, makeup):
     return makeup is not None and scope_for(user).member_id == makeup.member_id
 
 
+@rules.predicate
+def organizes_above(user, organization):
+    """An organizer at a strict ancestor of the organization: the level that sets its bar.
+
+    A branch (or committee) never sets its own required hours or meeting cadence; those
+    come from the organization above it (or a site admin)."""
+    if organization is None:
+        return False
+    path = organization.path
+    return any(path.startswith(p) and path != p for p in scope_for(user).organizer_paths)
+
+
 manages_something = is_site_admin | is_organizer | is_branch_leader
 
 rules.add_perm("education.add_session", manages_something)
@@ -103,5 +115,6 @@ rules.add_perm("education.view_branch_hours", manages_organization)
 rules.add_perm("education.view_hours_tables", manages_something)
 rules.add_perm("education.view_rollup", is_site_admin | is_organizer)
 rules.add_perm("education.view_compliance", manages_organization)
-rules.add_perm("education.change_settings", manages_organization)
+rules.add_perm("education.change_settings", manages_organization)  # reminders
+rules.add_perm("education.change_requirements", is_site_admin | organizes_above)
 rules.add_perm("education.use_calendar_feed", has_member_record)

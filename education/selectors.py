@@ -257,9 +257,10 @@ def _decorate(member, pace):
     return member
 
 
-def branch_hours_table(branch, year):
-    """Every active member of the branch with their hours for the year. Two queries."""
-    req = hours_requirement(branch, year)
+def branch_hours_table(branch, year, requirement=None):
+    """Every active member of the branch with their hours for the year. Two queries (one
+    when the branch's `requirement` is given)."""
+    req = requirement or hours_requirement(branch, year)
     qs = with_hours(
         Member.objects.active().filter(branch=branch).select_related("group"),
         year,
@@ -921,22 +922,14 @@ def member_year_facts(member_ids, year):
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    start, end = year_bounds(year)
-    in_year = Q(
-        attendances__session__state=SessionState.HELD,
-        attendances__session__starts_at__gte=start,
-        attendances__session__starts_at__lt=end,
-    )
     branch_paths = dict(
         Member.objects.filter(pk__in=member_ids).values_list("branch_id", "branch__path")
     )
     reqs = requirements_by_path(set(branch_paths.values()), year, below=False)
     req_of = {bid: requirement_for(reqs, path) for bid, path in branch_paths.items()}
     rows = with_hours(Member.objects.filter(pk__in=member_ids), year, req_of).annotate(
-        n_held=Count("attendances", filter=in_year),
-        n_attended=Count(
-            "attendances", filter=in_year & Q(attendances__status__in=CREDITED_STATUSES)
-        ),
+        n_held=Coalesce(F("_yh__sessions_held"), 0),
+        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
     )
     facts = {}
     for m in rows:

@@ -382,6 +382,11 @@ def makeup_submit(
         ).exists()
         if not missed:
             raise DomainError(_("Make-up study is recorded for a held session you missed."))
+        if hours is not None and Decimal(hours) > session.hours:
+            message = _("Make-up hours cannot exceed the session's %(hours)s hours.")
+            raise DomainError({"hours": message % {"hours": session.hours}})
+    if hours is None or not Decimal(hours).is_finite() or Decimal(hours) <= 0:
+        raise DomainError({"hours": _("Enter the hours studied, more than 0.")})
     if studied_on > timezone.localdate():
         raise DomainError({"studied_on": _("The study date cannot be in the future.")})
     if evidence is not None and evidence.size > MAX_UPLOAD_BYTES:
@@ -406,6 +411,11 @@ def makeup_submit(
 
 def _review(makeup: Makeup, state: str, actor, note: str) -> Makeup:
     makeup = Makeup.objects.select_for_update().get(pk=makeup.pk)
+    if (
+        getattr(actor, "pk", None)
+        and Member.objects.filter(pk=makeup.member_id, account_id=actor.pk).exists()
+    ):
+        raise DomainError(_("You cannot review your own make-up study."))
     if makeup.state != MakeupState.SUBMITTED:
         raise DomainError(_("This make-up study has already been reviewed."))
     makeup.state = state
@@ -470,3 +480,37 @@ def settings_save(*, instance, actor=None):
         obj=instance.organization,
     )
     return instance
+
+
+# --- closing check-in -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def session_close_checkin(*, session: Session, actor=None) -> Session:
+    """Close check-in on a planned session that has started: members who neither checked in
+    nor were marked by hand are absent, and the session is held (check-ins now count)."""
+    from simple_history.utils import bulk_update_with_history
+
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if not session.is_planned:
+        raise DomainError(_("Check-in can only be closed on a planned session."))
+    if session.starts_at > timezone.now():
+        raise DomainError(_("Check-in can only be closed once the session has started."))
+    now = timezone.now()
+    pending = list(session.attendances.select_for_update().filter(status=AttendanceStatus.PENDING))
+    for row in pending:
+        row.status, row.hours, row.updated_at = AttendanceStatus.ABSENT, Decimal("0.0"), now
+    if pending:
+        bulk_update_with_history(
+            pending,
+            Attendance,
+            ["status", "hours", "updated_at"],
+            batch_size=2000,
+            default_user=actor,
+        )
+    session.state = SessionState.HELD
+    session._history_user = actor
+    session.save(update_fields=["state", "updated_at"])
+    # The same refresh session_log does when a session becomes held.
+    summaries.refresh_session(session)
+    return session

@@ -583,7 +583,8 @@ def hours_branch(request):
     _require(request.user, "education.view_hours_tables")
     year = _year(request)
     branch, choices = _chosen_branch(request)
-    members = selectors.branch_hours_table(branch, year) if branch else []
+    requirement = selectors.hours_requirement(branch, year) if branch else None
+    members = selectors.branch_hours_table(branch, year, requirement) if branch else []
     return render(
         request,
         "education/hours_branch.html",
@@ -593,7 +594,7 @@ def hours_branch(request):
             "members": members,
             "year": year,
             "year_query": f"branch={branch.pk}" if branch else "",
-            "requirement": selectors.hours_requirement(branch, year) if branch else None,
+            "requirement": requirement,
         },
     )
 

@@ -176,6 +176,14 @@ POSTS = {
         lambda cast, edu: reverse("education:session_cancel", args=[edu.planned.pk]),
         {**BRANCH_A_SESSION_WRITE, "member": FORBIDDEN, "secretary": LOGIN},
     ),
+    "session_mark": (
+        lambda cast, edu: reverse("education:session_mark", args=[edu.planned.pk]),
+        {**BRANCH_A_SESSION_WRITE, "secretary": LOGIN},
+    ),
+    "session_close": (
+        lambda cast, edu: reverse("education:session_close", args=[edu.planned.pk]),
+        {**BRANCH_A_SESSION_WRITE, "secretary": LOGIN},
+    ),
     "material_delete": (
         lambda cast, edu: reverse("education:material_delete", args=[edu.material.pk]),
         {**BRANCH_A_SESSION_WRITE, "secretary": LOGIN},
@@ -208,7 +216,8 @@ POSTS = {
 @pytest.mark.parametrize("name", list(POSTS))
 def test_role_post_matrix(login, cast, edu, role, name):
     build, expected = POSTS[name]
-    response = login(role).post(build(cast, edu), {"action": "confirm"})
+    data = {"action": "confirm", "mark": f"{cast.member.pk}:present"}
+    response = login(role).post(build(cast, edu), data)
     if role == "anonymous":
         assert response.status_code == 302 and "login" in response["Location"]
         return

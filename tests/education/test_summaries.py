@@ -244,3 +244,17 @@ def test_rollup_queries_same_at_two_sizes(login, cast, django_assert_max_num_que
     assert small == large
     assert max(large) <= 15
     assert Session.objects.count() > 10
+
+
+def test_member_year_facts_count_sessions_from_the_summary(cast):
+    held(
+        cast.branch,
+        starts_at=at(2025, 3, 10),
+        attendance={cast.member: "present", cast.peer: "absent"},
+    )
+    held(cast.branch, starts_at=at(2025, 4, 10), attendance={cast.member: "late"})
+    held(cast.branch, starts_at=at(2025, 5, 10), attendance={cast.member: "excused"})
+    facts = selectors.member_year_facts([cast.member.pk, cast.peer.pk], 2025)
+    assert facts[cast.member.pk][1][1] == "2 of 3"
+    assert facts[cast.peer.pk][1][1] == "0 of 1"
+    assert "4.0 of 32.0" in facts[cast.member.pk][0][1]
