@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -48,6 +49,7 @@ from .models import (
     AttendanceStatus,
     CalendarFeed,
     ComplianceCadence,
+    Frequency,
     HoursRequirement,
     Makeup,
     MakeupState,
@@ -171,8 +173,8 @@ def session_detail(request, pk):
         "branches": list(session.branches.all()),
     }
     if manage:
-        context["rows"] = selectors.session_attendance(session)
-        context["counts"] = selectors.session_counts(session)
+        context.update(_attendance_context(session))
+        context["can_close"] = session.is_planned and session.starts_at <= timezone.now()
     if scope.member_id:
         own = session.attendances.filter(member_id=scope.member_id).first()
         context["own"] = own
@@ -230,8 +232,15 @@ def session_expected(request, pk):
     return render(request, "education/session_expected.html", {"form": form, "session": session})
 
 
+MAX_ROW_HOURS = Decimal("99.9")
+_MARKED = frozenset(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
+
+
 def _parse_attendance(post):
-    """{member_id: (status, hours)} from the logging table; unmarked rows are left out."""
+    """{member_id: (status, hours)} from the logging table; unmarked rows are left out.
+
+    Refuses (DomainError, the page shows it with everything typed kept) a status that is not
+    one of the four, and hours that are not a number from 0 to 99.9 ("NaN", "inf", "abc")."""
     result = {}
     for raw in post.getlist("member"):
         if not raw.isdigit():
@@ -240,12 +249,43 @@ def _parse_attendance(post):
         status = post.get(f"status_{mid}", "")
         if not status:
             continue
+        if status not in _MARKED:
+            raise DomainError(_("Mark each member present, late, excused or absent."))
         hours = post.get(f"hours_{mid}", "").strip().replace("，", ".").replace(",", ".")
         try:
-            result[mid] = (status, Decimal(hours) if hours else None)
-        except InvalidOperation as exc:
-            raise DomainError(_("Credited hours must be a number, such as 1.5.")) from exc
+            value = Decimal(hours) if hours else None
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if value is not None and not (value.is_finite() and 0 <= value <= MAX_ROW_HOURS):
+            raise DomainError(_("Credited hours must be a number from 0 to 99.9, such as 1.5."))
+        result[mid] = (status, value)
     return result
+
+
+def _settle_unmarked(post, session, attendance):
+    """On an existing session, members still pending (no check-in, not marked) are never
+    guessed: they are marked absent only when the secretary says so, else nothing is saved."""
+    pending = set(
+        session.attendances.filter(status=AttendanceStatus.PENDING).values_list(
+            "member_id", flat=True
+        )
+    )
+    left = pending - set(attendance)
+    if not left:
+        return
+    if post.get("unmarked") == AttendanceStatus.ABSENT:
+        attendance.update(dict.fromkeys(left, (AttendanceStatus.ABSENT, None)))
+        return
+    raise DomainError(
+        ngettext(
+            "%(n)s expected member is not marked yet. Mark them, or tick “Mark everyone not "
+            "marked as absent”.",
+            "%(n)s expected members are not marked yet. Mark them, or tick “Mark everyone not "
+            "marked as absent”.",
+            len(left),
+        )
+        % {"n": len(left)}
+    )
 
 
 @login_required
@@ -285,6 +325,8 @@ def session_log(request, pk=None):
         data = {k: v for k, v in form.cleaned_data.items() if k in services.SESSION_FIELDS}
         try:
             attendance = _parse_attendance(request.POST)
+            if session is not None:
+                _settle_unmarked(request.POST, session, attendance)
             session = services.session_log(
                 session=session,
                 organization=organization,
@@ -302,7 +344,7 @@ def session_log(request, pk=None):
     if request.method == "POST":
         for row in rows:
             mid = row["member"].pk
-            row["status"] = request.POST.get(f"status_{mid}", "")
+            row["status"] = request.POST.get(f"status_{mid}") or row["status"]
             row["hours"] = request.POST.get(f"hours_{mid}", "")
     return render(
         request,
@@ -317,6 +359,70 @@ def session_log(request, pk=None):
             ],
         },
     )
+
+
+def _attendance_context(session, **extra):
+    return {
+        "session": session,
+        "manage": True,
+        "rows": selectors.session_attendance(session),
+        "counts": selectors.session_counts(session),
+        "statuses": [(s, label) for s, label in AttendanceStatus.choices if s in _MARKED],
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def session_mark(request, pk):
+    """Mark one expected member by hand (button "member_id:status"). The session keeps its
+    state: a planned session stays open for check-in, a held one has its hours updated."""
+    session = get_session_for_user(request.user, pk, write=True)
+    raw_member, _sep, status = request.POST.get("mark", "").partition(":")
+    if not raw_member.isdigit():
+        raise Http404
+    row = get_object_or_404(session.attendances.select_related("member"), member_id=raw_member)
+    error = ""
+    try:
+        if status not in _MARKED:
+            raise DomainError(_("Mark each member present, late, excused or absent."))
+        services.attendance_mark(
+            session=session, member=row.member, status=status, actor=request.user
+        )
+    except DomainError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        return render(
+            request,
+            "education/_attendance_section.html",
+            _attendance_context(session, mark_error=error),
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(name)s is marked %(status)s.")
+            % {"name": row.member.full_name, "status": AttendanceStatus(status).label},
+        )
+    return redirect(reverse("education:session_detail", args=[session.pk]) + "#attendance")
+
+
+@login_required
+@require_POST
+def session_close(request, pk):
+    """Close check-in: members who did not check in (and were not marked) are absent, the
+    session is held and everyone's hours count."""
+    session = get_session_for_user(request.user, pk, write=True)
+    try:
+        services.session_close_checkin(session=session, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Check-in is closed and the session is held; the hours are credited.")
+        )
+    return redirect("education:session_detail", session.pk)
 
 
 @login_required
@@ -527,7 +633,9 @@ def makeup_create(request):
 @login_required
 def makeup_review_list(request):
     _require(request.user, "education.review_makeups")
-    qs = selectors.makeups_to_review(makeups_managed_by(request.user))
+    # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
+    own = scope_for(request.user).member_id
+    qs = selectors.makeups_to_review(makeups_managed_by(request.user).exclude(member_id=own))
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
@@ -787,6 +895,8 @@ def calendar_feed(request, token):
     feed = get_object_or_404(
         CalendarFeed.objects.select_related("member"), token=token, revoked_at__isnull=True
     )
+    if not feed.member.is_active:  # transferred out or deceased: the feed stops
+        raise Http404
     body = ics.sessions_calendar(
         selectors.calendar_sessions(feed.member_id),
         name=_("Study sessions"),
@@ -800,10 +910,18 @@ def calendar_feed(request, token):
 # --- settings -------------------------------------------------------------------------------
 
 
+# The required hours and the meeting cadence are the bar a branch is measured against: only
+# the organization above sets them (education.change_requirements); a branch's leaders
+# choose their own reminders only.
+_REQUIREMENT_FORMS = ("hours", "cadence")
+
+
 @login_required
 def org_settings(request, pk):
     org = get_organization_for_user(request.user, pk)
+    _require(request.user, "education.change_settings", org)
     year = _year(request)
+    can_set_bar = request.user.has_perm("education.change_requirements", org)
     forms_by_name = {
         "hours": HoursRequirementForm(
             instance=HoursRequirement.objects.filter(organization=org, year=year).first()
@@ -825,6 +943,8 @@ def org_settings(request, pk):
         name = request.POST.get("form")
         if name not in forms_by_name:
             raise Http404
+        if name in _REQUIREMENT_FORMS and not can_set_bar:
+            raise PermissionDenied
         form = type(forms_by_name[name])(
             request.POST, instance=forms_by_name[name].instance, prefix=name
         )
@@ -844,6 +964,13 @@ def org_settings(request, pk):
             "org": org,
             "year": year,
             "forms": forms_by_name,
+            "can_set_bar": can_set_bar,
             "effective": selectors.hours_requirement(org, year),
+            "cadence": [
+                (SessionKind(k).label, Frequency(v).label)
+                for k, v in selectors.cadence_for(
+                    selectors.cadences_by_path([org.path], below=False), org.path
+                ).items()
+            ],
         },
     )
