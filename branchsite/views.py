@@ -27,7 +27,8 @@ def home(request):
     context = {
         "scope": scope,
         "year": year,
-        "own": member_selectors.member_summary(scope.member_id) if scope.member_id else None,
+        # Loaded by scope_for already (with branch and group): no second query for it.
+        "own": require_member(request.user) if scope.member_id else None,
         "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
         "organizer_orgs": member_selectors.organizer_overview(scope.organizer_paths),
         "sections": record.dashboard_sections(request.user, scope, year=year),

@@ -70,14 +70,23 @@ def branch_summaries(branch_ids):
 
 
 def organizer_overview(organizer_paths):
-    """The organizations an organizer stands at, each with its direct children and counts."""
+    """The organizations an organizer stands at, each with its direct children and counts:
+    one query for the roots, one per root for its children, then one subtree_member_counts
+    for them all."""
     if not organizer_paths:
         return []
     roots = list(Organization.objects.filter(path__in=organizer_paths).order_by("path"))
-    counts = subtree_member_counts(roots)
     for root in roots:
-        root.children_with_counts = children_with_member_counts(root)
+        root.children_with_counts = list(
+            Organization.objects.get_children(root).order_by("kind", "name")
+        )
+    counts = subtree_member_counts(
+        [*roots, *(child for root in roots for child in root.children_with_counts)]
+    )
+    for root in roots:
         root.n_members = counts[root.pk]
+        for child in root.children_with_counts:
+            child.n_members = counts[child.pk]
     return roots
 
 
