@@ -5,10 +5,13 @@ counts say how many ballots gave each grade, and nothing here links one to the o
 Closed records and their amendments are append-only (a correction is a new amendment).
 """
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    RULE_FIELDS,
     AppraisalCycle,
     AppraisalRecord,
     AppraisalRules,
@@ -25,6 +28,7 @@ from .models import (
     RecordAmendment,
     Rectification,
     SelfAssessment,
+    Step,
 )
 
 
@@ -54,10 +58,25 @@ class AppraisalRulesAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("organization",)
 
 
+def _ballot_reached(cycle):
+    return cycle is not None and cycle.reached(Step.BALLOT)
+
+
 class ParticipantInline(admin.TabularInline):
+    """Who takes part; frozen once the ballot opened (counters and voters are set then)."""
+
     model = Participant
     extra = 0
     raw_id_fields = ("member",)
+
+    def has_add_permission(self, request, obj=None):
+        return not _ballot_reached(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not _ballot_reached(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not _ballot_reached(obj) and super().has_delete_permission(request, obj)
 
 
 class CycleMoveInline(admin.TabularInline):
@@ -78,8 +97,17 @@ class AppraisalCycleAdmin(SimpleHistoryAdmin):
     search_fields = ("branch__name",)
     list_select_related = ("branch",)
     autocomplete_fields = ("branch",)
-    # The step moves only through the services (cycle_move), which check and log each move.
-    readonly_fields = ("step", "rating_state", "closed_at", "opened_by", "rating_decided_by")
+    # The step moves only through the services (cycle_move), which check and log each move;
+    # the rules were copied when the cycle opened and never change under way (the peer-comment
+    # choice excepted, as in services.cycle_update).
+    readonly_fields = (
+        "step",
+        "rating_state",
+        "closed_at",
+        "opened_by",
+        "rating_decided_by",
+        *(f for f in RULE_FIELDS if f != "peer_reviews_shown_to_reviewed"),
+    )
     inlines = [ParticipantInline, CycleMoveInline]
 
 
@@ -89,13 +117,44 @@ class CycleMoveAdmin(ReadOnlyAdmin):
     list_select_related = ("cycle__branch", "actor")
 
 
+class ParticipantAdminForm(forms.ModelForm):
+    class Meta:
+        model = Participant
+        fields = ("cycle", "member", "graded", "votes")
+
+    def clean_cycle(self):
+        cycle = self.cleaned_data.get("cycle")
+        if _ballot_reached(cycle):
+            raise forms.ValidationError(
+                _("The ballot of this cycle has opened: its participants can no longer change.")
+            )
+        return cycle
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
+    form = ParticipantAdminForm
     list_display = ("cycle", "member", "graded", "votes")
     list_filter = ("graded", "votes")
     search_fields = ("member__full_name", "cycle__branch__name")
     list_select_related = ("cycle__branch", "member")
     raw_id_fields = ("cycle", "member")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and _ballot_reached(obj.cycle):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and _ballot_reached(obj.cycle):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Bulk deletion would not ask about each cycle's step: one at a time only.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
 
 @admin.register(SelfAssessment)
@@ -147,6 +206,10 @@ class BallotCountAdmin(ReadOnlyAdmin):
     list_select_related = ("cycle__branch", "member")
     list_filter = ("grade",)
     ordering = ("cycle", "member__full_name", "grade")
+
+    def get_queryset(self, request):
+        # Only closed ballots: live counts, watched between two votes, would give a vote away.
+        return super().get_queryset(request).filter(cycle__ballot_box__closed_at__isnull=False)
 
 
 @admin.register(Rating)

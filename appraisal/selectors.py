@@ -132,11 +132,15 @@ def talks(cycle):
     )
 
 
-def peer_reviews_all(cycle):
+def peer_reviews_all(cycle, *, viewer_member_id=None):
+    """Every signed comment, for the committee; never those about the viewer themselves."""
+    qs = PeerReview.objects.filter(cycle=cycle)
+    if viewer_member_id is not None:
+        qs = qs.exclude(reviewed_id=viewer_member_id)
     return list(
-        PeerReview.objects.filter(cycle=cycle)
-        .select_related("reviewer", "reviewed")
-        .order_by("reviewed__full_name", "reviewer__full_name")
+        qs.select_related("reviewer", "reviewed").order_by(
+            "reviewed__full_name", "reviewer__full_name"
+        )
     )
 
 
@@ -218,7 +222,7 @@ def tally(cycle, *, graded=None):
     """
     if not cycle.ballot_closed:
         return None
-    from .services import ballot_is_valid
+    from .services import ballot_is_valid, ballots_counted
 
     counts = {}
     for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
@@ -227,6 +231,11 @@ def tally(cycle, *, graded=None):
         counts.setdefault(member_id, {})[grade] = n
     figures = _ballot_figures(cycle)
     n_turnout, n_eligible = figures["n_turnout"], figures["n_eligible"]
+    n_counted = ballots_counted(
+        turnout=n_turnout,
+        paper_issued=figures["n_paper_issued"],
+        paper_entered=figures["n_paper_entered"],
+    )
     rows = []
     grade_list = list(Grade)
     if graded is None:
@@ -256,7 +265,9 @@ def tally(cycle, *, graded=None):
         "by_member": {r["member"].pk: r for r in rows},
         "turnout": n_turnout,
         "eligible": n_eligible,
-        "valid": ballot_is_valid(cycle, turnout=n_turnout, eligible=n_eligible),
+        # Participations less the paper ballots issued but never entered: what validity uses.
+        "counted": n_counted,
+        "valid": ballot_is_valid(cycle, turnout=n_counted, eligible=n_eligible),
         "paper_issued": figures["n_paper_issued"],
         "paper_entered": figures["n_paper_entered"],
         "min_ballots": cycle.min_ballots_for_result,

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -239,18 +239,29 @@ def move_blockers(cycle: AppraisalCycle, *, today: date | None = None):
         box = BallotBox.objects.get(cycle=cycle)
         turnout = BallotParticipation.objects.filter(cycle=cycle).count()
         eligible = participants.filter(votes=True).count()
-        if not ballot_is_valid(cycle, turnout=turnout, eligible=eligible):
+        counted = ballots_counted(
+            turnout=turnout, paper_issued=box.paper_issued, paper_entered=box.paper_entered
+        )
+        if not ballot_is_valid(cycle, turnout=counted, eligible=eligible):
             soft.append(
                 _(
-                    "Only %(turnout)s of %(eligible)s voters took part: the ballot is not valid "
-                    "under the rules."
+                    "Only %(counted)s ballot(s) of %(eligible)s voters count (%(turnout)s took "
+                    "part): the ballot is not valid under the rules."
                 )
-                % {"turnout": turnout, "eligible": eligible}
+                % {"counted": counted, "turnout": turnout, "eligible": eligible}
             )
         if box.paper_entered < box.paper_issued:
             soft.append(
                 _("%(n)s paper ballot(s) were issued but not entered.")
                 % {"n": box.paper_issued - box.paper_entered}
+            )
+        if today < cycle.ballot_closes_on and turnout < eligible:
+            soft.append(
+                _(
+                    "The ballot was announced to close on %(date)s and %(n)s voter(s) have not "
+                    "voted yet."
+                )
+                % {"date": cycle.ballot_closes_on.isoformat(), "n": eligible - turnout}
             )
     elif cycle.step == Step.RATING:
         if cycle.rating_state != RatingState.APPROVED:
@@ -266,8 +277,17 @@ def move_blockers(cycle: AppraisalCycle, *, today: date | None = None):
 
 
 def ballot_is_valid(cycle: AppraisalCycle, *, turnout: int, eligible: int) -> bool:
-    """More than quorum_numerator/quorum_denominator of the voters took part."""
+    """More than quorum_numerator/quorum_denominator of the voters took part.
+
+    `turnout` is the number of ballots that count (see ballots_counted), not of participations.
+    """
     return turnout * cycle.quorum_denominator > eligible * cycle.quorum_numerator
+
+
+def ballots_counted(*, turnout: int, paper_issued: int, paper_entered: int) -> int:
+    """Ballots in the counters: participations less the paper ballots issued but not entered
+    (a paper ballot's participation row is written when it is handed out)."""
+    return turnout - (paper_issued - paper_entered)
 
 
 @transaction.atomic
@@ -328,6 +348,7 @@ def cycle_move(
         _ballot_open(cycle)
     if from_step == Step.BALLOT:
         BallotBox.objects.select_for_update().filter(cycle=cycle).update(closed_at=timezone.now())
+        _ballot_seal(cycle)
     if to_step == Step.PUBLICITY:
         cycle.publicity_starts_on = today
         cycle.publicity_ends_on = today + timedelta(days=cycle.publicity_days)
@@ -349,6 +370,23 @@ def _ballot_open(cycle: AppraisalCycle):
         BallotCount(cycle=cycle, member_id=member_id, grade=grade, count=0)
         for member_id in graded.order_by("member_id")
         for grade in Grade.values
+    )
+
+
+def _ballot_seal(cycle: AppraisalCycle):
+    """When the ballot closes, erase what the storage says about the order of voting.
+
+    Every counter is rewritten (all then carry the closing transaction's id), and the
+    participation rows are deleted and written again in voter order with fresh random keys,
+    so their physical order (PostgreSQL ctid, SQLite rowid) no longer follows the voting.
+    Old row versions stay in PostgreSQL's storage until VACUUM (README "Ballot secrecy").
+    """
+    BallotCount.objects.filter(cycle=cycle).update(count=F("count"))
+    participations = BallotParticipation.objects.filter(cycle=cycle)
+    voter_ids = sorted(participations.values_list("voter_id", flat=True))
+    participations.delete()
+    BallotParticipation.objects.bulk_create(
+        BallotParticipation(cycle=cycle, voter_id=pk) for pk in voter_ids
     )
 
 
@@ -528,14 +566,32 @@ def _check_grades(grades: Mapping[int, str], graded: set[int], *, complete: bool
 
 
 def _count(cycle, grades: Mapping[int, str]):
-    """Add one ballot to the counters: at most one UPDATE per grade, no row inserted."""
+    """Add one ballot to the counters: ONE UPDATE that rewrites every counter of the cycle.
+
+    Counters the ballot does not touch get `+ 0`. So every counter row version carries the
+    same transaction id (PostgreSQL `xmin`): the live rows never single out the counters the
+    last ballot changed. No row is inserted. Raises if a (member, grade) pair of the ballot
+    has no counter, so no grade is ever dropped silently.
+    """
     by_grade: dict[str, list[int]] = {}
     for member_id, grade in grades.items():
         by_grade.setdefault(grade, []).append(member_id)
-    for grade, member_ids in by_grade.items():
-        BallotCount.objects.filter(cycle=cycle, grade=grade, member_id__in=member_ids).update(
-            count=F("count") + 1
+    counters = BallotCount.objects.filter(cycle=cycle)
+    if grades:
+        matched = counters.filter(
+            Q(*[Q(grade=g, member_id__in=ids) for g, ids in by_grade.items()], _connector=Q.OR)
+        ).count()
+        if matched != len(grades):
+            raise DomainError(
+                _("This ballot could not be counted: a member or grade on it has no counter.")
+            )
+    counters.update(
+        count=F("count")
+        + Case(
+            *[When(grade=g, member_id__in=ids, then=Value(1)) for g, ids in by_grade.items()],
+            default=Value(0),
         )
+    )
 
 
 def ballot_cast(*, cycle: AppraisalCycle, voter: Member, grades: Mapping[int, str]) -> None:
@@ -553,9 +609,10 @@ def ballot_cast(*, cycle: AppraisalCycle, voter: Member, grades: Mapping[int, st
         if BallotParticipation.objects.filter(cycle=cycle, voter=voter).exists():
             raise DomainError(_("You have already voted in this ballot."))
         grades = _check_grades(grades, _graded_ids(cycle), complete=True)
+        # No savepoint (a nested atomic would give the INSERT a subtransaction id of its own,
+        # unlike the counters). An IntegrityError here leaves this block, rolling it all back.
         try:
-            with transaction.atomic():
-                BallotParticipation.objects.create(cycle=cycle, voter=voter)
+            BallotParticipation.objects.create(cycle=cycle, voter=voter)
         except IntegrityError:
             raise DomainError(_("You have already voted in this ballot.")) from None
         _count(cycle, grades)
@@ -730,6 +787,8 @@ def record_amend(
     *, record: AppraisalRecord, grade: str, reason: str, actor=None
 ) -> RecordAmendment:
     """Correct a closed record: a new amendment row; the record and earlier ones stay."""
+    if actor is not None and not actor.has_perm("appraisal.amend_record", record):
+        raise DomainError(_("You cannot correct this record (nobody corrects their own)."))
     if grade not in Grade.values:
         raise DomainError(_("Unknown grade."))
     if not reason.strip():

@@ -348,7 +348,10 @@ def peer_reviews(request, cycle):
     elif request.method == "POST":
         raise PermissionDenied
     if manages:
-        context["all_reviews"] = selectors.peer_reviews_all(cycle)
+        # Not the comments about the viewer: those they see like any member (names withheld).
+        context["all_reviews"] = selectors.peer_reviews_all(
+            cycle, viewer_member_id=scope_for(request.user).member_id
+        )
     return render(request, "appraisal/peer_reviews.html", context)
 
 
@@ -437,6 +440,15 @@ def tally(request, cycle):
     result = selectors.tally(cycle)
     if result is not None:
         n, eligible = result["turnout"], result["eligible"]
+        if result["counted"] != n:
+            messages.warning(
+                request,
+                _(
+                    "%(counted)s ballot(s) count: %(turnout)s voters took part, but "
+                    "%(missing)s paper ballot(s) handed out were never entered."
+                )
+                % {"counted": result["counted"], "turnout": n, "missing": n - result["counted"]},
+            )
     else:
         n, eligible = selectors.turnout(cycle)
     context = {

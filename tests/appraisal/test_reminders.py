@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from appraisal import services, tasks
 from appraisal.models import Step
@@ -89,9 +90,46 @@ def test_rectification_due_reminds_the_owner_once(cast):
     assert _kind("appraisal.rectification_due").get().recipient == cast.peer
 
 
-def test_daily_task_runs_every_reminder_and_is_harmless_twice(cycle, cast):
-    tasks.send_appraisal_reminders.apply()
-    tasks.send_appraisal_reminders.apply()
-    tasks.close_finished_publicity.apply()
+def test_daily_task_runs_every_reminder_and_is_harmless_twice(cast):
+    # The task asks about the real today: build the dates around it.
+    today = timezone.localdate()
+    services.cycle_open(
+        branch=cast.branch,
+        year=today.year,
+        self_assessment_due=today + timedelta(days=1),
+        peer_review_due=today + timedelta(days=8),
+        ballot_opens_on=today + timedelta(days=10),
+        ballot_closes_on=today + timedelta(days=14),
+        rating_due=today + timedelta(days=20),
+    )
+    running = services.cycle_open(
+        branch=cast.other_branch,
+        year=today.year,
+        self_assessment_due=today - timedelta(days=10),
+        peer_review_due=today - timedelta(days=8),
+        ballot_opens_on=today - timedelta(days=5),
+        ballot_closes_on=today + timedelta(days=1),
+        rating_due=today + timedelta(days=20),
+    )
+    move_to(running, Step.BALLOT)
+    meeting = services.life_meeting_save(
+        organization=cast.branch,
+        kind="organizational_life_meeting",
+        held_on=today - timedelta(days=20),
+        title="组织生活会",
+    )
+    services.rectification_add(
+        meeting=meeting, description="整改", owner=cast.peer, due_on=today + timedelta(days=2)
+    )
+    first = tasks.send_appraisal_reminders.apply().result
+    assert first == {
+        "self_assessment_due": 4,  # the four members of the branch
+        "ballot_closing": 3,  # the three voters of the other branch, none has voted
+        "publicity_ending": 0,
+        "rectification_due": 1,
+    }
+    second = tasks.send_appraisal_reminders.apply().result
+    assert sum(second.values()) == 0
+    assert tasks.close_finished_publicity.apply().result == 0
     keys = list(Notification.objects.values_list("kind", "subject_id", "recipient_id", "due_date"))
-    assert len(keys) == len(set(keys))
+    assert len(keys) == len(set(keys)) == 8
