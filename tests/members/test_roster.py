@@ -130,3 +130,31 @@ def test_filtered_query_count_does_not_grow(cast, login, django_assert_max_num_q
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.get(ROSTER + "?page=2").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role", ["secretary", "organizer", "other_secretary", "admin", "member", "outsider"]
+)
+def test_roster_selector_matches_the_visibility_rule(cast, role):
+    """selectors.roster narrows on member columns; it must equal members_visible_to."""
+    from members.models import Member
+    from members.permissions import members_visible_to
+    from members.selectors import roster
+
+    make_member(cast.other_branch, "他处党员")
+    user = cast.users[role]
+    assert set(roster(user).values_list("pk", flat=True)) == set(
+        members_visible_to(user, Member.objects.all()).values_list("pk", flat=True)
+    )
+
+
+def test_filter_fields_render_with_labels_and_bootstrap_classes(cast, login):
+    content = login("organizer").get(ROSTER + "?status=probationary").content.decode()
+    assert '<label for="id_q" class="form-label">' in content
+    assert 'name="status" class="form-select" id="id_status"' in content
+    assert '<option value="probationary" selected>' in content
+    # No branch chosen: the group list waits for one, and says so.
+    assert 'class="form-select" id="id_group" disabled>' in content
+    assert 'aria-describedby="id_group_helptext"' in content
+    assert 'id="more-filters" class="col-12 col-xl-8 collapse d-md-block show"' in content
+    assert 'type="hidden" name="org"' in content

@@ -84,3 +84,49 @@ def test_query_count_is_bounded(cast, login, django_assert_max_num_queries, n_br
     # The page of its own adds breadcrumbs (1), the subtree count (1) and the header (3).
     with django_assert_max_num_queries(12):
         assert client.get(children_url(cast.c1)).status_code == 200
+
+
+def test_counts_follow_member_changes_made_through_the_orm(cast, login):
+    """Counts come from a cache stamped with the member tables: a change shows at once."""
+    from datetime import date
+
+    from members import services
+
+    client = login("organizer")
+
+    def c1_counts():
+        return counts(client.get(children_url(cast.c1), HTTP_HX_REQUEST="true").context["children"])
+
+    assert c1_counts() == {"第一支部": 4, "第二支部": 3}
+    assert c1_counts() == {"第一支部": 4, "第二支部": 3}  # served from the cache
+    services.member_transfer(
+        member=cast.peer,
+        to_organization=cast.other_branch,
+        transferred_on=date(2024, 3, 1),
+        actor=cast.organizer.account,
+    )
+    assert c1_counts() == {"第一支部": 3, "第二支部": 4}
+    services.member_update(member=cast.peer, status=MemberStatus.DECEASED)
+    assert c1_counts() == {"第一支部": 3, "第二支部": 3}
+    make_members(cast.branch, 5)  # a bulk insert without history still moves the stamp
+    assert c1_counts() == {"第一支部": 8, "第二支部": 3}
+    assert login("organizer").get(TREE).context["roots"][0].n_members == 11
+
+
+def test_subtree_counts_cover_every_level(cast):
+    from members.selectors import subtree_member_counts
+
+    deep = make_org(
+        "深层支部",
+        OrganizationKind.BRANCH,
+        parent=make_org("总支", OrganizationKind.GENERAL_BRANCH, parent=cast.c1),
+    )
+    make_members(deep, 3)
+    result = subtree_member_counts([cast.root, cast.c1, cast.c2, deep, cast.branch])
+    assert result == {
+        cast.root.pk: 12,
+        cast.c1.pk: 10,
+        cast.c2.pk: 2,
+        deep.pk: 3,
+        cast.branch.pk: 4,
+    }
