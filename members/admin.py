@@ -38,6 +38,11 @@ class MemberAdmin(SimpleHistoryAdmin):
     inlines = [PositionInline]
     date_hierarchy = "joined_on"
 
+    def has_delete_permission(self, request, obj=None):
+        # Members leave by transfer or status, never by deletion (which would also list their
+        # confidential protection cases on the confirmation page).
+        return False
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # A member's relationship is held by a branch, and their group is a group.
         kinds = {"branch": OrganizationKind.BRANCH, "group": OrganizationKind.GROUP}
@@ -53,6 +58,10 @@ class PositionAdmin(SimpleHistoryAdmin):
     search_fields = ("member__full_name", "organization__name")
     list_select_related = ("member", "organization")
     autocomplete_fields = ("member", "organization")
+
+    def has_delete_permission(self, request, obj=None):
+        # A position ends (ended_on); deleting it would rewrite who could see what.
+        return False
 
 
 @admin.register(Transfer)
@@ -71,6 +80,13 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("title", "recipient__full_name")
     list_select_related = ("recipient",)
     raw_id_fields = ("recipient",)
+
+    # Protection-case notices would tell the site admin which members have a case (Art. 24):
+    # they are left out of the list, its search, its filters and its object pages.
+    CONFIDENTIAL_KIND_PREFIX = "protection."
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(kind__startswith=self.CONFIDENTIAL_KIND_PREFIX)
 
 
 @admin.register(AuditEntry)

@@ -4,7 +4,8 @@
   organization they manage.
 - Approve, reject, publish ("decide"): the organization at the awarding level — an organizer
   at or above the awarding organization, or, when a branch commends within itself, that
-  branch's secretary; a site admin too. Never the person who proposed it.
+  branch's secretary; a site admin too. Never the person who proposed it, nor the one
+  commended (the member, or a leader of the commended organization).
 - See: the managers of the recipient's organization (and the site admin); the member sees
   their own published commendations.
 
@@ -16,7 +17,7 @@ import rules
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from members.models import OrganizationKind, Position, Role
+from members.models import COMMITTEE_ROLES, OrganizationKind, Position, Role
 from members.permissions import (
     is_branch_leader,
     is_organizer,
@@ -83,6 +84,29 @@ def awards_at_its_level(user, commendation):
 
 
 @rules.predicate
+def is_commended(user, commendation):
+    """The user is the commended member, or leads the commended organization."""
+    if commendation is None:
+        return False
+    scope = scope_for(user)
+    if not scope.member_id:
+        return False
+    if commendation.member_id is not None:
+        return commendation.member_id == scope.member_id
+    if commendation.organization_id in scope.led_branch_ids:
+        return True
+    return (
+        Position.objects.current()
+        .filter(
+            member_id=scope.member_id,
+            organization_id=commendation.organization_id,
+            role__in=(*COMMITTEE_ROLES, Role.ORGANIZER),
+        )
+        .exists()
+    )
+
+
+@rules.predicate
 def proposed_it(user, commendation):
     return commendation is not None and commendation.proposed_by_id == getattr(user, "pk", None)
 
@@ -92,7 +116,7 @@ may_propose = is_site_admin | is_organizer | is_branch_leader
 rules.add_perm("appraisal.view_commendation_list", may_propose)
 rules.add_perm("appraisal.propose_commendation", may_propose)
 rules.add_perm("appraisal.view_commendation", manages_recipient | is_recipient)
-rules.add_perm("appraisal.decide_commendation", awards_at_its_level & ~proposed_it)
+rules.add_perm("appraisal.decide_commendation", awards_at_its_level & ~proposed_it & ~is_commended)
 rules.add_perm("appraisal.add_commendation_document", manages_recipient)
 rules.add_perm("appraisal.view_commendation_org", manages_organization)
 

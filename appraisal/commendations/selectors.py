@@ -98,11 +98,39 @@ def waiting_for(user):
             organization__kind=OrganizationKind.BRANCH,
         )
         q |= Q(awarding_organization_id__in=secretary_of.values("organization_id"))
-    return commendation_table(
-        Commendation.objects.filter(
-            q, status__in=(CommendationStatus.PROPOSED, CommendationStatus.APPROVED)
-        ).exclude(proposed_by=user)
-    ).order_by("proposed_at", "id")
+    qs = Commendation.objects.filter(
+        q, status__in=(CommendationStatus.PROPOSED, CommendationStatus.APPROVED)
+    ).exclude(proposed_by=user)
+    if scope.member_id:
+        # Nobody decides their own commendation, or their own organization's.
+        qs = qs.exclude(member_id=scope.member_id).exclude(
+            organization_id__in=led_organizations(scope.member_id).values("organization_id")
+        )
+    return commendation_table(qs).order_by("proposed_at", "id")
+
+
+def led_organizations(member_id):
+    """Positions through which a member leads an organization (a committee role or the
+    organizer role there): a collective commendation of it is their own."""
+    return Position.objects.current().filter(
+        member_id=member_id, role__in=(*COMMITTEE_ROLES, Role.ORGANIZER)
+    )
+
+
+def leader_ids_by_organization(organization_ids):
+    """{organization id: {member ids leading it}} — one query."""
+    result = {}
+    rows = (
+        Position.objects.current()
+        .filter(
+            organization_id__in=list(organization_ids),
+            role__in=(*COMMITTEE_ROLES, Role.ORGANIZER),
+        )
+        .values_list("organization_id", "member_id")
+    )
+    for organization_id, member_id in rows:
+        result.setdefault(organization_id, set()).add(member_id)
+    return result
 
 
 def organization_choices(user):
@@ -138,6 +166,27 @@ def approver_ids_by_awarding_organization(organization_ids):
     of a committee / general branch) at the awarding organization, or at the nearest
     organization above it that has any; for an awarding branch, its secretary. Two queries.
     """
+    return {
+        org_id: levels[0]
+        for org_id, levels in approver_levels_by_awarding_organization(organization_ids).items()
+        if levels
+    }
+
+
+def approvers_for(levels, excluded):
+    """The nearest level with someone left once `excluded` (the proposer, the commended) are
+    taken out: a level whose only holder proposed the commendation passes it up."""
+    for holders in levels:
+        kept = [m for m in holders if m not in excluded]
+        if kept:
+            return kept
+    return []
+
+
+def approver_levels_by_awarding_organization(organization_ids):
+    """{awarding organization id: [[member ids] per level, nearest first]}: the decision
+    holders at the awarding organization and at each organization above it that has any (a
+    branch's secretary only for the awarding branch itself). Two queries."""
     awarding = list(Organization.objects.filter(pk__in=list(organization_ids)))
     if not awarding:
         return {}
@@ -166,6 +215,7 @@ def approver_ids_by_awarding_organization(organization_ids):
         by_path.setdefault(path, []).append((kind, member_id))
     result = {}
     for org in awarding:
+        levels = result.setdefault(org.pk, [])
         for depth_end in range(len(org.path), 0, -step):
             path = org.path[:depth_end]
             holders = [
@@ -175,6 +225,5 @@ def approver_ids_by_awarding_organization(organization_ids):
                 if kind != OrganizationKind.BRANCH or path == org.path
             ]
             if holders:
-                result[org.pk] = sorted(set(holders))
-                break
+                levels.append(sorted(set(holders)))
     return result

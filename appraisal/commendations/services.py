@@ -19,7 +19,11 @@ from members.services import DomainError, notify_many
 
 from .models import Commendation, CommendationDocument, CommendationStatus
 from .permissions import can
-from .selectors import approver_ids_by_awarding_organization
+from .selectors import (
+    approver_levels_by_awarding_organization,
+    approvers_for,
+    leader_ids_by_organization,
+)
 
 
 def _full_clean(obj):
@@ -88,6 +92,14 @@ def commendation_propose(
             {
                 "awarding_organization": _(
                     "The awarding organization must be the recipient's own or one above it."
+                )
+            }
+        )
+    if organization is not None and awarding_organization.path == home.path:
+        raise DomainError(
+            {
+                "awarding_organization": _(
+                    "An organization is commended by an organization above it, not by itself."
                 )
             }
         )
@@ -190,19 +202,25 @@ def commendation_approver_reminders_send(*, today: date | None = None) -> int:
         .select_related("member", "organization", "proposed_by__member")
         .order_by("pk")
     )
-    approvers = approver_ids_by_awarding_organization(
+    levels = approver_levels_by_awarding_organization(
         waiting.values_list("awarding_organization_id", flat=True).distinct()
+    )
+    leaders = leader_ids_by_organization(
+        waiting.filter(organization__isnull=False).values_list("organization_id", flat=True)
     )
     sent = 0
     for commendation in waiting.iterator(chunk_size=2000):
         proposer = (
             getattr(commendation.proposed_by, "member", None) if commendation.proposed_by else None
         )
-        recipients = [
-            r
-            for r in approvers.get(commendation.awarding_organization_id, [])
-            if proposer is None or r != proposer.pk
-        ]
+        # Neither the proposer nor the commended (the member, or the commended organization's
+        # leaders) decides; a level left empty without them passes the proposal up.
+        excluded = set(leaders.get(commendation.organization_id, ()))
+        if proposer is not None:
+            excluded.add(proposer.pk)
+        if commendation.member_id:
+            excluded.add(commendation.member_id)
+        recipients = approvers_for(levels.get(commendation.awarding_organization_id, []), excluded)
         sent += notify_many(
             kind="appraisal.commendation_waiting",
             subject=commendation,

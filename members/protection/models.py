@@ -7,6 +7,8 @@ members designated to handle cases for an organization above (CaseHandlerDesigna
 read goes through members.protection.permissions.cases_visible_to and is logged (CaseView).
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -92,6 +94,7 @@ class CaseHandlerDesignation(models.Model):
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     objects = DesignationQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("protection case handler")
@@ -128,16 +131,76 @@ class CaseHandlerDesignation(models.Model):
                     )
                 }
             )
+        if (
+            self.organization_id
+            and self.member_id
+            and not member_organizes(self.member, self.organization)
+        ):
+            raise ValidationError(
+                {
+                    "member": _(
+                        "Only an organizer at this organization or one above it can handle "
+                        "its protection cases."
+                    )
+                }
+            )
+
+
+def member_organizes(member, organization, on=None):
+    """True when the member currently holds an organizer position reaching the organization
+    (the organizer role, or a committee role in a committee or general branch, at it or above)
+    — the same rule as members.permissions.scope_for."""
+    from members.models import ACTIVE_STATUSES, Position
+
+    if member.status not in ACTIVE_STATUSES:
+        return False
+    step = organization.steplen
+    above = [organization.path[:i] for i in range(step, len(organization.path) + 1, step)]
+    return (
+        Position.objects.current(on)
+        .filter(member=member, organization__path__in=above)
+        .filter(organizer_position_q())
+        .exists()
+    )
+
+
+def organizer_position_q(prefix=""):
+    """Q over Position: the positions that make someone an organizer over their organization."""
+    from members.models import COMMITTEE_ROLES, OrganizationKind, Role
+
+    return Q(**{f"{prefix}role": Role.ORGANIZER}) | Q(
+        **{
+            f"{prefix}role__in": COMMITTEE_ROLES,
+            f"{prefix}organization__kind__in": (
+                OrganizationKind.COMMITTEE,
+                OrganizationKind.GENERAL_BRANCH,
+            ),
+        }
+    )
 
 
 class ProtectionCase(models.Model):
-    """One request for protection, concerning one member (Art. 24)."""
+    """One request for protection, concerning one member (Art. 24).
 
+    `branch` is the member's branch when the case was opened: the case stays with the
+    organizations that took it up even if the member later moves (its handlers are chosen
+    from above this branch). `ref` is the case's public name (URLs, notices, pages), so that
+    nobody learns how many cases exist from a sequential number.
+    """
+
+    ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     member = models.ForeignKey(
         "members.Member",
         verbose_name=_("member concerned"),
         on_delete=models.PROTECT,
         related_name="protection_cases",
+    )
+    branch = models.ForeignKey(
+        "members.Organization",
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The member's branch when the case was opened."),
     )
     kind = models.CharField(_("what happened"), max_length=30, choices=CaseKind.choices)
     description = models.TextField(
@@ -202,7 +265,11 @@ class ProtectionCase(models.Model):
         ]
 
     def __str__(self):
-        return _("Protection case #%(pk)s") % {"pk": self.pk}
+        return _("Protection case %(ref)s") % {"ref": self.short_ref}
+
+    @property
+    def short_ref(self):
+        return self.ref.hex[:8]
 
     @property
     def is_open(self):
@@ -220,7 +287,7 @@ class CaseAssignment(models.Model):
     handler = models.ForeignKey(
         "members.Member",
         verbose_name=_("handler"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="case_assignments",
     )
     assigned_by = models.ForeignKey(
@@ -228,6 +295,8 @@ class CaseAssignment(models.Model):
     )
     assigned_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("case assignment")
@@ -243,7 +312,7 @@ class CaseAssignment(models.Model):
         indexes = [models.Index(fields=["handler", "removed_at"], name="case_assignment_handler")]
 
     def __str__(self):
-        return f"{self.handler} · #{self.case_id}"
+        return f"{self.handler} · {self.case}"
 
 
 def evidence_upload_to(instance, filename):
@@ -253,6 +322,7 @@ def evidence_upload_to(instance, filename):
 class CaseEvidence(models.Model):
     """A file of evidence; served only by members:case_evidence after a permission check."""
 
+    ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="evidence")
     file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
     original_name = models.CharField(_("file name"), max_length=160)
@@ -285,7 +355,10 @@ class CaseAction(models.Model):
         _("follow up by"),
         null=True,
         blank=True,
-        help_text=_("The handlers are reminded on this date until the follow-up is done."),
+        help_text=_(
+            "The handlers are reminded the day before, and again a week after the date if "
+            "the follow-up is still not done."
+        ),
     )
     follow_up_note = models.CharField(_("follow-up"), max_length=200, blank=True)
     follow_up_done_at = models.DateTimeField(_("follow-up done at"), null=True, blank=True)

@@ -3,8 +3,10 @@
 A case is seen only by
 - the member it concerns,
 - handlers assigned to it (an open CaseAssignment),
-- members designated to handle cases for an organization above the member's branch
-  (CaseHandlerDesignation) — "supervisors" below.
+- members designated to handle cases for an organization above the case's branch
+  (CaseHandlerDesignation) who are still organizers there — "supervisors" below.
+The case's branch is the member's branch when it was opened (ProtectionCase.branch): the case
+stays with the organizations that took it up when the member moves.
 Nobody else: not the branch secretary (unless assigned), not a plain organizer, not the site
 administrator. Every list, count, search and download goes through `cases_visible_to`, and a
 case outside it is a 404 (its existence is never disclosed).
@@ -26,7 +28,11 @@ _CACHE_ATTR = "_branchsite_case_handler_paths"
 
 
 def handler_paths(user):
-    """Paths of the organizations whose cases this user handles by designation (cached)."""
+    """Paths of the organizations whose cases this user handles by designation (cached).
+
+    A designation counts only while the user is still an organizer reaching that
+    organization: the access ends with their organizer position.
+    """
     scope = scope_for(user)
     if not scope.member_id:
         return ()
@@ -41,6 +47,8 @@ def handler_paths(user):
     )
     kept = []
     for p in paths:
+        if not scope.reaches_path(p):
+            continue
         if not any(p.startswith(k) for k in kept):
             kept.append(p)
     result = tuple(kept)
@@ -56,7 +64,7 @@ def forget_handler_paths(user):
 def _supervised_q(paths, prefix=""):
     q = Q(pk__in=[])
     for p in paths:
-        q |= Q(**{f"{prefix}member__branch__path__startswith": p})
+        q |= Q(**{f"{prefix}branch__path__startswith": p})
     return q
 
 
@@ -76,10 +84,10 @@ def cases_visible_to(user, queryset=None):
     return qs.filter(q)
 
 
-def get_case_for_user(user, pk, queryset=None):
-    """The case with this pk if the user may read it, else 404."""
-    qs = cases_visible_to(user, queryset).select_related("member", "member__branch")
-    return get_object_or_404(qs, pk=pk)
+def get_case_for_user(user, ref, queryset=None):
+    """The case with this ref if the user may read it, else 404."""
+    qs = cases_visible_to(user, queryset).select_related("member", "member__branch", "branch")
+    return get_object_or_404(qs, ref=ref)
 
 
 def may_handle_anything(user):
@@ -106,7 +114,7 @@ def is_case_member(user, case):
 def supervises_case(user, case):
     if case is None:
         return False
-    path = case.member.branch.path
+    path = case.branch.path
     return any(path.startswith(p) for p in handler_paths(user))
 
 

@@ -16,6 +16,7 @@ from .models import (
     CaseStatus,
     CaseView,
     Clarification,
+    organizer_position_q,
 )
 from .permissions import cases_visible_to, get_case_for_user, handler_paths
 
@@ -25,7 +26,7 @@ def case_list(user, *, status="", q=""):
 
     The search runs inside the visible set only, so it can never reveal another case.
     """
-    qs = cases_visible_to(user).select_related("member", "member__branch")
+    qs = cases_visible_to(user).select_related("member", "member__branch", "branch")
     if status:
         qs = qs.filter(status=status)
     if q:
@@ -48,9 +49,9 @@ def case_list(user, *, status="", q=""):
     ).order_by("-reported_at", "-id")
 
 
-def case_detail(user, pk):
+def case_detail(user, ref):
     """The case (404 outside the user's reach) with everything its page shows prefetched."""
-    case = get_case_for_user(user, pk)
+    case = get_case_for_user(user, ref)
     active = CaseAssignment.objects.filter(removed_at__isnull=True).select_related("handler")
     case_with = type(case).objects.prefetch_related(
         "evidence",
@@ -61,7 +62,7 @@ def case_detail(user, pk):
             queryset=Clarification.objects.select_related("approving_organization"),
         ),
     )
-    case = case_with.select_related("member", "member__branch").get(pk=case.pk)
+    case = case_with.select_related("member", "member__branch", "branch").get(pk=case.pk)
     case._assigned_handler_ids = {a.handler_id for a in case.active_assignments}
     return case
 
@@ -72,23 +73,31 @@ def case_views(case, *, limit=200):
 
 
 def handler_candidates(case):
-    """Members a supervisor may assign: the branch's leaders and the designated handlers.
+    """Members a supervisor may assign: the leaders of the case's branch and the handlers
+    designated above it who are still organizers there.
 
-    Two queries, whatever the size of the organization.
+    One query, whatever the size of the organization.
     """
-    branch = case.member.branch
-    ancestor_paths = [
-        branch.path[:i] for i in range(Organization.steplen, len(branch.path), Organization.steplen)
-    ]
+    branch = case.branch
+    step = Organization.steplen
+    ancestor_paths = [branch.path[:i] for i in range(step, len(branch.path), step)]
     leader_ids = (
         Position.objects.current()
         .filter(organization=branch, role__in=COMMITTEE_ROLES)
         .values("member_id")
     )
+    # A designation at P counts while its member organizes at P or above.
+    still_organizing = Q(pk__in=[])
+    for path in ancestor_paths:
+        organizers = (
+            Position.objects.current()
+            .filter(organizer_position_q())
+            .filter(organization__path__in=[path[:i] for i in range(step, len(path) + 1, step)])
+            .values("member_id")
+        )
+        still_organizing |= Q(organization__path=path, member_id__in=organizers)
     designated_ids = (
-        CaseHandlerDesignation.objects.active()
-        .filter(organization__path__in=ancestor_paths)
-        .values("member_id")
+        CaseHandlerDesignation.objects.active().filter(still_organizing).values("member_id")
     )
     return (
         Member.objects.filter(status__in=ACTIVE_STATUSES, account__isnull=False)
@@ -100,8 +109,8 @@ def handler_candidates(case):
 
 
 def approving_organization_choices(case):
-    """The member's branch and the organizations above it."""
-    path = case.member.branch.path
+    """The case's branch and the organizations above it."""
+    path = case.branch.path
     paths = [path[:i] for i in range(Organization.steplen, len(path) + 1, Organization.steplen)]
     return Organization.objects.filter(path__in=paths).order_by("path")
 

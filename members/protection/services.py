@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import ACTIVE_STATUSES, Member, Organization
+from members.models import ACTIVE_STATUSES, Member, Organization, Position
 from members.services import DomainError, notify_many
 
 from .models import (
@@ -28,12 +28,15 @@ from .models import (
     CaseView,
     Clarification,
     ProtectionCase,
+    organizer_position_q,
 )
 from .permissions import can, forget_handler_paths
 from .uploads import clean_original_name, validate_upload
 
 # Followed-up actions are announced this many days before they are due (and on the day).
 FOLLOW_UP_LEAD_DAYS = 1
+# A follow-up still not done this many days after its date is announced once more.
+FOLLOW_UP_OVERDUE_DAYS = 7
 
 
 def _full_clean(obj):
@@ -107,6 +110,7 @@ def case_open(
     _require(actor, "members.open_case_for", member)
     case = ProtectionCase(
         member=member,
+        branch_id=member.branch_id,
         kind=kind,
         description=description,
         place=place,
@@ -162,7 +166,7 @@ def case_transition(
         raise DomainError(_("Unknown action."))
     case = (
         ProtectionCase.objects.select_for_update()
-        .select_related("member", "member__branch")
+        .select_related("member", "member__branch", "branch")
         .get(pk=case.pk)
     )
     _require(actor, "members.handle_case", case)
@@ -223,7 +227,7 @@ def _tell_member(case, action):
         due_date=timezone.localdate(),
         title=titles[action],
         body=_("Open the case to see the details."),
-        url=reverse("members:case_detail", args=[case.pk]),
+        url=reverse("members:case_detail", args=[case.ref]),
     )
 
 
@@ -248,7 +252,7 @@ def case_assign(*, actor, case: ProtectionCase, handler: Member) -> CaseAssignme
         due_date=timezone.localdate(),
         title=_("You have been asked to handle a protection case"),
         body=_("The case is confidential. Every view of it is logged."),
-        url=reverse("members:case_detail", args=[case.pk]),
+        url=reverse("members:case_detail", args=[case.ref]),
     )
     return assignment
 
@@ -280,7 +284,7 @@ def case_action_record(
     """Add a step to the timeline. The first step on an accepted case starts it."""
     case = (
         ProtectionCase.objects.select_for_update()
-        .select_related("member", "member__branch")
+        .select_related("member", "member__branch", "branch")
         .get(pk=case.pk)
     )
     _require(actor, "members.handle_case", case)
@@ -336,11 +340,13 @@ def clarification_record(
 ) -> Clarification:
     """Record a clarification issued for the member (not shown on their record until they
     agree)."""
-    case = ProtectionCase.objects.select_related("member", "member__branch").get(pk=case.pk)
+    case = ProtectionCase.objects.select_related("member", "member__branch", "branch").get(
+        pk=case.pk
+    )
     _require(actor, "members.handle_case", case)
     if case.status in (CaseStatus.REPORTED, CaseStatus.DECLINED):
         raise DomainError(_("A clarification is recorded on an accepted case."))
-    if not case.member.branch.path.startswith(approving_organization.path):
+    if not case.branch.path.startswith(approving_organization.path):
         raise DomainError(
             {
                 "approving_organization": _(
@@ -402,10 +408,13 @@ def handler_designate(
 
 
 def case_follow_up_reminders_send(*, today: date | None = None) -> int:
-    """Remind the handlers of follow-ups due by tomorrow and not done; returns notices sent.
+    """Remind the handlers of follow-ups not done; returns notices sent.
 
-    Recipients: the case's assigned handlers, or, when none is assigned, the supervisors
-    designated above the member's branch. One notice per (action, handler, due date).
+    Two notices per follow-up at most: one when it is due by tomorrow (keyed on its date), and
+    one more when it is still not done FOLLOW_UP_OVERDUE_DAYS after its date (keyed on that
+    day). Recipients: the case's assigned handlers, or, when none is assigned, the supervisors
+    designated above the case's branch who are still organizers there. The notice carries no
+    case content (it is e-mailed): the handler opens the case to read the follow-up.
     """
     today = today or timezone.localdate()
     due = (
@@ -414,17 +423,18 @@ def case_follow_up_reminders_send(*, today: date | None = None) -> int:
             follow_up_done_at__isnull=True,
             case__status__in=OPEN_CASE_STATUSES,
         )
-        .select_related("case__member__branch")
+        .select_related("case__branch")
         .order_by("pk")
     )
     supervisors = _supervisors_by_path()
     assigned = _assigned_by_case(due.values("case_id"))
+    overdue_since = today - timedelta(days=FOLLOW_UP_OVERDUE_DAYS)
     sent = 0
     for action in due.iterator(chunk_size=2000):
-        recipients = assigned.get(action.case_id) or _supervisors_of(
-            supervisors, action.case.member.branch.path
-        )
-        recipients = [r for r in recipients if r != action.case.member_id]
+        case = action.case
+        recipients = assigned.get(case.pk) or _supervisors_of(supervisors, case.branch.path)
+        recipients = [r for r in recipients if r != case.member_id]
+        url = reverse("members:case_detail", args=[case.ref])
         sent += notify_many(
             kind="protection.follow_up_due",
             subject=action,
@@ -432,50 +442,83 @@ def case_follow_up_reminders_send(*, today: date | None = None) -> int:
             due_date=action.follow_up_due,
             title=_("A follow-up on a protection case is due on %(date)s")
             % {"date": action.follow_up_due.isoformat()},
-            body=action.follow_up_note,
-            url=reverse("members:case_detail", args=[action.case_id]),
+            body=_("Open the case to see the follow-up."),
+            url=url,
         )
+        if action.follow_up_due <= overdue_since:
+            sent += notify_many(
+                kind="protection.follow_up_overdue",
+                subject=action,
+                recipient_ids=recipients,
+                due_date=action.follow_up_due + timedelta(days=FOLLOW_UP_OVERDUE_DAYS),
+                title=_("A follow-up on a protection case is overdue since %(date)s")
+                % {"date": action.follow_up_due.isoformat()},
+                body=_("Open the case to see the follow-up."),
+                url=url,
+            )
     return sent
 
 
 def case_new_report_reminders_send(*, today: date | None = None) -> int:
-    """Tell the supervisors above each newly reported case that it waits for them, once."""
+    """Tell the supervisors above each reported case that it waits for them: once when it is
+    reported, and once more each time a declined case is reopened (keyed on reopened_count)."""
     supervisors = _supervisors_by_path()
     if not supervisors:
         return 0
     sent = 0
     cases = (
         ProtectionCase.objects.filter(status=CaseStatus.REPORTED)
-        .select_related("member__branch")
+        .select_related("branch")
         .order_by("pk")
     )
     for case in cases.iterator(chunk_size=2000):
         recipients = [
-            r for r in _supervisors_of(supervisors, case.member.branch.path) if r != case.member_id
+            r for r in _supervisors_of(supervisors, case.branch.path) if r != case.member_id
         ]
+        kind = "protection.case_reported"
+        if case.reopened_count:
+            kind = f"protection.case_reported.{case.reopened_count}"
         sent += notify_many(
-            kind="protection.case_reported",
+            kind=kind,
             subject=case,
             recipient_ids=recipients,
             due_date=timezone.localdate(case.reported_at),
             title=_("A protection case waits to be accepted or declined"),
             body=_("The case is confidential. Every view of it is logged."),
-            url=reverse("members:case_detail", args=[case.pk]),
+            url=reverse("members:case_detail", args=[case.ref]),
         )
     return sent
 
 
 def _supervisors_by_path():
-    """{organization path: [member ids designated there]} — one query; the table is small."""
-    result = {}
-    rows = (
+    """{organization path: [member ids designated there]} — two queries; the tables are small.
+
+    A designation counts only while its member is still an organizer reaching the
+    organization (the same rule as permissions.handler_paths).
+    """
+    rows = list(
         CaseHandlerDesignation.objects.active()
         .filter(member__status__in=ACTIVE_STATUSES)
         .values_list("organization__path", "member_id")
     )
+    organizer_paths = {}
+    for member_id, path in (
+        Position.objects.current()
+        .filter(organizer_position_q(), member_id__in={m for _p, m in rows})
+        .values_list("member_id", "organization__path")
+    ):
+        organizer_paths.setdefault(member_id, []).append(path)
+    result = {}
     for path, member_id in rows:
-        result.setdefault(path, []).append(member_id)
+        if any(path.startswith(p) for p in organizer_paths.get(member_id, ())):
+            result.setdefault(path, []).append(member_id)
     return result
+
+
+def supervisor_ids_above(branch_path) -> list[int]:
+    """Members who would handle a case opened in this branch (designated above it and still
+    organizers there); empty when nobody would learn of it."""
+    return _supervisors_of(_supervisors_by_path(), branch_path)
 
 
 def _supervisors_of(supervisors, branch_path):

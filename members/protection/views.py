@@ -29,8 +29,8 @@ from .permissions import can, cases_visible_to, get_case_for_user, members_user_
 from .uploads import private_file_response
 
 
-def _case_or_404(request, pk, perm=None):
-    case = get_case_for_user(request.user, pk)
+def _case_or_404(request, ref, perm=None):
+    case = get_case_for_user(request.user, ref)
     if perm and not can(request.user, perm, case):
         raise PermissionDenied
     return case
@@ -72,7 +72,7 @@ def case_open(request):
         else:
             if member.pk == me.pk:
                 messages.success(request, _("Your case has been opened."))
-                return redirect("members:case_detail", pk=case.pk)
+                return redirect("members:case_detail", ref=case.ref)
             messages.success(
                 request,
                 _(
@@ -82,12 +82,13 @@ def case_open(request):
                 % {"name": member.full_name},
             )
             return redirect("members:case_list")
-    return render(request, "members/protection/case_open.html", {"form": form})
+    context = {"form": form, "no_handler": not services.supervisor_ids_above(me.branch.path)}
+    return render(request, "members/protection/case_open.html", context)
 
 
 @login_required
-def case_detail(request, pk):
-    case = selectors.case_detail(request.user, pk)
+def case_detail(request, ref):
+    case = selectors.case_detail(request.user, ref)
     services.case_view_record(viewer=request.user, case=case)
     user = request.user
     may_handle = can(user, "members.handle_case", case)
@@ -116,11 +117,11 @@ def case_detail(request, pk):
 
 
 @login_required
-def case_evidence(request, pk):
+def case_evidence(request, ref):
     """Download one evidence file: permission first, then the log, then the file."""
     evidence = get_object_or_404(
         CaseEvidence.objects.filter(case__in=cases_visible_to(request.user)).select_related("case"),
-        pk=pk,
+        ref=ref,
     )
     services.case_view_record(viewer=request.user, case=evidence.case, evidence=evidence)
     try:
@@ -133,8 +134,8 @@ def case_evidence(request, pk):
 
 @login_required
 @require_POST
-def case_evidence_add(request, pk):
-    case = _case_or_404(request, pk, "members.add_case_evidence")
+def case_evidence_add(request, ref):
+    case = _case_or_404(request, ref, "members.add_case_evidence")
     form = EvidenceAddForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -148,17 +149,17 @@ def case_evidence_add(request, pk):
             messages.success(request, _("The evidence has been added."))
     else:
         messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-    return redirect("members:case_detail", pk=case.pk)
+    return redirect("members:case_detail", ref=case.ref)
 
 
 @login_required
 @require_POST
-def case_transition(request, pk):
-    case = _case_or_404(request, pk, "members.handle_case")
+def case_transition(request, ref):
+    case = _case_or_404(request, ref, "members.handle_case")
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose what to do."))
-        return redirect("members:case_detail", pk=case.pk)
+        return redirect("members:case_detail", ref=case.ref)
     try:
         services.case_transition(
             actor=request.user,
@@ -170,13 +171,13 @@ def case_transition(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("The case has been updated."))
-    return redirect("members:case_detail", pk=case.pk)
+    return redirect("members:case_detail", ref=case.ref)
 
 
 @login_required
 @require_POST
-def case_action_add(request, pk):
-    case = _case_or_404(request, pk, "members.handle_case")
+def case_action_add(request, ref):
+    case = _case_or_404(request, ref, "members.handle_case")
     form = CaseActionForm(request.POST)
     if form.is_valid():
         try:
@@ -185,11 +186,11 @@ def case_action_add(request, pk):
             add_service_error(form, error)
         else:
             messages.success(request, _("The action has been added to the timeline."))
-            return redirect("members:case_detail", pk=case.pk)
+            return redirect("members:case_detail", ref=case.ref)
     messages.error(
         request, " ".join(str(m) for ms in form.errors.values() for m in ms) or _("Check the form.")
     )
-    return redirect("members:case_detail", pk=case.pk)
+    return redirect("members:case_detail", ref=case.ref)
 
 
 @login_required
@@ -197,7 +198,7 @@ def case_action_add(request, pk):
 def case_follow_up_done(request, pk):
     action = get_object_or_404(
         CaseAction.objects.filter(case__in=cases_visible_to(request.user)).select_related(
-            "case__member__branch"
+            "case__member__branch", "case__branch"
         ),
         pk=pk,
     )
@@ -205,13 +206,13 @@ def case_follow_up_done(request, pk):
         raise PermissionDenied
     services.case_follow_up_done(actor=request.user, action=action)
     messages.success(request, _("The follow-up is marked done."))
-    return redirect("members:case_detail", pk=action.case_id)
+    return redirect("members:case_detail", ref=action.case.ref)
 
 
 @login_required
 @require_POST
-def case_assign(request, pk):
-    case = _case_or_404(request, pk, "members.assign_case")
+def case_assign(request, ref):
+    case = _case_or_404(request, ref, "members.assign_case")
     form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
     if form.is_valid():
         try:
@@ -224,7 +225,7 @@ def case_assign(request, pk):
             messages.success(request, _("The handler has been assigned."))
     else:
         messages.error(request, _("Choose a handler from the list."))
-    return redirect("members:case_detail", pk=case.pk)
+    return redirect("members:case_detail", ref=case.ref)
 
 
 @login_required
@@ -233,20 +234,20 @@ def case_unassign(request, pk):
     assignment = get_object_or_404(
         CaseAssignment.objects.filter(
             case__in=cases_visible_to(request.user), removed_at__isnull=True
-        ).select_related("case__member__branch"),
+        ).select_related("case__member__branch", "case__branch"),
         pk=pk,
     )
     if not can(request.user, "members.assign_case", assignment.case):
         raise PermissionDenied
     services.case_unassign(actor=request.user, assignment=assignment)
     messages.success(request, _("The handler no longer handles this case."))
-    return redirect("members:case_detail", pk=assignment.case_id)
+    return redirect("members:case_detail", ref=assignment.case.ref)
 
 
 @login_required
 @require_POST
-def case_clarification_add(request, pk):
-    case = _case_or_404(request, pk, "members.handle_case")
+def case_clarification_add(request, ref):
+    case = _case_or_404(request, ref, "members.handle_case")
     form = ClarificationForm(
         request.POST, organizations=selectors.approving_organization_choices(case)
     )
@@ -257,10 +258,10 @@ def case_clarification_add(request, pk):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The clarification has been recorded."))
-            return redirect("members:case_detail", pk=case.pk)
+            return redirect("members:case_detail", ref=case.ref)
     else:
         messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("members:case_detail", pk=case.pk)
+    return redirect("members:case_detail", ref=case.ref)
 
 
 @login_required
@@ -268,7 +269,7 @@ def case_clarification_add(request, pk):
 def case_clarification_consent(request, pk):
     clarification = get_object_or_404(
         Clarification.objects.filter(case__in=cases_visible_to(request.user)).select_related(
-            "case__member__branch"
+            "case__member__branch", "case__branch"
         ),
         pk=pk,
     )
@@ -282,4 +283,4 @@ def case_clarification_consent(request, pk):
         messages.success(request, _("The clarification now shows on your record."))
     else:
         messages.success(request, _("The clarification no longer shows on your record."))
-    return redirect("members:case_detail", pk=clarification.case_id)
+    return redirect("members:case_detail", ref=clarification.case.ref)

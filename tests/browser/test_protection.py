@@ -28,7 +28,7 @@ def test_member_opens_a_case_handler_acts_member_sees_it(
     page.fill("textarea[name=help_requested]", "请组织协调平台处理，并视情况澄清。")
     page.set_input_files("input[name=files]", str(evidence))
     page.locator("form input[type=submit], form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"/members/cases/\d+/$"))
+    page.wait_for_url(re.compile(r"/members/cases/[0-9a-f-]{36}/$"))
     case = ProtectionCase.objects.get(member=cast.member)
     assert case.evidence.get().original_name == "网暴截图说明.txt"
     assert page.get_by_text("网暴截图说明.txt").is_visible()
@@ -39,7 +39,7 @@ def test_member_opens_a_case_handler_acts_member_sees_it(
     # The designated handler accepts it and records an action.
     page.context.clear_cookies()
     browser_login(page, live_server, "organizer")
-    page.goto(f"{live_server.url}/members/cases/{case.pk}/")
+    page.goto(f"{live_server.url}/members/cases/{case.ref}/")
     page.locator("form:has(input[name=action][value=accept]) button").click()
     page.wait_for_load_state()
     details = page.locator("details:has(form[action$='/actions/'])")
@@ -57,7 +57,7 @@ def test_member_opens_a_case_handler_acts_member_sees_it(
     # The member sees the action, and who looked.
     page.context.clear_cookies()
     browser_login(page, live_server, "member")
-    page.goto(f"{live_server.url}/members/cases/{case.pk}/")
+    page.goto(f"{live_server.url}/members/cases/{case.ref}/")
     timeline = page.locator("[data-testid=timeline]")
     assert timeline.get_by_text("已致函微博平台，要求删除辱骂内容。").is_visible()
     assert page.locator("[data-testid=case-views]").get_by_text("赵敏").first.is_visible()

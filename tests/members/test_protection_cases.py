@@ -108,7 +108,7 @@ def test_decline_needs_a_reason_that_the_member_sees(login, cast, world):
         case=world.case,
         reason="不属于本条例保护范围，建议向所在单位反映。",
     )
-    page = login("member").get(reverse("members:case_detail", args=[world.case.pk]))
+    page = login("member").get(reverse("members:case_detail", args=[world.case.ref]))
     assert "不属于本条例保护范围" in page.content.decode()
     assert Notification.objects.filter(
         recipient=cast.member, kind="protection.case_decline"
@@ -124,7 +124,7 @@ def test_decline_needs_a_reason_that_the_member_sees(login, cast, world):
 def test_handler_adds_an_action_and_the_member_sees_it(login, cast, world):
     services.case_accept(actor=cast.organizer.account, case=world.case)
     response = login("committee_member").post(
-        reverse("members:case_action_add", args=[world.case.pk]),
+        reverse("members:case_action_add", args=[world.case.ref]),
         {
             "kind": "referral",
             "acted_on": timezone.localdate().isoformat(),
@@ -137,7 +137,7 @@ def test_handler_adds_an_action_and_the_member_sees_it(login, cast, world):
     assert response.status_code == 302
     case = _refresh(world.case)
     assert case.status == CaseStatus.IN_PROGRESS  # the first action starts an accepted case
-    page = login("member").get(reverse("members:case_detail", args=[case.pk])).content.decode()
+    page = login("member").get(reverse("members:case_detail", args=[case.ref])).content.decode()
     assert "已移交网信部门处理。" in page and "网信部门已立案。" in page
 
 
@@ -260,14 +260,14 @@ def test_upload_page_refuses_a_bad_file(login, cast, world):
     client = login("member")
     bad = SimpleUploadedFile("x.html", b"<html>", content_type="text/html")
     response = client.post(
-        reverse("members:case_evidence_add", args=[world.case.pk]), {"files": bad}, follow=True
+        reverse("members:case_evidence_add", args=[world.case.ref]), {"files": bad}, follow=True
     )
     assert response.status_code == 200
     assert CaseEvidence.objects.count() == 1
 
 
 def test_evidence_is_served_as_an_attachment_that_is_not_sniffed(login, cast, world):
-    response = login("member").get(reverse("members:case_evidence", args=[world.evidence.pk]))
+    response = login("member").get(reverse("members:case_evidence", args=[world.evidence.ref]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -284,10 +284,10 @@ def test_media_url_is_not_routed(client, cast, world):
 
 
 def test_every_read_is_logged_and_the_member_sees_who_looked(login, cast, world):
-    detail = reverse("members:case_detail", args=[world.case.pk])
+    detail = reverse("members:case_detail", args=[world.case.ref])
     login("organizer").get(detail)
     login("organizer").get(detail)
-    login("committee_member").get(reverse("members:case_evidence", args=[world.evidence.pk]))
+    login("committee_member").get(reverse("members:case_evidence", args=[world.evidence.ref]))
     views = list(CaseView.objects.order_by("viewed_at", "id"))
     assert [(v.viewer_name, v.evidence_id) for v in views] == [
         ("赵敏", None),
@@ -303,7 +303,7 @@ def test_every_read_is_logged_and_the_member_sees_who_looked(login, cast, world)
 def test_assigned_handler_does_not_see_the_view_log(login, cast, world):
     page = (
         login("committee_member")
-        .get(reverse("members:case_detail", args=[world.case.pk]))
+        .get(reverse("members:case_detail", args=[world.case.ref]))
         .content.decode()
     )
     assert 'data-testid="case-views"' not in page
@@ -360,6 +360,7 @@ def _many_cases(cast, n):
     cases = ProtectionCase.objects.bulk_create(
         ProtectionCase(
             member=m,
+            branch_id=m.branch_id,
             kind="cyberbullying",
             description="x",
             place="y",
@@ -390,7 +391,7 @@ def test_case_detail_query_count_is_bounded(login, cast, world, n, django_assert
         services.case_view_record(viewer=cast.organizer.account, case=world.case)
     client = login("organizer")
     with django_assert_max_num_queries(30):
-        assert client.get(reverse("members:case_detail", args=[world.case.pk])).status_code == 200
+        assert client.get(reverse("members:case_detail", args=[world.case.ref])).status_code == 200
 
 
 @pytest.mark.parametrize("n", [5, 60])
@@ -420,5 +421,5 @@ def test_open_case_for_self_through_the_page(login, cast, world):
         },
     )
     case = ProtectionCase.objects.get(member=cast.peer)
-    assert response.status_code == 302 and response["Location"].endswith(f"/cases/{case.pk}/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/cases/{case.ref}/")
     assert not case.opened_on_behalf and case.evidence.count() == 2

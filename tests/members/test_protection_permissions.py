@@ -6,12 +6,14 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from members.models import Role
 from members.permissions import scope_for
 from members.protection import services
 from members.protection.models import CaseAssignment, CaseView, ProtectionCase
 from members.protection.permissions import cases_visible_to
 from members.protection.selectors import protection_dashboard_section
 from tests.conftest import ROLES
+from tests.factories import make_position
 from tests.members.protection_helpers import MARKER, accept_and_act, build_world, txt_file
 
 # Roles that read the case: the member, the assigned handler, the designated organizer above.
@@ -59,10 +61,10 @@ def _pages(world, cast):
     handlers = {"committee_member", "organizer"}
     return {
         # name: (method, url, data, readers, ok status, roles among readers that get 403)
-        "detail": ("get", reverse("members:case_detail", args=[case.pk]), None, READERS, 200, ()),
+        "detail": ("get", reverse("members:case_detail", args=[case.ref]), None, READERS, 200, ()),
         "evidence": (
             "get",
-            reverse("members:case_evidence", args=[evidence.pk]),
+            reverse("members:case_evidence", args=[evidence.ref]),
             None,
             READERS,
             200,
@@ -70,7 +72,7 @@ def _pages(world, cast):
         ),
         "evidence_add": (
             "post",
-            reverse("members:case_evidence_add", args=[case.pk]),
+            reverse("members:case_evidence_add", args=[case.ref]),
             {"files": txt_file()},
             READERS,
             302,
@@ -78,7 +80,7 @@ def _pages(world, cast):
         ),
         "transition": (
             "post",
-            reverse("members:case_transition", args=[case.pk]),
+            reverse("members:case_transition", args=[case.ref]),
             {"action": "resolve"},
             READERS,
             302,
@@ -86,7 +88,7 @@ def _pages(world, cast):
         ),
         "action_add": (
             "post",
-            reverse("members:case_action_add", args=[case.pk]),
+            reverse("members:case_action_add", args=[case.ref]),
             {"kind": "talk", "acted_on": timezone.localdate().isoformat(), "description": "谈话"},
             READERS,
             302,
@@ -102,7 +104,7 @@ def _pages(world, cast):
         ),
         "assign": (
             "post",
-            reverse("members:case_assign", args=[case.pk]),
+            reverse("members:case_assign", args=[case.ref]),
             {"handler": cast.secretary.pk},
             READERS,
             302,
@@ -118,7 +120,7 @@ def _pages(world, cast):
         ),
         "clarification_add": (
             "post",
-            reverse("members:case_clarification_add", args=[case.pk]),
+            reverse("members:case_clarification_add", args=[case.ref]),
             clarification_post,
             READERS,
             302,
@@ -178,12 +180,12 @@ def test_non_readers_learn_nothing_from_list_search_count_or_dashboard(login, ca
     for query in ("", f"?q={MARKER}", "?q=张伟", "?status=reported"):
         page = client.get(reverse("members:case_list") + query).content.decode()
         assert 'data-testid="case-list"' not in page  # the list is empty
-        assert reverse("members:case_detail", args=[case.pk]) not in page
+        assert reverse("members:case_detail", args=[case.ref]) not in page
     for url in (reverse("home"), reverse("my_record")):
         page = client.get(url).content.decode()
         assert MARKER not in page
-        assert reverse("members:case_detail", args=[case.pk]) not in page
-        assert f"#{case.pk} " not in page
+        assert reverse("members:case_detail", args=[case.ref]) not in page
+        assert case.short_ref not in page
         assert 'data-testid="cases-handling"' not in page
     user = cast.users[role]
     assert not cases_visible_to(user).exists()
@@ -194,7 +196,7 @@ def test_non_readers_learn_nothing_from_list_search_count_or_dashboard(login, ca
 @pytest.mark.parametrize("role", sorted(READERS))
 def test_readers_find_the_case_in_their_list_and_search(login, cast, world, role):
     page = login(role).get(reverse("members:case_list") + "?q=张伟").content.decode()
-    assert reverse("members:case_detail", args=[world.case.pk]) in page
+    assert reverse("members:case_detail", args=[world.case.ref]) in page
 
 
 def test_handler_dashboard_counts_only_what_they_may_read(cast, world):
@@ -213,8 +215,10 @@ def test_plain_organizer_without_designation_sees_nothing(login, cast, world):
     world.designation.started_on = world.designation.ended_on
     world.designation.save()
     client = login("organizer")
-    assert client.get(reverse("members:case_detail", args=[world.case.pk])).status_code == 404
-    assert client.get(reverse("members:case_evidence", args=[world.evidence.pk])).status_code == 404
+    assert client.get(reverse("members:case_detail", args=[world.case.ref])).status_code == 404
+    assert (
+        client.get(reverse("members:case_evidence", args=[world.evidence.ref])).status_code == 404
+    )
     page = client.get(reverse("members:case_list") + f"?q={MARKER}").content.decode()
     assert 'data-testid="case-list"' not in page
 
@@ -223,17 +227,18 @@ def test_removed_handler_loses_access(login, cast, world):
     CaseAssignment.objects.filter(pk=world.assignment.pk).update(removed_at=timezone.now())
     assert (
         login("committee_member")
-        .get(reverse("members:case_detail", args=[world.case.pk]))
+        .get(reverse("members:case_detail", args=[world.case.ref]))
         .status_code
         == 404
     )
 
 
 def test_member_never_handles_own_case_even_when_designated(login, cast, world):
+    make_position(cast.member, cast.c1, Role.ORGANIZER)  # an organizer there, and designated
     services.handler_designate(member=cast.member, organization=cast.c1)
     client = login("member")
     response = client.post(
-        reverse("members:case_transition", args=[world.case.pk]), {"action": "accept"}
+        reverse("members:case_transition", args=[world.case.ref]), {"action": "accept"}
     )
     assert response.status_code == 403
     world.case.refresh_from_db()
@@ -261,10 +266,12 @@ def test_secretary_opens_on_behalf_then_cannot_read(login, cast, world, settings
     assert "ZZ9" not in response.content.decode()
     case = ProtectionCase.objects.get(member=cast.peer)
     assert case.opened_on_behalf and case.evidence.count() == 1
-    assert client.get(reverse("members:case_detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("members:case_detail", args=[case.ref])).status_code == 404
     # The member concerned and the designated organizer can.
-    assert login("peer").get(reverse("members:case_detail", args=[case.pk])).status_code == 200
-    assert login("organizer").get(reverse("members:case_detail", args=[case.pk])).status_code == 200
+    assert login("peer").get(reverse("members:case_detail", args=[case.ref])).status_code == 200
+    assert (
+        login("organizer").get(reverse("members:case_detail", args=[case.ref])).status_code == 200
+    )
 
 
 def test_member_cannot_open_a_case_for_someone_else(login, cast, world):
@@ -287,5 +294,5 @@ def test_member_cannot_open_a_case_for_someone_else(login, cast, world):
 
 def test_failed_reads_are_not_logged_as_views(login, cast, world):
     for role in NON_READERS:
-        login(role).get(reverse("members:case_detail", args=[world.case.pk]))
+        login(role).get(reverse("members:case_detail", args=[world.case.ref]))
     assert not CaseView.objects.exists()
