@@ -51,3 +51,48 @@ def test_secretary_logs_session_and_member_sees_hours(phone_page, live_server, c
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"/me/ is {width}px wide at 375px"
     screenshot(page, "education-me-phone")
+
+
+def test_compliance_pages_do_not_scroll_sideways_on_a_phone(phone_page, live_server, cast):
+    """Missed meetings are spelled out in visually-hidden text inside the scrolling tables;
+    those spans must stay inside the table's scroll box, not widen the page."""
+    page = phone_page
+    browser_login(page, live_server, "organizer")
+    for url in (
+        f"/education/compliance/rollup/?org={cast.c1.pk}",
+        f"/education/compliance/?branch={cast.branch.pk}",
+    ):
+        page.goto(f"{live_server.url}{url}")
+        assert page.locator(".visually-hidden").count() > 0 or "rollup" not in url
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{url} is {width}px wide at 375px"
+
+
+def test_secretary_marks_by_hand_then_closes_checkin(phone_page, live_server, cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from education import services
+    from tests.education.helpers import plan
+
+    session = plan(cast.branch, starts_at=timezone.now() - timedelta(minutes=20))
+    services.check_in(session=session, member=cast.peer)
+    page = phone_page
+    browser_login(page, live_server, "secretary")
+    page.goto(f"{live_server.url}/education/sessions/{session.pk}/")
+    page.click(f"button[name=mark][value='{cast.member.pk}:late']")  # htmx swaps the section
+    page.wait_for_selector(f"button[name=mark][value='{cast.member.pk}:late'][aria-pressed=true]")
+    session.refresh_from_db()
+    assert session.is_planned  # check-in stays open
+    assert Attendance.objects.get(session=session, member=cast.member).status == "late"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the session page is {width}px wide at 375px"
+    screenshot(page, "education-mark-by-hand-phone")
+    page.click("[data-testid=close-checkin]")
+    page.wait_for_load_state()
+    session.refresh_from_db()
+    assert session.is_held
+    statuses = dict(session.attendances.values_list("member_id", "status"))
+    assert statuses[cast.peer.pk] == "present" and statuses[cast.member.pk] == "late"
+    assert statuses[cast.committee_member.pk] == "absent"
