@@ -513,7 +513,10 @@ def material_delete(request, pk):
 def checkin_screen(request, pk):
     """The screen shown in the room: a QR code that changes every few seconds."""
     session = get_session_for_user(request.user, pk, write=True)
-    return render(request, "education/checkin_screen.html", {"session": session})
+    can_close = session.is_planned and session.starts_at <= timezone.now()
+    return render(
+        request, "education/checkin_screen.html", {"session": session, "can_close": can_close}
+    )
 
 
 @never_cache

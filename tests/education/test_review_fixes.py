@@ -302,6 +302,10 @@ def test_checkin_screen_links_to_hand_marking_on_the_detail_page(login, cast):
     assert reverse("education:session_detail", args=[session.pk]) + "#attendance" in body
     assert reverse("education:session_log", args=[session.pk]) not in body
     assert reverse("education:session_close", args=[session.pk]) in body
+    # Before the start there is nothing to close yet.
+    ahead = plan(cast.branch)
+    body = login("secretary").get(reverse("education:checkin_screen", args=[ahead.pk]))
+    assert reverse("education:session_close", args=[ahead.pk]) not in body.content.decode()
 
 
 # --- 4. closing check-in ---------------------------------------------------------------------
