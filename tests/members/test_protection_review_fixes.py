@@ -253,3 +253,23 @@ def test_case_open_keeps_the_branch_even_on_behalf(cast):
     services.handler_designate(member=cast.organizer, organization=cast.c1)
     case = open_case(cast.secretary, member=cast.peer)
     assert case.branch_id == cast.branch.pk
+
+
+def test_designations_in_admin_keep_history_and_are_never_deleted(login, cast, world):
+    client = login("admin")
+    pk = world.designation.pk
+    history = client.get(reverse("admin:members_casehandlerdesignation_history", args=[pk]))
+    assert history.status_code == 200
+    delete = client.get(reverse("admin:members_casehandlerdesignation_delete", args=[pk]))
+    assert delete.status_code == 403
+    # The admin cannot designate someone who is not an organizer there.
+    response = client.post(
+        reverse("admin:members_casehandlerdesignation_add"),
+        {
+            "member": cast.secretary.pk,
+            "organization": cast.c1.pk,
+            "started_on": timezone.localdate().isoformat(),
+        },
+    )
+    assert response.status_code == 200  # the form again, with the error
+    assert not CaseHandlerDesignation.objects.filter(member=cast.secretary).exists()
