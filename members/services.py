@@ -363,7 +363,9 @@ def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
                 "recipient__full_name",
                 "recipient__email",
             )
-            .order_by("pk")[:batch_size]
+            # Oldest first along the notification_outbox index (email_state, created_at),
+            # so a claim reads a batch's worth of index entries, not every pending row.
+            .order_by("created_at")[:batch_size]
         )
         if not batch:
             return []
