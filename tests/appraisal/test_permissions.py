@@ -8,7 +8,15 @@ import pytest
 from django.urls import reverse
 
 from appraisal import services
-from appraisal.models import Grade, LifeMeeting, Objection, SelfAssessment, Step
+from appraisal.models import (
+    AppraisalCycle,
+    BallotBox,
+    Grade,
+    LifeMeeting,
+    Objection,
+    SelfAssessment,
+    Step,
+)
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
 
 ROLES = (
@@ -336,3 +344,188 @@ def test_meeting_list_shows_only_reachable_meetings(world, login, cast):
         "远方会议"
         in login("other_organizer").get(reverse("appraisal:meeting_list")).content.decode()
     )
+
+
+# --- every form POST, for every role ----------------------------------------------------------
+
+# The branch each leader opens cycles and records meetings for (within their reach).
+OWN_BRANCH = {
+    "secretary": "branch",
+    "committee_member": "branch",
+    "organizer": "branch",
+    "admin": "branch",
+    "other_secretary": "other_branch",
+    "other_organizer": "far_branch",
+}
+
+
+def _form_posts(w, cast):
+    """(name, args, data(role), allowed roles, status for the others in reach, check)."""
+    running, rating, publicity = w["running"], w["rating_cycle"], w["publicity_cycle"]
+    r = running.pk
+    voter_of = {  # each manager hands a paper ballot to a different voter
+        "secretary": cast.member,
+        "committee_member": cast.peer,
+        "organizer": cast.secretary,
+        "admin": cast.committee_member,
+    }
+    graded = [cast.member, cast.peer, cast.secretary, cast.committee_member]
+    deadlines = {
+        name: getattr(running, name).isoformat()
+        for name in (
+            "self_assessment_due",
+            "peer_review_due",
+            "ballot_opens_on",
+            "ballot_closes_on",
+            "rating_due",
+        )
+    }
+
+    def meeting_data(role, title):
+        org = getattr(cast, OWN_BRANCH.get(role, "branch"))
+        return {
+            "organization": org.pk,
+            "kind": "organizational_life_meeting",
+            "held_on": w["closed"].rating_due.isoformat(),
+            "title": title,
+            "self_examination": "on",
+            "online_conduct": "on",
+        }
+
+    return [
+        (
+            "paper_ballots",
+            [r],
+            lambda role: {"issue": "1", "issue-voters": [voter_of.get(role, cast.member).pk]},
+            MANAGERS,
+            403,
+            lambda: BallotBox.objects.get(cycle=running).paper_issued == 4,
+        ),
+        (
+            "paper_ballots",
+            [r],
+            lambda role: {f"paper-m{m.pk}": Grade.QUALIFIED for m in graded},
+            MANAGERS,
+            403,
+            lambda: BallotBox.objects.get(cycle=running).paper_entered == 4,
+        ),
+        (
+            "talk_list",
+            [r],
+            lambda role: {
+                "talker": cast.secretary.pk,
+                "talked_with": cast.member.pk,
+                "held_on": running.peer_review_due.isoformat(),
+                "note": role,
+            },
+            MANAGERS,
+            403,
+            lambda: running.talks.count() == 4,
+        ),
+        (
+            "rating",
+            [rating.pk],
+            lambda role: {
+                "save": "1",
+                **{f"g{m.pk}": Grade.QUALIFIED for m in graded},
+                **{f"r{m.pk}": "" for m in graded},
+            },
+            MANAGERS,
+            403,
+            lambda: rating.ratings.count() == 4,
+        ),
+        (
+            "record_detail",
+            [w["record"].pk],
+            lambda role: {"grade": Grade.EXCELLENT, "reason": f"更正 {role}"},
+            MANAGERS,  # the member may read their record but never correct it
+            {"member": 403, "peer": 404},
+            lambda: w["record"].amendments.count() == 4,
+        ),
+        (
+            "meeting_detail",
+            [w["meeting"].pk],
+            lambda role: {
+                "description": f"整改 {role}",
+                "owner": cast.member.pk,  # the peer must stay outside the meeting's reach
+                "due_on": w["closed"].rating_due.isoformat(),
+            },
+            MANAGERS,
+            {"member": 403, "peer": 404},  # the member attended; the peer did not
+            lambda: w["meeting"].rectifications.count() == 1 + 4,
+        ),
+        (
+            "cycle_edit",
+            [r],
+            lambda role: {**deadlines, "peer_reviews_shown_to_reviewed": "on"},
+            MANAGERS,
+            403,
+            lambda: AppraisalCycle.objects.get(pk=r).peer_reviews_shown_to_reviewed,
+        ),
+        (
+            "cycle_open",
+            [],
+            lambda role: {
+                "branches": [getattr(cast, OWN_BRANCH.get(role, "branch")).pk],
+                "year": YEAR + 5,
+                **deadlines,
+            },
+            MANAGERS | {"other_secretary", "other_organizer"},
+            {"outsider": 403},
+            lambda: AppraisalCycle.objects.filter(year=YEAR + 5).count() == 3,
+        ),
+        (
+            "meeting_create",
+            [],
+            lambda role: meeting_data(role, f"新会议 {role}"),
+            MANAGERS | {"other_secretary", "other_organizer"},
+            {"outsider": 403},
+            lambda: LifeMeeting.objects.filter(title__startswith="新会议").count() == 6,
+        ),
+        (
+            "meeting_edit",
+            [w["meeting"].pk],
+            lambda role: {
+                **meeting_data(role if role in MANAGERS else "secretary", "改过的会议"),
+                "attendees": [cast.member.pk, cast.secretary.pk],
+            },
+            MANAGERS,
+            {"member": 403, "peer": 404},
+            lambda: LifeMeeting.objects.get(pk=w["meeting"].pk).title == "改过的会议",
+        ),
+        (
+            "publicity",
+            [publicity.pk],
+            lambda role: {"text": f"异议 {role}", "about": cast.member.pk},
+            PARTICIPANTS,  # during publicity, those taking part file objections
+            {"organizer": 403, "admin": 403},
+            lambda: publicity.objections.count() == 4,
+        ),
+    ]
+
+
+def test_every_form_post_for_every_role(world, login, cast):
+    world["rating_cycle"] = move_to(open_cycle(cast.branch, year=YEAR - 2), Step.RATING)
+    world["publicity_cycle"] = move_to(open_cycle(cast.branch, year=YEAR - 3), Step.PUBLICITY)
+    failures = []
+    for name, args, data, allowed, denied, check in _form_posts(world, cast):
+        url = reverse(f"appraisal:{name}", args=args)
+        for role in ROLES:
+            response = login(role).post(url, data(role))
+            if role == "anonymous":
+                want = 302
+                if "/accounts/login/" not in response.get("Location", ""):
+                    failures.append(f"POST {name} as anonymous: not sent to the login page")
+            elif role in allowed:
+                want = 302  # done, and redirected (a form error would render 200)
+            elif isinstance(denied, dict) and role in denied:
+                want = denied[role]
+            elif role in OUTSIDE:
+                want = 404
+            else:
+                want = denied if isinstance(denied, int) else 403
+            if response.status_code != want:
+                failures.append(f"POST {name}{args} as {role}: {response.status_code} != {want}")
+        if not check():
+            failures.append(f"POST {name}{args}: the allowed roles' writes are not all there")
+    assert not failures, "\n".join(failures)
