@@ -154,6 +154,7 @@ def hours_nudges_send(*, today: date | None = None) -> int:
                     year,
                     req_of,
                     alias=True,
+                    many=True,
                 )
                 .filter(total_hours__lt=F("required_hours") * Value(pace))
                 .order_by("branch_id", "pk")
@@ -199,6 +200,7 @@ def hours_nudge_recipients(*, today: date | None = None) -> int:
                     year,
                     req_of,
                     alias=True,
+                    many=True,
                 )
                 .filter(total_hours__lt=F("required_hours") * Value(pace))
                 .count()

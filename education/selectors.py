@@ -191,9 +191,15 @@ def leader_ids(year):
     )
 
 
-def leader_exists(year):
-    """Held a committee role in a branch at some point of the year."""
-    return ExpressionWrapper(Q(pk__in=leader_ids(year)), output_field=BooleanField())
+def leader_exists(year, *, hashed=False):
+    """Held a committee role in a branch at some point of the year.
+
+    A correlated EXISTS (an index probe per member: cheap for a branch or one member, and
+    independent of the size of the tree), or with `hashed` an uncorrelated IN that
+    PostgreSQL hashes once (cheaper when thousands of members are read)."""
+    if hashed:
+        return ExpressionWrapper(Q(pk__in=leader_ids(year)), output_field=BooleanField())
+    return Exists(leader_ids(year).filter(member=OuterRef("pk")))
 
 
 def _required_expr(requirement_of_branch, default=Requirement()):
@@ -210,7 +216,16 @@ def _required_expr(requirement_of_branch, default=Requirement()):
     return Case(*whens, default=Value(default.member_hours), output_field=HOURS)
 
 
-def with_hours(queryset, year, requirement_of_branch, *, alias=False, default=Requirement()):
+def with_hours(
+    queryset,
+    year,
+    requirement_of_branch,
+    *,
+    alias=False,
+    default=Requirement(),
+    many=False,
+    required=True,
+):
     """Members with attended_hours, makeup_hours, total_hours, is_leader, required_hours.
 
     Hours come from the MemberYearHours summary (one LEFT JOIN), not from attendance."""
@@ -219,10 +234,12 @@ def with_hours(queryset, year, requirement_of_branch, *, alias=False, default=Re
     qs = method(
         attended_hours=Coalesce(F("_yh__attended_hours"), ZERO, output_field=HOURS),
         makeup_hours=Coalesce(F("_yh__makeup_hours"), ZERO, output_field=HOURS),
-        is_leader=leader_exists(year),
+        is_leader=leader_exists(year, hashed=many),
     )
     method = qs.alias if alias else qs.annotate
     qs = method(total_hours=F("attended_hours") + F("makeup_hours"))
+    if not required:  # the caller works required_hours out from is_leader itself
+        return qs
     method = qs.alias if alias else qs.annotate
     return method(required_hours=_required_expr(requirement_of_branch, default))
 
@@ -264,10 +281,15 @@ def branch_hours_table(branch, year, requirement=None):
     qs = with_hours(
         Member.objects.active().filter(branch=branch).select_related("group"),
         year,
-        {branch.pk: req},
+        {},
+        required=False,  # one requirement for the branch: chosen below, not by SQL
     ).order_by("full_name", "id")
     pace = pace_fraction(year)
-    return [_decorate(m, pace) for m in qs]
+    rows = []
+    for m in qs:
+        m.required_hours = req.leader_hours if m.is_leader else req.member_hours
+        rows.append(_decorate(m, pace))
+    return rows
 
 
 def _member_hours_row(member, year):
@@ -282,7 +304,7 @@ def _member_hours_row(member, year):
         .order_by("-depth_len")
     )
     row = (
-        with_hours(Member.objects.filter(pk=member.pk), year, {})
+        with_hours(Member.objects.filter(pk=member.pk), year, {}, required=False)
         .annotate(
             req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
             req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
@@ -388,6 +410,7 @@ def hours_rollup_totals(organization, year):
         year,
         req_of,
         default=default,
+        many=True,
     ).aggregate(
         n_members=Count("pk"),
         hours=Coalesce(Sum("total_hours"), ZERO),
