@@ -21,6 +21,11 @@ class OrganizationAdmin(TreeAdmin, SimpleHistoryAdmin):
     list_filter = ("kind", "is_active")
     search_fields = ("name", "code")
 
+    def has_delete_permission(self, request, obj=None):
+        # Organizations are retired with is_active. Deleting would also list the records
+        # that protect them (confidential protection cases among them) on the admin's page.
+        return False
+
 
 class PositionInline(admin.TabularInline):
     model = Position

@@ -32,3 +32,11 @@ def test_member_admin_offers_only_branches_and_groups(login, cast):
 def test_admin_is_for_staff_only(login, role):
     response = login(role).get(reverse("admin:index"))
     assert response.status_code == 302
+
+
+def test_organizations_and_members_cannot_be_deleted_in_admin(login, cast):
+    client = login("admin")
+    delete_org = reverse("admin:members_organization_delete", args=[cast.branch.pk])
+    delete_member = reverse("admin:members_member_delete", args=[cast.member.pk])
+    assert client.get(delete_org).status_code == 403
+    assert client.get(delete_member).status_code == 403
