@@ -382,6 +382,8 @@ def test_a_10000_row_file_imports_every_row_with_history(cast, login):
     # The same file again is refused row by row: every member is already on the roster.
     again = upload(client, cast.branch, content)
     assert len({n for n, _label, _msg in again.context["errors"]}) == 10_000
+    assert len(again.context["errors_shown"]) == 200  # the page lists a readable share
+    assert f"{len(again.context['errors']) - 200} more errors" in again.content.decode()
     assert again.context["token"] == ""
 
 
