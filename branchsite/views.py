@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from members import selectors as member_selectors
-from members.permissions import require_member, scope_for
+from members.permissions import loaded_positions, require_member, scope_for
 
 from . import health, record
 
@@ -44,7 +44,7 @@ def my_record(request):
     context = {
         "member": member,
         "year": year,
-        "positions": member_selectors.member_positions(member),
+        "positions": loaded_positions(request.user),
         "transfers": member_selectors.member_transfers(member),
         "sections": record.record_sections(member, year=year),
     }

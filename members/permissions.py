@@ -19,7 +19,7 @@ Other apps register their own permissions in their permissions.py from these pre
 from dataclasses import dataclass, field
 
 import rules
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -27,6 +27,7 @@ from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Pos
 
 _CACHE_ATTR = "_branchsite_scope"
 _MEMBER_ATTR = "_branchsite_member"
+_POSITIONS_ATTR = "_branchsite_positions"
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,21 @@ def scope_for(user):
         return cached
     member = Member.objects.filter(account=user).select_related("branch", "group").first()
     led, led_paths, organizer_paths = set(), [], []
+    # All the member's positions, newest first: current ones give the reach, and the member's
+    # record shows the whole list without asking again (loaded_positions).
+    positions = (
+        list(
+            Position.objects.filter(member=member)
+            .select_related("organization")
+            .order_by(F("ended_on").desc(nulls_first=True), "-started_on")
+        )
+        if member is not None
+        else []
+    )
     if member is not None and member.is_active:
-        positions = Position.objects.current().filter(member=member).select_related("organization")
         for pos in positions:
+            if not pos.is_current:
+                continue
             org = pos.organization
             if pos.role == Role.ORGANIZER or (
                 pos.role in COMMITTEE_ROLES
@@ -104,6 +117,7 @@ def scope_for(user):
     )
     setattr(user, _CACHE_ATTR, scope)
     setattr(user, _MEMBER_ATTR, member)
+    setattr(user, _POSITIONS_ATTR, positions)
     return scope
 
 
@@ -118,7 +132,7 @@ def _outermost(paths):
 
 def forget_scope(user):
     """Drop the cached scope (after a position changes within one request, and in tests)."""
-    for attr in (_CACHE_ATTR, _MEMBER_ATTR):
+    for attr in (_CACHE_ATTR, _MEMBER_ATTR, _POSITIONS_ATTR):
         if hasattr(user, attr):
             delattr(user, attr)
 
@@ -173,6 +187,12 @@ def get_member_for_user(user, pk, *, write=False, queryset=None):
 def get_organization_for_user(user, pk, queryset=None):
     """An organization the user manages, else 404 (its existence is not disclosed)."""
     return get_object_or_404(organizations_managed_by(user, queryset), pk=pk)
+
+
+def loaded_positions(user):
+    """Every position of the user's member (newest first), as scope_for loaded them."""
+    scope_for(user)
+    return getattr(user, _POSITIONS_ATTR, [])
 
 
 def require_member(user):
