@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.models import Member, Organization, OrganizationKind, Position
+from members.pagination import BoundedPaginator
 from members.permissions import organization_scope_q, require_member, scope_for
-from members.protection.paging import BoundedPaginator
 from members.services import DomainError
 
 from . import forms, selectors, services

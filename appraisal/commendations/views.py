@@ -13,8 +13,8 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
-from members.protection.paging import BoundedPaginator
 from members.protection.uploads import private_file_response
 from members.services import DomainError, audit_log
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from members.permissions import require_member
 from members.services import DomainError
 
+from ..pagination import BoundedPaginator
 from . import selectors, services
 from .forms import (
     AssignForm,
@@ -24,7 +25,6 @@ from .forms import (
     add_service_error,
 )
 from .models import CaseAction, CaseAssignment, CaseEvidence, Clarification
-from .paging import BoundedPaginator
 from .permissions import can, cases_visible_to, get_case_for_user, members_user_may_open_for
 from .uploads import private_file_response
 

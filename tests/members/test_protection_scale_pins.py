@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from members.pagination import BoundedPaginator
 from members.protection.models import CaseEvidence, CaseHandlerDesignation, ProtectionCase
-from members.protection.paging import BoundedPaginator
 from tests.factories import make_members
 
 LIMIT = 15
