@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.protection.uploads import random_upload_path
+from members.uploads import random_upload_path
 
 __all__ = [
     "Commendation",

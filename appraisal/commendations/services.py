@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from members.models import Member, Organization
 from members.permissions import scope_for
-from members.protection.uploads import clean_original_name, validate_upload
 from members.services import DomainError, notify_many
+from members.uploads import clean_original_name, validate_upload
 
 from .models import Commendation, CommendationDocument, CommendationStatus
 from .permissions import can

@@ -15,8 +15,8 @@ from openpyxl import Workbook
 
 from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
-from members.protection.uploads import private_file_response
 from members.services import DomainError, audit_log
+from members.uploads import private_file_response
 
 from . import selectors, services
 from .filters import CommendationFilter

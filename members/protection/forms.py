@@ -7,8 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 from .models import CaseAction, CaseKind, CaseStatus, Clarification, ProtectionCase
-from .uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 
 
 class DateInput(forms.DateInput):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from .uploads import random_upload_path
+from ..uploads import random_upload_path
 
 __all__ = [
     "OPEN_CASE_STATUSES",

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from members.models import ACTIVE_STATUSES, Member, Organization, Position
 from members.services import DomainError, notify_many
 
+from ..uploads import clean_original_name, validate_upload
 from .models import (
     OPEN_CASE_STATUSES,
     CaseAction,
@@ -31,7 +32,6 @@ from .models import (
     organizer_position_q,
 )
 from .permissions import can, forget_handler_paths
-from .uploads import clean_original_name, validate_upload
 
 # Followed-up actions are announced this many days before they are due (and on the day).
 FOLLOW_UP_LEAD_DAYS = 1

@@ -13,6 +13,7 @@ from members.permissions import require_member
 from members.services import DomainError
 
 from ..pagination import BoundedPaginator
+from ..uploads import private_file_response
 from . import selectors, services
 from .forms import (
     AssignForm,
@@ -26,7 +27,6 @@ from .forms import (
 )
 from .models import CaseAction, CaseAssignment, CaseEvidence, Clarification
 from .permissions import can, cases_visible_to, get_case_for_user, members_user_may_open_for
-from .uploads import private_file_response
 
 
 def _case_or_404(request, ref, perm=None):
