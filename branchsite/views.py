@@ -30,7 +30,10 @@ def home(request):
         # Loaded by scope_for already (with branch and group): no second query for it.
         "own": require_member(request.user) if scope.member_id else None,
         "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
-        "organizer_orgs": member_selectors.organizer_overview(scope.organizer_paths),
+        "organizer_orgs": member_selectors.organizer_overview(
+            # The site admin overlooks the whole tree from its roots.
+            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
+        ),
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
     return render(request, "branchsite/home.html", context)

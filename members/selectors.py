@@ -69,6 +69,13 @@ def branch_summaries(branch_ids):
     return branches
 
 
+def root_paths(limit=20):
+    """Paths of the tree's top organizations (for the site admin's overview)."""
+    return list(
+        Organization.objects.filter(depth=1).order_by("path").values_list("path", flat=True)[:limit]
+    )
+
+
 def organizer_overview(organizer_paths):
     """The organizations an organizer stands at, each with its direct children and counts:
     one query for the roots, one per root for its children, then one subtree_member_counts

@@ -80,3 +80,11 @@ def test_my_record_query_count_is_bounded(login, cast, n, django_assert_max_num_
     client = login("member")
     with django_assert_max_num_queries(25):
         assert client.get(reverse("my_record")).status_code == 200
+
+
+def test_admin_home_overlooks_the_tree_from_its_roots(login, cast):
+    response = login("admin").get(reverse("home"))
+    roots = response.context["organizer_orgs"]
+    assert [r.name for r in roots] == ["测试市委"]
+    assert {c.name for c in roots[0].children_with_counts} == {"第一党委", "第二党委"}
+    assert "not linked" not in response.content.decode()
