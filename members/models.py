@@ -306,6 +306,9 @@ class Notification(models.Model):
         max_length=10, choices=EmailState.choices, default=EmailState.PENDING
     )
     email_attempts = models.PositiveSmallIntegerField(default=0)
+    # When a sender claimed it (pending -> sending): a claim left behind by a dead sender is
+    # marked failed after a while, never sent again (members.services.pending_emails_send).
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

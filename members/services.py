@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -325,6 +325,7 @@ def pending_emails_send(
     then is marked failed (visible in admin). A sender that dies between sending and marking
     leaves its batch in "sending": at most once, never twice.
     """
+    _expire_stale_email_claims()
     sent = 0
     batches = 0
     put_back = set()  # failed in this run: left for the next run, not retried at once
@@ -337,6 +338,21 @@ def pending_emails_send(
         sent += n_sent
         put_back.update(retry_ids)
     return sent
+
+
+STALE_EMAIL_CLAIM = timedelta(minutes=30)
+
+
+def _expire_stale_email_claims() -> int:
+    """Mark failed the messages a sender claimed and never finished (it died mid-batch).
+
+    They may or may not have gone out, so they are not sent again ("never twice"); the failed
+    state shows them in the admin, and the in-app notification was delivered regardless.
+    """
+    return Notification.objects.filter(
+        email_state=Notification.EmailState.SENDING,
+        email_claimed_at__lt=timezone.now() - STALE_EMAIL_CLAIM,
+    ).update(email_state=Notification.EmailState.FAILED)
 
 
 def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
@@ -374,6 +390,7 @@ def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
         ).update(
             email_state=Notification.EmailState.SENDING,
             email_attempts=F("email_attempts") + 1,
+            email_claimed_at=timezone.now(),
         )
         if claimed != len(batch):  # only without SKIP LOCKED: someone else won some rows
             mine = set(

@@ -60,9 +60,9 @@ def inbox(request):
 def inbox_mark_read(request):
     member = require_member(request.user)
     raw = request.POST.get("notification")
-    services.notification_mark_read(
-        member=member, notification_id=int(raw) if raw and raw.isdigit() else None
-    )
+    if raw is not None and not raw.isdigit():
+        return HttpResponseBadRequest()  # never "mark all" for a malformed id
+    services.notification_mark_read(member=member, notification_id=int(raw) if raw else None)
     return redirect("members:inbox")
 
 

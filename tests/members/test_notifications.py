@@ -216,7 +216,9 @@ def test_a_batch_goes_over_one_connection_and_is_marked_with_one_update(cast, co
         assert services.pending_emails_send(batch_size=20) == 30
     assert counting_backend.opened == 2  # two batches, one connection each
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
-    assert len(updates) == 4  # per batch: the claim and the "sent" mark
+    # Once per run: the sweep of claims left by dead senders; per batch: the claim and the
+    # "sent" mark.
+    assert len(updates) == 1 + 4
     assert len(mail.outbox) == 30
     assert len({m.to[0] for m in mail.outbox}) == 30
     sent = Notification.objects.filter(email_state=Notification.EmailState.SENT)
@@ -278,3 +280,34 @@ def test_parallel_senders_send_each_message_once(cast, counting_backend):
     assert not Notification.objects.exclude(
         email_state__in=(Notification.EmailState.SENT, Notification.EmailState.NONE)
     ).exists()
+
+
+def test_a_claim_left_by_a_dead_sender_is_failed_not_sent_again(cast):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    n = _notify(cast)
+    # A sender claimed it 31 minutes ago and died before marking it sent.
+    Notification.objects.filter(pk=n.pk).update(
+        email_state=Notification.EmailState.SENDING,
+        email_claimed_at=timezone.now() - timedelta(minutes=31),
+    )
+    fresh = _notify(cast, recipient=cast.peer)
+    Notification.objects.filter(pk=fresh.pk).update(
+        email_state=Notification.EmailState.SENDING, email_claimed_at=timezone.now()
+    )
+    assert services.pending_emails_send() == 0
+    n.refresh_from_db()
+    fresh.refresh_from_db()
+    assert n.email_state == Notification.EmailState.FAILED
+    assert fresh.email_state == Notification.EmailState.SENDING  # still its sender's
+    assert mail.outbox == []
+
+
+def test_a_malformed_id_marks_nothing_read(login, cast):
+    n = _notify(cast)
+    response = login("member").post(reverse("members:inbox_mark_read"), {"notification": "x"})
+    assert response.status_code == 400
+    n.refresh_from_db()
+    assert n.read_at is None

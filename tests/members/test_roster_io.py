@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
+from members.forms import MAX_IMPORT_BYTES
 from members.models import AuditEntry, Member, MemberStatus
 from members.views import IMPORT_SESSION_KEY
 from tests.factories import make_member
@@ -225,7 +226,7 @@ def test_confirm_after_losing_the_branch_is_refused(cast, login):
         ("roster.csv", "姓名,手机\n张三,1\n".encode()),  # required columns missing
         ("roster.csv", "姓名,性别,入党日期\n".encode()),  # header only
         ("roster.csv", "姓名,姓名,性别,入党日期\n张三,张三,男,2015-07-01\n".encode()),
-        ("roster.csv", b"x" * (2 * 1024 * 1024 + 1)),  # too large
+        ("roster.csv", b"x" * (MAX_IMPORT_BYTES + 1)),  # too large
     ],
 )
 def test_unusable_files_get_a_clear_message(cast, login, name, content):
@@ -383,7 +384,7 @@ def test_a_10000_row_file_imports_every_row_with_history(cast, login):
     again = upload(client, cast.branch, content)
     assert len({n for n, _label, _msg in again.context["errors"]}) == 10_000
     assert len(again.context["errors_shown"]) == 200  # the page lists a readable share
-    assert f"{len(again.context['errors']) - 200} more errors" in again.content.decode()
+    assert f"另有{len(again.context['errors']) - 200}处错误" in again.content.decode()
     assert again.context["token"] == ""
 
 
@@ -403,3 +404,8 @@ def test_more_rows_than_the_limit_is_refused(cast, login):
     response = upload(client, cast.branch, csv_bytes(_many_rows(10_001)))
     assert "10000" in response.content.decode() or "10 000" in response.content.decode()
     assert not Member.objects.filter(full_name__startswith="成员").exists()
+
+
+def test_a_file_over_the_limit_is_refused_for_its_size(cast, login):
+    response = upload(login("secretary"), cast.branch, b"x" * (MAX_IMPORT_BYTES + 1), "roster.csv")
+    assert "MB" in str(response.context["form"].errors["file"])
