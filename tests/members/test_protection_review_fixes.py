@@ -10,6 +10,7 @@ from django.core import mail
 from django.db.models import ProtectedError
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from members.models import Member, Notification, Position, Role
 from members.protection import services
@@ -159,7 +160,7 @@ def test_follow_up_reminder_carries_no_case_content(cast, world):
     assert services.case_follow_up_reminders_send() == 1
     notice = Notification.objects.get(kind="protection.follow_up_due")
     assert action.follow_up_note not in notice.title + notice.body
-    assert notice.body == "Open the case to see the follow-up."
+    assert notice.body == gettext("Open the case to see the follow-up.")
     assert pending_emails_send() >= 1
     sent = [m for m in mail.outbox if "liuyang@example.org" in m.to]
     assert sent
@@ -188,7 +189,7 @@ def test_cases_and_files_are_named_by_ref_not_number(login, cast, world):
     assert _detail(case) in listing and f"#{case.pk}" not in listing
     notice = Notification.objects.get(kind="protection.case_assigned")
     assert notice.url == _detail(case)
-    assert str(case) == f"Protection case {case.ref.hex[:8]}"
+    assert str(case) == gettext("Protection case %(ref)s") % {"ref": case.ref.hex[:8]}
 
 
 # --- 10. reopened cases, and nobody to tell -----------------------------------------------
