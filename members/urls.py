@@ -6,6 +6,7 @@ app_name = "members"
 urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_mark_read, name="inbox_mark_read"),
+    path("inbox/<int:pk>/open/", views.inbox_open, name="inbox_open"),
     path("roster/", views.roster, name="roster"),
     path("roster/export/", views.roster_export, name="roster_export"),
     path("roster/import/", views.roster_import, name="roster_import"),

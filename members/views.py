@@ -14,10 +14,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -64,6 +64,20 @@ def inbox_mark_read(request):
         return HttpResponseBadRequest()  # never "mark all" for a malformed id
     services.notification_mark_read(member=member, notification_id=int(raw) if raw else None)
     return redirect("members:inbox")
+
+
+@login_required
+def inbox_open(request, pk):
+    """Follow a notification's link and mark it read (only one's own; 404 otherwise)."""
+    member = require_member(request.user)
+    notification = get_object_or_404(Notification, pk=pk, recipient=member)
+    services.notification_mark_read(member=member, notification_id=notification.pk)
+    url = notification.url
+    if not url or not url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect("members:inbox")
+    return redirect(url)
 
 
 def _query_without_page(request):

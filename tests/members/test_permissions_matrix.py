@@ -56,9 +56,30 @@ PAGES = {
         lambda c: reverse("members:inbox"),
         _expect(default=200, outsider=404, admin=404),
     ),
+    # cast.member's own notification: only they may open it.
+    "inbox_open": (
+        lambda c: reverse("members:inbox_open", args=[c.notification.pk]),
+        _expect(default=404, member=302),
+    ),
 }
 
 CASES = [(page, role) for page in PAGES for role in ROLES]
+
+
+@pytest.fixture(autouse=True)
+def _member_notification(cast):
+    from datetime import date
+
+    from members import services
+
+    cast.notification = services.notify(
+        kind="test.matrix",
+        subject=cast.branch,
+        recipient=cast.member,
+        due_date=date(2026, 1, 1),
+        title="测试通知",
+        url=reverse("my_record"),
+    )
 
 
 @pytest.mark.parametrize(("page", "role"), CASES, ids=[f"{p}-{r}" for p, r in CASES])
@@ -67,8 +88,20 @@ def test_role_page_status(cast, login, page, role):
     url = url_for(cast)
     response = login(role).get(url)
     assert response.status_code == expected[role], (page, role, response.status_code)
-    if expected[role] == 302:
+    if role == "anonymous":
         assert response["Location"].startswith(reverse("login"))
+
+
+def test_opening_a_notification_marks_it_read_and_follows_only_local_links(cast, login):
+    client = login("member")
+    response = client.get(reverse("members:inbox_open", args=[cast.notification.pk]))
+    assert response["Location"] == reverse("my_record")
+    cast.notification.refresh_from_db()
+    assert cast.notification.read_at is not None
+    cast.notification.url = "https://evil.example/phish"
+    cast.notification.save()
+    response = client.get(reverse("members:inbox_open", args=[cast.notification.pk]))
+    assert response["Location"] == reverse("members:inbox")
 
 
 def test_matrix_expectations_spelled_out(cast):
