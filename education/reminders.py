@@ -7,16 +7,21 @@ walked in chunks, so memory stays flat however many members there are.
 """
 
 from datetime import date, datetime, timedelta
-from itertools import groupby
-from operator import itemgetter
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Max, Value
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from members.models import ACTIVE_STATUSES, Member, Organization, OrganizationKind
+from members.models import (
+    ACTIVE_STATUSES,
+    Member,
+    Notification,
+    Organization,
+    OrganizationKind,
+)
 from members.services import notify_many
 
 from . import selectors
@@ -26,6 +31,8 @@ from .models import Attendance, Session, SessionState
 KIND_SESSION = "education.session_reminder"
 KIND_NUDGE = "education.hours_nudge"
 KIND_DIGEST = "education.meeting_digest"
+KIND_CANCELLED = "education.session_cancelled"
+KIND_MOVED = "education.session_moved"  # + ":<new start, YYYYmmddHHMM>" (one per new time)
 CHUNK = 2000
 BRANCH_CHUNK = 500
 
@@ -49,9 +56,11 @@ def session_reminder_text(session):
 
 
 def session_reminders_send(*, now: datetime | None = None) -> int:
-    """Remind the expected attendees of every planned session that starts within its
-    organization's lead time (default one day). Sessions already started or cancelled are
-    never reminded. Returns how many notifications were new."""
+    """Remind the expected attendees of every planned session whose reminder moment (local
+    midnight `lead days` before its start day) has passed and that has not started yet, so
+    a session planned late for early the next morning is picked up by the next run (beat
+    runs this hourly around the clock). Sessions already started or cancelled are never
+    reminded. Returns how many notifications were new."""
     now = now or timezone.now()
     today = local_date(now)
     max_lead = max(
@@ -97,6 +106,56 @@ def session_reminders_send(*, now: datetime | None = None) -> int:
     return sent
 
 
+def _notify_each_self(*, kind, member_ids, due_date, title, body, url) -> int:
+    """notify_many with each member as the subject of their own notification (the unique
+    key is then kind + member + due date): two queries per CHUNK members."""
+    from django.db import transaction
+
+    from members.services import _queue_email_sending
+
+    member_type = ContentType.objects.get_for_model(Member)
+    created = 0
+    with transaction.atomic():
+        for i in range(0, len(member_ids), CHUNK):
+            chunk = member_ids[i : i + CHUNK]
+            emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
+            existing = set(
+                Notification.objects.filter(
+                    kind=kind,
+                    subject_type=member_type,
+                    subject_id__in=[str(pk) for pk in chunk],
+                    recipient_id__in=chunk,
+                    due_date=due_date,
+                ).values_list("recipient_id", flat=True)
+            )
+            now = timezone.now()
+            rows = [
+                Notification(
+                    recipient_id=pk,
+                    kind=kind,
+                    subject_type=member_type,
+                    subject_id=str(pk),
+                    due_date=due_date,
+                    title=title,
+                    body=body,
+                    url=url,
+                    created_at=now,
+                    email_state=(
+                        Notification.EmailState.PENDING
+                        if emails.get(pk)
+                        else Notification.EmailState.NONE
+                    ),
+                )
+                for pk in chunk
+                if pk not in existing and pk in emails
+            ]
+            Notification.objects.bulk_create(rows, ignore_conflicts=True)
+            created += len(rows)
+        if created:
+            transaction.on_commit(lambda: _queue_email_sending(created))
+    return created
+
+
 def _branch_chunks():
     """Active branches, BRANCH_CHUNK at a time, as (id, path) lists."""
     chunk = []
@@ -119,8 +178,9 @@ def hours_nudges_send(*, today: date | None = None) -> int:
     year's requirement (required × whole months gone / 12). Nothing is sent in January.
 
     Branches are walked BRANCH_CHUNK at a time; for each chunk one query (over the
-    MemberYearHours summary) streams who is behind, then one notify_many per branch (the
-    subject of the unique key). Memory stays flat: no more than one branch's ids at once."""
+    MemberYearHours summary) streams who is behind, then one insert per CHUNK members, each
+    the subject of their own notification (a member who moved branch mid-month is nudged
+    once). Memory stays flat: at most BRANCH_CHUNK branches' ids at once."""
     today = today or timezone.localdate()
     year, due = today.year, today.replace(day=1)
     pace = selectors.pace_fraction(year, today)
@@ -161,17 +221,16 @@ def hours_nudges_send(*, today: date | None = None) -> int:
                 .values_list("branch_id", "pk")
             )
             behind = list(behind)  # at most BRANCH_CHUNK branches' members
-            for branch_id, rows in groupby(behind, key=itemgetter(0)):
-                sent += notify_many(
-                    kind=KIND_NUDGE,
-                    subject=Organization(pk=branch_id, path=paths[branch_id]),
-                    recipient_ids=[pk for _b, pk in rows],
-                    due_date=due,
-                    title=title,
-                    body=body,
-                    url=url,
-                    chunk_size=CHUNK,
-                )
+            # Keyed on the member (subject = member): someone who moves branch mid-month is
+            # nudged once, not once per branch.
+            sent += _notify_each_self(
+                kind=KIND_NUDGE,
+                member_ids=[pk for _b, pk in behind],
+                due_date=due,
+                title=title,
+                body=body,
+                url=url,
+            )
     return sent
 
 
@@ -210,7 +269,9 @@ def hours_nudge_recipients(*, today: date | None = None) -> int:
 
 def meeting_digests_send(*, today: date | None = None) -> int:
     """Once a month: tell each branch's secretary which regular meetings required this
-    month (or this quarter) have not been held yet. Branches with nothing due get nothing."""
+    month (or this quarter) have not been held yet; without a current secretary, the
+    branch's other committee members; without a committee, the organizers above it.
+    Branches with nothing due get nothing."""
     today = today or timezone.localdate()
     year, due = today.year, today.replace(day=1)
     sent = 0
@@ -227,7 +288,7 @@ def meeting_digests_send(*, today: date | None = None) -> int:
             ]
             if not branches:
                 continue
-            secretaries = selectors.secretaries_of([b.pk for b in branches])
+            secretaries = selectors.digest_recipients(branches)
             grid = selectors.compliance(branches, year, today=today)
             for bc in grid:
                 recipients = secretaries.get(bc.branch.pk)
@@ -244,3 +305,46 @@ def meeting_digests_send(*, today: date | None = None) -> int:
                     url=reverse("education:compliance") + f"?branch={bc.branch.pk}&year={year}",
                 )
     return sent
+
+
+def session_changed_notify(*, session: Session) -> int:
+    """A session members were already reminded of was cancelled or moved: tell those members
+    once. The key is the session and its new state (cancelled) or new start time, so a
+    re-run sends nothing and a second move sends again. Called inside the service's
+    transaction."""
+    reminded = (
+        Notification.objects.filter(
+            kind=KIND_SESSION,
+            subject_type=ContentType.objects.get_for_model(Session),
+            subject_id=str(session.pk),
+        )
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    start = timezone.localtime(session.starts_at)
+    with translation.override(settings.LANGUAGE_CODE):
+        if session.is_cancelled:
+            kind = KIND_CANCELLED
+            title = _("Cancelled: %(title)s on %(when)s") % {
+                "title": session.title,
+                "when": _when(session),
+            }
+            body = _("This session will not take place.")
+        else:
+            kind = f"{KIND_MOVED}:{start:%Y%m%d%H%M}"
+            title = _("New time: %(title)s on %(when)s") % {
+                "title": session.title,
+                "when": _when(session),
+            }
+            body = session_reminder_text(session)[1]
+        return notify_many(
+            kind=kind,
+            subject=session,
+            recipient_ids=list(reminded),
+            due_date=start.date(),
+            title=title,
+            body=body,
+            url=reverse("education:session_detail", args=[session.pk]),
+            chunk_size=CHUNK,
+        )

@@ -141,6 +141,7 @@ def session_update(
     if session.is_cancelled:
         raise DomainError(_("A cancelled session cannot be changed."))
     old_starts_at = session.starts_at
+    old_hours = session.hours
     old_branch_ids = list(session.branches.values_list("pk", flat=True)) if session.is_held else []
     for name, value in fields.items():
         if name not in SESSION_FIELDS:
@@ -151,11 +152,37 @@ def session_update(
     session.save()
     if branches is not None:
         session.branches.set(default_branches(session.organization, branches))
+    if session.is_held and session.hours != old_hours:
+        _recredit(session, old_hours, actor)
+    if session.is_planned and session.starts_at != old_starts_at:
+        from .reminders import session_changed_notify
+
+        session_changed_notify(session=session)
     if session.is_held:
         summaries.refresh_session(
             session, old_starts_at=old_starts_at, old_branch_ids=old_branch_ids
         )
     return session
+
+
+def _recredit(session: Session, old_hours: Decimal, actor) -> int:
+    """A held session's hours changed: rows credited the old session hours get the new ones
+    (each with history); rows credited different hours by hand are left alone."""
+    from simple_history.utils import bulk_update_with_history
+
+    rows = list(
+        session.attendances.select_for_update().filter(
+            status__in=CREDITED_STATUSES, hours=old_hours
+        )
+    )
+    now = timezone.now()
+    for row in rows:
+        row.hours, row.updated_at = session.hours, now
+    if rows:
+        bulk_update_with_history(
+            rows, Attendance, ["hours", "updated_at"], batch_size=2000, default_user=actor
+        )
+    return len(rows)
 
 
 @transaction.atomic
@@ -273,6 +300,9 @@ def session_cancel(*, session: Session, actor=None) -> Session:
     session._history_user = actor
     session.save(update_fields=["state", "updated_at"])
     summaries.refresh_session(session)
+    from .reminders import session_changed_notify
+
+    session_changed_notify(session=session)
     return session
 
 

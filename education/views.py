@@ -175,6 +175,8 @@ def session_detail(request, pk):
     if manage:
         context.update(_attendance_context(session))
         context["can_close"] = session.is_planned and session.starts_at <= timezone.now()
+        context["changes"] = selectors.session_changes(session)
+        context["changes_limit"] = selectors.CHANGES_LIMIT
     if scope.member_id:
         own = session.attendances.filter(member_id=scope.member_id).first()
         context["own"] = own

@@ -44,6 +44,8 @@ def count(client, url):
     return len(ctx.captured_queries)
 
 
+FEED_CAP, EXPORT_CAP, ICS_CAP = 2, 8, 5
+
 PAGES = [
     ("secretary", lambda c: reverse("education:session_list") + "?year=2025", 12),
     ("secretary", lambda c: reverse("education:hours_branch") + "?year=2025", 12),
@@ -100,3 +102,30 @@ def test_session_pages_bounded(login, cast):
     large = [count(client, u) for u in urls]
     assert small == large
     assert max(large) <= 16
+
+
+def test_feed_export_and_ics_query_counts_do_not_grow(login, cast, client):
+    """calendar_feed (anonymous, by token), hours_member_export and session_ics."""
+    feed = services.calendar_feed_get_or_create(member=cast.member)
+    session = plan(cast.branch, starts_at=at(2030, 6, 1))
+
+    def urls():
+        return [
+            (client, reverse("education:calendar_feed", args=[feed.token])),
+            (
+                login("member"),
+                reverse("education:hours_member_export", args=[cast.member.pk]) + "?year=2025",
+            ),
+            (login("member"), reverse("education:session_ics", args=[session.pk])),
+        ]
+
+    grow(cast, 5)
+    small = [count(c, u) for c, u in urls()]
+    grow(cast, 40)
+    make_members(cast.branch, 40)
+    services.session_set_expected(
+        session=session, member_ids=cast.branch.members.values_list("pk", flat=True)
+    )
+    large = [count(c, u) for c, u in urls()]
+    assert small == large, (small, large)
+    assert large[0] <= FEED_CAP and large[1] <= EXPORT_CAP and large[2] <= ICS_CAP, large

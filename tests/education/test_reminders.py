@@ -122,9 +122,12 @@ def test_meeting_digest_to_secretaries_once(cast):
         "party_lecture",
     ):
         held_bulk(cast.other_branch, kind, at(2025, 7, 3))
-    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 1
-    assert _recipients(reminders.KIND_DIGEST) == [cast.secretary.full_name]
-    note = Notification.objects.get(kind=reminders.KIND_DIGEST)
+    # Branch A's secretary; the far branch has no committee: the organizer above it.
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 2
+    assert _recipients(reminders.KIND_DIGEST) == sorted(
+        [cast.secretary.full_name, cast.other_organizer.full_name]
+    )
+    note = Notification.objects.get(kind=reminders.KIND_DIGEST, recipient=cast.secretary)
     assert "committee meeting" in note.body.lower()
     assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 0
 
@@ -143,7 +146,7 @@ def test_tasks_run_the_jobs_and_are_idempotent(cast):
     assert tasks.send_session_reminders.apply(kwargs={"now": NOW.isoformat()}).get() == 0
     assert tasks.send_hours_nudges.apply(kwargs={"today": "2025-07-01"}).get() == 9
     assert tasks.send_hours_nudges.apply(kwargs={"today": "2025-07-01"}).get() == 0
-    assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 2
+    assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 3
     assert tasks.send_meeting_digests.apply(kwargs={"today": "2025-07-15"}).get() == 0
 
 
@@ -183,7 +186,7 @@ def test_reminders_on_the_real_broker(celery_worker_thread, cast):
     assert (first, second) == (4, 0)
     assert tasks.send_hours_nudges.delay("2025-07-01").get(timeout=60) == 9
     assert tasks.send_hours_nudges.delay("2025-07-01").get(timeout=60) == 0
-    assert tasks.send_meeting_digests.delay("2025-07-15").get(timeout=60) == 2
+    assert tasks.send_meeting_digests.delay("2025-07-15").get(timeout=60) == 3
     assert tasks.send_meeting_digests.delay("2025-07-15").get(timeout=60) == 0
     assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 4
     session.refresh_from_db()
