@@ -160,6 +160,7 @@ def seed(*, n_members: int, rng, today: date, context, **_options) -> dict:
     # Attendance, with the summaries and make-ups gathered on the way.
     hours_acc = defaultdict(lambda: [0, 0, 0, 0])  # (member, year) -> tenths, tenths, n, n
     masks = defaultdict(lambda: dict.fromkeys(KINDS, 0))
+    groups_met = defaultdict(set)  # (branch, year, month) -> indexes of groups that met
     makeups = []
     arng = Random(f"{base}:attendance")  # noqa: S311 - made-up data
 
@@ -186,7 +187,13 @@ def seed(*, n_members: int, rng, today: date, context, **_options) -> dict:
                     expected = by_group[g]
                 else:
                     expected = active
-                if held:
+                if held and kind == SessionKind.GROUP_MEETING:
+                    # Each group must meet: the month counts once every group has.
+                    met = groups_met[(info.id, y, m)]
+                    met.add(g)
+                    if len(met) == len(info.group_ids):
+                        masks[(info.id, y)][kind] |= 1 << (m - 1)
+                elif held:
                     masks[(info.id, y)][kind] |= 1 << (m - 1)
                 for mid in expected:
                     if not held:

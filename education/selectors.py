@@ -698,10 +698,12 @@ def _period_state(year, months, count, today):
 
 
 def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=None):
-    """Regular-meeting grid for each branch: three queries whatever the number of branches.
+    """Regular-meeting grid for each branch: five queries whatever the number of branches.
 
-    One grouped count of held sessions by (branch, kind, month), the branches that have Party
-    groups (group meetings are only required there), and the cadence rows that apply.
+    One grouped count of held sessions by (branch, kind, month), the branches' Party groups
+    and the group meetings each held (a month counts only when every group met), the
+    branches that have Party groups (group meetings are only required there), and the
+    cadence rows that apply.
     `roots` (organization paths containing every branch) lets the queries select by subtree
     rather than by a list of ids; without it the branches are selected by id.
     """
@@ -735,6 +737,16 @@ def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=
     )
     for r in held:
         counts[(r["organization_id"], r["session__kind"], r["month"])] = r["n"]
+    # Group meetings are required of each Party group: a month counts when every group met.
+    from .summaries import group_meeting_months
+
+    gm_months, gm_branches = group_meeting_months(
+        None, [year], paths={b.path: b.pk for b in branches}
+    )
+    for key in [k for k in counts if k[1] == SessionKind.GROUP_MEETING and k[0] in gm_branches]:
+        del counts[key]
+    for (branch_id, _y, month), n in gm_months.items():
+        counts[(branch_id, SessionKind.GROUP_MEETING, month)] = n
     with_groups = set(
         Organization.objects.filter(kind=OrganizationKind.GROUP)
         .annotate(parent_path=Substr("path", 1, Length("path") - STEPLEN))

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 
 from members.models import Member, Organization, OrganizationKind
 
@@ -32,6 +32,7 @@ from .models import (
     MakeupState,
     MemberYearHours,
     Session,
+    SessionKind,
     SessionState,
 )
 
@@ -131,7 +132,64 @@ def _branch_masks(branch_ids, years):
     masks = defaultdict(lambda: dict.fromkeys(REGULAR_KINDS, 0))
     for branch_id, y, kind, m in held:
         masks[(branch_id, y)][kind] |= 1 << (m - 1)
+    for (branch_id, y), bits in group_meeting_masks(branch_ids, years).items():
+        masks[(branch_id, y)][SessionKind.GROUP_MEETING] = bits
+    for key in [k for k, kinds in masks.items() if not any(kinds.values())]:
+        del masks[key]
     return masks
+
+
+def group_meeting_months(branch_ids, years, *, paths=None):
+    """Group meetings are held by each Party group: {(branch_id, year, month): n} where n is
+    the number of meetings held by the branch's least active group that month (0 when any
+    group held none), and the set of branches that have groups (only those need group
+    meetings; a group meeting held by the branch itself counts for none of its groups).
+    Three queries (two when `paths`, {path: branch_id}, is given)."""
+    steplen = Organization.steplen
+    branches = paths or dict(
+        Organization.objects.filter(pk__in=list(branch_ids)).values_list("path", "pk")
+    )
+    groups = defaultdict(set)  # branch_id -> group ids
+    for path, pk in (
+        Organization.objects.filter(kind=OrganizationKind.GROUP)
+        .annotate(parent_path=Substr("path", 1, Length("path") - steplen))
+        .filter(parent_path__in=list(branches))
+        .values_list("parent_path", "pk")
+    ):
+        groups[branches[path]].add(pk)
+    if not groups:
+        return {}, set()
+    branch_of = {g: b for b, gs in groups.items() for g in gs}
+    held = (
+        Session.objects.filter(
+            organization_id__in=list(branch_of),
+            kind=SessionKind.GROUP_MEETING,
+            state=SessionState.HELD,
+        )
+        .annotate(y=ExtractYear("starts_at"), m=ExtractMonth("starts_at"))
+        .filter(y__in=list(years))
+        .values("organization_id", "y", "m")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    per_group = defaultdict(dict)  # (branch, y, m) -> {group: n}
+    for r in held:
+        per_group[(branch_of[r["organization_id"]], r["y"], r["m"])][r["organization_id"]] = r["n"]
+    return {
+        key: (min(by_group.values()) if len(by_group) == len(groups[key[0]]) else 0)
+        for key, by_group in per_group.items()
+    }, set(groups)
+
+
+def group_meeting_masks(branch_ids, years):
+    """{(branch_id, year): month bits} of months every group of the branch met, for every
+    branch with groups and every year (0 when no month qualified)."""
+    months, with_groups = group_meeting_months(branch_ids, years)
+    result = {(b, y): 0 for b in with_groups for y in years}
+    for (branch_id, y, m), n in months.items():
+        if n:
+            result[(branch_id, y)] |= 1 << (m - 1)
+    return result
 
 
 def refresh_branches(branch_ids: Iterable[int], years: Iterable[int]) -> None:

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from education import selectors
 from education.models import ComplianceCadence, Frequency
+from members.models import Organization
 from tests.education.helpers import at, held_bulk
 from tests.factories import make_org
 
@@ -20,7 +21,14 @@ def _fill_regular(branch, months=range(1, 13), skip=()):
     for m in months:
         for kind in ("committee_meeting", "group_meeting", "theme_day"):
             if (kind, m) not in skip:
-                held_bulk(branch, kind, at(2025, m, 12))
+                # Group meetings are held by each of the branch's Party groups.
+                holders = (
+                    list(Organization.objects.get(pk=branch.pk).get_children()) or [branch]
+                    if kind == "group_meeting"
+                    else [branch]
+                )
+                for holder in holders:
+                    held_bulk(holder, kind, at(2025, m, 12))
     for q_month in (m for m in (2, 5, 8, 11) if m in months):
         for kind in ("general_meeting", "party_lecture"):
             if (kind, q_month) not in skip:
