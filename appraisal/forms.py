@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -135,11 +136,17 @@ class TalkForm(_Form):
     held_on = forms.DateField(label=_("Held on"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
 
-    def __init__(self, *args, members, **kwargs):
+    def __init__(self, *args, members, talkers_above=None, **kwargs):
         kwargs.setdefault("initial", {"held_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
+        talker = _member_choice(members, _("Who talked"))
+        if talkers_above is not None:
+            # Leaders of the committees above the branch talk with its secretary too.
+            talker.queryset = Member.objects.filter(
+                Q(pk__in=[m.pk for m in members]) | Q(pk__in=talkers_above.values("pk"))
+            ).order_by("full_name")
         self.fields = {
-            "talker": _member_choice(members, _("Who talked")),
+            "talker": talker,
             "talked_with": _member_choice(members, _("With whom")),
             **self.fields,
         }

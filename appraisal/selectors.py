@@ -13,11 +13,12 @@ from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from members.models import Member
+from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
 
 from .commendations.selectors import commendations_by_member
 from .models import (
+    STEP_ORDER,
     AppraisalCycle,
     AppraisalRecord,
     AssessmentStatus,
@@ -64,7 +65,23 @@ def managed_cycles(user, *, year=None):
     qs = cycles_managed_by(user)
     if year:
         qs = qs.filter(year=year)
-    return _with_progress(qs).order_by("-year", "branch__path")
+    return _with_progress(qs).order_by("-year", "branch__path", "pk")
+
+
+def managed_cycle_ids(user, *, year=None):
+    """The ids behind managed_cycles, in its order: what the list paginates (no progress
+    subqueries run for the rows a page does not show)."""
+    qs = cycles_managed_by(user)
+    if year:
+        qs = qs.filter(year=year)
+    return qs.order_by("-year", "branch__path", "pk").values_list("pk", flat=True)
+
+
+def cycles_with_progress(ids):
+    """One page of managed_cycle_ids with their progress, kept in the given order."""
+    ids = list(ids)
+    rows = {c.pk: c for c in _with_progress(AppraisalCycle.objects.filter(pk__in=ids))}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def own_cycles(member_id, *, year=None):
@@ -126,6 +143,24 @@ def own_self_assessment(cycle, member_id):
     return SelfAssessment.objects.filter(cycle=cycle, member_id=member_id).first()
 
 
+def _ancestor_paths(organization):
+    step = Organization.steplen
+    return [organization.path[:i] for i in range(step, len(organization.path), step)]
+
+
+def leaders_above(cycle, *, on=None):
+    """Members holding a current committee or organizer position at an organization above the
+    cycle's branch (the Party committee's leaders talk with the branch secretary)."""
+    return Member.objects.filter(
+        pk__in=Position.objects.current(on)
+        .filter(
+            organization__path__in=_ancestor_paths(cycle.branch),
+            role__in=(*COMMITTEE_ROLES, Role.ORGANIZER),
+        )
+        .values("member_id")
+    )
+
+
 def talks(cycle):
     return list(
         HeartToHeartTalk.objects.filter(cycle=cycle).select_related("talker", "talked_with")
@@ -152,8 +187,18 @@ def peer_reviews_by(cycle, member):
     )
 
 
+def peer_comments_released(cycle):
+    """Comments reach the member they are about only once the cycle has moved past peer
+    review: shown as they were written, the timing would tell a member with few peers who
+    wrote which."""
+    return STEP_ORDER.index(cycle.step) > STEP_ORDER.index(Step.PEER_REVIEW)
+
+
 def peer_comments_about(cycle, member):
-    """The comments on a member, without who wrote them (shown only if the branch chose so)."""
+    """The comments on a member, without who wrote them (shown only if the branch chose so,
+    and only after peer review: none before)."""
+    if not peer_comments_released(cycle):
+        return []
     return list(
         PeerReview.objects.filter(cycle=cycle, reviewed=member)
         .order_by("comment")

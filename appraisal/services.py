@@ -29,7 +29,10 @@ from members.models import (
 )
 from members.services import DomainError, audit_log, notify_many
 
-from . import permissions  # noqa: F401  (registers the appraisal permissions)
+from . import (
+    permissions,  # noqa: F401  (registers the appraisal permissions)
+    selectors,
+)
 from .models import (
     GRADES_NEEDING_REASON,
     RULE_FIELDS,
@@ -496,8 +499,11 @@ def talk_log(
     if not (
         talker.branch_id == cycle.branch_id
         or Participant.objects.filter(cycle=cycle, member=talker).exists()
+        or selectors.leaders_above(cycle, on=held_on).filter(pk=talker.pk).exists()
     ):
-        raise DomainError(_("The person who talked must belong to the branch."))
+        raise DomainError(
+            _("The person who talked must belong to the branch or lead an organization above it.")
+        )
     _participant(cycle, talked_with)
     talk = HeartToHeartTalk(
         cycle=cycle,

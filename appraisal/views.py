@@ -73,6 +73,9 @@ def _year(request):
 # --- cycles ----------------------------------------------------------------------------------
 
 
+CYCLE_LIST_PER_PAGE = 50
+
+
 @login_required
 def cycle_list(request):
     """Cycles the user runs or follows (with progress; an organizer's one page for all
@@ -80,10 +83,17 @@ def cycle_list(request):
     _require(request.user, "appraisal.view_cycles")
     year = _year(request)
     scope = scope_for(request.user)
+    ids = selectors.managed_cycle_ids(request.user, year=year)
+    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.cycles_with_progress(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "year": year,
         "years": selectors.cycle_years(request.user),
-        "managed": list(selectors.managed_cycles(request.user, year=year)[:500]),
+        "managed": page.object_list,
+        "page": page,
+        "query": query.urlencode(),
         "own": list(selectors.own_cycles(scope.member_id, year=year)),
         "can_open": request.user.has_perm("appraisal.open_cycle"),
         "waiting": list(selectors.rating_waiting(request.user)[:100]),
@@ -299,7 +309,9 @@ def self_assessment_detail(request, pk):
 @cycle_view("appraisal.manage_cycle")
 def talk_list(request, cycle):
     people = [p.member for p in selectors.participants(cycle)]
-    form = forms.TalkForm(request.POST or None, members=people)
+    form = forms.TalkForm(
+        request.POST or None, members=people, talkers_above=selectors.leaders_above(cycle)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.talk_log(cycle=cycle, actor=request.user, **form.cleaned_data)
@@ -343,6 +355,7 @@ def peer_reviews(request, cycle):
                 "about_me": selectors.peer_comments_about(cycle, member)
                 if cycle.peer_reviews_shown_to_reviewed
                 else None,
+                "about_me_released": selectors.peer_comments_released(cycle),
             }
         )
     elif request.method == "POST":

@@ -55,6 +55,16 @@ def commendation_record_section(member, *, year):
     return {"commendations": commendations, "year": year}
 
 
+def published_commendations(member):
+    """The member's published commendations for their page in the roster (one query; no
+    documents: those are opened from the commendation itself)."""
+    return list(
+        Commendation.objects.filter(member=member, status=CommendationStatus.PUBLISHED)
+        .select_related("awarding_organization")
+        .order_by("-awarded_on", "-id")
+    )
+
+
 def commendation_table(queryset):
     """What a list row shows, joined once."""
     return queryset.select_related(*_JOINS).order_by("-awarded_on", "-id")

@@ -168,7 +168,7 @@ def commendation_detail(request, pk):
             "may_decide": may_decide,
             "may_add_document": may_manage and commendation.status in ("proposed", "approved"),
             "history": (
-                list(commendation.history.select_related("history_user").all()[:30])
+                list(commendation.history.select_related("history_user__member").all()[:30])
                 if may_manage
                 else []
             ),

@@ -13,9 +13,11 @@ from .models import (
     CaseAssignment,
     CaseEvidence,
     CaseHandlerDesignation,
+    CaseKind,
     CaseStatus,
     CaseView,
     Clarification,
+    ProtectionCase,
     organizer_position_q,
 )
 from .permissions import cases_visible_to, get_case_for_user, handler_paths
@@ -24,17 +26,22 @@ from .permissions import cases_visible_to, get_case_for_user, handler_paths
 def case_list(user, *, status="", q=""):
     """The cases a user may read, newest first, with what the list shows already joined.
 
-    The search runs inside the visible set only, so it can never reveal another case.
+    The search runs inside the visible set only, so it can never reveal another case. It
+    matches the member's name, the place and the kind, never the description, the evidence
+    or the help asked for: reading those is a view of the case, and a search writes no view.
     """
     qs = cases_visible_to(user).select_related("member", "member__branch", "branch")
     if status:
         qs = qs.filter(status=status)
     if q:
+        needle = q.casefold()
+        kinds = [
+            value
+            for value, label in CaseKind.choices
+            if needle in str(label).casefold() or needle in value
+        ]
         qs = qs.filter(
-            Q(description__icontains=q)
-            | Q(place__icontains=q)
-            | Q(member__full_name__icontains=q)
-            | Q(help_requested__icontains=q)
+            Q(place__icontains=q) | Q(member__full_name__icontains=q) | Q(kind__in=kinds)
         )
     # A correlated count, not a join: no GROUP BY over every column of the case and member.
     n_evidence = (
@@ -51,9 +58,8 @@ def case_list(user, *, status="", q=""):
 
 def case_detail(user, ref):
     """The case (404 outside the user's reach) with everything its page shows prefetched."""
-    case = get_case_for_user(user, ref)
     active = CaseAssignment.objects.filter(removed_at__isnull=True).select_related("handler")
-    case_with = type(case).objects.prefetch_related(
+    case_with = ProtectionCase.objects.prefetch_related(
         "evidence",
         Prefetch("actions", queryset=CaseAction.objects.order_by("acted_on", "recorded_at", "id")),
         Prefetch("assignments", queryset=active, to_attr="active_assignments"),
@@ -62,7 +68,8 @@ def case_detail(user, ref):
             queryset=Clarification.objects.select_related("approving_organization"),
         ),
     )
-    case = case_with.select_related("member", "member__branch", "branch").get(pk=case.pk)
+    # One fetch: the visibility check and the prefetches on the same query (404 outside).
+    case = get_case_for_user(user, ref, case_with)
     case._assigned_handler_ids = {a.handler_id for a in case.active_assignments}
     return case
 
@@ -115,17 +122,23 @@ def approving_organization_choices(case):
     return Organization.objects.filter(path__in=paths).order_by("path")
 
 
+def consented_clarifications(member):
+    """The clarifications the member agreed to show on their record (one query). Nothing else
+    about a case ever appears on a record or on the member's page, which other people read."""
+    return list(
+        Clarification.objects.filter(case__member=member, member_consents=True)
+        .select_related("approving_organization")
+        .order_by("-issued_on", "-id")
+    )
+
+
 def protection_record_section(member, *, year):
     """Context for members/_protection_record_section.html, or None.
 
     Shows only clarifications the member agreed to show on their record; nothing else about
     a case ever appears on a record, which other people may read.
     """
-    clarifications = list(
-        Clarification.objects.filter(case__member=member, member_consents=True)
-        .select_related("approving_organization")
-        .order_by("-issued_on", "-id")
-    )
+    clarifications = consented_clarifications(member)
     if not clarifications:
         return None
     return {"clarifications": clarifications, "year": year}

@@ -8,6 +8,7 @@ tables keep every earlier state.
 
 from datetime import date, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -15,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import ACTIVE_STATUSES, Member, Organization, Position
+from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position
+from members.permissions import scope_for
 from members.services import DomainError, notify_many
 
 from ..uploads import clean_original_name, validate_upload
@@ -55,8 +57,10 @@ def _require(user, perm, obj):
 
 
 def _member_name(user):
-    member = Member.objects.filter(account=user).only("full_name").first()
-    return member.full_name if member else user.get_username()
+    scope = scope_for(user)  # usually loaded already by the permission check
+    if scope.member_id:
+        return scope.member_name
+    return user.get_username()
 
 
 def _save(obj, actor, reason=None):
@@ -128,6 +132,17 @@ def case_open(
     _save(case, actor)
     for uploaded in files:
         _store_evidence(case=case, uploaded=uploaded, actor=actor)
+    if case.opened_on_behalf:
+        # Told once, at once: the member should not learn of it only when it is accepted.
+        notify_many(
+            kind="protection.case_opened_for",
+            subject=case,
+            recipient_ids=[member.pk],
+            due_date=timezone.localdate(),
+            title=_("A protection case was opened on your behalf"),
+            body=_("Open the case to see the details."),
+            url=reverse("members:case_detail", args=[case.ref]),
+        )
     return case
 
 
@@ -263,6 +278,12 @@ def case_unassign(*, actor, assignment: CaseAssignment) -> CaseAssignment:
     if assignment.removed_at is None:
         assignment.removed_at = timezone.now()
         assignment.save(update_fields=["removed_at"])
+        # Their inbox must not keep links to a case they can no longer open (they would 404).
+        Notification.objects.filter(
+            recipient_id=assignment.handler_id,
+            subject_type=ContentType.objects.get_for_model(ProtectionCase),
+            subject_id=str(assignment.case_id),
+        ).delete()
     return assignment
 
 

@@ -112,7 +112,13 @@ def case_detail(request, ref):
             organizations=selectors.approving_organization_choices(case)
         )
     if may_assign:
-        context["assign_form"] = AssignForm(candidates=selectors.handler_candidates(case))
+        form = AssignForm(candidates=selectors.handler_candidates(case))
+        field = form.fields["handler"]
+        # Listed once (a form field's choices would count the rows first: one query more).
+        context["assign_form"] = form
+        context["handler_choices"] = [("", field.empty_label)] + [
+            (m.pk, field.label_from_instance(m)) for m in field.queryset
+        ]
     return render(request, "members/protection/case_detail.html", context)
 
 

@@ -247,6 +247,12 @@ def test_peer_comments_shown_without_names_when_the_branch_chooses(cast, login):
     page = login("member").get(url).content.decode()
     about_me = page[page.index('id="about-heading"') :]
     about_me = about_me[: about_me.index("</section>")]
+    # Not while peer review runs: the moment a comment appears would tell who wrote it.
+    assert "工作认真负责" not in about_me and 'data-testid="comments-later"' in about_me
+    move_to(cycle, Step.BALLOT)
+    page = login("member").get(url).content.decode()
+    about_me = page[page.index('id="about-heading"') :]
+    about_me = about_me[: about_me.index("</section>")]
     assert "工作认真负责" in about_me and "王芳" not in about_me
     page = login("secretary").get(url).content.decode()
     assert "工作认真负责" in page and "王芳" in page

@@ -2,14 +2,15 @@
 the case learns of it through any page, list, search, count or file."""
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from members.models import Role
+from members.models import Notification, Role
 from members.permissions import scope_for
 from members.protection import services
-from members.protection.models import CaseAssignment, CaseView, ProtectionCase
+from members.protection.models import CaseAssignment, CaseKind, CaseView, ProtectionCase
 from members.protection.permissions import cases_visible_to
 from members.protection.selectors import protection_dashboard_section
 from tests.conftest import ROLES
@@ -173,24 +174,103 @@ def test_case_list_and_open_pages(login, cast, world, role):
         assert listing.status_code == opening.status_code == 200
 
 
-@pytest.mark.parametrize("role", sorted(NON_READERS - {"outsider", "admin"}))
-def test_non_readers_learn_nothing_from_list_search_count_or_dashboard(login, cast, world, role):
-    client = login(role)
+def _case_traces(case):
+    """What would give the case away: its refs, its description, place and links, and any
+    protection notice. (Its kind is checked by changing it: the labels are in help texts.)"""
+    return [
+        MARKER,
+        str(case.ref),
+        case.short_ref,
+        reverse("members:case_detail", args=[case.ref]),
+        case.place,
+        case.kind,
+        "protection.",
+    ]
+
+
+def _kind_label_counts(page):
+    counts = []
+    for kind in CaseKind:
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                counts.append(page.count(str(kind.label)))
+    return counts
+
+
+def _assert_no_trace(page, case, where):
+    for trace in _case_traces(case):
+        assert trace not in page, f"{trace!r} shown on {where}"
+
+
+@pytest.mark.parametrize("role", sorted(NON_READERS))
+def test_non_readers_learn_nothing_from_any_page_list_search_export_admin_or_count(
+    login, cast, world, role
+):
+    """Every non-reader, the site admin included (the admin is not a case reader): nothing
+    of the case on the case list and its search, the dashboard, the inbox, their own record,
+    the member's page in the roster, the roster export, the admin lists; no count with it."""
     case = world.case
-    for query in ("", f"?q={MARKER}", "?q=张伟", "?status=reported"):
-        page = client.get(reverse("members:case_list") + query).content.decode()
-        assert 'data-testid="case-list"' not in page  # the list is empty
-        assert reverse("members:case_detail", args=[case.ref]) not in page
-    for url in (reverse("home"), reverse("my_record")):
-        page = client.get(url).content.decode()
-        assert MARKER not in page
-        assert reverse("members:case_detail", args=[case.ref]) not in page
-        assert case.short_ref not in page
+    accept_and_act(cast, case, follow_up_due=timezone.localdate())
+    clarification = services.clarification_record(
+        actor=cast.organizer.account,
+        case=case,
+        text=f"澄清{MARKER}",
+        issued_on=timezone.localdate(),
+        published_where="支部党员大会",
+        published_to="全体党员",
+        approving_organization=cast.c1,
+        approval_reference="第一党委会议决定",
+    )
+    assert not clarification.member_consents  # not on the record: nobody else may see it
+    client = login(role)
+    pages = {
+        **{
+            f"case list{query}": reverse("members:case_list") + query
+            for query in ("", f"?q={MARKER}", "?q=张伟", "?q=微博", "?status=in_progress")
+        },
+        "home": reverse("home"),
+        "my record": reverse("my_record"),
+        "inbox": reverse("members:inbox"),
+        "member page": reverse("members:member_detail", args=[cast.member.pk]),
+        "roster": reverse("members:roster") + f"?branch={cast.branch.pk}",
+        "roster export": reverse("members:roster_export") + f"?branch={cast.branch.pk}&format=csv",
+        "notifications admin": reverse("admin:members_notification_changelist"),
+        "notifications admin search": reverse("admin:members_notification_changelist")
+        + "?q=protection",
+        "audit admin": reverse("admin:members_auditentry_changelist"),
+        "members admin": reverse("admin:members_member_changelist"),
+        "member admin page": reverse("admin:members_member_change", args=[cast.member.pk]),
+    }
+
+    def render_all():
+        rendered = {}
+        for where, url in pages.items():
+            response = client.get(url)
+            body = b"".join(response) if response.streaming else response.content
+            page = body.decode("utf-8-sig", errors="replace")
+            # A search box shows back what was typed; that is not the case speaking.
+            rendered[where] = page.replace(f'value="{MARKER}"', 'value=""')
+        return rendered
+
+    before = render_all()
+    for where, page in before.items():
+        _assert_no_trace(page, case, where)
+        assert 'data-testid="case-list"' not in page  # no case listed anywhere
         assert 'data-testid="cases-handling"' not in page
+    # The kind: no page changes when it changes (its labels also appear in help texts).
+    ProtectionCase.objects.filter(pk=case.pk).update(kind=CaseKind.THREAT)
+    after = render_all()
+    for where in pages:
+        assert _kind_label_counts(before[where]) == _kind_label_counts(after[where]), where
     user = cast.users[role]
     assert not cases_visible_to(user).exists()
-
     assert protection_dashboard_section(user, scope_for(user), year=2025) is None
+    # No notice about the case (the inbox's unread count would count it).
+    member_id = scope_for(user).member_id
+    assert not Notification.objects.filter(
+        recipient_id=member_id, subject_type=ContentType.objects.get_for_model(case)
+    ).exists()
+    assert not Notification.objects.filter(recipient_id=member_id, kind__startswith="protection.")
 
 
 @pytest.mark.parametrize("role", sorted(READERS))
