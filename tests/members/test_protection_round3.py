@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.commendations.models import Commendation, CommendationStatus, CommendationTitle
-from members.models import Notification
+from members.models import Notification, Role
 from members.protection import services
 from members.protection.models import CaseView, ProtectionCase
+from tests.factories import make_member, make_position
 from tests.members.protection_helpers import (
     MARKER,
     accept_and_act,
@@ -168,6 +169,9 @@ def test_search_matches_name_place_and_kind_only(cast, world, login):
 
 def _grow(cast, case, n):
     for i in range(n):
+        helper = make_member(cast.branch, f"支委{n}-{i}", account=f"cm{n}-{i}")
+        make_position(helper, cast.branch, Role.COMMITTEE_MEMBER)
+        services.case_assign(actor=cast.organizer.account, case=case, handler=helper)
         services.case_action_record(
             actor=cast.organizer.account,
             case=case,
@@ -193,6 +197,7 @@ def test_case_page_queries_are_fixed_and_at_most_15(cast, world, login):
         client = login(role)
         per_size = []
         for n in (1, 8):
+            n = n + len(counts) * 10  # fresh names for each role
             _grow(cast, case, n)
             client.get(url)
             with CaptureQueriesContext(connection) as ctx:
