@@ -62,9 +62,22 @@ def branch_hours_rows(members):
 
 
 def member_hours_rows(detail):
-    header = [_("Date"), _("Session"), _("Kind"), _("Attendance"), _("Hours")]
+    """A member's year: "Hours" is what the row records (a make-up's hours whatever its
+    state), "Credited hours" what counts towards the requirement (held sessions attended,
+    confirmed make-up study); the totals add up the credited column."""
+    from .models import CREDITED_STATUSES, MakeupState
+
+    header = [
+        _("Date"),
+        _("Session"),
+        _("Kind"),
+        _("Attendance"),
+        _("Hours"),
+        _("Credited hours"),
+    ]
     rows = []
     for a in detail["attendances"]:
+        credited = a.hours if a.session.is_held and a.status in CREDITED_STATUSES else 0
         rows.append(
             [
                 f"{timezone.localtime(a.session.starts_at):%Y-%m-%d}",
@@ -72,6 +85,7 @@ def member_hours_rows(detail):
                 a.session.get_kind_display(),
                 a.get_status_display(),
                 float(a.hours),
+                float(credited),
             ]
         )
     for m in detail["makeups"]:
@@ -82,11 +96,12 @@ def member_hours_rows(detail):
                 _("Make-up study"),
                 m.get_state_display(),
                 float(m.hours),
+                float(m.hours) if m.state == MakeupState.CONFIRMED else 0.0,
             ]
         )
     h = detail["hours"]
-    rows.append(["", _("Total"), "", "", float(h.total_hours)])
-    rows.append(["", _("Required"), "", "", float(h.required_hours)])
+    rows.append(["", _("Total"), "", "", "", float(h.total_hours)])
+    rows.append(["", _("Required"), "", "", "", float(h.required_hours)])
     return header, rows
 
 

@@ -149,6 +149,10 @@ class MakeupForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = missed_sessions
         self.fields["session"].required = False
+        # Titles repeat ("Theme Party day" every month): the date tells them apart.
+        self.fields["session"].label_from_instance = lambda s: (
+            f"{timezone.localtime(s.starts_at):%Y-%m-%d} · {s.title}"
+        )
         self.fields["studied_on"].initial = timezone.localdate()
 
     def clean_evidence(self):

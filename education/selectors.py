@@ -1203,3 +1203,23 @@ def session_changes(session):
             )
     entries.sort(key=lambda c: c.when, reverse=True)
     return entries[:CHANGES_LIMIT]
+
+
+def reminded_count(session):
+    """How many members were already reminded of the session (one query)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from members.models import Notification
+
+    from .reminders import KIND_SESSION
+
+    return (
+        Notification.objects.filter(
+            kind=KIND_SESSION,
+            subject_type=ContentType.objects.get_for_model(Session),
+            subject_id=str(session.pk),
+        )
+        .values("recipient_id")
+        .distinct()
+        .count()
+    )

@@ -428,9 +428,16 @@ def session_close(request, pk):
 
 
 @login_required
-@require_POST
 def session_cancel(request, pk):
+    """Cancelling asks first: GET (or a POST without confirm=yes) shows what will happen."""
     session = get_session_for_user(request.user, pk, write=True)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        reminded = selectors.reminded_count(session)
+        return render(
+            request,
+            "education/session_cancel_confirm.html",
+            {"session": session, "reminded": reminded},
+        )
     try:
         services.session_cancel(session=session, actor=request.user)
     except DomainError as exc:

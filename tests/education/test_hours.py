@@ -176,8 +176,8 @@ def test_member_export_has_sessions_and_total(login, cast):
     )
     sheet = load_workbook(BytesIO(response.content)).active
     values = list(sheet.iter_rows(min_row=2, values_only=True))
-    assert values[0][4] == 2.5
-    assert values[-2][4] == 2.5  # total
+    assert values[0][4] == 2.5 and values[0][5] == 2.5
+    assert values[-2][5] == 2.5  # total of the credited column
 
 
 def test_rollup_aggregates_every_branch_below(login, cast):

@@ -86,6 +86,10 @@ def pages(cast, edu):
             reverse("education:session_edit", args=[edu.planned.pk]),
             BRANCH_A_SESSION_WRITE,
         ),
+        "session_cancel_confirm": (
+            reverse("education:session_cancel", args=[edu.planned.pk]),
+            BRANCH_A_SESSION_WRITE,
+        ),
         "session_expected": (
             reverse("education:session_expected", args=[edu.planned.pk]),
             BRANCH_A_SESSION_WRITE,
@@ -140,6 +144,7 @@ PAGE_NAMES = [
     "session_ics",
     "material_download",
     "session_edit",
+    "session_cancel_confirm",
     "session_expected",
     "session_log",
     "checkin_screen",
@@ -216,7 +221,7 @@ POSTS = {
 @pytest.mark.parametrize("name", list(POSTS))
 def test_role_post_matrix(login, cast, edu, role, name):
     build, expected = POSTS[name]
-    data = {"action": "confirm", "mark": f"{cast.member.pk}:present"}
+    data = {"action": "confirm", "confirm": "yes", "mark": f"{cast.member.pk}:present"}
     response = login(role).post(build(cast, edu), data)
     if role == "anonymous":
         assert response.status_code == 302 and "login" in response["Location"]

@@ -276,3 +276,72 @@ def test_scale_seeder_writes_the_same_meeting_summary_as_a_rebuild(db):
     seeded = stored()
     summaries.rebuild()
     assert seeded == stored()
+
+
+# --- 6. the member export credits only what counts -------------------------------------------
+
+
+def test_member_export_credits_only_confirmed_makeups(login, cast):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    session = held(
+        cast.branch,
+        starts_at=at(2025, 3, 1),
+        attendance={cast.member: "absent", cast.secretary: "present"},
+    )
+    other = held(cast.branch, starts_at=at(2025, 4, 1), attendance={cast.member: "absent"})
+    pending = services.makeup_submit(
+        member=cast.member,
+        session=session,
+        description="待确认",
+        studied_on=date(2025, 3, 5),
+        hours=Decimal("2.0"),
+    )
+    rejected = services.makeup_submit(
+        member=cast.member,
+        session=other,
+        description="被退回",
+        studied_on=date(2025, 4, 5),
+        hours=Decimal("1.5"),
+    )
+    services.makeup_reject(makeup=rejected, actor=cast.secretary.account, note="不符合")
+    response = login("member").get(
+        reverse("education:hours_member_export", args=[cast.member.pk]) + "?year=2025"
+    )
+    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][4:] == ("Hours", "Credited hours")
+    by_text = {r[1]: r for r in rows[1:]}
+    assert by_text[pending.description][4:] == (2.0, 0.0)
+    assert by_text[rejected.description][4:] == (1.5, 0.0)
+    assert by_text["Total"][5] == 0.0
+
+
+def test_cancelling_asks_for_confirmation_first(login, cast):
+    from education.models import Session
+
+    session = plan(cast.branch, starts_at=at(2030, 5, 10, 14))
+    reminders.session_reminders_send(now=datetime(2030, 5, 9, 8, tzinfo=SHANGHAI))
+    client = login("secretary")
+    url = reverse("education:session_cancel", args=[session.pk])
+    detail = client.get(reverse("education:session_detail", args=[session.pk])).content.decode()
+    assert f'href="{url}"' in detail  # a link to the confirmation, not a one-click form
+    page = client.get(url)
+    assert page.status_code == 200 and 'data-testid="cancel-confirm"' in page.content.decode()
+    assert "4 members were already reminded" in page.content.decode()
+    assert client.post(url, {}).status_code == 200  # no confirm: asked again
+    assert Session.objects.get(pk=session.pk).is_planned
+    assert client.post(url, {"confirm": "yes"}).status_code == 302
+    assert Session.objects.get(pk=session.pk).is_cancelled
+
+
+def test_makeup_session_choices_show_the_date(login, cast):
+    held(
+        cast.branch, starts_at=at(2025, 3, 10), attendance={cast.member: "absent"}, title="主题党日"
+    )
+    held(
+        cast.branch, starts_at=at(2025, 4, 10), attendance={cast.member: "absent"}, title="主题党日"
+    )
+    html = login("member").get(reverse("education:makeup_create")).content.decode()
+    assert "2025-03-10 · 主题党日" in html and "2025-04-10 · 主题党日" in html
