@@ -24,7 +24,7 @@ app.conf.beat_schedule = {
     },
     "education.send_session_reminders": {
         "task": "education.tasks.send_session_reminders",
-        "schedule": crontab(minute=0, hour="8-20"),  # hourly in the day; the key dedupes
+        "schedule": crontab(minute=0),  # every hour, around the clock; the unique key dedupes
     },
     "education.send_hours_nudges": {
         "task": "education.tasks.send_hours_nudges",

@@ -111,7 +111,7 @@ def _notify_each_self(*, kind, member_ids, due_date, title, body, url) -> int:
     key is then kind + member + due date): two queries per CHUNK members."""
     from django.db import transaction
 
-    from members.services import _queue_email_sending
+    from members.services import queue_email_sending
 
     member_type = ContentType.objects.get_for_model(Member)
     created = 0
@@ -152,7 +152,7 @@ def _notify_each_self(*, kind, member_ids, due_date, title, body, url) -> int:
             Notification.objects.bulk_create(rows, ignore_conflicts=True)
             created += len(rows)
         if created:
-            transaction.on_commit(lambda: _queue_email_sending(created))
+            transaction.on_commit(lambda: queue_email_sending(created))
     return created
 
 

@@ -288,7 +288,7 @@ def notify_many(
                 flush()
         flush()
         if created:
-            transaction.on_commit(partial(_queue_email_sending, created))
+            transaction.on_commit(partial(queue_email_sending, created))
     return created
 
 
@@ -298,7 +298,8 @@ EMAIL_SENDER_TASKS = 2
 EMAIL_BATCH_SIZE = 500
 
 
-def _queue_email_sending(created: int = 1):
+def queue_email_sending(created: int = 1):
+    """Queue sender tasks for `created` new notifications (call from transaction.on_commit)."""
     from .tasks import send_pending_emails
 
     batches = -(-created // EMAIL_BATCH_SIZE)

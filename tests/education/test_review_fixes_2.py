@@ -186,7 +186,6 @@ def test_session_changes_are_bounded(login, cast):
 # --- 3a. the beat entry (branchsite/celery.py is the lead's) -----------------------------------
 
 
-@pytest.mark.xfail(reason="needs the lead's beat change: crontab(minute=0) around the clock")
 def test_session_reminders_run_every_hour_around_the_clock():
     from branchsite.celery import app
 
