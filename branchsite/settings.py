@@ -213,6 +213,14 @@ SITE_NAME = _("branchsite")
 # importing that app (DESIGN.md: education and appraisal do not import each other). Each is
 # a dotted function f(member_ids, year) -> {member_id: [(label, value), ...]}, one query each.
 BRANCHSITE_MEMBER_FACTS = ["education.selectors.member_year_facts"]
+# Sections other apps add to a manager's page of a member (members:member_detail), for the
+# same reason: (dotted f(member) -> context dict or None, template).
+BRANCHSITE_MEMBER_PAGE_SECTIONS = [
+    (
+        "appraisal.commendations.selectors.member_page_commendations",
+        "appraisal/_member_page_commendations.html",
+    ),
+]
 
 LOGGING = {
     "version": 1,

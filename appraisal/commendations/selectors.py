@@ -237,3 +237,10 @@ def approver_levels_by_awarding_organization(organization_ids):
             if holders:
                 levels.append(sorted(set(holders)))
     return result
+
+
+def member_page_commendations(member):
+    """Context for appraisal/_member_page_commendations.html on members:member_detail:
+    published commendations only (proposals and rejections stay in the workflow)."""
+    commendations = published_commendations(member)
+    return {"commendations": commendations} if commendations else None
