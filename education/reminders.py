@@ -107,53 +107,18 @@ def session_reminders_send(*, now: datetime | None = None) -> int:
 
 
 def _notify_each_self(*, kind, member_ids, due_date, title, body, url) -> int:
-    """notify_many with each member as the subject of their own notification (the unique
-    key is then kind + member + due date): two queries per CHUNK members."""
-    from django.db import transaction
+    """Each member the subject of their own notification: members.services.notify_each."""
+    from members.services import notify_each
 
-    from members.services import queue_email_sending
-
-    member_type = ContentType.objects.get_for_model(Member)
-    created = 0
-    with transaction.atomic():
-        for i in range(0, len(member_ids), CHUNK):
-            chunk = member_ids[i : i + CHUNK]
-            emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
-            existing = set(
-                Notification.objects.filter(
-                    kind=kind,
-                    subject_type=member_type,
-                    subject_id__in=[str(pk) for pk in chunk],
-                    recipient_id__in=chunk,
-                    due_date=due_date,
-                ).values_list("recipient_id", flat=True)
-            )
-            now = timezone.now()
-            rows = [
-                Notification(
-                    recipient_id=pk,
-                    kind=kind,
-                    subject_type=member_type,
-                    subject_id=str(pk),
-                    due_date=due_date,
-                    title=title,
-                    body=body,
-                    url=url,
-                    created_at=now,
-                    email_state=(
-                        Notification.EmailState.PENDING
-                        if emails.get(pk)
-                        else Notification.EmailState.NONE
-                    ),
-                )
-                for pk in chunk
-                if pk not in existing and pk in emails
-            ]
-            Notification.objects.bulk_create(rows, ignore_conflicts=True)
-            created += len(rows)
-        if created:
-            transaction.on_commit(lambda: queue_email_sending(created))
-    return created
+    return notify_each(
+        kind=kind,
+        recipient_ids=member_ids,
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+        chunk_size=CHUNK,
+    )
 
 
 def _branch_chunks():

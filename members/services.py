@@ -244,6 +244,51 @@ def notify_many(
     what was not sent. recipient_ids may be a lazy iterator (e.g. values_list().iterator()).
     """
     subject_type, subject_id = _subject_key(subject)
+    return _fan_out(
+        kind=kind,
+        subject_type=subject_type,
+        subject_of=lambda rid: subject_id,
+        recipient_ids=recipient_ids,
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+        chunk_size=chunk_size,
+    )
+
+
+def notify_each(
+    *,
+    kind: str,
+    recipient_ids: Iterable[int],
+    due_date: date,
+    title: str,
+    body: str = "",
+    url: str = "",
+    chunk_size: int = 1000,
+) -> int:
+    """Like notify_many, but each member is the subject of their own notification.
+
+    The key is then (kind, member, due date): a nudge about a member's own standing reaches
+    them once whichever branch they were in when each run happened.
+    """
+    return _fan_out(
+        kind=kind,
+        subject_type=ContentType.objects.get_for_model(Member),
+        subject_of=str,
+        recipient_ids=recipient_ids,
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+        chunk_size=chunk_size,
+    )
+
+
+def _fan_out(
+    *, kind, subject_type, subject_of, recipient_ids, due_date, title, body, url, chunk_size
+) -> int:
+    """Insert the notifications of one fan-out chunk by chunk, under the unique key."""
     created = 0
     chunk = []
 
@@ -252,16 +297,22 @@ def notify_many(
         if not chunk:
             return
         emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
-        key = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id}
         existing = set(
             Notification.objects.filter(
-                recipient_id__in=chunk, due_date=due_date, **key
+                kind=kind,
+                subject_type=subject_type,
+                subject_id__in={subject_of(rid) for rid in chunk},
+                recipient_id__in=chunk,
+                due_date=due_date,
             ).values_list("recipient_id", flat=True)
         )
         now = timezone.now()
         rows = [
             Notification(
                 recipient_id=rid,
+                kind=kind,
+                subject_type=subject_type,
+                subject_id=subject_of(rid),
                 due_date=due_date,
                 title=title,
                 body=body,
@@ -272,7 +323,6 @@ def notify_many(
                     if emails.get(rid)
                     else Notification.EmailState.NONE
                 ),
-                **key,
             )
             for rid in chunk
             if rid not in existing and rid in emails

@@ -311,3 +311,12 @@ def test_a_malformed_id_marks_nothing_read(login, cast):
     assert response.status_code == 400
     n.refresh_from_db()
     assert n.read_at is None
+
+
+def test_notify_each_keys_on_the_member_and_sends_once(cast):
+    ids = [cast.member.pk, cast.peer.pk]
+    first = services.notify_each(kind="nudge", recipient_ids=ids, due_date=DUE, title="t")
+    again = services.notify_each(kind="nudge", recipient_ids=ids, due_date=DUE, title="t")
+    assert (first, again) == (2, 0)
+    rows = Notification.objects.filter(kind="nudge")
+    assert {(n.recipient_id, n.subject_id) for n in rows} == {(i, str(i)) for i in ids}
