@@ -23,7 +23,8 @@ def _fill_regular(branch, months=range(1, 13), skip=()):
             if (kind, m) not in skip:
                 # Group meetings are held by each of the branch's Party groups.
                 holders = (
-                    list(Organization.objects.get_children(branch)) or [branch]
+                    list(Organization.objects.get_children(Organization.objects.get(pk=branch.pk)))
+                    or [branch]
                     if kind == "group_meeting"
                     else [branch]
                 )
