@@ -13,6 +13,7 @@ $(PY):
 $(STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	test -f .env || printf '# Development only, read by manage.py (not by gunicorn, Celery or pytest).\nDJANGO_DEBUG=1\n' > .env
 	touch $(STAMP)
 
 run: $(STAMP)  ## virtualenv, install, migrate, demo data, serve on 127.0.0.1:$(PORT)
