@@ -620,16 +620,6 @@ def dashboard_section(user, scope, *, year):
     return {"managed": managed, "own": own, "year": year}
 
 
-def organization_choices_for_meetings(user):
-    from members.models import Organization, OrganizationKind
-
-    return (
-        Organization.objects.filter(organization_scope_q(user))
-        .exclude(kind=OrganizationKind.GROUP)
-        .order_by("path")
-    )
-
-
 def rating_waiting(user):
     """Ratings waiting for this organizer's approval (organizations below them)."""
     scope = scope_for(user)

@@ -30,10 +30,6 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def quarter_of(month: int) -> int:
-    return (month - 1) // 3 + 1
-
-
 def quarter_months(quarter: int) -> range:
     return range(quarter * 3 - 2, quarter * 3 + 1)
 

@@ -9,6 +9,7 @@ from members.permissions import organizations_managed_by, scope_for
 
 from .models import (
     MAX_UPLOAD_BYTES,
+    SESSION_FIELDS,
     ComplianceCadence,
     HoursRequirement,
     Makeup,
@@ -54,19 +55,7 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = [
-            "organization",
-            "kind",
-            "title",
-            "topics",
-            "starts_at",
-            "ends_at",
-            "place",
-            "online_url",
-            "lecturer",
-            "hours",
-            "minutes",
-        ]
+        fields = ["organization", *SESSION_FIELDS]
         widgets = {
             "starts_at": DateTimeLocalInput(),
             "ends_at": DateTimeLocalInput(),

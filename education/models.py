@@ -63,6 +63,22 @@ class SessionState(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# What a secretary describes about a session: the session form, its edit service and its
+# change history all work from this list.
+SESSION_FIELDS = (
+    "kind",
+    "title",
+    "topics",
+    "starts_at",
+    "ends_at",
+    "place",
+    "online_url",
+    "lecturer",
+    "hours",
+    "minutes",
+)
+
+
 class Session(models.Model):
     """A study session held by an organization (branch, group, or a committee for several
     branches). `branches` are the branches it counts for in the regular-meeting grid."""

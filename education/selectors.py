@@ -53,6 +53,7 @@ from .models import (
     CREDITED_STATUSES,
     DEFAULT_CADENCE,
     REGULAR_KINDS,
+    SESSION_FIELDS,
     Attendance,
     AttendanceStatus,
     ComplianceCadence,
@@ -153,24 +154,6 @@ def cadences_by_path(roots, *, below=True):
 
 
 # --- study hours ----------------------------------------------------------------------------
-
-
-def credited_attendance(year):
-    start, end = year_bounds(year)
-    return Attendance.objects.filter(
-        status__in=CREDITED_STATUSES,
-        session__state=SessionState.HELD,
-        session__starts_at__gte=start,
-        session__starts_at__lt=end,
-    )
-
-
-def confirmed_makeups(year):
-    return Makeup.objects.filter(
-        state=MakeupState.CONFIRMED,
-        studied_on__gte=date(year, 1, 1),
-        studied_on__lt=date(year + 1, 1, 1),
-    )
 
 
 def _summary_join(queryset, year):
@@ -983,23 +966,6 @@ def member_year_facts(member_ids, year):
     return facts
 
 
-def secretaries_of(branch_ids):
-    """Current secretaries (and deputies) of the branches: {branch_id: [member_id, ...]}."""
-    rows = (
-        Position.objects.current()
-        .filter(
-            organization_id__in=list(branch_ids),
-            role__in=(Role.SECRETARY, Role.DEPUTY_SECRETARY),
-            member__status__in=ACTIVE_STATUSES,
-        )
-        .values_list("organization_id", "member_id")
-    )
-    result = {}
-    for org_id, member_id in rows:
-        result.setdefault(org_id, []).append(member_id)
-    return result
-
-
 def digest_recipients(branches):
     """Who gets a branch's monthly meetings digest: {branch_id: [member_id, ...]}.
 
@@ -1091,19 +1057,7 @@ def missed_sessions(member):
 # --- the session's change history (managers only, on session_detail) ----------------------
 
 CHANGES_LIMIT = 50
-SESSION_HISTORY_FIELDS = (
-    "state",
-    "kind",
-    "title",
-    "topics",
-    "starts_at",
-    "ends_at",
-    "place",
-    "online_url",
-    "lecturer",
-    "hours",
-    "minutes",
-)
+SESSION_HISTORY_FIELDS = ("state", *SESSION_FIELDS)
 ATTENDANCE_HISTORY_FIELDS = ("status", "hours", "checked_in_at", "note")
 
 

@@ -17,6 +17,7 @@ from . import summaries
 from .models import (
     CREDITED_STATUSES,
     MAX_UPLOAD_BYTES,
+    SESSION_FIELDS,
     Attendance,
     AttendanceStatus,
     CalendarFeed,
@@ -30,18 +31,6 @@ from .models import (
 
 # Check-in opens this long before the start and closes at the end.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
-SESSION_FIELDS = (
-    "kind",
-    "title",
-    "topics",
-    "starts_at",
-    "ends_at",
-    "place",
-    "online_url",
-    "lecturer",
-    "hours",
-    "minutes",
-)
 MARKED_STATUSES = tuple(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
 
 

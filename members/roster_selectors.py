@@ -181,7 +181,3 @@ def tree_ancestors_in_scope(user, organization):
         for a in Organization.objects.get_ancestors(organization)
         if scope.is_admin or scope.reaches_path(a.path)
     ]
-
-
-def subtree_member_count(organization):
-    return Member.objects.active().filter(branch__path__startswith=organization.path).count()

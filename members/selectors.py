@@ -21,10 +21,6 @@ from .protection.selectors import (  # noqa: F401 - hooks listed in branchsite/r
 )
 
 
-def member_summary(member_id):
-    return Member.objects.select_related("branch", "group").filter(pk=member_id).first()
-
-
 def member_positions(member):
     return list(
         Position.objects.filter(member=member)

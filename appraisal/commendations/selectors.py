@@ -169,20 +169,6 @@ def awarding_choices(user):
     )
 
 
-def approver_ids_by_awarding_organization(organization_ids):
-    """{awarding organization id: [member ids]}: who is told a proposal waits for them.
-
-    The nearest level that can decide: people holding an organizer role (or a committee role
-    of a committee / general branch) at the awarding organization, or at the nearest
-    organization above it that has any; for an awarding branch, its secretary. Two queries.
-    """
-    return {
-        org_id: levels[0]
-        for org_id, levels in approver_levels_by_awarding_organization(organization_ids).items()
-        if levels
-    }
-
-
 def approvers_for(levels, excluded):
     """The nearest level with someone left once `excluded` (the proposer, the commended) are
     taken out: a level whose only holder proposed the commendation passes it up."""

@@ -90,18 +90,6 @@ def get_case_for_user(user, ref, queryset=None):
     return get_object_or_404(qs, ref=ref)
 
 
-def may_handle_anything(user):
-    """True when the user handles cases at all (designated, or assigned to an open case)."""
-    scope = scope_for(user)
-    if not scope.member_id:
-        return False
-    if handler_paths(user):
-        return True
-    return CaseAssignment.objects.filter(
-        handler_id=scope.member_id, removed_at__isnull=True
-    ).exists()
-
-
 # --- predicates over one case (already fetched through cases_visible_to) ----------------
 
 
