@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branchsite.pagecache import render_cached
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
 from members.permissions import organization_scope_q, require_member, scope_for
@@ -450,27 +451,33 @@ def paper_ballots(request, cycle):
 @cycle_view("appraisal.manage_cycle")
 def tally(request, cycle):
     """The ballot's result once it has closed; while it runs, only the turnout."""
-    result = selectors.tally(cycle)
-    if result is not None:
-        n, eligible = result["turnout"], result["eligible"]
-        if result["counted"] != n:
-            messages.warning(
-                request,
-                _(
+
+    def build():
+        result = selectors.tally(cycle)
+        unentered = None
+        if result is not None:
+            n, eligible = result["turnout"], result["eligible"]
+            if result["counted"] != n:
+                unentered = _(
                     "%(counted)s ballot(s) count: %(turnout)s voters took part, but "
                     "%(missing)s paper ballot(s) handed out were never entered."
-                )
-                % {"counted": result["counted"], "turnout": n, "missing": n - result["counted"]},
-            )
-    else:
-        n, eligible = selectors.turnout(cycle)
-    context = {
-        "cycle": cycle,
-        "tally": result,
-        "turnout": n,
-        "eligible": eligible,
-    }
-    return render(request, "appraisal/tally.html", context)
+                ) % {"counted": result["counted"], "turnout": n, "missing": n - result["counted"]}
+        else:
+            n, eligible = selectors.turnout(cycle)
+        return {
+            "cycle": cycle,
+            "tally": result,
+            "turnout": n,
+            "eligible": eligible,
+            "unentered": unentered,
+        }
+
+    return render_cached(request, "appraisal/tally.html", build, **_cycle_versions(cycle))
+
+
+def _cycle_versions(cycle, areas=("appraisal",)):
+    """render_cached's arguments for a page of one appraisal cycle."""
+    return {"areas": list(areas), "branch_paths": [cycle.branch.path]}
 
 
 # --- rating ----------------------------------------------------------------------------------
@@ -481,25 +488,41 @@ def rating(request, cycle):
     if not cycle.reached(Step.RATING):
         messages.info(request, _("The rating is made after the ballot closes."))
         return redirect("appraisal:cycle_detail", cycle.pk)
+    if request.method != "POST":
+
+        def build():
+            sheet = selectors.rating_sheet(cycle)
+            return _rating_context(request, cycle, sheet, forms.RatingForm(rows=sheet["rows"]))
+
+        # The sheet shows study hours and commendations beside the ballot.
+        return render_cached(
+            request,
+            "appraisal/rating.html",
+            build,
+            **_cycle_versions(cycle, areas=("appraisal", "education", "commendations")),
+        )
     sheet = selectors.rating_sheet(cycle)
-    form = forms.RatingForm(request.POST or None, rows=sheet["rows"])
-    if request.method == "POST":
-        if not sheet["editable"]:
-            raise PermissionDenied
-        if form.is_valid():
-            try:
-                services.ratings_save(cycle=cycle, entries=form.entries(), actor=request.user)
-                if "submit" in request.POST:
-                    services.rating_submit(cycle=cycle, actor=request.user)
-            except DomainError as e:
-                _errors(request, e)
+    form = forms.RatingForm(request.POST, rows=sheet["rows"])
+    if not sheet["editable"]:
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            services.ratings_save(cycle=cycle, entries=form.entries(), actor=request.user)
+            if "submit" in request.POST:
+                services.rating_submit(cycle=cycle, actor=request.user)
+        except DomainError as e:
+            _errors(request, e)
+        else:
+            if "submit" in request.POST:
+                messages.success(request, _("The rating is sent for approval."))
             else:
-                if "submit" in request.POST:
-                    messages.success(request, _("The rating is sent for approval."))
-                else:
-                    messages.success(request, _("Saved."))
-                return redirect("appraisal:rating", cycle.pk)
-    context = {
+                messages.success(request, _("Saved."))
+            return redirect("appraisal:rating", cycle.pk)
+    return render(request, "appraisal/rating.html", _rating_context(request, cycle, sheet, form))
+
+
+def _rating_context(request, cycle, sheet, form):
+    return {
         "cycle": cycle,
         "sheet": sheet,
         "form": form,
@@ -507,7 +530,6 @@ def rating(request, cycle):
         "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
         "decision_form": forms.DecisionForm(),
     }
-    return render(request, "appraisal/rating.html", context)
 
 
 @require_POST

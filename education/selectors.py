@@ -891,7 +891,14 @@ def record_section(member, *, year):
     context = member_hours(member, year, upcoming=year >= timezone.localdate().year)
     context.setdefault("upcoming", [])
     context["member"] = member
+    context["cache_valid_until"] = _upcoming_valid_until(context["upcoming"])
     return context
+
+
+def _upcoming_valid_until(upcoming):
+    """A list of upcoming sessions changes by itself when the first of them ends
+    (branchsite.pagecache keeps a page showing it until then)."""
+    return min((a.session.ends_at for a in upcoming), default=None)
 
 
 def dashboard_section(user, scope, *, year):
@@ -899,6 +906,7 @@ def dashboard_section(user, scope, *, year):
     context = {"year": year, "upcoming": [], "branches": [], "is_organizer": scope.is_organizer}
     if scope.member_id:
         context["upcoming"] = member_sessions_upcoming(scope.member_id)
+        context["cache_valid_until"] = _upcoming_valid_until(context["upcoming"])
     if scope.led_branch_ids:
         branches = list(Organization.objects.filter(pk__in=scope.led_branch_ids).order_by("path"))
         rollup = {b.pk: b for b in _behind_by_branch(branches, year)}

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from branchsite.pagecache import render_cached
 from members.models import Organization, OrganizationKind
 from members.permissions import (
     get_member_for_user,
@@ -97,6 +98,11 @@ def _form_error(form, exc: DomainError):
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def _branch_versions(branch):
+    """render_cached's arguments for a page of one branch's study records (or the picker)."""
+    return {"areas": ["education"], "branch_paths": [branch.path] if branch else None}
 
 
 def _chosen_branch(request):
@@ -703,20 +709,20 @@ def hours_branch(request):
     _require(request.user, "education.view_hours_tables")
     year = _year(request)
     branch, choices = _chosen_branch(request)
-    requirement = selectors.hours_requirement(branch, year) if branch else None
-    members = selectors.branch_hours_table(branch, year, requirement) if branch else []
-    return render(
-        request,
-        "education/hours_branch.html",
-        {
+
+    def build():
+        requirement = selectors.hours_requirement(branch, year) if branch else None
+        members = selectors.branch_hours_table(branch, year, requirement) if branch else []
+        return {
             "branch": branch,
             "choices": choices,
             "members": members,
             "year": year,
             "year_query": f"branch={branch.pk}" if branch else "",
             "requirement": requirement,
-        },
-    )
+        }
+
+    return render_cached(request, "education/hours_branch.html", build, **_branch_versions(branch))
 
 
 @login_required
@@ -768,14 +774,13 @@ def _rollup_org(request):
 def hours_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
-    children, totals = selectors.hours_rollup_children(org, year)
-    page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(
-        request,
-        "education/hours_rollup.html",
-        {
+
+    def build():
+        children, totals = selectors.hours_rollup_children(org, year)
+        page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
+            request.GET.get("page")
+        )
+        return {
             "org": org,
             "year": year,
             "page": page,
@@ -785,8 +790,9 @@ def hours_rollup(request):
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
-        },
-    )
+        }
+
+    return render_cached(request, "education/hours_rollup.html", build, areas=["education"])
 
 
 @login_required
@@ -821,11 +827,10 @@ def compliance_branch(request):
     _require(request.user, "education.view_hours_tables")
     year = _year(request)
     branch, choices = _chosen_branch(request)
-    grid = selectors.compliance([branch], year, roots=[branch.path])[0] if branch else None
-    return render(
-        request,
-        "education/compliance_branch.html",
-        {
+
+    def build():
+        grid = selectors.compliance([branch], year, roots=[branch.path])[0] if branch else None
+        return {
             "branch": branch,
             "choices": choices,
             "grid": grid,
@@ -837,7 +842,10 @@ def compliance_branch(request):
             "year": year,
             "year_query": f"branch={branch.pk}" if branch else "",
             "months": range(1, 13),
-        },
+        }
+
+    return render_cached(
+        request, "education/compliance_branch.html", build, **_branch_versions(branch)
     )
 
 
@@ -846,11 +854,10 @@ def compliance_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
-    page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
-    return render(
-        request,
-        "education/compliance_rollup.html",
-        {
+
+    def build():
+        page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
+        return {
             "org": org,
             "year": year,
             "sort": sort,
@@ -863,8 +870,9 @@ def compliance_rollup(request):
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}&sort={sort}",
             "year_query": f"org={org.pk}&sort={sort}",
-        },
-    )
+        }
+
+    return render_cached(request, "education/compliance_rollup.html", build, areas=["education"])
 
 
 # --- calendar -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Who may do what: the one place that decides (DESIGN.md, "Permissions").
 
 A user's reach is derived from their current positions, computed once per request and
-cached on the user object:
+cached on the user object, and kept between requests in the cache (`scope_cache_bump`
+invalidates every kept scope whenever a member, position, organization or account is saved or
+deleted; a bulk write that sends no signals must call it itself):
 
 - self: the member linked to the login account;
 - branch leader: a committee role (secretary, deputy secretary, committee member, officers)
@@ -16,18 +18,32 @@ with `rules.contrib.views` helpers or `require_perm`, and list pages narrow quer
 Other apps register their own permissions in their permissions.py from these predicates.
 """
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 import rules
+from django.core.cache import cache
 from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
 
 _CACHE_ATTR = "_branchsite_scope"
 _MEMBER_ATTR = "_branchsite_member"
 _POSITIONS_ATTR = "_branchsite_positions"
+
+# Between requests a user's scope (with their member and positions) is kept in the cache under
+# the current generation; any write that could change anyone's reach bumps the generation
+# (signals in members/signals.py, and bulk writes in the services), so a kept scope is never
+# older than the data it was computed from. The timeout only bounds memory.
+SCOPE_GENERATION_KEY = "branchsite:scope-generation"
+SCOPE_KEY = "branchsite:scope:{user_id}"
+SCOPE_TIMEOUT = 10 * 60
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,12 +89,66 @@ ANONYMOUS_SCOPE = Scope()
 
 
 def scope_for(user):
-    """The user's Scope, computed with two queries once per request (cached on the user)."""
+    """The user's Scope: kept on the user for the request, and in the cache between requests
+    (one cache round trip); computed with two queries when the kept one is out of date."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_SCOPE
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
+    key = SCOPE_KEY.format(user_id=user.pk)
+    generation, kept = _kept_scope(key)
+    # Positions start and end on dates: a scope kept yesterday may be wrong today.
+    stamp = (generation, user.is_superuser, timezone.localdate())
+    if kept is not None and kept[0] == stamp:
+        _, scope, member, positions = kept
+    else:
+        scope, member, positions = _compute_scope(user)
+        if generation is not None:
+            _keep_scope(key, (stamp, scope, member, positions))
+    setattr(user, _CACHE_ATTR, scope)
+    setattr(user, _MEMBER_ATTR, member)
+    setattr(user, _POSITIONS_ATTR, positions)
+    return scope
+
+
+def _kept_scope(key):
+    """(current generation, the kept entry or None), in one cache round trip."""
+    try:
+        got = cache.get_many([SCOPE_GENERATION_KEY, key])
+        generation = got.get(SCOPE_GENERATION_KEY)
+        if generation is None:
+            cache.add(SCOPE_GENERATION_KEY, time.time_ns(), None)
+            return cache.get(SCOPE_GENERATION_KEY), None
+        return generation, got.get(key)
+    except Exception:  # the cache is an optimization: without it, compute every time
+        logger.warning("scope cache unavailable", exc_info=True)
+        return None, None
+
+
+def _keep_scope(key, entry):
+    try:
+        cache.set(key, entry, SCOPE_TIMEOUT)
+    except Exception:
+        logger.warning("scope cache unavailable", exc_info=True)
+
+
+def scope_cache_bump():
+    """Invalidate every kept scope (call after any write that may change someone's reach)."""
+    try:
+        cache.set(SCOPE_GENERATION_KEY, time.time_ns(), None)
+    except Exception:
+        # A generation that cannot be bumped must not outlive the write: drop it, and a
+        # scope is kept again only once a fresh generation is set.
+        logger.exception("scope cache generation not bumped")
+        try:
+            cache.delete(SCOPE_GENERATION_KEY)
+        except Exception:
+            logger.exception("scope cache generation not deleted")
+
+
+def _compute_scope(user):
+    """(Scope, member, positions) from the database: two queries."""
     member = Member.objects.filter(account=user).select_related("branch", "group").first()
     led, led_paths, organizer_paths = set(), [], []
     # All the member's positions, newest first: current ones give the reach, and the member's
@@ -115,10 +185,7 @@ def scope_for(user):
         organizer_paths=tuple(_outermost(organizer_paths)),
         is_admin=user.is_superuser,
     )
-    setattr(user, _CACHE_ATTR, scope)
-    setattr(user, _MEMBER_ATTR, member)
-    setattr(user, _POSITIONS_ATTR, positions)
-    return scope
+    return scope, member, positions
 
 
 def _outermost(paths):

@@ -26,6 +26,7 @@ from .models import (
     Position,
     Transfer,
 )
+from .permissions import scope_cache_bump
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,11 @@ def member_create_many(
             raise DomainError({"group": _("The group must belong to the member's branch.")})
         members.append(member)
     user = actor if actor is not None and actor.is_authenticated else None
-    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    # bulk_create sends no signals: a new member may carry a login account (its reach changes).
+    scope_cache_bump()
+    transaction.on_commit(scope_cache_bump)
+    return created
 
 
 @transaction.atomic

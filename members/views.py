@@ -25,6 +25,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rules.contrib.views import permission_required
 
+from branchsite.pagecache import render_cached
+
 from . import roster_io, roster_selectors, selectors, services
 from .filters import RosterFilter
 from .forms import (
@@ -102,18 +104,21 @@ def _require_branch_manager(user):
 @permission_required("members.view_roster", raise_exception=True)
 @require_GET
 def roster(request):
-    roster_filter = RosterFilter(
-        request.GET, queryset=selectors.roster(request.user), user=request.user
-    )
-    page = Paginator(roster_filter.result, 50).get_page(request.GET.get("page"))
-    query = _query_without_page(request)
-    context = {
-        "filter": roster_filter,
-        "page": page,
-        "query": query,
-        "is_filtered": bool(query),
-    }
-    return render(request, "members/roster.html", context)
+    def build():
+        roster_filter = RosterFilter(
+            request.GET, queryset=selectors.roster(request.user), user=request.user
+        )
+        page = Paginator(roster_filter.result, 50).get_page(request.GET.get("page"))
+        query = _query_without_page(request)
+        return {
+            "filter": roster_filter,
+            "page": page,
+            "query": query,
+            "is_filtered": bool(query),
+        }
+
+    # Members, positions and organizations only: their writes change every kept page.
+    return render_cached(request, "members/roster.html", build, areas=[])
 
 
 @login_required
@@ -278,8 +283,12 @@ def member_transfer(request, pk):
 @permission_required("members.view_tree", raise_exception=True)
 @require_GET
 def tree(request):
-    roots = roster_selectors.tree_roots(request.user)
-    return render(request, "members/tree.html", {"roots": roots})
+    return render_cached(
+        request,
+        "members/tree.html",
+        lambda: {"roots": roster_selectors.tree_roots(request.user)},
+        areas=[],
+    )
 
 
 @login_required

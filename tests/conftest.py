@@ -160,6 +160,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_kept_pages():
+    # Kept pages and scopes (branchsite.pagecache) live in the cache, which outlives a test's
+    # database: start every test with none of them valid.
+    from branchsite import pagecache
+
+    pagecache.everything_changed_now()
+
+
 @pytest.fixture
 def celery_worker_thread(transactional_db):
     """A real Celery worker, in a thread of this process, consuming from the Redis broker.

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from branchsite.pagecache import render_cached
 from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
@@ -46,15 +47,14 @@ def _filtered(request):
 def commendation_list(request):
     """Commendations per organization and year: searchable, filterable, exportable."""
     _require(request.user, "appraisal.view_commendation_list")
-    filterset, data = _filtered(request)
-    qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
-    page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
-    if not isinstance(qs, list):
-        page.object_list = selectors.rows_by_ids(page.object_list)
-    return render(
-        request,
-        "appraisal/commendations/commendation_list.html",
-        {
+
+    def build():
+        filterset, data = _filtered(request)
+        qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
+        page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+        if not isinstance(qs, list):
+            page.object_list = selectors.rows_by_ids(page.object_list)
+        return {
             "filter": filterset,
             "page": page,
             "query": data.urlencode(),
@@ -63,7 +63,13 @@ def commendation_list(request):
             "organization": (
                 filterset.form.cleaned_data.get("organization") if filterset.is_valid() else None
             ),
-        },
+        }
+
+    return render_cached(
+        request,
+        "appraisal/commendations/commendation_list.html",
+        build,
+        areas=["commendations"],
     )
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from branchsite.pagecache import render_cached
 from members.permissions import require_member
 from members.services import DomainError
 
@@ -40,19 +41,19 @@ def _case_or_404(request, ref, perm=None):
 def case_list(request):
     """Every case the user may read: their own and those they handle."""
     require_member(request.user)
-    form = CaseSearchForm(request.GET or None)
-    status = q = ""
-    if form.is_valid():
-        status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
-    cases = selectors.case_list(request.user, status=status, q=q)
-    page = BoundedPaginator(cases, 30).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "members/protection/case_list.html",
-        {"page": page, "form": form, "query": query.urlencode()},
-    )
+
+    def build():
+        form = CaseSearchForm(request.GET or None)
+        status = q = ""
+        if form.is_valid():
+            status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
+        cases = selectors.case_list(request.user, status=status, q=q)
+        page = BoundedPaginator(cases, 30).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return {"page": page, "form": form, "query": query.urlencode()}
+
+    return render_cached(request, "members/protection/case_list.html", build, areas=["protection"])
 
 
 @login_required

@@ -28,9 +28,11 @@ def world(cast, settings, tmp_path):
 
 
 def _end_position(member, organization):
-    Position.objects.filter(member=member, organization=organization).update(
-        ended_on=timezone.localdate() - timedelta(days=1)
-    )
+    # One save per row, as the admin and the services write positions: a save tells the
+    # scope cache (members.permissions) that this member's reach changed.
+    for position in Position.objects.filter(member=member, organization=organization):
+        position.ended_on = timezone.localdate() - timedelta(days=1)
+        position.save()
 
 
 def _detail(case):

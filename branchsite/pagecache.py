@@ -1,0 +1,221 @@
+"""Rendered pages kept until the data behind them changes (issue 6: flat cost as data grows).
+
+A page view that reads one branch's records (or the whole tree) renders through
+`render_cached`: the page's blocks (title, content, scripts, …) are rendered once and kept in
+the cache under a key made of everything the output depends on —
+
+- the request: path, query string, htmx or not;
+- the reader: user, language, the CSRF secret of their session (forms embed its token);
+- the day (pages count "this year", "overdue", "behind pace" from the local date);
+- the data: the scope generation (members, positions, organizations, accounts:
+  members/permissions.py), the content version of each branch the page reads, or of the
+  whole tree, and the version of everything.
+
+Writes bump the versions: `content_changed(obj)` after a write names the branch it concerns
+(signals in branchsite/signals.py do this for every saved or deleted row of the record apps;
+services call it after bulk writes, which send no signals). A write that cannot be tied to
+one branch bumps everything. A kept page is therefore never older than the data it shows; the
+timeout only bounds memory, and a page whose output changes with the clock (a session that is
+"upcoming" until it ends) says until when it is valid (`CACHE_VALID_UNTIL` in its context).
+
+A kept page still gets a fresh header (user menu, unread count, messages, CSRF token) from
+base.html: only the page's own blocks are kept.
+"""
+
+import hashlib
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from django.shortcuts import render
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+from members.permissions import SCOPE_GENERATION_KEY
+
+logger = logging.getLogger(__name__)
+
+PAGE_TIMEOUT = 30 * 60
+EVERYTHING = "branchsite:content:all"  # bumped by writes that concern no single branch
+# Per area of records (the app that holds them), so that a check-in does not throw away
+# appraisal pages: pages over the whole tree read TREE, a branch's pages read BRANCH.
+AREAS = ("education", "appraisal", "commendations", "protection")
+TREE = "branchsite:content:{area}:tree"
+BRANCH = "branchsite:content:{area}:branch:{path}"
+CACHED_PAGE_TEMPLATE = "_cached_page.html"
+BLOCKS = ("title", "head", "body_class", "content", "scripts", "footer")
+# A view's context may set this to an aware datetime after which the page must be rebuilt.
+CACHE_VALID_UNTIL = "cache_valid_until"
+
+
+def branch_key(area, branch_path):
+    return BRANCH.format(area=area, path=branch_path)
+
+
+def tree_key(area):
+    return TREE.format(area=area)
+
+
+def _bump_keys(keys):
+    stamp = time.time_ns()
+    try:
+        cache.set_many(dict.fromkeys(keys, stamp), None)
+    except Exception:
+        logger.exception("page cache versions not bumped")
+        try:
+            cache.delete_many(list(keys))
+        except Exception:
+            logger.exception("page cache versions not deleted")
+
+
+def bump(area, *, branch_paths=(), everything=False):
+    """Mark pages out of date: this area's pages of these branches (by path), or every page.
+    Now, and again when the transaction commits (a page rebuilt in between read old rows)."""
+    keys = [EVERYTHING] if everything else [tree_key(area)]
+    keys += [branch_key(area, p) for p in set(branch_paths) if p]
+    _bump_keys(keys)
+    transaction.on_commit(lambda: _bump_keys(keys))
+
+
+def everything_changed():
+    """After writes no signal reported (bulk loads, rebuilt summaries): every kept page and
+    every kept scope is out of date."""
+    from members.permissions import scope_cache_bump
+
+    bump(None, everything=True)
+    scope_cache_bump()
+
+
+def everything_changed_now():
+    """everything_changed outside any transaction (no database needed): for tests."""
+    from members.permissions import SCOPE_GENERATION_KEY
+
+    _bump_keys([EVERYTHING, SCOPE_GENERATION_KEY])
+
+
+def branch_paths_of_organizations(org_ids):
+    """The branch paths behind these organizations; None when one is above branch level
+    (its change may show on every branch below it)."""
+    from members.models import Organization, OrganizationKind
+
+    paths = set()
+    for kind, path in Organization.objects.filter(pk__in=set(org_ids)).values_list("kind", "path"):
+        if kind == OrganizationKind.BRANCH:
+            paths.add(path)
+        elif kind == OrganizationKind.GROUP:
+            paths.add(path[: -Organization.steplen])
+        else:
+            return None
+    return paths
+
+
+def content_changed(area, *, organization_ids=(), member_ids=()):
+    """After a write to this area's records concerning these organizations and members:
+    the pages of their branches (every page when one is above branch level)."""
+    from members.models import Member
+
+    org_ids = set(organization_ids)
+    if member_ids:
+        org_ids |= set(
+            Member.objects.filter(pk__in=set(member_ids)).values_list("branch_id", flat=True)
+        )
+    paths = branch_paths_of_organizations(org_ids) if org_ids else None
+    if paths is None:
+        bump(area, everything=True)
+    else:
+        bump(area, branch_paths=paths)
+
+
+def _versions(areas, branch_paths):
+    """The version stamps the page depends on, in one round trip; None when one is missing
+    (evicted or never set: it is set now, and this request neither reads nor keeps a page)."""
+    keys = [SCOPE_GENERATION_KEY, EVERYTHING]
+    for area in areas:
+        if branch_paths is None:
+            keys.append(tree_key(area))
+        else:
+            keys += [branch_key(area, p) for p in sorted(branch_paths)]
+    got = cache.get_many(keys)
+    missing = [k for k in keys if got.get(k) is None]
+    if missing:
+        for key in missing:
+            cache.add(key, time.time_ns(), None)
+        return None
+    return [got[k] for k in keys]
+
+
+def _page_key(request, template_name, versions):
+    parts = [
+        template_name,
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        request.headers.get("HX-Request", ""),
+        request.headers.get("HX-Target", ""),
+        str(request.user.pk),
+        translation.get_language() or "",
+        request.META.get("CSRF_COOKIE", ""),
+        timezone.localdate().isoformat(),
+        *map(str, versions),
+    ]
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return f"branchsite:page:{digest}"
+
+
+def _marker(name):
+    # Private-use characters: never in our templates' output, removed before it is sent.
+    return f"\ue000{name}\ue001"
+
+
+MARKERS = {name: _marker(name) for name in BLOCKS}
+
+
+def _split_blocks(html):
+    """(the page without markers, {block: its html}) from a page rendered with MARKERS."""
+    blocks = {}
+    for name, mark in MARKERS.items():
+        parts = html.split(mark)
+        blocks[name] = parts[1] if len(parts) == 3 else ""
+        html = "".join(parts)
+    return html, blocks
+
+
+def render_cached(request, template_name, build_context, *, areas, branch_paths=None, status=None):
+    """render(request, template_name, build_context()), kept until its data changes.
+
+    areas: the AREAS whose records the page shows (members and organizations always count);
+    branch_paths: the branches it shows them for, or None for a page over the whole tree.
+    build_context is called only when the page is not kept.
+    """
+    kept_key = None
+    try:
+        versions = _versions(areas, branch_paths) if request.method == "GET" else None
+        if versions is not None:
+            kept_key = _page_key(request, template_name, versions)
+            kept = cache.get(kept_key)
+            if kept is not None:
+                blocks = {name: mark_safe(html) for name, html in kept.items()}  # noqa: S308 - rendered by us
+                return render(request, CACHED_PAGE_TEMPLATE, {"page_blocks": blocks}, status=status)
+    except Exception:
+        logger.warning("page cache unavailable", exc_info=True)
+        kept_key = None
+    context = build_context()
+    if kept_key is None:
+        return render(request, template_name, context, status=status)
+    # One render, as usual, with each block's output fenced by markers: the page is sent
+    # without them, and what they fence is kept.
+    response = render(
+        request, template_name, {**context, "page_cache_markers": MARKERS}, status=status
+    )
+    html, blocks = _split_blocks(response.content.decode(response.charset))
+    response.content = html
+    timeout = PAGE_TIMEOUT
+    valid_until = context.get(CACHE_VALID_UNTIL)
+    if valid_until is not None:
+        timeout = min(timeout, int((valid_until - timezone.now()).total_seconds()))
+    if timeout > 0:
+        try:
+            cache.set(kept_key, blocks, timeout)
+        except Exception:
+            logger.warning("page cache unavailable", exc_info=True)
+    return response
