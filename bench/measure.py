@@ -132,6 +132,9 @@ def cleanup_earlier_runs():
     from bench.pages import FANOUT_TASKS
     from members.models import Member, Notification, Organization
 
+    from branchsite.pagecache import everything_changed_now
+
+    everything_changed_now()  # nothing kept by an earlier run counts
     Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
     imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
     Member.objects.filter(branch__in=imported).delete()

@@ -171,13 +171,16 @@ MARKERS = {name: _marker(name) for name in BLOCKS}
 
 
 def _split_blocks(html):
-    """(the page without markers, {block: its html}) from a page rendered with MARKERS."""
+    """(the page without markers, {block: its html}) from a page rendered with MARKERS; the
+    blocks are None unless every block was fenced once (the template extends base.html)."""
     blocks = {}
+    whole = True
     for name, mark in MARKERS.items():
         parts = html.split(mark)
+        whole = whole and len(parts) == 3
         blocks[name] = parts[1] if len(parts) == 3 else ""
         html = "".join(parts)
-    return html, blocks
+    return html, blocks if whole else None
 
 
 def render_cached(request, template_name, build_context, *, areas, branch_paths=None, status=None):
@@ -189,7 +192,10 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
     """
     kept_key = None
     try:
-        versions = _versions(areas, branch_paths) if request.method == "GET" else None
+        # Forms in a kept page carry a token for the reader's CSRF secret: without one yet
+        # (a first request), the page is built and not kept.
+        keepable = request.method == "GET" and request.META.get("CSRF_COOKIE")
+        versions = _versions(areas, branch_paths) if keepable else None
         if versions is not None:
             kept_key = _page_key(request, template_name, versions)
             kept = cache.get(kept_key)
@@ -209,6 +215,8 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
     )
     html, blocks = _split_blocks(response.content.decode(response.charset))
     response.content = html
+    if blocks is None:  # not a page of base.html (a partial): nothing to keep
+        return response
     timeout = PAGE_TIMEOUT
     valid_until = context.get(CACHE_VALID_UNTIL)
     if valid_until is not None:
