@@ -130,9 +130,8 @@ IMPORT_BRANCH_PREFIX = "基准导入党支部"
 def cleanup_earlier_runs():
     """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
     from bench.pages import FANOUT_TASKS
-    from members.models import Member, Notification, Organization
-
     from branchsite.pagecache import everything_changed_now
+    from members.models import Member, Notification, Organization
 
     everything_changed_now()  # nothing kept by an earlier run counts
     Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
