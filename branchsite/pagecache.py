@@ -49,6 +49,16 @@ BLOCKS = ("title", "head", "body_class", "content", "scripts", "footer")
 CACHE_VALID_UNTIL = "cache_valid_until"
 
 
+def quietly(call, fallback=None):
+    """call() against the cache; when the cache fails (Redis down), log it and return
+    fallback: a cache only ever saves work, so nothing may fail with it."""
+    try:
+        return call()
+    except Exception:
+        logger.warning("cache unavailable", exc_info=True)
+        return fallback
+
+
 def branch_key(area, branch_path):
     return BRANCH.format(area=area, path=branch_path)
 

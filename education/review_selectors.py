@@ -4,7 +4,7 @@
   for the people who should close them (the secretary's dashboard).
 """
 
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from members.permissions import scope_for
@@ -12,19 +12,38 @@ from members.permissions import scope_for
 from .models import Session, SessionState
 
 
-def sessions_to_record(user, *, limit=5, now=None):
-    """{"sessions": [...], "count": n}: ended, still planned sessions held by the branches the
-    user leads (with their groups) or by the organizations where they are organizer. Until
-    check-in is closed or the session is logged, nobody's hours count. Two queries at most."""
+def _recorded_by(user):
+    """Q over the sessions the user should record, or None when they record none."""
     scope = scope_for(user)
+    if not (scope.led_branch_paths or scope.organizer_paths):
+        return None
     q = Q(pk__in=[])
     for path in scope.led_branch_paths:
         q |= Q(organization__path__startswith=path)
     for path in scope.organizer_paths:
         q |= Q(organization__path=path)
-    if not (scope.led_branch_paths or scope.organizer_paths):
+    return q
+
+
+def sessions_to_record(user, *, limit=5, now=None):
+    """{"sessions": [...], "count": n}: ended, still planned sessions held by the branches the
+    user leads (with their groups) or by the organizations where they are organizer. Until
+    check-in is closed or the session is logged, nobody's hours count. Two queries at most."""
+    q = _recorded_by(user)
+    if q is None:
         return {"sessions": [], "count": 0}
     qs = Session.objects.filter(q, state=SessionState.PLANNED, ends_at__lt=now or timezone.now())
     sessions = list(qs.select_related("organization").order_by("-ends_at", "-pk")[:limit])
     count = len(sessions) if len(sessions) < limit else qs.count()
     return {"sessions": sessions, "count": count}
+
+
+def next_session_to_record_at(user, *, now=None):
+    """When the next planned session the user should record ends (it then joins
+    sessions_to_record by the clock alone, with no write), or None. One query."""
+    q = _recorded_by(user)
+    if q is None:
+        return None
+    return Session.objects.filter(
+        q, state=SessionState.PLANNED, ends_at__gte=now or timezone.now()
+    ).aggregate(at=Min("ends_at"))["at"]

@@ -37,6 +37,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from branchsite.pagecache import quietly
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -67,6 +68,7 @@ from .models import (
     SessionState,
     Topic,
 )
+from .review_selectors import next_session_to_record_at
 
 DEFAULT_MEMBER_HOURS = Decimal("32.0")
 DEFAULT_LEADER_HOURS = Decimal("56.0")
@@ -486,7 +488,7 @@ VERSION_KEY = "education:summary_version"
 
 def summary_version():
     """A counter bumped (after commit) by every summary refresh and settings change."""
-    return cache.get_or_set(VERSION_KEY, 1, None)
+    return quietly(lambda: cache.get_or_set(VERSION_KEY, 1, None), 0)
 
 
 def hours_rollup_children(organization, year):
@@ -505,14 +507,14 @@ def hours_rollup_children(organization, year):
         .order_by("path")
     )
     key = f"education:rollup:{organization.pk}:{organization.path}:{year}:{summary_version()}"
-    rows = cache.get(key)
+    rows = quietly(lambda: cache.get(key))
     if rows is None:
         default, req_of = _subtree_requirements(organization, year)
         sql, params = _rollup_sql(organization, year, default, req_of)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        cache.set(key, rows, ROLLUP_CACHE_SECONDS)
+        quietly(lambda: cache.set(key, rows, ROLLUP_CACHE_SECONDS))
     keys = ("n_members", "n_leaders", "hours", "n_behind")
     by_path = {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
     totals = {"n_members": 0, "n_leaders": 0, "hours": Decimal("0.0"), "n_behind": 0}
@@ -916,6 +918,13 @@ def dashboard_section(user, scope, *, year):
         context["branches"] = grid
     if not (context["upcoming"] or context["branches"] or scope.is_organizer or scope.is_admin):
         return None
+    # The "ended but not yet recorded" list (education_review tag) grows when a session ends.
+    moments = [
+        context.get("cache_valid_until"),
+        next_session_to_record_at(user) if (scope.led_branch_ids or scope.is_organizer) else None,
+    ]
+    moments = [m for m in moments if m is not None]
+    context["cache_valid_until"] = min(moments) if moments else None
     return context
 
 

@@ -12,6 +12,7 @@ everything (`manage.py education_rebuild_summaries`), e.g. after edits in Django
 bulk load; the scale seeder writes the rows itself.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 
+from branchsite.pagecache import quietly
 from members.models import Member, Organization, OrganizationKind
 
 from .models import (
@@ -39,6 +41,8 @@ from .models import (
 CHUNK = 2000
 VERSION_KEY = "education:summary_version"  # selectors.summary_version reads it
 ZERO = Decimal("0.0")
+
+logger = logging.getLogger(__name__)
 
 
 def _chunks(ids, size=CHUNK):
@@ -87,7 +91,11 @@ def bump_version() -> None:
         try:
             cache.incr(VERSION_KEY)
         except ValueError:
-            cache.set(VERSION_KEY, 2, None)
+            quietly(lambda: cache.set(VERSION_KEY, 2, None))
+        except Exception:
+            # Redis down: nothing is read from it either; rollups kept from before expire
+            # within ROLLUP_CACHE_SECONDS once it is back.
+            logger.warning("rollup version not bumped: cache unavailable", exc_info=True)
 
     bump()
     transaction.on_commit(bump)

@@ -4,6 +4,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q
 
+from branchsite.pagecache import quietly
+
 from .models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -139,11 +141,15 @@ def subtree_member_counts(organizations):
         return {}
     stamp = _member_tables_stamp()
     keys = {o.pk: f"members:subtree-count:{stamp}:{o.path}" for o in organizations}
-    cached = cache.get_many(list(keys.values()))
+    cached = quietly(lambda: cache.get_many(list(keys.values())), {})
     missing = [o for o in organizations if keys[o.pk] not in cached]
     if missing:
         computed = _count_subtrees(missing)
-        cache.set_many({keys[o.pk]: computed[o.pk] for o in missing}, SUBTREE_COUNT_TIMEOUT)
+        quietly(
+            lambda: cache.set_many(
+                {keys[o.pk]: computed[o.pk] for o in missing}, SUBTREE_COUNT_TIMEOUT
+            )
+        )
         cached.update({keys[o.pk]: computed[o.pk] for o in missing})
     return {pk: cached[key] for pk, key in keys.items()}
 
