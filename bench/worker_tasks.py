@@ -4,8 +4,9 @@ Loaded into the worker with `celery -A branchsite worker -I bench.worker_tasks` 
 so nothing of it ships with the app. It does what a feature's monthly reminder does: ask the
 database who is due (every active member), then one members.services.notify_many over their
 ids, streamed in chunks; the e-mails follow through members.tasks.send_pending_emails.
-bench/pages.FANOUT_TASKS measures the real monthly reminder (education.tasks.send_hours_nudges)
-when it exists; this stand-in is the fallback.
+bench/measure.py times both: the real monthly reminder (education.tasks.send_hours_nudges, to
+the members behind on study hours) and this one, which reaches every active member (the
+issue's figure for the fan-out).
 """
 
 from datetime import date

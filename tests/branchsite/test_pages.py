@@ -69,8 +69,10 @@ def test_home_query_count_is_bounded(login, cast, role, n, django_assert_max_num
     make_members(cast.branch, n)
     make_members(cast.other_branch, n)
     client = login(role)
-    # The dashboard composes every feature's section: 18 fixed queries for a secretary today.
-    with django_assert_max_num_queries(20):
+    # The dashboard composes every feature's section: 21 fixed queries for a secretary today
+    # when it is built (one of them asks when the next session to record ends: the kept page
+    # must be rebuilt then); a kept one costs 3.
+    with django_assert_max_num_queries(21):
         assert client.get(reverse("home")).status_code == 200
 
 
