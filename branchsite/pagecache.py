@@ -11,20 +11,23 @@ the cache under a key made of everything the output depends on —
   members/permissions.py), the content version of each branch the page reads, or of the
   whole tree, and the version of everything.
 
-Writes bump the versions: `content_changed(obj)` after a write names the branch it concerns
-(signals in branchsite/signals.py do this for every saved or deleted row of the record apps;
-services call it after bulk writes, which send no signals). A write that cannot be tied to
+Writes bump the versions: `content_changed(area, organization_ids=…, member_ids=…)` after a
+write names the branches it concerns (signals in branchsite/signals.py do this for every saved
+or deleted row of the record apps; services call it after bulk writes, which send no
+signals). A write that cannot be tied to
 one branch bumps everything. A kept page is therefore never older than the data it shows; the
 timeout only bounds memory, and a page whose output changes with the clock (a session that is
 "upcoming" until it ends) says until when it is valid (`CACHE_VALID_UNTIL` in its context).
 
 A kept page still gets a fresh header (user menu, unread count, messages, CSRF token) from
-base.html: only the page's own blocks are kept.
+base.html: only the page's own blocks are kept, compressed (a few kB each).
 """
 
 import hashlib
+import json
 import logging
 import time
+import zlib
 
 from django.core.cache import cache
 from django.db import transaction
@@ -98,9 +101,8 @@ def everything_changed():
 
 
 def everything_changed_now():
-    """everything_changed outside any transaction (no database needed): for tests."""
-    from members.permissions import SCOPE_GENERATION_KEY
-
+    """everything_changed outside any transaction (no database needed): for tests and the
+    benchmark."""
     _bump_keys([EVERYTHING, SCOPE_GENERATION_KEY])
 
 
@@ -172,6 +174,14 @@ def _page_key(request, template_name, versions):
     return f"branchsite:page:{digest}"
 
 
+def _pack(blocks):
+    return zlib.compress(json.dumps(blocks).encode(), 1)
+
+
+def _unpack(data):
+    return json.loads(zlib.decompress(data))
+
+
 def _marker(name):
     # Private-use characters: never in our templates' output, removed before it is sent.
     return f"\ue000{name}\ue001"
@@ -210,7 +220,7 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
             kept_key = _page_key(request, template_name, versions)
             kept = cache.get(kept_key)
             if kept is not None:
-                blocks = {name: mark_safe(html) for name, html in kept.items()}  # noqa: S308 - rendered by us
+                blocks = {name: mark_safe(html) for name, html in _unpack(kept).items()}  # noqa: S308 - rendered by us
                 return render(request, CACHED_PAGE_TEMPLATE, {"page_blocks": blocks}, status=status)
     except Exception:
         logger.warning("page cache unavailable", exc_info=True)
@@ -233,7 +243,7 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
         timeout = min(timeout, int((valid_until - timezone.now()).total_seconds()))
     if timeout > 0:
         try:
-            cache.set(kept_key, blocks, timeout)
+            cache.set(kept_key, _pack(blocks), timeout)
         except Exception:
             logger.warning("page cache unavailable", exc_info=True)
     return response
