@@ -30,7 +30,9 @@ def case_list(user, *, status="", q=""):
     matches the member's name, the place and the kind, never the description, the evidence
     or the help asked for: reading those is a view of the case, and a search writes no view.
     """
-    qs = cases_visible_to(user).select_related("member", "member__branch", "branch")
+    # The list shows the member's branch; joining the case's own branch too made PostgreSQL
+    # hash-join a scan of the whole organization table (it misjudges the visibility OR).
+    qs = cases_visible_to(user).select_related("member", "member__branch")
     if status:
         qs = qs.filter(status=status)
     if q:
