@@ -7,6 +7,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
@@ -15,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
+
+from branchsite.pagecache import quietly
 
 from .models import (
     AuditEntry,
@@ -333,6 +336,7 @@ def _fan_out(
             if rid not in existing and rid in emails
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        unread_changed([row.recipient_id for row in rows])
         created += len(rows)
         chunk.clear()
 
@@ -366,7 +370,32 @@ def notification_mark_read(*, member: Member, notification_id: int | None = None
     qs = Notification.objects.filter(recipient=member, read_at__isnull=True)
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    unread_changed([member.pk])
+    return marked
+
+
+# The header's unread badge is kept in the cache (branchsite.context_processors.UnreadCount);
+# whatever adds, reads or deletes a member's notifications calls unread_changed. The timeout
+# bounds what a write that forgot to (raw SQL, the shell) could leave behind.
+UNREAD_TIMEOUT = 60
+
+
+def unread_key(member_id):
+    return f"branchsite:unread:{member_id}"
+
+
+def unread_changed(member_ids):
+    """Forget these members' kept unread counts, now and when the transaction commits."""
+    keys = [unread_key(pk) for pk in member_ids]
+    if not keys:
+        return
+
+    def forget():
+        quietly(lambda: cache.delete_many(keys))
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def pending_emails_send(

@@ -114,6 +114,37 @@ def test_inbox_shows_own_notifications_and_unread_count(login, cast):
     assert 'data-testid="unread-count"' not in page
 
 
+def _badge(client):
+    """(the header's unread count or None, whether it was counted in the database)."""
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("my_record")).content.decode()
+    counted = any("members_notification" in q["sql"] for q in queries.captured_queries)
+    marker = 'data-testid="unread-count">'
+    n = int(page.split(marker, 1)[1].split("<", 1)[0]) if marker in page else None
+    return n, counted
+
+
+def test_the_unread_count_is_kept_until_the_members_notifications_change(
+    login, cast, django_capture_on_commit_callbacks
+):
+    client = login("member")
+    _badge(client)
+    assert _badge(client) == (None, False)  # kept: no count query
+    with django_capture_on_commit_callbacks(execute=True):
+        services.notify_many(  # a fan-out: bulk insert, no signals
+            kind="test.fanout",
+            subject=cast.branch,
+            recipient_ids=[cast.member.pk, cast.peer.pk],
+            due_date=DUE,
+            title="群发提醒",
+        )
+    assert _badge(client) == (1, True)
+    assert _badge(client) == (1, False)
+    with django_capture_on_commit_callbacks(execute=True):
+        Notification.objects.filter(recipient=cast.member).delete()  # e.g. from the admin
+    assert _badge(client) == (None, True)
+
+
 def test_marking_read_cannot_touch_someone_elses_notification(login, cast):
     other = _notify(cast, recipient=cast.peer)
     login("member").post(reverse("members:inbox_mark_read"), {"notification": other.pk})
