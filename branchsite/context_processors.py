@@ -1,7 +1,7 @@
 from django.core.cache import cache
 from django.utils.functional import cached_property
 
-from branchsite.pagecache import quietly
+from members.caching import quietly
 from members.models import Notification
 from members.permissions import scope_for
 from members.services import UNREAD_TIMEOUT, unread_key

@@ -25,19 +25,15 @@ base.html: only the page's own blocks are kept, compressed (a few kB each).
 
 import hashlib
 import json
-import logging
-import time
 import zlib
 
 from django.core.cache import cache
-from django.db import transaction
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 
+from members.caching import quietly, read_stamps, stamp, stamp_now
 from members.permissions import SCOPE_GENERATION_KEY
-
-logger = logging.getLogger(__name__)
 
 PAGE_TIMEOUT = 30 * 60
 EVERYTHING = "branchsite:content:all"  # bumped by writes that concern no single branch
@@ -52,16 +48,6 @@ BLOCKS = ("title", "head", "body_class", "content", "scripts", "footer")
 CACHE_VALID_UNTIL = "cache_valid_until"
 
 
-def quietly(call, fallback=None):
-    """call() against the cache; when the cache fails (Redis down), log it and return
-    fallback: a cache only ever saves work, so nothing may fail with it."""
-    try:
-        return call()
-    except Exception:
-        logger.warning("cache unavailable", exc_info=True)
-        return fallback
-
-
 def branch_key(area, branch_path):
     return BRANCH.format(area=area, path=branch_path)
 
@@ -70,25 +56,12 @@ def tree_key(area):
     return TREE.format(area=area)
 
 
-def _bump_keys(keys):
-    stamp = time.time_ns()
-    try:
-        cache.set_many(dict.fromkeys(keys, stamp), None)
-    except Exception:
-        logger.exception("page cache versions not bumped")
-        try:
-            cache.delete_many(list(keys))
-        except Exception:
-            logger.exception("page cache versions not deleted")
-
-
 def bump(area, *, branch_paths=(), everything=False):
     """Mark pages out of date: this area's pages of these branches (by path), or every page.
     Now, and again when the transaction commits (a page rebuilt in between read old rows)."""
     keys = [EVERYTHING] if everything else [tree_key(area)]
     keys += [branch_key(area, p) for p in set(branch_paths) if p]
-    _bump_keys(keys)
-    transaction.on_commit(lambda: _bump_keys(keys))
+    stamp(keys)
 
 
 def everything_changed():
@@ -103,7 +76,7 @@ def everything_changed():
 def everything_changed_now():
     """everything_changed outside any transaction (no database needed): for tests and the
     benchmark."""
-    _bump_keys([EVERYTHING, SCOPE_GENERATION_KEY])
+    stamp_now([EVERYTHING, SCOPE_GENERATION_KEY])
 
 
 def branch_paths_of_organizations(org_ids):
@@ -148,13 +121,7 @@ def _versions(areas, branch_paths):
             keys.append(tree_key(area))
         else:
             keys += [branch_key(area, p) for p in sorted(branch_paths)]
-    got = cache.get_many(keys)
-    missing = [k for k in keys if got.get(k) is None]
-    if missing:
-        for key in missing:
-            cache.add(key, time.time_ns(), None)
-        return None
-    return [got[k] for k in keys]
+    return read_stamps(keys)[0]
 
 
 def _page_key(request, template_name, versions):
@@ -203,6 +170,21 @@ def _split_blocks(html):
     return html, blocks if whole else None
 
 
+def _kept_blocks(request, template_name, areas, branch_paths):
+    """(the key to keep this page under, its kept blocks or None); (None, None) when the
+    request may not be served or kept from the cache. Raises when the cache fails."""
+    # Forms in a kept page carry a token for the reader's CSRF secret: without one yet (a
+    # first request), the page is built and not kept.
+    if request.method != "GET" or not request.META.get("CSRF_COOKIE"):
+        return None, None
+    versions = _versions(areas, branch_paths)
+    if versions is None:
+        return None, None
+    key = _page_key(request, template_name, versions)
+    kept = cache.get(key)
+    return key, (_unpack(kept) if kept is not None else None)
+
+
 def render_cached(request, template_name, build_context, *, areas, branch_paths=None, status=None):
     """render(request, template_name, build_context()), kept until its data changes.
 
@@ -210,21 +192,12 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
     branch_paths: the branches it shows them for, or None for a page over the whole tree.
     build_context is called only when the page is not kept.
     """
-    kept_key = None
-    try:
-        # Forms in a kept page carry a token for the reader's CSRF secret: without one yet
-        # (a first request), the page is built and not kept.
-        keepable = request.method == "GET" and request.META.get("CSRF_COOKIE")
-        versions = _versions(areas, branch_paths) if keepable else None
-        if versions is not None:
-            kept_key = _page_key(request, template_name, versions)
-            kept = cache.get(kept_key)
-            if kept is not None:
-                blocks = {name: mark_safe(html) for name, html in _unpack(kept).items()}  # noqa: S308 - rendered by us
-                return render(request, CACHED_PAGE_TEMPLATE, {"page_blocks": blocks}, status=status)
-    except Exception:
-        logger.warning("page cache unavailable", exc_info=True)
-        kept_key = None
+    kept_key, kept = quietly(
+        lambda: _kept_blocks(request, template_name, areas, branch_paths), (None, None)
+    )
+    if kept is not None:
+        blocks = {name: mark_safe(html) for name, html in kept.items()}  # noqa: S308 - rendered by us
+        return render(request, CACHED_PAGE_TEMPLATE, {"page_blocks": blocks}, status=status)
     context = build_context()
     if kept_key is None:
         return render(request, template_name, context, status=status)
@@ -242,8 +215,5 @@ def render_cached(request, template_name, build_context, *, areas, branch_paths=
     if valid_until is not None:
         timeout = min(timeout, int((valid_until - timezone.now()).total_seconds()))
     if timeout > 0:
-        try:
-            cache.set(kept_key, _pack(blocks), timeout)
-        except Exception:
-            logger.warning("page cache unavailable", exc_info=True)
+        quietly(lambda: cache.set(kept_key, _pack(blocks), timeout))
     return response

@@ -50,6 +50,6 @@ def dashboard_sections(user, scope, *, year):
 def valid_until(sections):
     """The earliest moment a section's content changes with the clock alone (a section's
     context may say so under "cache_valid_until"), or None."""
-    moments = [s["context"].get("cache_valid_until") for s in sections]
-    moments = [m for m in moments if m is not None]
-    return min(moments) if moments else None
+    return min(
+        filter(None, (s["context"].get("cache_valid_until") for s in sections)), default=None
+    )

@@ -7,6 +7,7 @@ whether the member held a committee role in a branch that year and over the requ
 that applies to their branch (the nearest organization above that sets one).
 """
 
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,7 +38,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from branchsite.pagecache import quietly
+from members.caching import quietly
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -69,6 +70,7 @@ from .models import (
     Topic,
 )
 from .review_selectors import next_session_to_record_at
+from .summaries import VERSION_KEY
 
 DEFAULT_MEMBER_HOURS = Decimal("32.0")
 DEFAULT_LEADER_HOURS = Decimal("56.0")
@@ -483,12 +485,11 @@ def _rollup_sql(organization, year, default, req_of, branch_ids=None):
 
 
 ROLLUP_CACHE_SECONDS = 300
-VERSION_KEY = "education:summary_version"
 
 
 def summary_version():
-    """A counter bumped (after commit) by every summary refresh and settings change."""
-    return quietly(lambda: cache.get_or_set(VERSION_KEY, 1, None), 0)
+    """A stamp renewed (now and after commit) by every summary refresh and settings change."""
+    return quietly(lambda: cache.get_or_set(VERSION_KEY, time.time_ns, None), 0)
 
 
 def hours_rollup_children(organization, year):
@@ -923,8 +924,7 @@ def dashboard_section(user, scope, *, year):
         context.get("cache_valid_until"),
         next_session_to_record_at(user) if (scope.led_branch_ids or scope.is_organizer) else None,
     ]
-    moments = [m for m in moments if m is not None]
-    context["cache_valid_until"] = min(moments) if moments else None
+    context["cache_valid_until"] = min(filter(None, moments), default=None)
     return context
 
 

@@ -12,17 +12,15 @@ everything (`manage.py education_rebuild_summaries`), e.g. after edits in Django
 bulk load; the scale seeder writes the rows itself.
 """
 
-import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 
-from branchsite.pagecache import quietly
+from members.caching import stamp
 from members.models import Member, Organization, OrganizationKind
 
 from .models import (
@@ -41,8 +39,6 @@ from .models import (
 CHUNK = 2000
 VERSION_KEY = "education:summary_version"  # selectors.summary_version reads it
 ZERO = Decimal("0.0")
-
-logger = logging.getLogger(__name__)
 
 
 def _chunks(ids, size=CHUNK):
@@ -86,19 +82,7 @@ def _member_rows(member_ids, years):
 def bump_version() -> None:
     """Invalidate cached rollups now and again once the current transaction commits (a
     rollup computed in between, from the data before the commit, is dropped then)."""
-
-    def bump():
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:
-            quietly(lambda: cache.set(VERSION_KEY, 2, None))
-        except Exception:
-            # Redis down: nothing is read from it either; rollups kept from before expire
-            # within ROLLUP_CACHE_SECONDS once it is back.
-            logger.warning("rollup version not bumped: cache unavailable", exc_info=True)
-
-    bump()
-    transaction.on_commit(bump)
+    stamp([VERSION_KEY])
 
 
 def refresh_members(member_ids: Iterable[int], years: Iterable[int]) -> None:

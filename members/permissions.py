@@ -18,8 +18,6 @@ with `rules.contrib.views` helpers or `require_perm`, and list pages narrow quer
 Other apps register their own permissions in their permissions.py from these predicates.
 """
 
-import logging
-import time
 from dataclasses import dataclass, field
 
 import rules
@@ -29,6 +27,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from .caching import quietly, read_stamps, stamp
 from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
 
 _CACHE_ATTR = "_branchsite_scope"
@@ -42,8 +41,6 @@ _POSITIONS_ATTR = "_branchsite_positions"
 SCOPE_GENERATION_KEY = "branchsite:scope-generation"
 SCOPE_KEY = "branchsite:scope:{user_id}"
 SCOPE_TIMEOUT = 10 * 60
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,38 +110,20 @@ def scope_for(user):
 
 
 def _kept_scope(key):
-    """(current generation, the kept entry or None), in one cache round trip."""
-    try:
-        got = cache.get_many([SCOPE_GENERATION_KEY, key])
-        generation = got.get(SCOPE_GENERATION_KEY)
-        if generation is None:
-            cache.add(SCOPE_GENERATION_KEY, time.time_ns(), None)
-            return cache.get(SCOPE_GENERATION_KEY), None
-        return generation, got.get(key)
-    except Exception:  # the cache is an optimization: without it, compute every time
-        logger.warning("scope cache unavailable", exc_info=True)
-        return None, None
+    """(current generation, the kept entry or None), in one cache round trip; (None, None)
+    when there is no generation yet or the cache fails: compute, and keep nothing."""
+    generation, kept = quietly(lambda: read_stamps([SCOPE_GENERATION_KEY], [key]), (None, {}))
+    return (generation[0], kept.get(key)) if generation else (None, None)
 
 
 def _keep_scope(key, entry):
-    try:
-        cache.set(key, entry, SCOPE_TIMEOUT)
-    except Exception:
-        logger.warning("scope cache unavailable", exc_info=True)
+    quietly(lambda: cache.set(key, entry, SCOPE_TIMEOUT))
 
 
 def scope_cache_bump():
-    """Invalidate every kept scope (call after any write that may change someone's reach)."""
-    try:
-        cache.set(SCOPE_GENERATION_KEY, time.time_ns(), None)
-    except Exception:
-        # A generation that cannot be bumped must not outlive the write: drop it, and a
-        # scope is kept again only once a fresh generation is set.
-        logger.exception("scope cache generation not bumped")
-        try:
-            cache.delete(SCOPE_GENERATION_KEY)
-        except Exception:
-            logger.exception("scope cache generation not deleted")
+    """Invalidate every kept scope (call after any write that may change someone's reach);
+    now and again when the transaction commits."""
+    stamp([SCOPE_GENERATION_KEY])
 
 
 def _compute_scope(user):

@@ -4,8 +4,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q
 
-from branchsite.pagecache import quietly
-
+from .caching import quietly
 from .models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,

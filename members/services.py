@@ -7,7 +7,6 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
@@ -17,8 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from branchsite.pagecache import quietly
-
+from .caching import forget
 from .models import (
     AuditEntry,
     Member,
@@ -119,7 +117,6 @@ def member_create_many(
     created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
     # bulk_create sends no signals: a new member may carry a login account (its reach changes).
     scope_cache_bump()
-    transaction.on_commit(scope_cache_bump)
     return created
 
 
@@ -387,15 +384,7 @@ def unread_key(member_id):
 
 def unread_changed(member_ids):
     """Forget these members' kept unread counts, now and when the transaction commits."""
-    keys = [unread_key(pk) for pk in member_ids]
-    if not keys:
-        return
-
-    def forget():
-        quietly(lambda: cache.delete_many(keys))
-
-    forget()
-    transaction.on_commit(forget)
+    forget([unread_key(pk) for pk in member_ids])
 
 
 def pending_emails_send(

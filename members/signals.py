@@ -6,7 +6,6 @@ that read the old rows in between must not keep its scope under the new generati
 or deleted notification forgets its member's kept unread count."""
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from .models import Member, Notification, Organization, Position
@@ -17,7 +16,6 @@ def _bump(sender, instance=None, update_fields=None, **kwargs):
     if update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a login changes nobody's reach
     scope_cache_bump()
-    transaction.on_commit(scope_cache_bump)
 
 
 def _notification_changed(sender, instance=None, **kwargs):
