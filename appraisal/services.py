@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from branchsite import pagecache
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -599,12 +598,6 @@ def _count(cycle, grades: Mapping[int, str]):
             default=Value(0),
         )
     )
-    _pages_changed(cycle)
-
-
-def _pages_changed(cycle):
-    """Bulk writes send no signals: mark the cycle's branch's kept pages out of date."""
-    pagecache.content_changed("appraisal", organization_ids=[cycle.branch_id])
 
 
 def ballot_cast(*, cycle: AppraisalCycle, voter: Member, grades: Mapping[int, str]) -> None:
@@ -659,7 +652,6 @@ def paper_ballots_issue(*, cycle: AppraisalCycle, voter_ids: Iterable[int], acto
         BallotParticipation(cycle=cycle, voter_id=pk) for pk in sorted(voter_ids)
     )
     BallotBox.objects.filter(pk=box.pk).update(paper_issued=F("paper_issued") + len(voter_ids))
-    _pages_changed(cycle)
     audit_log(actor=actor, action="appraisal.paper_ballots_issued", obj=cycle, n=len(voter_ids))
     return len(voter_ids)
 

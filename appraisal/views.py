@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branchsite.pagecache import render_cached
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
 from members.permissions import organization_scope_q, require_member, scope_for
@@ -472,12 +471,7 @@ def tally(request, cycle):
             "unentered": unentered,
         }
 
-    return render_cached(request, "appraisal/tally.html", build, **_cycle_versions(cycle))
-
-
-def _cycle_versions(cycle, areas=("appraisal",)):
-    """render_cached's arguments for a page of one appraisal cycle."""
-    return {"areas": list(areas), "branch_paths": [cycle.branch.path]}
+    return render(request, "appraisal/tally.html", build())
 
 
 # --- rating ----------------------------------------------------------------------------------
@@ -489,17 +483,11 @@ def rating(request, cycle):
         messages.info(request, _("The rating is made after the ballot closes."))
         return redirect("appraisal:cycle_detail", cycle.pk)
     if request.method != "POST":
-
-        def build():
-            sheet = selectors.rating_sheet(cycle)
-            return _rating_context(request, cycle, sheet, forms.RatingForm(rows=sheet["rows"]))
-
-        # The sheet shows study hours and commendations beside the ballot.
-        return render_cached(
+        sheet = selectors.rating_sheet(cycle)
+        return render(
             request,
             "appraisal/rating.html",
-            build,
-            **_cycle_versions(cycle, areas=("appraisal", "education", "commendations")),
+            _rating_context(request, cycle, sheet, forms.RatingForm(rows=sheet["rows"])),
         )
     sheet = selectors.rating_sheet(cycle)
     form = forms.RatingForm(request.POST, rows=sheet["rows"])

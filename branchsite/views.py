@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_GET
 from members import selectors as member_selectors
 from members.permissions import loaded_positions, require_member, scope_for
 
-from . import health, pagecache, record
+from . import health, record
 
 
 class LoginView(auth_views.LoginView):
@@ -24,29 +25,19 @@ def home(request):
     scope = scope_for(request.user)
     year = timezone.localdate().year
 
-    def build():
-        sections = record.dashboard_sections(request.user, scope, year=year)
-        return {
-            "scope": scope,
-            "year": year,
-            # Loaded by scope_for already (with branch and group): no second query for it.
-            "own": require_member(request.user) if scope.member_id else None,
-            "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
-            "organizer_orgs": member_selectors.organizer_overview(
-                # The site admin overlooks the whole tree from its roots.
-                member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
-            ),
-            "sections": sections,
-            pagecache.CACHE_VALID_UNTIL: record.valid_until(sections),
-        }
-
-    # Organizers see the whole tree below them; others their own branch and those they lead.
-    paths = None
-    if not (scope.is_organizer or scope.is_admin):
-        paths = [p for p in (scope.branch_path, *scope.led_branch_paths) if p]
-    return pagecache.render_cached(
-        request, "branchsite/home.html", build, areas=pagecache.AREAS, branch_paths=paths
-    )
+    context = {
+        "scope": scope,
+        "year": year,
+        # Loaded by scope_for already (with branch and group): no second query for it.
+        "own": require_member(request.user) if scope.member_id else None,
+        "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
+        "organizer_orgs": member_selectors.organizer_overview(
+            # The site admin overlooks the whole tree from its roots.
+            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
+        ),
+        "sections": record.dashboard_sections(request.user, scope, year=year),
+    }
+    return render(request, "branchsite/home.html", context)
 
 
 @login_required
@@ -55,25 +46,14 @@ def my_record(request):
     member = require_member(request.user)
     year = _year_param(request)
 
-    def build():
-        sections = record.record_sections(member, year=year)
-        return {
-            "member": member,
-            "year": year,
-            "positions": loaded_positions(request.user),
-            "transfers": member_selectors.member_transfers(member),
-            "sections": sections,
-            pagecache.CACHE_VALID_UNTIL: record.valid_until(sections),
-        }
-
-    # Every record that concerns a member marks their (current) branch's pages out of date.
-    return pagecache.render_cached(
-        request,
-        "branchsite/my_record.html",
-        build,
-        areas=pagecache.AREAS,
-        branch_paths=[member.branch.path],
-    )
+    context = {
+        "member": member,
+        "year": year,
+        "positions": loaded_positions(request.user),
+        "transfers": member_selectors.member_transfers(member),
+        "sections": record.record_sections(member, year=year),
+    }
+    return render(request, "branchsite/my_record.html", context)
 
 
 def _year_param(request):

@@ -4,7 +4,7 @@
   for the people who should close them (the secretary's dashboard).
 """
 
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from members.permissions import scope_for
@@ -36,14 +36,3 @@ def sessions_to_record(user, *, limit=5, now=None):
     sessions = list(qs.select_related("organization").order_by("-ends_at", "-pk")[:limit])
     count = len(sessions) if len(sessions) < limit else qs.count()
     return {"sessions": sessions, "count": count}
-
-
-def next_session_to_record_at(user, *, now=None):
-    """When the next planned session the user should record ends (it then joins
-    sessions_to_record by the clock alone, with no write), or None. One query."""
-    q = _recorded_by(user)
-    if q is None:
-        return None
-    return Session.objects.filter(
-        q, state=SessionState.PLANNED, ends_at__gte=now or timezone.now()
-    ).aggregate(at=Min("ends_at"))["at"]

@@ -69,7 +69,6 @@ from .models import (
     SessionState,
     Topic,
 )
-from .review_selectors import next_session_to_record_at
 from .summaries import VERSION_KEY
 
 DEFAULT_MEMBER_HOURS = Decimal("32.0")
@@ -894,14 +893,7 @@ def record_section(member, *, year):
     context = member_hours(member, year, upcoming=year >= timezone.localdate().year)
     context.setdefault("upcoming", [])
     context["member"] = member
-    context["cache_valid_until"] = _upcoming_valid_until(context["upcoming"])
     return context
-
-
-def _upcoming_valid_until(upcoming):
-    """A list of upcoming sessions changes by itself when the first of them ends
-    (branchsite.pagecache keeps a page showing it until then)."""
-    return min((a.session.ends_at for a in upcoming), default=None)
 
 
 def dashboard_section(user, scope, *, year):
@@ -909,7 +901,6 @@ def dashboard_section(user, scope, *, year):
     context = {"year": year, "upcoming": [], "branches": [], "is_organizer": scope.is_organizer}
     if scope.member_id:
         context["upcoming"] = member_sessions_upcoming(scope.member_id)
-        context["cache_valid_until"] = _upcoming_valid_until(context["upcoming"])
     if scope.led_branch_ids:
         branches = list(Organization.objects.filter(pk__in=scope.led_branch_ids).order_by("path"))
         rollup = {b.pk: b for b in _behind_by_branch(branches, year)}
@@ -919,12 +910,6 @@ def dashboard_section(user, scope, *, year):
         context["branches"] = grid
     if not (context["upcoming"] or context["branches"] or scope.is_organizer or scope.is_admin):
         return None
-    # The "ended but not yet recorded" list (education_review tag) grows when a session ends.
-    moments = [
-        context.get("cache_valid_until"),
-        next_session_to_record_at(user) if (scope.led_branch_ids or scope.is_organizer) else None,
-    ]
-    context["cache_valid_until"] = min(filter(None, moments), default=None)
     return context
 
 

@@ -21,7 +21,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from branchsite.pagecache import render_cached
 from members.models import Organization, OrganizationKind
 from members.permissions import (
     get_member_for_user,
@@ -98,11 +97,6 @@ def _form_error(form, exc: DomainError):
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _branch_versions(branch):
-    """render_cached's arguments for a page of one branch's study records (or the picker)."""
-    return {"areas": ["education"], "branch_paths": [branch.path] if branch else None}
 
 
 def _chosen_branch(request):
@@ -722,7 +716,7 @@ def hours_branch(request):
             "requirement": requirement,
         }
 
-    return render_cached(request, "education/hours_branch.html", build, **_branch_versions(branch))
+    return render(request, "education/hours_branch.html", build())
 
 
 @login_required
@@ -792,7 +786,7 @@ def hours_rollup(request):
             "year_query": f"org={org.pk}",
         }
 
-    return render_cached(request, "education/hours_rollup.html", build, areas=["education"])
+    return render(request, "education/hours_rollup.html", build())
 
 
 @login_required
@@ -844,9 +838,7 @@ def compliance_branch(request):
             "months": range(1, 13),
         }
 
-    return render_cached(
-        request, "education/compliance_branch.html", build, **_branch_versions(branch)
-    )
+    return render(request, "education/compliance_branch.html", build())
 
 
 @login_required
@@ -872,7 +864,7 @@ def compliance_rollup(request):
             "year_query": f"org={org.pk}&sort={sort}",
         }
 
-    return render_cached(request, "education/compliance_rollup.html", build, areas=["education"])
+    return render(request, "education/compliance_rollup.html", build())
 
 
 # --- calendar -------------------------------------------------------------------------------

@@ -10,6 +10,3 @@ class MembersConfig(AppConfig):
         # Register this app's `rules` permissions before any request checks one.
         from . import permissions as _permissions  # noqa: F401
         from .protection import permissions as _protection_permissions  # noqa: F401
-        from .signals import connect
-
-        connect()

@@ -8,8 +8,7 @@
 - Writes stamp and forget twice: at once, and when the transaction commits — a reader that
   ran in between saw the old rows and must not keep its result under the new stamp.
 
-Used by members.permissions (kept scopes), members.services (unread badges), education
-(rollups) and branchsite.pagecache (kept pages).
+Used by education (rollups) and members.selectors (subtree counts).
 """
 
 import logging

@@ -1,9 +1,7 @@
 """Who may do what: the one place that decides (DESIGN.md, "Permissions").
 
-A user's reach is derived from their current positions, computed once per request and
-cached on the user object, and kept between requests in the cache (`scope_cache_bump`
-invalidates every kept scope whenever a member, position, organization or account is saved or
-deleted; a bulk write that sends no signals must call it itself):
+A user's reach is derived from their current positions, computed once per request (two
+queries) and kept on the user object for the rest of that request only:
 
 - self: the member linked to the login account;
 - branch leader: a committee role (secretary, deputy secretary, committee member, officers)
@@ -21,26 +19,15 @@ Other apps register their own permissions in their permissions.py from these pre
 from dataclasses import dataclass, field
 
 import rules
-from django.core.cache import cache
 from django.db.models import F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
-from .caching import quietly, read_stamps, stamp
 from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
 
 _CACHE_ATTR = "_branchsite_scope"
 _MEMBER_ATTR = "_branchsite_member"
 _POSITIONS_ATTR = "_branchsite_positions"
-
-# Between requests a user's scope (with their member and positions) is kept in the cache under
-# the current generation; any write that could change anyone's reach bumps the generation
-# (signals in members/signals.py, and bulk writes in the services), so a kept scope is never
-# older than the data it was computed from. The timeout only bounds memory.
-SCOPE_GENERATION_KEY = "branchsite:scope-generation"
-SCOPE_KEY = "branchsite:scope:{user_id}"
-SCOPE_TIMEOUT = 10 * 60
 
 
 @dataclass(frozen=True)
@@ -86,44 +73,17 @@ ANONYMOUS_SCOPE = Scope()
 
 
 def scope_for(user):
-    """The user's Scope: kept on the user for the request, and in the cache between requests
-    (one cache round trip); computed with two queries when the kept one is out of date."""
+    """The user's Scope, computed with two queries once per request and kept on the user."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_SCOPE
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    key = SCOPE_KEY.format(user_id=user.pk)
-    generation, kept = _kept_scope(key)
-    # Positions start and end on dates: a scope kept yesterday may be wrong today.
-    stamp = (generation, user.is_superuser, timezone.localdate())
-    if kept is not None and kept[0] == stamp:
-        _, scope, member, positions = kept
-    else:
-        scope, member, positions = _compute_scope(user)
-        if generation is not None:
-            _keep_scope(key, (stamp, scope, member, positions))
+    scope, member, positions = _compute_scope(user)
     setattr(user, _CACHE_ATTR, scope)
     setattr(user, _MEMBER_ATTR, member)
     setattr(user, _POSITIONS_ATTR, positions)
     return scope
-
-
-def _kept_scope(key):
-    """(current generation, the kept entry or None), in one cache round trip; (None, None)
-    when there is no generation yet or the cache fails: compute, and keep nothing."""
-    generation, kept = quietly(lambda: read_stamps([SCOPE_GENERATION_KEY], [key]), (None, {}))
-    return (generation[0], kept.get(key)) if generation else (None, None)
-
-
-def _keep_scope(key, entry):
-    quietly(lambda: cache.set(key, entry, SCOPE_TIMEOUT))
-
-
-def scope_cache_bump():
-    """Invalidate every kept scope (call after any write that may change someone's reach);
-    now and again when the transaction commits."""
-    stamp([SCOPE_GENERATION_KEY])
 
 
 def _compute_scope(user):

@@ -16,7 +16,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from .caching import forget
 from .models import (
     AuditEntry,
     Member,
@@ -27,7 +26,6 @@ from .models import (
     Position,
     Transfer,
 )
-from .permissions import scope_cache_bump
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +112,7 @@ def member_create_many(
             raise DomainError({"group": _("The group must belong to the member's branch.")})
         members.append(member)
     user = actor if actor is not None and actor.is_authenticated else None
-    created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
-    # bulk_create sends no signals: a new member may carry a login account (its reach changes).
-    scope_cache_bump()
-    return created
+    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
 
 
 @transaction.atomic
@@ -333,7 +328,6 @@ def _fan_out(
             if rid not in existing and rid in emails
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        unread_changed([row.recipient_id for row in rows])
         created += len(rows)
         chunk.clear()
 
@@ -367,24 +361,7 @@ def notification_mark_read(*, member: Member, notification_id: int | None = None
     qs = Notification.objects.filter(recipient=member, read_at__isnull=True)
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
-    marked = qs.update(read_at=timezone.now())
-    unread_changed([member.pk])
-    return marked
-
-
-# The header's unread badge is kept in the cache (branchsite.context_processors.UnreadCount);
-# whatever adds, reads or deletes a member's notifications calls unread_changed. The timeout
-# bounds what a write that forgot to (raw SQL, the shell) could leave behind.
-UNREAD_TIMEOUT = 60
-
-
-def unread_key(member_id):
-    return f"branchsite:unread:{member_id}"
-
-
-def unread_changed(member_ids):
-    """Forget these members' kept unread counts, now and when the transaction commits."""
-    forget([unread_key(pk) for pk in member_ids])
+    return qs.update(read_at=timezone.now())
 
 
 def pending_emails_send(

@@ -25,8 +25,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rules.contrib.views import permission_required
 
-from branchsite.pagecache import render_cached
-
 from . import roster_io, roster_selectors, selectors, services
 from .filters import RosterFilter
 from .forms import (
@@ -118,7 +116,7 @@ def roster(request):
         }
 
     # Members, positions and organizations only: their writes change every kept page.
-    return render_cached(request, "members/roster.html", build, areas=[])
+    return render(request, "members/roster.html", build())
 
 
 @login_required
@@ -283,11 +281,8 @@ def member_transfer(request, pk):
 @permission_required("members.view_tree", raise_exception=True)
 @require_GET
 def tree(request):
-    return render_cached(
-        request,
-        "members/tree.html",
-        lambda: {"roots": roster_selectors.tree_roots(request.user)},
-        areas=[],
+    return render(
+        request, "members/tree.html", {"roots": roster_selectors.tree_roots(request.user)}
     )
 
 

@@ -161,19 +161,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _no_kept_pages():
-    # Kept pages, scopes and unread counts live in the cache, which outlives a test's
-    # database: start every test with none of them valid. SQLite reuses ids after a rollback,
-    # so the in-memory cache is emptied too (Redis, with PostgreSQL, never sees an id twice;
-    # emptying it would drop the broker's queues).
+def _empty_local_cache():
+    # The in-memory cache outlives a test's database, and SQLite reuses ids after a rollback.
+    # (Redis, with PostgreSQL, never sees an id twice; emptying it would drop the broker's
+    # queues.)
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
-    from branchsite import pagecache
-
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
-    pagecache.everything_changed_now()
 
 
 @pytest.fixture

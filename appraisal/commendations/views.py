@@ -13,7 +13,6 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
-from branchsite.pagecache import render_cached
 from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
@@ -65,12 +64,7 @@ def commendation_list(request):
             ),
         }
 
-    return render_cached(
-        request,
-        "appraisal/commendations/commendation_list.html",
-        build,
-        areas=["commendations"],
-    )
+    return render(request, "appraisal/commendations/commendation_list.html", build())
 
 
 @login_required

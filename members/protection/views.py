@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from branchsite.pagecache import render_cached
 from members.permissions import require_member
 from members.services import DomainError
 
@@ -53,7 +52,7 @@ def case_list(request):
         query.pop("page", None)
         return {"page": page, "form": form, "query": query.urlencode()}
 
-    return render_cached(request, "members/protection/case_list.html", build, areas=["protection"])
+    return render(request, "members/protection/case_list.html", build())
 
 
 @login_required

@@ -8,8 +8,6 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from branchsite import pagecache
-
 # Each app's seeder, in dependency order: seed(*, rng, today) -> bool (False: already there).
 SEEDERS = [
     "members.demo.seed",
@@ -39,7 +37,6 @@ class Command(BaseCommand):
             for dotted in SEEDERS:
                 created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
                 self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
-        pagecache.everything_changed()  # seeders may write in bulk, without signals
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo logins: admin, organizer, secretary, member — password: "

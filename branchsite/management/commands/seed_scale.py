@@ -24,8 +24,6 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from branchsite import pagecache
-
 # In dependency order; each `seed(*, n_members, rng, today, context, **options)`.
 SCALE_SEEDERS = [
     "members.scale.seed",
@@ -146,8 +144,6 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
             steps.append({"seeder": "ANALYZE", "seconds": round(time.perf_counter() - t0, 2)})
-        # Rows written with COPY sent no signals: no kept page or scope may outlive them.
-        pagecache.everything_changed()
         total = round(time.perf_counter() - started, 2)
         peak = _peak_rss_mb()
         self.stdout.write(

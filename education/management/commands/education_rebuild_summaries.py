@@ -6,7 +6,6 @@ another way (Django admin edits and deletions, SQL, a restore)."""
 
 from django.core.management.base import BaseCommand
 
-from branchsite import pagecache
 from education import summaries
 
 
@@ -18,7 +17,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, year=None, **options):
         result = summaries.rebuild(years=year)
-        pagecache.everything_changed()  # the summaries are written in bulk, without signals
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt years {result['years']}: {result['member_year_hours']} member-year "
