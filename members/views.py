@@ -28,6 +28,7 @@ from rules.contrib.views import permission_required
 from branchsite.pagecache import render_cached
 
 from . import roster_io, roster_selectors, selectors, services
+from .channels.selectors import deliveries_by_notification
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -57,6 +58,10 @@ def inbox(request):
     member = require_member(request.user)
     qs = Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    # Where each notice went beyond the inbox and e-mail (SMS): one query for the page.
+    sent = deliveries_by_notification([n.pk for n in page])
+    for n in page:
+        n.channel_deliveries = sent.get(n.pk, [])
     return render(request, "members/inbox.html", {"page": page})
 
 
