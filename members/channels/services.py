@@ -451,10 +451,11 @@ def _message(delivery: Delivery) -> http.Message:
 
 def _send_endpoint(deliveries: list[Delivery]) -> dict:
     """Send one endpoint's deliveries in order (in a worker thread: no database here). After
-    an endpoint did not answer, its remaining deliveries are left for later."""
+    the endpoint did not answer, or refused for good, the rest are not tried in this run: left
+    for later, or (refused) failed with the same reason once the answer is recorded."""
     outcomes = {}
     for delivery in deliveries:
-        if outcomes and any(o is not None and o.unreachable for o in outcomes.values()):
+        if any(o is not None and (o.unreachable or o.permanent) for o in outcomes.values()):
             outcomes[delivery.pk] = None
             continue
         now = time.time()
