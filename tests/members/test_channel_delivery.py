@@ -403,3 +403,33 @@ class RefusingBackend:
 
     def send_messages(self, messages):
         return 0
+
+
+# --- through the real broker -----------------------------------------------------------------
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_group_notice_travels_through_the_real_broker_once(celery_worker_thread, fakes, cast):
+    """The PostgreSQL/Redis run: the notice's commit queues the sender through Redis; the
+    worker sends it to the robot; a second beat run sends nothing new."""
+    from django.db import transaction
+
+    from members.tasks import send_due_deliveries
+
+    _robot(fakes.wecom, cast.branch)
+    with transaction.atomic():
+        _notice(cast.branch)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not fakes.wecom.accepted:
+        time.sleep(0.2)
+    assert len(fakes.wecom.accepted) == 1
+    deadline = time.monotonic() + 10
+    delivery = Delivery.objects.get()
+    while time.monotonic() < deadline and delivery.state != Delivery.State.ACCEPTED:
+        time.sleep(0.2)
+        delivery.refresh_from_db()
+    assert delivery.state == Delivery.State.ACCEPTED
+    send_due_deliveries.delay()
+    time.sleep(1.5)
+    assert fakes.wecom.requests == 1
