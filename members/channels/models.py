@@ -5,12 +5,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = ["BranchChannel", "ChannelKind", "ChannelPreference", "Delivery", "RateWindow"]
 
 
 class ChannelKind(models.TextChoices):
-    EMAIL = "email", _("E-mail")
+    EMAIL = "email", pgettext_lazy("channel", "E-mail")
     SMS = "sms", _("SMS")
     WECOM = "wecom", _("WeCom group robot")
     DINGTALK = "dingtalk", _("DingTalk group robot")
@@ -98,7 +99,7 @@ class Delivery(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("Waiting")
         SENDING = "sending", _("Being sent")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("delivery", "Accepted")
         FAILED = "failed", _("Not delivered")
 
     event_key = models.CharField(max_length=200)
