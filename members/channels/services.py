@@ -20,7 +20,7 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -402,8 +402,11 @@ def _send_batch(batch: list[Delivery]) -> dict:
         else:
             by_endpoint[_endpoint(delivery)].append(delivery)
     jobs = {}
+    grants = _acquire_many(
+        {endpoint: (_limits(ds[0]), len(ds)) for endpoint, ds in by_endpoint.items()}
+    )
     for endpoint, deliveries in by_endpoint.items():
-        granted, retry_at = _acquire(endpoint, _limits(deliveries[0]), len(deliveries))
+        granted, retry_at = grants[endpoint]
         for delivery in deliveries[granted:]:
             later[delivery.pk] = retry_at
         if granted:
@@ -487,6 +490,8 @@ def _record(batch, results, later, now) -> dict:
     """Write each delivery's outcome (one UPDATE per delivery, conditional on our claim)."""
     counts = defaultdict(int)
     failed = []
+    claim = batch[0].claimed_at  # one claim, one time: "ours" in every UPDATE below
+    accepted, waiting = [], defaultdict(list)
     for delivery in batch:
         outcome = results.get(delivery.pk)
         mine = Delivery.objects.filter(
@@ -495,14 +500,10 @@ def _record(batch, results, later, now) -> dict:
         if delivery.pk in later or outcome is None:
             # Not tried (rate window full, endpoint paused): no attempt spent.
             retry_at = later.get(delivery.pk) or now + timedelta(seconds=UNREACHABLE_PAUSE)
-            mine.update(
-                state=Delivery.State.PENDING,
-                attempts=F("attempts") - 1,
-                next_attempt_at=retry_at,
-            )
+            waiting[retry_at].append(delivery.pk)
             counts["queued"] += 1
         elif outcome.accepted:
-            mine.update(state=Delivery.State.ACCEPTED, accepted_at=timezone.now(), last_error="")
+            accepted.append(delivery.pk)
             counts["accepted"] += 1
             if delivery.branch_channel is not None and delivery.branch_channel.broken_at:
                 # A test message got through: the robot works again.
@@ -533,6 +534,15 @@ def _record(batch, results, later, now) -> dict:
                 last_error=outcome.error[:300],
             )
             counts["retry"] += 1
+    ours = Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at=claim)
+    if accepted:
+        ours.filter(pk__in=accepted).update(
+            state=Delivery.State.ACCEPTED, accepted_at=timezone.now(), last_error=""
+        )
+    for retry_at, ids in waiting.items():
+        ours.filter(pk__in=ids).update(
+            state=Delivery.State.PENDING, attempts=F("attempts") - 1, next_attempt_at=retry_at
+        )
     for delivery, outcome, error in failed:
         _after_failure(delivery, outcome, error)
     return counts
@@ -616,29 +626,35 @@ def _next_personal_channel(delivery: Delivery):
 # --- the rate window -------------------------------------------------------------------------
 
 
-def _acquire(name: str, limits, wanted: int) -> tuple[int, object]:
-    """Take up to `wanted` send slots from this endpoint's sliding window; returns (how many
-    were granted, when the next slot frees). Under a row lock: every worker shares it."""
-    if wanted <= 0:
-        return 0, None
-    longest = max(seconds for seconds, _n in limits)
-    try:
-        with transaction.atomic():
-            RateWindow.objects.get_or_create(name=name)
-    except IntegrityError:  # created by another worker meanwhile
-        pass
+def _acquire_many(wanted: dict) -> dict:
+    """Take send slots from each endpoint's sliding window: wanted {endpoint: (limits, n)} ->
+    {endpoint: (slots granted, when the next slot frees or None)}. The windows are locked
+    together (in name order, so two senders never deadlock): every worker shares them."""
+    if not wanted:
+        return {}
+    names = sorted(wanted)
+    RateWindow.objects.bulk_create([RateWindow(name=name) for name in names], ignore_conflicts=True)
+    grants = {}
     with transaction.atomic():
-        row = RateWindow.objects.select_for_update().get(name=name)
+        rows = list(RateWindow.objects.select_for_update().filter(name__in=names).order_by("name"))
         now = time.time()
-        recent = [t for t in row.recent if t > now - longest]
-        granted = 0
-        while granted < wanted and all(
-            sum(1 for t in recent if t > now - seconds) < n for seconds, n in limits
-        ):
-            recent.append(now)
-            granted += 1
-        row.recent = recent
-        row.save(update_fields=["recent"])
+        for row in rows:
+            limits, n = wanted[row.name]
+            row.recent, grants[row.name] = _take(row.recent, limits, n, now)
+        RateWindow.objects.bulk_update(rows, ["recent"])
+    return grants
+
+
+def _take(recent, limits, wanted, now):
+    """(the window's new send times, (granted, retry_at)) for `wanted` sends at `now`."""
+    longest = max(seconds for seconds, _n in limits)
+    recent = [t for t in recent if t > now - longest]
+    granted = 0
+    while granted < wanted and all(
+        sum(1 for t in recent if t > now - seconds) < n for seconds, n in limits
+    ):
+        recent.append(now)
+        granted += 1
     retry_at = None
     if granted < wanted:
         frees = [
@@ -648,4 +664,4 @@ def _acquire(name: str, limits, wanted: int) -> tuple[int, object]:
         ]
         wait = max(frees) - now if frees else 1
         retry_at = timezone.now() + timedelta(seconds=max(wait, 0.5))
-    return granted, retry_at
+    return recent, (granted, retry_at)
