@@ -11,13 +11,15 @@ import itertools
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from members.channels.services import group_notice
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -355,12 +357,47 @@ def cycle_move(
     if to_step == Step.PUBLICITY:
         cycle.publicity_starts_on = today
         cycle.publicity_ends_on = today + timedelta(days=cycle.publicity_days)
+    _step_group_notice(cycle, to_step)
     if to_step == Step.CLOSED:
         cycle.closed_at = timezone.now()
         _records_write(cycle)
     cycle._history_user = actor
     cycle.save()
     return move
+
+
+def _step_group_notice(cycle: AppraisalCycle, to_step: str):
+    """The branch's group hears once that the ballot opened or publicity started; written in
+    the move's transaction, sent by a worker after it commits (members.channels)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if to_step == Step.BALLOT:
+            voters = Participant.objects.filter(cycle=cycle, votes=True).count()
+            title = _("The democratic ballot is open until %(date)s") % {
+                "date": cycle.ballot_closes_on.isoformat()
+            }
+            body = _("%(cycle)s: cast your secret ballot on the site.\nVoters: %(n)d") % {
+                "cycle": cycle,
+                "n": voters,
+            }
+            url, due = _cycle_url("ballot", cycle), cycle.ballot_closes_on
+        elif to_step == Step.PUBLICITY:
+            title = _("Publicity of %(cycle)s runs until %(date)s") % {
+                "cycle": cycle,
+                "date": cycle.publicity_ends_on.isoformat(),
+            }
+            body = _("The appraisal results are published on the site; objections are welcome.")
+            url, due = _cycle_url("publicity", cycle), cycle.publicity_ends_on
+        else:
+            return
+        group_notice(
+            kind=f"appraisal.step_{to_step}",
+            subject=cycle,
+            branch_ids=[cycle.branch_id],
+            due_date=due,
+            title=title,
+            body=body,
+            url=url,
+        )
 
 
 def _ballot_open(cycle: AppraisalCycle):
@@ -957,6 +994,18 @@ def ballot_closing_reminders_send(*, today: date | None = None) -> int:
         recipients = Participant.objects.filter(cycle=cycle, votes=True).exclude(
             member_id__in=voted
         )
+        eligible = Participant.objects.filter(cycle=cycle, votes=True).count()
+        with translation.override(settings.LANGUAGE_CODE):
+            group_notice(
+                kind="appraisal.ballot_closing",
+                subject=cycle,
+                branch_ids=[cycle.branch_id],
+                due_date=cycle.ballot_closes_on,
+                title=_("The democratic ballot closes on %(date)s")
+                % {"date": cycle.ballot_closes_on.isoformat()},
+                body=_("Not voted yet: %(n)d") % {"n": eligible - voted.count()},
+                url=_cycle_url("ballot", cycle),
+            )
         sent += notify_many(
             kind="appraisal.ballot_closing",
             subject=cycle,

@@ -22,6 +22,15 @@ app.conf.beat_schedule = {
         "task": "members.tasks.send_pending_emails",
         "schedule": crontab(minute="*/10"),
     },
+    "members.send_due_deliveries": {
+        # group robots, the signed webhook and SMS: what is due, retries after their backoff
+        "task": "members.tasks.send_due_deliveries",
+        "schedule": crontab(minute="*"),
+    },
+    "education.send_checkin_open_notices": {
+        "task": "education.tasks.send_checkin_open_notices",
+        "schedule": crontab(minute="*/5"),
+    },
     "education.send_session_reminders": {
         "task": "education.tasks.send_session_reminders",
         "schedule": crontab(minute=0),  # every hour, around the clock; the unique key dedupes

@@ -228,6 +228,42 @@ BRANCHSITE_MEMBER_PAGE_SECTIONS = [
     ),
 ]
 
+# Channels beyond the inbox and e-mail (members/channels): every one is off until configured,
+# so an intranet without internet keeps working with the inbox and e-mail.
+# A branch's robot address must start with one of these prefixes: a branch setting must not
+# make the server POST anywhere it likes. Empty: the service is not offered. An intranet that
+# reaches the services through a forwarding proxy lists the proxy's addresses instead.
+BRANCHSITE_CHANNEL_URL_PREFIXES = {
+    "wecom": env.list(
+        "BRANCHSITE_WECOM_URL_PREFIXES",
+        default=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?"],
+    ),
+    "dingtalk": env.list(
+        "BRANCHSITE_DINGTALK_URL_PREFIXES", default=["https://oapi.dingtalk.com/robot/send?"]
+    ),
+    "feishu": env.list(
+        "BRANCHSITE_FEISHU_URL_PREFIXES",
+        default=[
+            "https://open.feishu.cn/open-apis/bot/v2/hook/",
+            "https://open.larksuite.com/open-apis/bot/v2/hook/",
+        ],
+    ),
+    # The generic signed webhook (a self-hosted messenger): off until its addresses are listed.
+    "webhook": env.list("BRANCHSITE_WEBHOOK_URL_PREFIXES", default=[]),
+}
+# Short, so that an unreachable service costs a worker seconds: (TCP + TLS) and each read.
+BRANCHSITE_CHANNEL_CONNECT_TIMEOUT = env.float("BRANCHSITE_CHANNEL_CONNECT_TIMEOUT", default=3.0)
+BRANCHSITE_CHANNEL_READ_TIMEOUT = env.float("BRANCHSITE_CHANNEL_READ_TIMEOUT", default=8.0)
+# The SMS gateway (members/channels/sms.py): off while the URL or the template id is empty.
+BRANCHSITE_SMS_URL = env("BRANCHSITE_SMS_URL", default="")
+BRANCHSITE_SMS_TEMPLATE_ID = env("BRANCHSITE_SMS_TEMPLATE_ID", default="")
+BRANCHSITE_SMS_KEY_ID = env("BRANCHSITE_SMS_KEY_ID", default="")
+BRANCHSITE_SMS_SECRET = env("BRANCHSITE_SMS_SECRET", default="")
+BRANCHSITE_SMS_PER_MINUTE = env.int("BRANCHSITE_SMS_PER_MINUTE", default=60)
+# The site's public address (https://branch.example.org): messages outside the site link back
+# to it; empty, they carry no link.
+BRANCHSITE_BASE_URL = env("BRANCHSITE_BASE_URL", default="").rstrip("/")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,12 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from members.channels import views as channel_views
+
 from . import views
 from .forms import MemberPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.my_record, name="my_record"),
+    path("me/channels/", channel_views.my_channels, name="my_channels"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path(

@@ -28,3 +28,9 @@ def send_hours_nudges(today: str | None = None) -> int:
 def send_meeting_digests(today: str | None = None) -> int:
     """Monthly: tell secretaries which regular meetings are not yet held this period."""
     return reminders.meeting_digests_send(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def send_checkin_open_notices(now: str | None = None) -> int:
+    """Often: tell each branch's group that check-in of a session has opened, once."""
+    return reminders.checkin_open_notices_send(now=datetime.fromisoformat(now) if now else None)

@@ -111,4 +111,5 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
+from .channels import admin as _channels_admin  # noqa: E402, F401
 from .protection import admin as _protection_admin  # noqa: E402, F401

@@ -355,4 +355,5 @@ class AuditEntry(models.Model):
 
 # Feature subpackages keep their models in their own module; importing them here registers
 # them with the members app.
+from .channels.models import *  # noqa: E402, F403
 from .protection.models import *  # noqa: E402, F403

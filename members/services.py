@@ -16,6 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from .channels import services as channels
 from .models import (
     AuditEntry,
     Member,
@@ -296,7 +297,20 @@ def _fan_out(
         nonlocal created
         if not chunk:
             return
-        emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
+        # (e-mail, phone, branch, chosen channel order or None) of each recipient: one query.
+        reach = {
+            pk: (email, phone, branch_id, None if order is None else order.split(","))
+            for pk, email, phone, branch_id, order in Member.objects.filter(
+                pk__in=chunk
+            ).values_list("pk", "email", "phone", "branch_id", "channel_preference__order")
+        }
+        # Each member's channels that can reach them, in their order (default: e-mail).
+        usable = {
+            rid: channels.usable_channels(
+                [c for c in order if c] if order else order, email=e, phone=p
+            )
+            for rid, (e, p, _b, order) in reach.items()
+        }
         existing = set(
             Notification.objects.filter(
                 kind=kind,
@@ -320,14 +334,28 @@ def _fan_out(
                 created_at=now,
                 email_state=(
                     Notification.EmailState.PENDING
-                    if emails.get(rid)
+                    if usable[rid][:1] == ["email"]
                     else Notification.EmailState.NONE
                 ),
             )
             for rid in chunk
-            if rid not in existing and rid in emails
+            if rid not in existing and rid in reach
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        sms_first = [row.recipient_id for row in rows if usable[row.recipient_id][:1] == ["sms"]]
+        if sms_first:
+            channels.personal_deliveries_queue(
+                notifications={
+                    pk: (rid, reach[rid][2], ",".join(usable[rid][1:]))
+                    for pk, rid in Notification.objects.filter(
+                        kind=kind,
+                        subject_type=subject_type,
+                        subject_id__in={subject_of(rid) for rid in sms_first},
+                        recipient_id__in=sms_first,
+                        due_date=due_date,
+                    ).values_list("pk", "recipient_id")
+                }
+            )
         created += len(rows)
         chunk.clear()
 
@@ -517,6 +545,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
         Notification.objects.filter(pk__in=failed_ids).update(
             email_state=Notification.EmailState.FAILED
         )
+        channels.email_failed(failed_ids)  # on to each member's next channel, if they chose one
     return len(sent_ids), retry_ids
 
 

@@ -11,4 +11,12 @@ def send_pending_emails():
     return services.pending_emails_send()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def send_due_deliveries():
+    """Send every due group-robot, webhook and SMS delivery (claims each; safe to run twice)."""
+    from .channels.services import deliveries_send
+
+    return deliveries_send()
+
+
 from .protection.tasks import *  # noqa: E402, F403

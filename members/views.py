@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
+from .channels.selectors import deliveries_by_notification
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -55,6 +56,10 @@ def inbox(request):
     member = require_member(request.user)
     qs = Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    # Where each notice went beyond the inbox and e-mail (SMS): one query for the page.
+    sent = deliveries_by_notification([n.pk for n in page])
+    for n in page:
+        n.channel_deliveries = sent.get(n.pk, [])
     return render(request, "members/inbox.html", {"page": page})
 
 
