@@ -571,6 +571,40 @@ def session_counts(session):
     )
 
 
+def checkin_board(session):
+    """What the check-in kiosk shows: {"expected", "arrived", "names"} with the names of the
+    members who checked in or were marked present or late, newest first. One query."""
+    rows = list(
+        session.attendances.values_list("status", "checked_in_at", "member__full_name").order_by(
+            F("checked_in_at").desc(nulls_last=True), "member__full_name"
+        )
+    )
+    names = [name for status, _at, name in rows if status in CREDITED_STATUSES]
+    return {"expected": len(rows), "arrived": len(names), "names": names}
+
+
+def similar_sessions(organization, *, kind, starts_at, ends_at, limit=5):
+    """Sessions (not cancelled) of `organization` of the same kind, starting the same day
+    (Asia/Shanghai) and overlapping [starts_at, ends_at): probably the same one logged twice.
+    One query."""
+    if not (kind and starts_at and ends_at):
+        return []
+    day = timezone.localtime(starts_at).date()
+    day_start = timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+    return list(
+        Session.objects.filter(
+            Q(starts_at__lt=ends_at),
+            organization=organization,
+            kind=kind,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + timezone.timedelta(days=1),
+            ends_at__gt=starts_at,
+        )
+        .exclude(state=SessionState.CANCELLED)
+        .order_by("starts_at", "id")[:limit]
+    )
+
+
 def log_rows(session, organization):
     """What the logging page lists: every expected member plus the organization's other
     active members (unticked), so a secretary can mark anyone in one go. Two queries."""
@@ -579,7 +613,12 @@ def log_rows(session, organization):
     rows = {}
     if session is not None:
         for a in session_attendance(session):
-            rows[a.member_id] = {"member": a.member, "status": a.status, "hours": a.hours}
+            rows[a.member_id] = {
+                "member": a.member,
+                "status": a.status,
+                "hours": a.hours,
+                "note": a.note,
+            }
         branches = list(session.branches.all())
     else:
         branches = default_branches(organization)
@@ -589,6 +628,7 @@ def log_rows(session, organization):
             "member": m,
             "status": AttendanceStatus.PENDING if session is None else "",
             "hours": None,
+            "note": "",
         }
     return sorted(rows.values(), key=lambda r: (r["member"].full_name, r["member"].pk))
 
