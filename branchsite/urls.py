@@ -7,6 +7,7 @@ from .forms import MemberPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/work/", views.home_work, name="home_work"),
     path("me/", views.my_record, name="my_record"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),

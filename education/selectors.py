@@ -1219,3 +1219,76 @@ def reminded_count(session):
         .distinct()
         .count()
     )
+
+
+# --- a member's own page: home and /me/ ----------------------------------------------------
+
+
+def member_overview(member, year, *, now=None):
+    """What a member's home and /me/ open with, in two queries: their hours for `year` against
+    the requirement (summary row), and one read of their attendance — the year's sessions and
+    the sessions still ahead, each with whether a make-up study is already open for it.
+
+    Returns {"hours", "year", "attendances" (the year's, newest first), "month" (this month's
+    sessions, in order), "checkin_today" (sessions open for check-in now where the member has
+    not checked in), "makeups_owed" (held sessions of the year missed with no make-up yet),
+    "upcoming"}."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    row = _member_hours_row(member, year)
+    _decorate(row, pace_fraction(year, today))
+    start, end = year_bounds(year)
+    month_start, month_end = month_bounds(today.year, today.month)
+    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end)
+    this_month = Q(session__starts_at__gte=month_start, session__starts_at__lt=month_end)
+    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
+    rows = list(
+        Attendance.objects.filter(in_year | this_month | ahead, member=member)
+        .exclude(session__state=SessionState.CANCELLED)
+        .select_related("session", "session__organization")
+        .annotate(
+            makeup_open=Exists(
+                Makeup.objects.filter(member_id=member.pk, session_id=OuterRef("session_id"))
+                .exclude(state=MakeupState.REJECTED)
+                .values("pk")
+            )
+        )
+        .order_by("-session__starts_at", "-session_id")
+    )
+    from .services import CHECKIN_OPENS_BEFORE
+
+    missed = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+    attendances = [a for a in rows if start <= a.session.starts_at < end]
+    for a in attendances:
+        a.can_make_up = a.session.is_held and a.status in missed and not a.makeup_open
+    return {
+        "hours": row,
+        "year": year,
+        "attendances": attendances,
+        "month": [a for a in reversed(rows) if month_start <= a.session.starts_at < month_end],
+        "checkin_today": [
+            a
+            for a in reversed(rows)
+            if a.session.is_planned
+            and a.status == AttendanceStatus.PENDING
+            and a.session.starts_at - CHECKIN_OPENS_BEFORE <= now <= a.session.ends_at
+        ],
+        "makeups_owed": [a for a in attendances if a.can_make_up],
+        "upcoming": [
+            a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now
+        ][:5],
+    }
+
+
+def branch_hours_bars(rows, *, limit=None):
+    """Bars for the branch hours picture: each member's share of the requirement (0-100) and of
+    the longest bar, from branch_hours_table's rows. No query."""
+    top = max([r.required_hours for r in rows] + [r.total_hours for r in rows] + [Decimal(1)])
+    return [
+        {
+            "member": r,
+            "width": float(r.total_hours * 100 / top),
+            "required": float(r.required_hours * 100 / top),
+        }
+        for r in rows[:limit]
+    ]
