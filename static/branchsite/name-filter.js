@@ -23,7 +23,7 @@
         if (match) shown += 1;
       });
       if (count) {
-        count.textContent = query ? template.replace("%(shown)s", shown).replace("%(total)s", items.length) : "";
+        count.textContent = query ? template.replace("{shown}", shown).replace("{total}", items.length) : "";
       }
     }
     input.addEventListener("input", apply);
