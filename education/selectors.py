@@ -1278,17 +1278,3 @@ def member_overview(member, year, *, now=None):
             a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now
         ][:5],
     }
-
-
-def branch_hours_bars(rows, *, limit=None):
-    """Bars for the branch hours picture: each member's share of the requirement (0-100) and of
-    the longest bar, from branch_hours_table's rows. No query."""
-    top = max([r.required_hours for r in rows] + [r.total_hours for r in rows] + [Decimal(1)])
-    return [
-        {
-            "member": r,
-            "width": float(r.total_hours * 100 / top),
-            "required": float(r.required_hours * 100 / top),
-        }
-        for r in rows[:limit]
-    ]
