@@ -576,19 +576,28 @@ def own_rectifications(member_id):
 def record_section(member, *, year):
     """Context for appraisal/_record_section.html on the member's record, or None.
 
-    The member's closed appraisal records of the year (with corrections), what they still have
-    to do in an appraisal under way, and their open rectification items. Four queries.
+    The member's closed appraisal records of the year and of the year before (with
+    corrections), what they still have to do in an appraisal under way, and their open
+    rectification items. Four queries.
     """
-    records = list(
-        AppraisalRecord.objects.filter(member=member, year=year)
+    both = list(
+        AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
         .select_related("cycle__branch")
         .prefetch_related("amendments")
     )
+    records = [r for r in both if r.year == year]
+    previous = [r for r in both if r.year == year - 1]  # "last year's result", read alongside
     open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
     items = own_rectifications(member.pk)
-    if not (records or open_cycles or items):
+    if not (records or previous or open_cycles or items):
         return None
-    return {"records": records, "open_cycles": open_cycles, "rectifications": items, "year": year}
+    return {
+        "records": records,
+        "previous": previous,
+        "open_cycles": open_cycles,
+        "rectifications": items,
+        "year": year,
+    }
 
 
 def dashboard_section(user, scope, *, year):

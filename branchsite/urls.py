@@ -9,6 +9,7 @@ from .forms import MemberPasswordResetForm
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("home/work/", views.home_work, name="home_work"),
     path("me/", views.my_record, name="my_record"),
     path("me/channels/", channel_views.my_channels, name="my_channels"),
     path("healthz", views.healthz, name="healthz"),

@@ -2,6 +2,7 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -9,27 +10,79 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from appraisal import selectors as appraisal_selectors
+from education import selectors as education_selectors
 from members import selectors as member_selectors
 from members.permissions import loaded_positions, require_member, scope_for
+from members.protection import selectors as protection_selectors
 
 from . import health, record
+from . import todo as todo_items
 
 
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+RING_CIRCUMFERENCE = 326.73  # 2πr of the ring in education/_hours_ring.html (r = 52)
+
+
+def _member_today(user, scope, member, year, *, cycles=None):
+    """The member's own block on home and /me/: hours, sessions, to-do. Two queries (hours,
+    attendance), and a third for this year's appraisal cycles unless `cycles` (the member's
+    open cycles, already read) is given; the to-do only for the current year."""
+    education = education_selectors.member_overview(member, year)
+    hours = education["hours"]
+    hours.ring_dash = round(hours.percent * RING_CIRCUMFERENCE / 100, 2)
+    this_year = timezone.localdate().year
+    todo = None
+    if year == this_year:
+        if cycles is None:
+            appraisal = appraisal_selectors.dashboard_section(user, scope, year=year)
+            cycles = appraisal["own"] if appraisal else []
+        todo = todo_items.member_todo(education=education, cycles=cycles)
+    return {
+        "education": education,
+        "hours": hours,
+        "todo": todo,
+        "years": todo_items.year_choices(member, year),
+        "ring_circumference": RING_CIRCUMFERENCE,
+    }
+
+
 @login_required
 def home(request):
-    """The dashboard that fits the role: own summary, led branches, organizations below."""
+    """Home: the member's own to-do, hours and this month's sessions first (what a member on
+    a phone came for); a leader's or organizer's overview loads below it (home_work)."""
     scope = scope_for(request.user)
     year = timezone.localdate().year
-
+    # Loaded by scope_for already (with branch and group): no second query for it.
+    own = require_member(request.user) if scope.member_id else None
     context = {
         "scope": scope,
         "year": year,
-        # Loaded by scope_for already (with branch and group): no second query for it.
-        "own": require_member(request.user) if scope.member_id else None,
+        "own": own,
+        "has_work": bool(scope.led_branch_ids or scope.is_organizer or scope.is_admin),
+        "protection": protection_selectors.protection_dashboard_section(
+            request.user, scope, year=year
+        ),
+    }
+    if own is not None:
+        context.update(_member_today(request.user, scope, own, year))
+    return render(request, "branchsite/home.html", context)
+
+
+@login_required
+def home_work(request):
+    """The part of home for those who run something: led branches, organizations below and
+    every app's work section (loaded into home by htmx, also a page on its own)."""
+    scope = scope_for(request.user)
+    if not (scope.led_branch_ids or scope.is_organizer or scope.is_admin):
+        raise PermissionDenied
+    year = timezone.localdate().year
+    context = {
+        "scope": scope,
+        "year": year,
         "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
         "organizer_orgs": member_selectors.organizer_overview(
             # The site admin overlooks the whole tree from its roots.
@@ -37,21 +90,32 @@ def home(request):
         ),
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
-    return render(request, "branchsite/home.html", context)
+    for section in context["sections"]:
+        # The user's own sessions and appraisal steps are on home already, in their to-do.
+        section["context"]["upcoming"] = []
+        section["context"]["own"] = []
+    template = "branchsite/_home_work.html" if request.htmx else "branchsite/home_work.html"
+    return render(request, template, context)
 
 
 @login_required
 def my_record(request):
-    """The member's own record: details, positions, branch history, and every app's section."""
+    """The member's own record (/me/), addressed to them: to-do, the year's hours and
+    sessions, a year switcher, every app's section, and personal data folded below."""
     member = require_member(request.user)
     year = _year_param(request)
-
+    scope = scope_for(request.user)
+    sections = record.record_sections(member, year=year)
+    appraisal = next(
+        (s["context"] for s in sections if s["template"] == record.APPRAISAL_RECORD_TEMPLATE), {}
+    )
     context = {
         "member": member,
         "year": year,
         "positions": loaded_positions(request.user),
         "transfers": member_selectors.member_transfers(member),
-        "sections": record.record_sections(member, year=year),
+        "sections": sections,
+        **_member_today(request.user, scope, member, year, cycles=appraisal.get("open_cycles", [])),
     }
     return render(request, "branchsite/my_record.html", context)
 

@@ -2,10 +2,12 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
+from members.uploads import ACCEPT_ATTR, UPLOAD_HELP
 
 from .models import (
     MAX_UPLOAD_BYTES,
@@ -20,6 +22,8 @@ from .models import (
 )
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# A date input reads and writes ISO dates only, whatever the page's language.
+DATE_FORMAT = "%Y-%m-%d"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -124,15 +128,12 @@ class MakeupForm(forms.ModelForm):
         model = Makeup
         fields = ["session", "description", "studied_on", "hours", "evidence"]
         widgets = {
-            "studied_on": forms.DateInput(attrs={"type": "date"}),
+            "studied_on": forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
+            "evidence": forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
             "description": forms.Textarea(attrs={"rows": 3}),
             "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
         }
-        help_texts = {
-            "evidence": _(
-                "Notes, a certificate or a screenshot (PDF, image, Word; at most 10 MB)."
-            ),
-        }
+        help_texts = {"evidence": UPLOAD_HELP}
 
     def __init__(self, *args, missed_sessions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,6 +144,14 @@ class MakeupForm(forms.ModelForm):
             f"{timezone.localtime(s.starts_at):%Y-%m-%d} · {s.title}"
         )
         self.fields["studied_on"].initial = timezone.localdate()
+        self.fields["evidence"].help_text = format_lazy(
+            "{} {}", _("Notes, a certificate or a screenshot:"), UPLOAD_HELP
+        )
+
+    @property
+    def evidence_lost(self):
+        """A browser never sends a chosen file back: after an error it must be chosen again."""
+        return self.is_bound and bool(self.files.get("evidence")) and bool(self.errors)
 
     def clean_evidence(self):
         f = self.cleaned_data.get("evidence")

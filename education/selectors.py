@@ -571,6 +571,40 @@ def session_counts(session):
     )
 
 
+def checkin_board(session):
+    """What the check-in kiosk shows: {"expected", "arrived", "names"} with the names of the
+    members who checked in or were marked present or late, newest first. One query."""
+    rows = list(
+        session.attendances.values_list("status", "checked_in_at", "member__full_name").order_by(
+            F("checked_in_at").desc(nulls_last=True), "member__full_name"
+        )
+    )
+    names = [name for status, _at, name in rows if status in CREDITED_STATUSES]
+    return {"expected": len(rows), "arrived": len(names), "names": names}
+
+
+def similar_sessions(organization, *, kind, starts_at, ends_at, limit=5):
+    """Sessions (not cancelled) of `organization` of the same kind, starting the same day
+    (Asia/Shanghai) and overlapping [starts_at, ends_at): probably the same one logged twice.
+    One query."""
+    if not (kind and starts_at and ends_at):
+        return []
+    day = timezone.localtime(starts_at).date()
+    day_start = timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+    return list(
+        Session.objects.filter(
+            Q(starts_at__lt=ends_at),
+            organization=organization,
+            kind=kind,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + timezone.timedelta(days=1),
+            ends_at__gt=starts_at,
+        )
+        .exclude(state=SessionState.CANCELLED)
+        .order_by("starts_at", "id")[:limit]
+    )
+
+
 def log_rows(session, organization):
     """What the logging page lists: every expected member plus the organization's other
     active members (unticked), so a secretary can mark anyone in one go. Two queries."""
@@ -579,7 +613,12 @@ def log_rows(session, organization):
     rows = {}
     if session is not None:
         for a in session_attendance(session):
-            rows[a.member_id] = {"member": a.member, "status": a.status, "hours": a.hours}
+            rows[a.member_id] = {
+                "member": a.member,
+                "status": a.status,
+                "hours": a.hours,
+                "note": a.note,
+            }
         branches = list(session.branches.all())
     else:
         branches = default_branches(organization)
@@ -589,6 +628,7 @@ def log_rows(session, organization):
             "member": m,
             "status": AttendanceStatus.PENDING if session is None else "",
             "hours": None,
+            "note": "",
         }
     return sorted(rows.values(), key=lambda r: (r["member"].full_name, r["member"].pk))
 
@@ -1179,3 +1219,62 @@ def reminded_count(session):
         .distinct()
         .count()
     )
+
+
+# --- a member's own page: home and /me/ ----------------------------------------------------
+
+
+def member_overview(member, year, *, now=None):
+    """What a member's home and /me/ open with, in two queries: their hours for `year` against
+    the requirement (summary row), and one read of their attendance — the year's sessions and
+    the sessions still ahead, each with whether a make-up study is already open for it.
+
+    Returns {"hours", "year", "attendances" (the year's, newest first), "month" (this month's
+    sessions, in order), "checkin_today" (sessions open for check-in now where the member has
+    not checked in), "makeups_owed" (held sessions of the year missed with no make-up yet),
+    "upcoming"}."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    row = _member_hours_row(member, year)
+    _decorate(row, pace_fraction(year, today))
+    start, end = year_bounds(year)
+    month_start, month_end = month_bounds(today.year, today.month)
+    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end)
+    this_month = Q(session__starts_at__gte=month_start, session__starts_at__lt=month_end)
+    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
+    rows = list(
+        Attendance.objects.filter(in_year | this_month | ahead, member=member)
+        .exclude(session__state=SessionState.CANCELLED)
+        .select_related("session", "session__organization")
+        .annotate(
+            makeup_open=Exists(
+                Makeup.objects.filter(member_id=member.pk, session_id=OuterRef("session_id"))
+                .exclude(state=MakeupState.REJECTED)
+                .values("pk")
+            )
+        )
+        .order_by("-session__starts_at", "-session_id")
+    )
+    from .services import CHECKIN_OPENS_BEFORE
+
+    missed = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+    attendances = [a for a in rows if start <= a.session.starts_at < end]
+    for a in attendances:
+        a.can_make_up = a.session.is_held and a.status in missed and not a.makeup_open
+    return {
+        "hours": row,
+        "year": year,
+        "attendances": attendances,
+        "month": [a for a in reversed(rows) if month_start <= a.session.starts_at < month_end],
+        "checkin_today": [
+            a
+            for a in reversed(rows)
+            if a.session.is_planned
+            and a.status == AttendanceStatus.PENDING
+            and a.session.starts_at - CHECKIN_OPENS_BEFORE <= now <= a.session.ends_at
+        ],
+        "makeups_owed": [a for a in attendances if a.can_make_up],
+        "upcoming": [
+            a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now
+        ][:5],
+    }

@@ -217,14 +217,15 @@ def session_log(
     *,
     session: Session | None = None,
     organization: Organization | None = None,
-    attendance: Mapping[int, tuple[str, Decimal | None]],
+    attendance: Mapping[int, tuple],
     actor=None,
     branches: Iterable[Organization] = (),
     **fields,
 ) -> Session:
     """Record a held session with the attendance of each member (one page, one write).
 
-    `attendance` maps member id -> (status, hours or None for the session's hours). A new
+    `attendance` maps member id -> (status, hours or None for the session's hours[, reason]):
+    a reason (why excused or absent) replaces the row's note; without one the note stays. A new
     session is created when `session` is None. Members not yet expected are added (the
     secretary can mark anyone by hand); only changed rows are written, each with history.
     """
@@ -259,7 +260,7 @@ def session_log(
     )
     rows = {a.member_id: a for a in session.attendances.filter(member_id__in=list(attendance))}
     new_rows = []
-    for member_id, (status, hours) in attendance.items():
+    for member_id, (status, hours, *reason) in attendance.items():
         if status not in MARKED_STATUSES:
             raise DomainError(_("Mark every member present, late, excused or absent."))
         credited = _row_hours(status, hours, session.hours)
@@ -268,12 +269,20 @@ def session_log(
             if member_id not in allowed:
                 raise DomainError(_("Only members of the organization holding it can be marked."))
             new_rows.append(
-                Attendance(session=session, member_id=member_id, status=status, hours=credited)
+                Attendance(
+                    session=session,
+                    member_id=member_id,
+                    status=status,
+                    hours=credited,
+                    note=reason[0] if reason else "",
+                )
             )
-        elif row.status != status or row.hours != credited:
-            row.status, row.hours = status, credited
+            continue
+        note = reason[0] if reason else row.note
+        if row.status != status or row.hours != credited or row.note != note:
+            row.status, row.hours, row.note = status, credited, note
             row._history_user = actor
-            row.save(update_fields=["status", "hours", "updated_at"])
+            row.save(update_fields=["status", "hours", "note", "updated_at"])
     if new_rows:
         bulk_create_with_history(new_rows, Attendance, default_user=actor)
     summaries.refresh_session(session, old_starts_at=old_starts_at)
@@ -321,6 +330,12 @@ def attendance_mark(
 
 def checkin_window(session: Session):
     return session.starts_at - CHECKIN_OPENS_BEFORE, session.ends_at
+
+
+def checkin_can_close(session: Session, now=None) -> bool:
+    """Check-in can be closed on a planned session as soon as it has opened (before the start
+    too: the room may be full early), never on a session nobody could check in to yet."""
+    return session.is_planned and (now or timezone.now()) >= checkin_window(session)[0]
 
 
 @transaction.atomic
@@ -506,16 +521,20 @@ def settings_save(*, instance, actor=None):
 
 @transaction.atomic
 def session_close_checkin(*, session: Session, actor=None) -> Session:
-    """Close check-in on a planned session that has started: members who neither checked in
-    nor were marked by hand are absent, and the session is held (check-ins now count)."""
+    """Close check-in on a planned session whose check-in has opened (at any time from then,
+    also before the start): members who neither checked in nor were marked by hand are
+    absent, and the session is held (check-ins now count)."""
     from simple_history.utils import bulk_update_with_history
 
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_planned:
         raise DomainError(_("Check-in can only be closed on a planned session."))
-    if session.starts_at > timezone.now():
-        raise DomainError(_("Check-in can only be closed once the session has started."))
     now = timezone.now()
+    if not checkin_can_close(session, now):
+        raise DomainError(
+            _("Check-in has not opened yet. It opens %(minutes)s minutes before the start.")
+            % {"minutes": int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)}
+        )
     pending = list(session.attendances.select_for_update().filter(status=AttendanceStatus.PENDING))
     for row in pending:
         row.status, row.hours, row.updated_at = AttendanceStatus.ABSENT, Decimal("0.0"), now

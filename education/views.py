@@ -45,7 +45,9 @@ from .forms import (
     SessionForm,
 )
 from .models import (
+    CREDITED_STATUSES,
     REGULAR_KINDS,
+    Attendance,
     AttendanceStatus,
     CalendarFeed,
     ComplianceCadence,
@@ -174,7 +176,7 @@ def session_detail(request, pk):
     }
     if manage:
         context.update(_attendance_context(session))
-        context["can_close"] = session.is_planned and session.starts_at <= timezone.now()
+        context["can_close"] = services.checkin_can_close(session)
         context["changes"] = selectors.session_changes(session)
         context["changes_limit"] = selectors.CHANGES_LIMIT
     if scope.member_id:
@@ -238,9 +240,14 @@ MAX_ROW_HOURS = Decimal("99.9")
 _MARKED = frozenset(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
 
 
-def _parse_attendance(post):
-    """{member_id: (status, hours)} from the logging table; unmarked rows are left out.
+MAX_REASON_LENGTH = Attendance._meta.get_field("note").max_length
+_REASON_STATUSES = (AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT)
 
+
+def _parse_attendance(post):
+    """{member_id: (status, hours, reason)} from the logging table; unmarked rows are left out.
+
+    The reason (why excused or absent) is kept for those two only; any other mark clears it.
     Refuses (DomainError, the page shows it with everything typed kept) a status that is not
     one of the four, and hours that are not a number from 0 to 99.9 ("NaN", "inf", "abc")."""
     result = {}
@@ -260,7 +267,12 @@ def _parse_attendance(post):
             value = Decimal("NaN")
         if value is not None and not (value.is_finite() and 0 <= value <= MAX_ROW_HOURS):
             raise DomainError(_("Credited hours must be a number from 0 to 99.9, such as 1.5."))
-        result[mid] = (status, value)
+        reason = " ".join(post.get(f"note_{mid}", "").split())
+        if len(reason) > MAX_REASON_LENGTH:
+            raise DomainError(
+                _("A reason can be at most %(n)s characters.") % {"n": MAX_REASON_LENGTH}
+            )
+        result[mid] = (status, value, reason if status in _REASON_STATUSES else "")
     return result
 
 
@@ -323,10 +335,20 @@ def session_log(request, pk=None):
         with_minutes=True,
         initial=initial,
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in services.SESSION_FIELDS}
+        if session is None:
+            duplicates = _unconfirmed_duplicates(request.POST, organization, data)
         try:
             attendance = _parse_attendance(request.POST)
+            if duplicates:
+                raise DomainError(
+                    _(
+                        "This session may already be logged. Check the one below; save again "
+                        "only if this is a different session."
+                    )
+                )
             if session is not None:
                 _settle_unmarked(request.POST, session, attendance)
             session = services.session_log(
@@ -348,6 +370,16 @@ def session_log(request, pk=None):
             mid = row["member"].pk
             row["status"] = request.POST.get(f"status_{mid}") or row["status"]
             row["hours"] = request.POST.get(f"hours_{mid}", "")
+            row["note"] = request.POST.get(f"note_{mid}", "")
+    default_hours = str(form["hours"].value() or "")
+    for row in rows:
+        # Hours are adjusted on demand: the box is filled (and its disclosure open) only where
+        # a credited member gets something other than the session's hours.
+        hours = "" if row["hours"] is None else str(row["hours"])
+        credited = row["status"] in CREDITED_STATUSES or (
+            session is None and row["status"] == AttendanceStatus.PENDING
+        )
+        row["hours_value"] = hours if credited and hours not in ("", default_hours) else ""
     return render(
         request,
         "education/session_log.html",
@@ -356,11 +388,25 @@ def session_log(request, pk=None):
             "session": session,
             "organization": organization,
             "rows": rows,
+            "duplicates": duplicates,
             "statuses": [
                 (s, label) for s, label in AttendanceStatus.choices if s != AttendanceStatus.PENDING
             ],
         },
     )
+
+
+def _unconfirmed_duplicates(post, organization, data):
+    """Sessions of the same organization and kind on the same day whose time overlaps the one
+    being logged, unless the secretary has confirmed (after seeing them) that it differs."""
+    found = selectors.similar_sessions(
+        organization,
+        kind=data.get("kind"),
+        starts_at=data.get("starts_at"),
+        ends_at=data.get("ends_at"),
+    )
+    confirmed = {pk for value in post.getlist("confirm_duplicate") for pk in value.split(",")}
+    return [s for s in found if str(s.pk) not in confirmed]
 
 
 def _attendance_context(session, **extra):
@@ -520,32 +566,46 @@ def material_delete(request, pk):
 
 @login_required
 def checkin_screen(request, pk):
-    """The screen shown in the room: a QR code that changes every few seconds."""
+    """The kiosk for the meeting room's screen: full screen, no navigation; the QR code, the
+    count and the names are the partial below, polled every few seconds."""
     session = get_session_for_user(request.user, pk, write=True)
-    can_close = session.is_planned and session.starts_at <= timezone.now()
+    opens, _closes = services.checkin_window(session)
     return render(
-        request, "education/checkin_screen.html", {"session": session, "can_close": can_close}
+        request,
+        "education/checkin_screen.html",
+        {
+            "session": session,
+            "can_close": services.checkin_can_close(session),
+            "opens_at": opens,
+            "poll_seconds": CHECKIN_POLL_SECONDS,
+        },
     )
+
+
+# The kiosk asks for a fresh partial this often; the code itself changes every 15 s.
+CHECKIN_POLL_SECONDS = 3
 
 
 @never_cache
 @login_required
 def checkin_qr(request, pk):
-    """htmx partial polled by the check-in screen: a fresh code and the live count."""
+    """htmx partial polled by the kiosk: a fresh code, the live count and who has checked in
+    (newest first). Two queries after the user's scope: the session and its attendance."""
     session = get_session_for_user(request.user, pk, write=True)
     url = request.build_absolute_uri(
         reverse(
             "education:checkin_scan", args=[session.pk, checkin_code(session.pk, current_step())]
         )
     )
+    board = selectors.checkin_board(session)
     return render(
         request,
         "education/_checkin_qr.html",
         {
             "session": session,
-            "svg": qr_svg(url),
+            "svg": qr_svg(url, title=_("Check-in code")) if session.is_planned else "",
             "url": url,
-            "counts": selectors.session_counts(session),
+            **board,
         },
     )
 
@@ -874,12 +934,16 @@ def compliance_rollup(request):
 def calendar_page(request):
     member = require_member(request.user)
     feed = CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
-    url = (
-        request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
-        if feed
-        else ""
-    )
-    return render(request, "education/calendar.html", {"feed": feed, "url": url})
+    context = {"feed": feed, "url": "", "webcal_url": "", "qr": ""}
+    if feed:
+        url = request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
+        context.update(
+            url=url,
+            # webcal:// asks the phone's calendar to subscribe instead of downloading once.
+            webcal_url="webcal://" + url.split("://", 1)[1],
+            qr=qr_svg(url, title=_("QR code of your calendar address")),
+        )
+    return render(request, "education/calendar.html", context)
 
 
 @login_required

@@ -10,9 +10,12 @@ from tests.conftest import ROLES
 
 EVERYONE = {role: 200 for role in ROLES} | {"anonymous": 302}
 MEMBERS_ONLY = EVERYONE | {"outsider": 404, "admin": 404}
+# Those who run a branch or oversee organizations (and the site admin).
+LEADERS = EVERYONE | {"outsider": 403, "member": 403, "peer": 403}
 
 PAGES = {
     "home": (lambda c: reverse("home"), EVERYONE),
+    "home_work": (lambda c: reverse("home_work"), LEADERS),
     "my_record": (lambda c: reverse("my_record"), MEMBERS_ONLY),
     "password_change": (lambda c: reverse("password_change"), EVERYONE),
     "healthz": (lambda c: reverse("healthz"), {role: 200 for role in ROLES}),

@@ -164,8 +164,8 @@ def test_my_record_shows_progress_and_sessions(login, cast):
         cast.branch, starts_at=at(2026, 1, 5), hours="8.0", attendance={cast.member: "present"}
     )
     body = login("member").get(reverse("my_record") + "?year=2026").content.decode()
-    assert 'role="progressbar"' in body
-    assert 'aria-valuenow="25"' in body  # 8 of 32
+    ring = body.split('data-testid="hours-ring"')[1].split("</figure>")[0]
+    assert 'role="img"' in ring and "25%" in ring  # 8 of 32
     assert session.title in body
 
 
