@@ -9,6 +9,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.my_record, name="my_record"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on their own; answer it from the static file.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path(
         "accounts/password_reset/",

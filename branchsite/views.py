@@ -2,9 +2,10 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -13,6 +14,11 @@ from members import selectors as member_selectors
 from members.permissions import loaded_positions, require_member, scope_for
 
 from . import health, record
+
+
+def favicon(request):
+    """The site's icon for browsers that ask /favicon.ico directly (pages link the SVG)."""
+    return redirect(staticfiles_storage.url("branchsite/favicon.ico"), permanent=True)
 
 
 class LoginView(auth_views.LoginView):

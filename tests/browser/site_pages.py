@@ -29,6 +29,7 @@ NOT_PAGES = {
     "logout",
     "set_language",
     "healthz",
+    "favicon",
     "password_reset_confirm",  # needs a live token; the form is the same as password_change
     "members:inbox_mark_read",
     "members:inbox_open",  # a redirect to the notification's page
@@ -58,7 +59,6 @@ NOT_PAGES = {
     "education:calendar_regenerate",
     "education:calendar_revoke",
     "education:calendar_feed",
-    "appraisal:cycle_move",
     "appraisal:rating_decide",
     "appraisal:objection_answer",
     "appraisal:export_results",
@@ -90,6 +90,7 @@ ARGS = {
     "education:settings": lambda w: [[w.cast.branch.pk]],
     "appraisal:cycle_detail": lambda w: [[w.running.pk], [w.rating.pk], [w.closed.pk]],
     "appraisal:cycle_edit": lambda w: [[w.running.pk]],
+    "appraisal:cycle_move": lambda w: [[w.running.pk], [w.rating.pk]],
     "appraisal:my_self_assessment": lambda w: [[w.running.pk]],
     "appraisal:self_assessment_list": lambda w: [[w.running.pk]],
     "appraisal:self_assessment_detail": lambda w: [[w.assessment.pk]],
