@@ -483,7 +483,9 @@ def _with_bars(result):
                 row["bar"].append({"grade": g["grade"].value, "x": round(x, 2), "width": width})
             x += width
         row["bar_text"] = " · ".join(
-            f"{g['label']} {g['count']}（{g['share']}%）" for g in row["grades"] if row["shown"]
+            f"{g['label']} {g['count']}（{g['share']}%）"
+            for g in row["grades"]
+            if row["shown"] and g["count"]
         )
     return result
 

@@ -59,7 +59,11 @@ def cycle_stepper(cycle, active="detail", manages=False, takes_part=False):
         items.append(
             {
                 "key": step.value,
-                "label": step.label,
+                # The last step is where the records are written: "归档", not "已结束",
+                # which would read as done while it is still ahead.
+                "label": pgettext("appraisal step", "Records")
+                if step == Step.CLOSED
+                else step.label,
                 "url": url,
                 "state": state,
                 "number": n,
