@@ -691,8 +691,8 @@ class LifeMeeting(models.Model):
 
 
 class RectificationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+    OPEN = "open", pgettext_lazy("rectification status", "Open")
+    DONE = "done", pgettext_lazy("rectification status", "Done")
 
 
 class Rectification(models.Model):

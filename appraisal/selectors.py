@@ -8,10 +8,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
@@ -120,6 +130,70 @@ def participants(cycle, **filters):
         .select_related("member")
         .order_by("member__full_name", "member_id")
     )
+
+
+def cycle_progress(cycle):
+    """The figures behind the stepper, in one query whatever the size of the branch:
+    participants, self-assessments submitted, members talked with, voters and ballots cast."""
+    member = OuterRef("member_id")
+    submitted = SelfAssessment.objects.filter(
+        cycle=cycle, member_id=member, status=AssessmentStatus.SUBMITTED
+    )
+    talked = HeartToHeartTalk.objects.filter(cycle=cycle).filter(
+        Q(talker_id=member) | Q(talked_with_id=member)
+    )
+    voted = BallotParticipation.objects.filter(cycle=cycle, voter_id=member)
+    figures = Participant.objects.filter(cycle=cycle).aggregate(
+        n_participants=Count("pk"),
+        n_submitted=Count("pk", filter=Exists(submitted)),
+        n_talked=Count("pk", filter=Exists(talked)),
+        n_voters=Count("pk", filter=Q(votes=True)),
+        n_voted=Count("pk", filter=Q(votes=True) & Exists(voted)),
+    )
+    figures["n_missing_assessment"] = figures["n_participants"] - figures["n_submitted"]
+    figures["n_missing_talk"] = figures["n_participants"] - figures["n_talked"]
+    figures["n_missing_ballot"] = figures["n_voters"] - figures["n_voted"]
+    return figures
+
+
+def own_part(cycle, member_id):
+    """The viewer's part in a cycle (None if they take no part), in one query: whether they
+    are graded and vote, the state of their self-assessment, whether they have voted."""
+    if not member_id:
+        return None
+    return (
+        Participant.objects.filter(cycle=cycle, member_id=member_id)
+        .annotate(
+            assessment_status=Subquery(
+                SelfAssessment.objects.filter(cycle=cycle, member_id=member_id).values("status")[:1]
+            ),
+            voted=Exists(BallotParticipation.objects.filter(cycle=cycle, voter_id=member_id)),
+        )
+        .values("graded", "votes", "assessment_status", "voted")
+        .first()
+    )
+
+
+def open_items(cycle):
+    """Who has not yet done what the current step asks, by name (for the confirmation before
+    moving on): self-assessments, talks, ballots, unanswered objections."""
+    step = cycle.step
+    if step in (Step.SELF_ASSESSMENT, Step.PEER_REVIEW):
+        prep = preparation(cycle)
+        if step == Step.SELF_ASSESSMENT:
+            return {
+                "label": _("Self-assessments not submitted"),
+                "members": prep["missing_assessment"],
+            }
+        return {"label": _("Members not yet talked with"), "members": prep["missing_talk"]}
+    if step == Step.BALLOT:
+        return {"label": _("Voters who have not voted"), "members": non_voters(cycle)}
+    if step == Step.PUBLICITY:
+        pending = Objection.objects.filter(cycle=cycle, answered_at__isnull=True).select_related(
+            "filed_by"
+        )
+        return {"label": _("Objections not yet answered"), "members": [o.filed_by for o in pending]}
+    return None
 
 
 def cycle_moves(cycle):
@@ -370,7 +444,8 @@ def rating_sheet(cycle):
         "rows": rows,
         "tally": result,
         "n_graded": len(graded),
-        "n_rated": len([r for r in rows if r["rating"]]),
+        "n_rated": len([r for r in rows if r["rating"] and r["rating"].grade]),
+        "n_unrated": len([r for r in rows if not (r["rating"] and r["rating"].grade)]),
         "n_excellent": n_excellent,
         "excellent_cap": cap,
         "over_cap": n_excellent > cap,
@@ -492,7 +567,7 @@ def results_workbook(cycle):
         ws.append([_("Turnout"), result["turnout"], _("Voters"), result["eligible"]])
         ws.append([_("Valid"), _("yes") if result["valid"] else _("no")])
 
-    ws = wb.create_sheet(_("Rating"))
+    ws = wb.create_sheet(pgettext("appraisal step", "Rating"))
     ws.append([_("Member"), _("Grade"), _("Reason")])
     for r in (
         Rating.objects.filter(cycle=cycle).select_related("member").order_by("member__full_name")

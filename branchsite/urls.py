@@ -13,6 +13,8 @@ urlpatterns = [
     path("me/", views.my_record, name="my_record"),
     path("me/channels/", channel_views.my_channels, name="my_channels"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on their own; answer it from the static file.
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path(
         "accounts/password_reset/",

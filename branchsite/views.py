@@ -2,10 +2,11 @@
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,6 +19,11 @@ from members.protection import selectors as protection_selectors
 
 from . import health, record
 from . import todo as todo_items
+
+
+def favicon(request):
+    """The site's icon for browsers that ask /favicon.ico directly (pages link the SVG)."""
+    return redirect(staticfiles_storage.url("branchsite/favicon.ico"), permanent=True)
 
 
 class LoginView(auth_views.LoginView):

@@ -42,7 +42,7 @@ ORGANIZATION_ONLY_TITLES = (CommendationTitle.ADVANCED_ORGANIZATION,)
 class CommendationStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
-    PUBLISHED = "published", _("Published")
+    PUBLISHED = "published", pgettext_lazy("commendation status", "Published")
     REJECTED = "rejected", _("Rejected")
 
 

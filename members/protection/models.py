@@ -47,7 +47,7 @@ class CaseStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     IN_PROGRESS = "in_progress", _("In progress")
     RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("protection case status", "Closed")
 
 
 # Cases that still need the handlers' attention.

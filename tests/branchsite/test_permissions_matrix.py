@@ -19,6 +19,7 @@ PAGES = {
     "my_record": (lambda c: reverse("my_record"), MEMBERS_ONLY),
     "password_change": (lambda c: reverse("password_change"), EVERYONE),
     "healthz": (lambda c: reverse("healthz"), {role: 200 for role in ROLES}),
+    "favicon": (lambda c: reverse("favicon"), {role: 301 for role in ROLES}),
 }
 
 
