@@ -15,6 +15,8 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from .concurrency import Versioned
+
 
 class OrganizationKind(models.TextChoices):
     COMMITTEE = "committee", _("Party committee")
@@ -95,7 +97,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(branch__path__startswith=organization.path)
 
 
-class Member(models.Model):
+class Member(Versioned):
     """A Party member and the branch that holds their organizational relationship."""
 
     full_name = models.CharField(_("full name"), max_length=60, db_index=True)

@@ -7,7 +7,6 @@ from functools import partial
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import F
@@ -16,6 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from .concurrency import version_claim
+from .errors import DomainError
 from .models import (
     AuditEntry,
     Member,
@@ -28,10 +29,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class DomainError(ValidationError):
-    """A use case refused: carries a translated message for the user."""
 
 
 # --- organizations -----------------------------------------------------------------------
@@ -116,9 +113,12 @@ def member_create_many(
 
 
 @transaction.atomic
-def member_update(*, member: Member, actor=None, **fields) -> Member:
+def member_update(*, member: Member, actor=None, version: int | None = None, **fields) -> Member:
+    """Change a member's details. `version`: the one the editor saw; ConcurrentChange when
+    someone saved the member since (members.concurrency)."""
     for name, value in fields.items():
         setattr(member, name, value)
+    version_claim(member, version, fields=list(fields))
     member.full_clean()
     _check_branch(member)
     member._history_user = actor

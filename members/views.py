@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
+from .concurrency import ConcurrentChange
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -200,6 +201,8 @@ def member_edit(request, pk):
             return redirect(detail_url)
         try:
             services.member_update(member=member, actor=request.user, **form.cleaned_data)
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
