@@ -309,7 +309,7 @@ class Notification(models.Model):
     )
     email_attempts = models.PositiveSmallIntegerField(default=0)
     # When a sender claimed it (pending -> sending): a claim left behind by a dead sender is
-    # marked failed after a while, never sent again (members.services.pending_emails_send).
+    # released to pending after a while and sent again (members.services.pending_emails_send).
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
