@@ -154,3 +154,99 @@ def test_a_worker_killed_mid_send_loses_no_email_and_sends_none_twice(cast, tmp_
         assert max(Counter(smtp.delivered).values()) == 1
     finally:
         redis.stop()
+
+
+HUNG_REDIS_PROBE = """
+import json, time
+import django
+import redis  # imported before the clock starts: only the wait on Redis is timed
+django.setup()
+from django.core.cache import cache
+from members.tasks import send_pending_emails
+from members.tasks_queue import enqueue
+
+started = time.monotonic()
+try:
+    cache.get("probe")
+    cache_failed = False
+except Exception:
+    cache_failed = True
+cache_seconds = time.monotonic() - started
+started = time.monotonic()
+queued = enqueue(send_pending_emails)
+print(json.dumps({"cache_failed": cache_failed, "cache_seconds": cache_seconds,
+                  "queued": queued is not None, "queue_seconds": time.monotonic() - started}))
+"""
+
+
+def test_a_hung_redis_fails_the_cache_and_the_queue_fast(tmp_path):
+    """Redis accepts connections but never answers (hung, or a half-open network path): the
+    production settings give up on the cache in well under a second, and queueing a task
+    gives up after a few short tries without raising."""
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+    import threading
+
+    from tests.real_services import REPO
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    held = []
+
+    def accept_and_say_nothing():
+        while True:
+            try:
+                conn, _addr = listener.accept()
+            except OSError:
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
+    env = {
+        **os.environ,
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-hung-redis-probe-0123456789",
+        "DJANGO_DEBUG": "0",
+    }
+    env.pop("DATABASE_URL", None)
+    try:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", HUNG_REDIS_PROBE],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        listener.close()
+        for conn in held:
+            conn.close()
+    assert result.returncode == 0, result.stderr
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe["cache_failed"] and probe["cache_seconds"] < 1, probe
+    assert not probe["queued"] and probe["queue_seconds"] < 6, probe
+
+
+def test_time_limits_and_timeouts_agree(settings):
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert settings.CELERY_TASK_ACKS_LATE
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+    # A task still running is never delivered to a second worker; a dead sender's e-mail
+    # claim is never released while the sender may still be alive.
+    assert options["visibility_timeout"] > settings.CELERY_TASK_TIME_LIMIT
+    assert settings.BRANCHSITE_EMAIL_CLAIM_TIMEOUT > settings.CELERY_TASK_TIME_LIMIT
+    assert options["visibility_timeout"] <= 3600 / 2  # a crash is recovered in minutes
+    for value in (
+        options["socket_timeout"],
+        options["socket_connect_timeout"],
+        settings.CELERY_REDIS_SOCKET_TIMEOUT,
+        settings.CELERY_REDIS_SOCKET_CONNECT_TIMEOUT,
+        settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+    ):
+        assert 0 < value < 1
+    assert app.conf.task_time_limit == settings.CELERY_TASK_TIME_LIMIT
+    assert app.conf.broker_transport_options["visibility_timeout"] == options["visibility_timeout"]
