@@ -175,8 +175,8 @@ def celery_broker(url):
     from branchsite.celery import app
 
     def reset():
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Drop the references only: kombu keeps pools in a global registry, and a closed pool
+        # found there later would refuse every publish.
         app._pool = None
         with contextlib.suppress(AttributeError, KeyError):
             app.__dict__["amqp"]._producer_pool = None
