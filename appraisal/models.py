@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from members.concurrency import Versioned
 from members.models import Member, Organization
 
 
@@ -54,7 +55,7 @@ class RatingState(models.TextChoices):
     RETURNED = "returned", _("Returned for changes")
 
 
-class AppraisalRules(models.Model):
+class AppraisalRules(Versioned):
     """An organization's appraisal rules; the nearest organization above a branch wins.
 
     year empty: the rules of every year without rules of their own. A cycle copies the rules
@@ -133,7 +134,7 @@ RULE_FIELDS = (
 )
 
 
-class AppraisalCycle(models.Model):
+class AppraisalCycle(Versioned):
     """One branch's democratic appraisal of its members (民主评议党员) for one year."""
 
     branch = models.ForeignKey(
@@ -643,7 +644,7 @@ class MeetingKind(models.TextChoices):
     DEMOCRATIC = "democratic_life_meeting", _("Democratic life meeting")
 
 
-class LifeMeeting(models.Model):
+class LifeMeeting(Versioned):
     """An organizational life meeting (组织生活会) or democratic life meeting (民主生活会)."""
 
     organization = models.ForeignKey(

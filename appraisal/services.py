@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from members.channels.services import group_notice
+from members.concurrency import version_claim
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -189,8 +190,13 @@ def cycles_open_many(
 
 
 @transaction.atomic
-def cycle_update(*, cycle: AppraisalCycle, actor=None, **fields) -> AppraisalCycle:
-    """Change a cycle's deadlines or the peer-comment choice (not its step or results)."""
+def cycle_update(
+    *, cycle: AppraisalCycle, actor=None, version: int | None = None, **fields
+) -> AppraisalCycle:
+    """Change a cycle's deadlines or the peer-comment choice (not its step or results).
+
+    `version`: the one the editor saw; ConcurrentChange when someone saved the cycle since
+    (members.concurrency)."""
     allowed = {
         "self_assessment_due",
         "peer_review_due",
@@ -205,6 +211,7 @@ def cycle_update(*, cycle: AppraisalCycle, actor=None, **fields) -> AppraisalCyc
         raise DomainError(_("A closed cycle can no longer be changed."))
     for name, value in fields.items():
         setattr(cycle, name, value)
+    version_claim(cycle, version, fields=list(fields))
     _check_deadlines({f: getattr(cycle, f) for f in allowed - {"peer_reviews_shown_to_reviewed"}})
     cycle.full_clean()
     cycle._history_user = actor
@@ -869,12 +876,17 @@ def life_meeting_save(
     meeting: LifeMeeting | None = None,
     attendees: Iterable[Member] = (),
     actor=None,
+    version: int | None = None,
     **fields,
 ) -> LifeMeeting:
-    """Record a life meeting (or correct its record): date, topics, minutes, attendees."""
+    """Record a life meeting (or correct its record): date, topics, minutes, attendees.
+
+    `version`: when correcting, the one the editor saw (members.concurrency)."""
     meeting = meeting or LifeMeeting(recorded_by=actor)
     for name, value in fields.items():
         setattr(meeting, name, value)
+    if meeting.pk is not None:
+        version_claim(meeting, version, fields=list(fields))
     meeting.full_clean()
     if meeting.organization.kind == OrganizationKind.GROUP:
         raise DomainError(_("Life meetings are held by a branch or a committee."))

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.concurrency import ConcurrentChange
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
 from members.permissions import organization_scope_q, require_member, scope_for
@@ -163,7 +164,11 @@ def cycle_edit(request, cycle):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.cycle_update(cycle=cycle, actor=request.user, **fields)
+            services.cycle_update(
+                cycle=cycle, actor=request.user, version=form.cleaned_data.get("version"), **fields
+            )
+        except ConcurrentChange as e:
+            form.show_conflict(e)
         except DomainError as e:
             form.add_error(None, e)
         else:
@@ -776,6 +781,8 @@ def _meeting_form(request, meeting, organization, organizations):
             meeting = services.life_meeting_save(
                 meeting=meeting, attendees=attendees, actor=request.user, **data
             )
+        except ConcurrentChange as e:
+            form.show_conflict(e)
         except DomainError as e:
             form.add_error(None, e)
         else:

@@ -18,9 +18,13 @@ app.autodiscover_tasks()
 
 # Every beat entry of every app is listed here, so that one file shows all that beat runs.
 app.conf.beat_schedule = {
+    # The sweep of pending e-mails: sends what a request could not queue (broker down) and
+    # what a dead sender left claimed (released after BRANCHSITE_EMAIL_CLAIM_TIMEOUT). With
+    # nothing pending it is one indexed query.
     "members.send_pending_emails": {
         "task": "members.tasks.send_pending_emails",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},  # after an outage, one sweep runs, not one per minute
     },
     "members.send_due_deliveries": {
         # group robots, the signed webhook and SMS: what is due, retries after their backoff

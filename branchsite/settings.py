@@ -191,7 +191,46 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every task is stopped after CELERY_TASK_TIME_LIMIT seconds (soft limit a little earlier, so
+# a task can put back what it has not done). Tasks are acknowledged late, so a task whose
+# worker died is delivered again by Redis after the visibility timeout: it must be longer
+# than the hard limit (else a task still running would be delivered twice), and short enough
+# that a crash is recovered within minutes, not an hour.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 19 // 20
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300
+)
+# A Redis that is down or hung must not hold a request: connect and read timeouts well under
+# a second (the cache, the broker, the result backend), and few retries when publishing. A
+# task that cannot be queued is logged and picked up by a periodic sweep
+# (members.tasks_queue).
+REDIS_CONNECT_TIMEOUT = 0.5
+REDIS_SOCKET_TIMEOUT = 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# An e-mail claim older than this was left by a dead sender and is released to be sent again
+# (members.services.pending_emails_send); longer than any sender may run.
+BRANCHSITE_EMAIL_CLAIM_TIMEOUT = env.int(
+    "BRANCHSITE_EMAIL_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60
+)
+if not CELERY_VISIBILITY_TIMEOUT > CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
+if not BRANCHSITE_EMAIL_CLAIM_TIMEOUT > CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("BRANCHSITE_EMAIL_CLAIM_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
 
 CACHES = {
     "default": (
@@ -201,6 +240,11 @@ CACHES = {
             # Kept pages and counts belong to one database: two sites sharing a Redis (a
             # staging copy, a benchmark) never read each other's.
             "KEY_PREFIX": str(DATABASES["default"].get("NAME", "")),
+            # Down or hung: fail fast, and the page is computed instead (members.caching).
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from members.concurrency import VersionedFormMixin
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
 from members.uploads import ACCEPT_ATTR, UPLOAD_HELP
@@ -33,7 +34,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(VersionedFormMixin, forms.ModelForm):
     """Plan or edit a session. `organization` is offered only when creating."""
 
     topics = forms.MultipleChoiceField(
@@ -170,13 +171,13 @@ class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class HoursRequirementForm(forms.ModelForm):
+class HoursRequirementForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = HoursRequirement
         fields = ["member_hours", "leader_hours"]
 
 
-class CadenceForm(forms.ModelForm):
+class CadenceForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ComplianceCadence
         fields = [
@@ -188,7 +189,7 @@ class CadenceForm(forms.ModelForm):
         ]
 
 
-class ReminderSettingsForm(forms.ModelForm):
+class ReminderSettingsForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ReminderSettings
         fields = ["session_reminders", "session_lead_days", "hours_nudges", "meeting_digests"]

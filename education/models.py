@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from members.concurrency import Versioned
 from members.models import Member, Organization
 
 HOURS_FIELD = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(0)]}
@@ -79,7 +80,7 @@ SESSION_FIELDS = (
 )
 
 
-class Session(models.Model):
+class Session(Versioned):
     """A study session held by an organization (branch, group, or a committee for several
     branches). `branches` are the branches it counts for in the regular-meeting grid."""
 
@@ -115,6 +116,8 @@ class Session(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    # Labels of the JSON topics, for a conflict message (members.concurrency).
+    VERSIONED_CHOICE_LABELS = {"topics": Topic.choices}
 
     class Meta:
         verbose_name = _("study session")
@@ -284,7 +287,7 @@ class Makeup(models.Model):
         return f"{self.member} · {self.studied_on}"
 
 
-class HoursRequirement(models.Model):
+class HoursRequirement(Versioned):
     """Study hours required in a year below an organization (nearest ancestor wins)."""
 
     organization = models.ForeignKey(
@@ -335,7 +338,7 @@ def _frequency_field(label):
     )
 
 
-class ComplianceCadence(models.Model):
+class ComplianceCadence(Versioned):
     """How often each regular meeting is required below an organization.
 
     An empty field inherits from the nearest ancestor that sets it, then DEFAULT_CADENCE.
@@ -361,7 +364,7 @@ class ComplianceCadence(models.Model):
         return str(self.organization)
 
 
-class ReminderSettings(models.Model):
+class ReminderSettings(Versioned):
     """Which reminders an organization's members get (nearest ancestor's row wins)."""
 
     organization = models.OneToOneField(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from members.concurrency import version_claim, version_claim_new
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
 
@@ -124,8 +125,15 @@ def session_plan(
 
 @transaction.atomic
 def session_update(
-    *, session: Session, actor=None, branches: Iterable[Organization] | None = None, **fields
+    *,
+    session: Session,
+    actor=None,
+    branches: Iterable[Organization] | None = None,
+    version: int | None = None,
+    **fields,
 ):
+    """Change a session's details. `version`: the one the editor saw (members.concurrency);
+    ConcurrentChange when someone saved the session since."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         raise DomainError(_("A cancelled session cannot be changed."))
@@ -136,6 +144,7 @@ def session_update(
         if name not in SESSION_FIELDS:
             raise TypeError(name)
         setattr(session, name, value)
+    version_claim(session, version, fields=list(fields))
     _clean_session(session)
     session._history_user = actor
     session.save()
@@ -220,6 +229,7 @@ def session_log(
     attendance: Mapping[int, tuple],
     actor=None,
     branches: Iterable[Organization] = (),
+    version: int | None = None,
     **fields,
 ) -> Session:
     """Record a held session with the attendance of each member (one page, one write).
@@ -228,6 +238,7 @@ def session_log(
     a reason (why excused or absent) replaces the row's note; without one the note stays. A new
     session is created when `session` is None. Members not yet expected are added (the
     secretary can mark anyone by hand); only changed rows are written, each with history.
+    `version`: of an existing session, the one the secretary saw (members.concurrency).
     """
     if session is None:
         session = Session(organization=organization, created_by=actor)
@@ -244,6 +255,8 @@ def session_log(
         if name not in SESSION_FIELDS:
             raise TypeError(name)
         setattr(session, name, value)
+    if not new:
+        version_claim(session, version, fields=list(fields))
     session.state = SessionState.HELD
     _clean_session(session)
     if session.starts_at > timezone.now():
@@ -500,13 +513,33 @@ def calendar_feed_regenerate(*, member: Member) -> CalendarFeed:
 
 
 @transaction.atomic
-def settings_save(*, instance, actor=None):
-    """Save an organization's hours requirement, cadence or reminder settings row."""
+def settings_save(*, instance, actor=None, version: int | None = None, fields=None):
+    """Save an organization's hours requirement, cadence or reminder settings row.
+
+    `version`: the one the editor saw; ConcurrentChange when someone saved (or created) the
+    row since (members.concurrency). `fields`: the fields the form edits (for the message).
+    """
+    adding = instance._state.adding
+    lookup = {"organization": instance.organization_id}
+    if hasattr(instance, "year"):
+        lookup["year"] = instance.year
+    if adding:
+        version_claim_new(type(instance), lookup=lookup, fields=fields, submitted=instance)
+    else:
+        version_claim(instance, version, fields=fields)
     try:
         instance.full_clean()
     except ValidationError as exc:
         raise DomainError(exc.message_dict) from exc
-    instance.save()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        if not adding:
+            raise
+        # Created by someone else between the check and this insert.
+        version_claim_new(type(instance), lookup=lookup, fields=fields, submitted=instance)
+        raise
     summaries.bump_version()  # requirements change who is behind in cached rollups
     audit_log(
         actor=actor,

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from members.concurrency import ConcurrentChange
 from members.models import Organization, OrganizationKind
 from members.permissions import (
     get_member_for_user,
@@ -206,8 +207,11 @@ def session_edit(request, pk):
                 session=session,
                 actor=request.user,
                 branches=form.cleaned_data.get("branches") if "branches" in form.fields else None,
+                version=form.cleaned_data.get("version"),
                 **data,
             )
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -357,8 +361,11 @@ def session_log(request, pk=None):
                 attendance=attendance,
                 actor=request.user,
                 branches=form.cleaned_data.get("branches") or (),
+                version=form.cleaned_data.get("version"),
                 **data,
             )
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -1027,7 +1034,14 @@ def org_settings(request, pk):
         forms_by_name[name] = form
         if form.is_valid():
             try:
-                services.settings_save(instance=form.save(commit=False), actor=request.user)
+                services.settings_save(
+                    instance=form.save(commit=False),
+                    actor=request.user,
+                    version=form.cleaned_data.get("version"),
+                    fields=list(form.Meta.fields),
+                )
+            except ConcurrentChange as exc:
+                form.show_conflict(exc)
             except DomainError as exc:
                 _form_error(form, exc)
             else:

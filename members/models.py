@@ -15,6 +15,8 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from .concurrency import Versioned
+
 
 class OrganizationKind(models.TextChoices):
     COMMITTEE = "committee", _("Party committee")
@@ -95,7 +97,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(branch__path__startswith=organization.path)
 
 
-class Member(models.Model):
+class Member(Versioned):
     """A Party member and the branch that holds their organizational relationship."""
 
     full_name = models.CharField(_("full name"), max_length=60, db_index=True)
@@ -307,7 +309,7 @@ class Notification(models.Model):
     )
     email_attempts = models.PositiveSmallIntegerField(default=0)
     # When a sender claimed it (pending -> sending): a claim left behind by a dead sender is
-    # marked failed after a while, never sent again (members.services.pending_emails_send).
+    # released to pending after a while and sent again (members.services.pending_emails_send).
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 

@@ -27,6 +27,7 @@ from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
 from .channels.selectors import deliveries_by_notification
+from .concurrency import ConcurrentChange
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -205,6 +206,8 @@ def member_edit(request, pk):
             return redirect(detail_url)
         try:
             services.member_update(member=member, actor=request.user, **form.cleaned_data)
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except ValidationError as exc:
             add_service_error(form, exc)
         else:

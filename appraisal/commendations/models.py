@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from members.concurrency import Versioned
 from members.uploads import random_upload_path
 
 __all__ = [
@@ -46,7 +47,7 @@ class CommendationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class Commendation(models.Model):
+class Commendation(Versioned):
     """One commendation of a member or of an organization (collective)."""
 
     member = models.ForeignKey(

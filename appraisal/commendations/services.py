@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.concurrency import version_claim
 from members.models import Member, Organization
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
@@ -121,6 +122,10 @@ def commendation_propose(
     return commendation
 
 
+# What a decider sees of a commendation when deciding (members.concurrency).
+_DECISION_FIELDS = ["status", "rejection_reason", "decided_by", "published_by"]
+
+
 def _locked(commendation):
     return (
         Commendation.objects.select_for_update()
@@ -138,9 +143,12 @@ def _refuse_unless(commendation, *states):
 
 
 @transaction.atomic
-def commendation_approve(*, actor, commendation: Commendation) -> Commendation:
+def commendation_approve(
+    *, actor, commendation: Commendation, version: int | None = None
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     commendation.status = CommendationStatus.APPROVED
     commendation.decided_by = actor
@@ -149,9 +157,12 @@ def commendation_approve(*, actor, commendation: Commendation) -> Commendation:
 
 
 @transaction.atomic
-def commendation_reject(*, actor, commendation: Commendation, reason: str) -> Commendation:
+def commendation_reject(
+    *, actor, commendation: Commendation, version: int | None = None, reason: str
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     reason = (reason or "").strip()
     if not reason:
@@ -164,9 +175,12 @@ def commendation_reject(*, actor, commendation: Commendation, reason: str) -> Co
 
 
 @transaction.atomic
-def commendation_publish(*, actor, commendation: Commendation) -> Commendation:
+def commendation_publish(
+    *, actor, commendation: Commendation, version: int | None = None
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.APPROVED)
     commendation.status = CommendationStatus.PUBLISHED
     commendation.published_by = actor

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from members.concurrency import posted_version
 from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
@@ -196,7 +197,9 @@ def commendation_approve(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_approve(actor=request.user, commendation=c),
+        lambda c: services.commendation_approve(
+            actor=request.user, commendation=c, version=posted_version(request)
+        ),
         _("The commendation is approved; publish it when it is announced."),
     )
 
@@ -209,7 +212,9 @@ def commendation_reject(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_reject(actor=request.user, commendation=c, reason=reason),
+        lambda c: services.commendation_reject(
+            actor=request.user, commendation=c, reason=reason, version=posted_version(request)
+        ),
         _("The proposal has been rejected."),
     )
 
@@ -220,7 +225,9 @@ def commendation_publish(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_publish(actor=request.user, commendation=c),
+        lambda c: services.commendation_publish(
+            actor=request.user, commendation=c, version=posted_version(request)
+        ),
         _("The commendation is published."),
     )
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from ..concurrency import Versioned
 from ..uploads import random_upload_path
 
 __all__ = [
@@ -179,7 +180,7 @@ def organizer_position_q(prefix=""):
     )
 
 
-class ProtectionCase(models.Model):
+class ProtectionCase(Versioned):
     """One request for protection, concerning one member (Art. 24).
 
     `branch` is the member's branch when the case was opened: the case stays with the

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.concurrency import version_claim
 from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
@@ -174,9 +175,12 @@ def allowed_transitions(status):
 
 @transaction.atomic
 def case_transition(
-    *, actor, case: ProtectionCase, action: str, reason: str = ""
+    *, actor, case: ProtectionCase, action: str, reason: str = "", version: int | None = None
 ) -> ProtectionCase:
-    """Move a case along its states; refuses moves out of order or by someone not handling."""
+    """Move a case along its states; refuses moves out of order or by someone not handling.
+
+    `version`: the one the handler saw; ConcurrentChange when someone moved or changed the
+    case since (members.concurrency)."""
     if action not in _TRANSITIONS:
         raise DomainError(_("Unknown action."))
     case = (
@@ -185,6 +189,7 @@ def case_transition(
         .get(pk=case.pk)
     )
     _require(actor, "members.handle_case", case)
+    version_claim(case, version, fields=["status", "decline_reason", "reopened_count"])
     sources, target = _TRANSITIONS[action]
     if case.status not in sources:
         raise DomainError(

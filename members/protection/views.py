@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.concurrency import posted_version
 from members.permissions import require_member
 from members.services import DomainError
 
@@ -172,6 +173,7 @@ def case_transition(request, ref):
             case=case,
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
+            version=posted_version(request),
         )
     except DomainError as error:
         messages.error(request, " ".join(error.messages))
