@@ -88,14 +88,13 @@ def _year_param(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON state of the database, the broker and the workers; 503 when one needed is down."""
+    """200 when every needed service (database; broker and workers with REDIS_URL) is up, else
+    503. Anonymous callers (load balancers, monitors) get the status only; the checks (which
+    service failed, the database vendor) only staff or a caller presenting the monitoring
+    token (`Authorization: Bearer <BRANCHSITE_HEALTHZ_TOKEN>`)."""
     checks = health.run_checks()
     status = 200 if all(c["ok"] for c in checks.values() if c["required"]) else 503
-    return JsonResponse(
-        {
-            "status": "ok" if status == 200 else "error",
-            "checks": checks,
-            "database_vendor": connection.vendor,
-        },
-        status=status,
-    )
+    body = {"status": "ok" if status == 200 else "error"}
+    if health.may_see_details(request):
+        body |= {"checks": checks, "database_vendor": connection.vendor}
+    return JsonResponse(body, status=status)
