@@ -7,6 +7,9 @@ class BranchsiteConfig(AppConfig):
     verbose_name = _("branchsite")
 
     def ready(self):
+        # Failed logins count towards the per-address and per-account limits.
+        from . import throttle  # noqa: F401
+
         # Saved and deleted records mark the kept pages that show them out of date.
         from .signals import connect
 

@@ -158,6 +158,20 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "branchsite.throttle.client_ip"
+# Limits that axes does not cover (branchsite/throttle.py), as (attempts, window in seconds),
+# counted in the database: failed logins from one address (any accounts) and against one
+# account (from any addresses); password-reset requests from one address and for one e-mail
+# address. One office behind one NAT address shares the per-address limits: keep them high.
+BRANCHSITE_THROTTLES = {
+    "login_ip": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_IP", default=50), 15 * 60),
+    "login_account": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_ACCOUNT", default=20), 15 * 60),
+    "reset_ip": (env.int("BRANCHSITE_RESETS_PER_IP", default=20), 60 * 60),
+    "reset_account": (env.int("BRANCHSITE_RESETS_PER_ADDRESS", default=3), 60 * 60),
+}
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the
+# client's address is REMOTE_ADDR). Per-address limits and axes count by the address this gives.
+BRANCHSITE_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

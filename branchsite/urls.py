@@ -1,20 +1,17 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
-from .forms import MemberPasswordResetForm
+
+# The admin's own login page counts and refuses like ours.
+admin.site.login = views.login_throttled(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("me/", views.my_record, name="my_record"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm),
-        name="password_reset",
-    ),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("members/", include("members.urls")),
