@@ -7,8 +7,8 @@ class BranchsiteConfig(AppConfig):
     verbose_name = _("branchsite")
 
     def ready(self):
-        # Failed logins count towards the per-address and per-account limits.
-        from . import throttle  # noqa: F401
+        # Failed logins count towards the limits; a login decides if a second step is needed.
+        from . import second_factor, throttle  # noqa: F401
 
         # Saved and deleted records mark the kept pages that show them out of date.
         from .signals import connect

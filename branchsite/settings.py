@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "treebeard",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "members",
     "education",
     "appraisal",
@@ -94,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "branchsite.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -158,6 +163,23 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Second factor (branchsite/second_factor.py): which roles must use an authenticator app,
+# comma-separated from admin (staff and superusers: the Django admin), case_handler
+# (protection cases) and organizer. Production default: admin and case handlers; with
+# DEBUG on, nobody (anyone may still turn it on for themselves).
+BRANCHSITE_2FA_REQUIRED_FOR = frozenset(
+    r.strip()
+    for r in env(
+        "BRANCHSITE_2FA_REQUIRED_FOR", default="" if DEBUG else "admin,case_handler"
+    ).split(",")
+    if r.strip()
+)
+if BRANCHSITE_2FA_REQUIRED_FOR - {"admin", "case_handler", "organizer"}:
+    raise ImproperlyConfigured(
+        "BRANCHSITE_2FA_REQUIRED_FOR takes admin, case_handler and organizer, comma-separated."
+    )
+OTP_TOTP_ISSUER = "branchsite"
+
 AXES_CLIENT_IP_CALLABLE = "branchsite.throttle.client_ip"
 # Limits that axes does not cover (branchsite/throttle.py), as (attempts, window in seconds),
 # counted in the database: failed logins from one address (any accounts) and against one

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import second_factor_views, views
 
 # The admin's own login page counts and refuses like ours.
 admin.site.login = views.login_throttled(admin.site.login)
@@ -12,6 +12,16 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/two-step/",
+        second_factor_views.second_factor_setup,
+        name="second_factor_setup",
+    ),
+    path(
+        "accounts/two-step/verify/",
+        second_factor_views.second_factor_verify,
+        name="second_factor_verify",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("members/", include("members.urls")),
