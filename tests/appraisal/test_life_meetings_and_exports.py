@@ -3,6 +3,7 @@
 from io import BytesIO
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -92,7 +93,10 @@ def test_packet_is_printable_a4_and_logged(cast, login):
         improvements="改",
     )
     page = login("secretary").get(reverse("appraisal:packet", args=[cycle.pk])).content.decode()
-    assert "size: A4" in page and "@page" in page
+    # The A4 layout is a stylesheet of its own (the Content-Security-Policy forbids <style>).
+    assert "appraisal/packet.css" in page
+    css = finders.find("appraisal/packet.css")
+    assert "size: A4" in open(css, encoding="utf-8").read()
     assert "认真学习" in page  # the self-assessment summary
     assert page.count("□") == 4 * 4 * 4  # a blank ballot per voter: 4 members × 4 grades
     assert AuditEntry.objects.filter(action="appraisal.export.packet").count() == 1
