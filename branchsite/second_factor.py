@@ -32,8 +32,18 @@ STATE_KEY = "branchsite_second_factor"
 RECHECK_SECONDS = 300
 RECOVERY_CODES = 10
 # Pages an unverified user can still reach: the two-factor pages themselves, logging out,
-# the language switch, and the health probe.
-EXEMPT_URL_NAMES = ("second_factor_setup", "second_factor_verify", "logout", "set_language")
+# the language switch; and pages that never look at who is logged in (the health probe, the
+# calendar feed read by its secret token), which are not even asked to load the user.
+EXEMPT_URL_NAMES = frozenset(
+    {
+        "second_factor_setup",
+        "second_factor_verify",
+        "logout",
+        "set_language",
+        "healthz",
+        "calendar_feed",
+    }
+)
 
 
 def required_roles(user) -> set[str]:
@@ -98,8 +108,10 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if _exempt(request):
+            return self.get_response(request)
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not _exempt(request):
+        if user.is_authenticated and not user.is_verified():
             state = session_state(request)
             if state["needed"]:
                 name = "second_factor_verify" if state["enrolled"] else "second_factor_setup"
@@ -121,7 +133,7 @@ def _exempt(request):
             match = resolve(request.path_info)
         except Resolver404:
             return False
-    return match.url_name in EXEMPT_URL_NAMES or match.url_name == "healthz"
+    return match.url_name in EXEMPT_URL_NAMES
 
 
 # --- writes ------------------------------------------------------------------------------
