@@ -32,6 +32,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and monitors probe /healthz over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz tells anonymous callers "ok" or "error" only; a monitor that sends this token
+# (Authorization: Bearer ...) also gets which check failed. Unset: only staff see details.
+BRANCHSITE_HEALTHZ_TOKEN = env("BRANCHSITE_HEALTHZ_TOKEN", default="")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -40,6 +43,23 @@ SECURE_HSTS_PRELOAD = not DEBUG
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy on every page (django-csp): scripts and styles only from
+# our own files (no inline <script>, style="" or on...= handlers, no eval), images from our
+# files and Bootstrap's data: URIs, nothing may frame a page, forms post only back to the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +78,10 @@ INSTALLED_APPS = [
     "simple_history",
     "treebeard",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "members",
     "education",
     "appraisal",
@@ -66,12 +90,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "branchsite.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "branchsite.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,6 +163,37 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Second factor (branchsite/second_factor.py): which roles must use an authenticator app,
+# comma-separated from admin (staff and superusers: the Django admin), case_handler
+# (protection cases) and organizer. Production default: admin and case handlers; with
+# DEBUG on, nobody (anyone may still turn it on for themselves).
+BRANCHSITE_2FA_REQUIRED_FOR = frozenset(
+    r.strip()
+    for r in env(
+        "BRANCHSITE_2FA_REQUIRED_FOR", default="" if DEBUG else "admin,case_handler"
+    ).split(",")
+    if r.strip()
+)
+if BRANCHSITE_2FA_REQUIRED_FOR - {"admin", "case_handler", "organizer"}:
+    raise ImproperlyConfigured(
+        "BRANCHSITE_2FA_REQUIRED_FOR takes admin, case_handler and organizer, comma-separated."
+    )
+OTP_TOTP_ISSUER = "branchsite"
+
+AXES_CLIENT_IP_CALLABLE = "branchsite.throttle.client_ip"
+# Limits that axes does not cover (branchsite/throttle.py), as (attempts, window in seconds),
+# counted in the database: failed logins from one address (any accounts) and against one
+# account (from any addresses); password-reset requests from one address and for one e-mail
+# address. One office behind one NAT address shares the per-address limits: keep them high.
+BRANCHSITE_THROTTLES = {
+    "login_ip": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_IP", default=50), 15 * 60),
+    "login_account": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_ACCOUNT", default=20), 15 * 60),
+    "reset_ip": (env.int("BRANCHSITE_RESETS_PER_IP", default=20), 60 * 60),
+    "reset_account": (env.int("BRANCHSITE_RESETS_PER_ADDRESS", default=3), 60 * 60),
+}
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the
+# client's address is REMOTE_ADDR). Per-address limits and axes count by the address this gives.
+BRANCHSITE_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

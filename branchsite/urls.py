@@ -1,11 +1,12 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from members.channels import views as channel_views
 
-from . import views
-from .forms import MemberPasswordResetForm
+from . import second_factor_views, views
+
+# The admin's own login page counts and refuses like ours.
+admin.site.login = views.login_throttled(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,10 +17,16 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on their own; answer it from the static file.
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
-        "accounts/password_reset/",
-        auth_views.PasswordResetView.as_view(form_class=MemberPasswordResetForm),
-        name="password_reset",
+        "accounts/two-step/",
+        second_factor_views.second_factor_setup,
+        name="second_factor_setup",
+    ),
+    path(
+        "accounts/two-step/verify/",
+        second_factor_views.second_factor_verify,
+        name="second_factor_verify",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

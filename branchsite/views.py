@@ -1,13 +1,16 @@
 """Pages that compose several apps (home dashboard, a member's record) and operations."""
 
+from functools import wraps
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -17,8 +20,9 @@ from members import selectors as member_selectors
 from members.permissions import loaded_positions, require_member, scope_for
 from members.protection import selectors as protection_selectors
 
-from . import health, record
+from . import health, record, throttle
 from . import todo as todo_items
+from .forms import MemberPasswordResetForm
 
 
 def favicon(request):
@@ -26,8 +30,50 @@ def favicon(request):
     return redirect(staticfiles_storage.url("branchsite/favicon.ico"), permanent=True)
 
 
+def too_many_attempts(request, seconds):
+    """429 with a page that says why and when to try again."""
+    response = render(request, "registration/throttled.html", {"minutes": -(-seconds // 60)})
+    response.status_code = 429
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def login_throttled(view):
+    """Refuse a login attempt (429) once its address or account failed too often lately."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST" and throttle.login_blocked(request):
+            return too_many_attempts(request, throttle.limit("login_ip").seconds)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@method_decorator(login_throttled, name="dispatch")
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset by the member's e-mail, limited per address and per e-mail address so
+    nobody can flood a member's mailbox (branchsite/throttle.py)."""
+
+    form_class = MemberPasswordResetForm
+
+    def post(self, request, *args, **kwargs):
+        per_ip = throttle.limit("reset_ip")
+        if throttle.hit(per_ip, throttle.client_ip(request)) > per_ip.count:
+            return too_many_attempts(request, per_ip.seconds)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        per_address = throttle.limit("reset_account")
+        if throttle.hit(per_address, form.cleaned_data["email"].casefold()) > per_address.count:
+            # The same answer as when a mail was sent: the caller learns nothing about the
+            # address, and the mailbox receives nothing more.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 RING_CIRCUMFERENCE = 326.73  # 2πr of the ring in education/_hours_ring.html (r = 52)
@@ -138,14 +184,13 @@ def _year_param(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON state of the database, the broker and the workers; 503 when one needed is down."""
+    """200 when every needed service (database; broker and workers with REDIS_URL) is up, else
+    503. Anonymous callers (load balancers, monitors) get the status only; the checks (which
+    service failed, the database vendor) only staff or a caller presenting the monitoring
+    token (`Authorization: Bearer <BRANCHSITE_HEALTHZ_TOKEN>`)."""
     checks = health.run_checks()
     status = 200 if all(c["ok"] for c in checks.values() if c["required"]) else 503
-    return JsonResponse(
-        {
-            "status": "ok" if status == 200 else "error",
-            "checks": checks,
-            "database_vendor": connection.vendor,
-        },
-        status=status,
-    )
+    body = {"status": "ok" if status == 200 else "error"}
+    if health.may_see_details(request):
+        body |= {"checks": checks, "database_vendor": connection.vendor}
+    return JsonResponse(body, status=status)

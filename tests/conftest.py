@@ -124,6 +124,8 @@ def pytest_collection_modifyitems(config, items):
         "broker": not os.environ.get("REDIS_URL"),
         "postgres": not settings.IS_POSTGRES,
         "browser": not _chromium_present(),
+        # The production smoke journeys need the server .ci/deploy.sh starts; it runs them.
+        "deployed": not os.environ.get("BRANCHSITE_BROWSER_BASE_URL"),
     }
     if os.environ.get("CI") == "true":
         if unavailable["browser"]:

@@ -3,6 +3,7 @@
 from io import BytesIO
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -94,8 +95,6 @@ def test_packet_is_printable_a4_and_logged(cast, login):
     page = login("secretary").get(reverse("appraisal:packet", args=[cycle.pk])).content.decode()
     # Laid out for A4 by its own stylesheet (no inline <style>: the CSP forbids it).
     assert "branchsite/packet.css" in page and "<style" not in page
-    from django.contrib.staticfiles import finders
-
     css = open(finders.find("branchsite/packet.css"), encoding="utf-8").read()
     assert "size: A4" in css and "@page" in css
     assert "认真学习" in page  # the self-assessment summary

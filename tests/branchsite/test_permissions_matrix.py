@@ -20,6 +20,12 @@ PAGES = {
     "password_change": (lambda c: reverse("password_change"), EVERYONE),
     "healthz": (lambda c: reverse("healthz"), {role: 200 for role in ROLES}),
     "favicon": (lambda c: reverse("favicon"), {role: 301 for role in ROLES}),
+    # Anyone logged in may set up an authenticator; without one, verifying sends them there.
+    "second_factor_setup": (lambda c: reverse("second_factor_setup"), EVERYONE),
+    "second_factor_verify": (
+        lambda c: reverse("second_factor_verify"),
+        {role: 302 for role in ROLES},
+    ),
 }
 
 
