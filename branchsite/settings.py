@@ -198,9 +198,12 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Kept pages and counts belong to one database: two sites sharing a Redis (a
-            # staging copy, a benchmark) never read each other's.
+            # Values belong to one database: two sites sharing a Redis (a staging copy, a
+            # benchmark) never read each other's.
             "KEY_PREFIX": str(DATABASES["default"].get("NAME", "")),
+            # Nothing a page needs is only in the cache, so a Redis that hangs must not hold a
+            # request: give up on it after a quarter of a second.
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}

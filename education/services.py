@@ -21,6 +21,8 @@ from .models import (
     Attendance,
     AttendanceStatus,
     CalendarFeed,
+    ComplianceCadence,
+    HoursRequirement,
     Makeup,
     MakeupState,
     Material,
@@ -492,7 +494,14 @@ def settings_save(*, instance, actor=None):
     except ValidationError as exc:
         raise DomainError(exc.message_dict) from exc
     instance.save()
-    summaries.bump_version()  # requirements change who is behind in cached rollups
+    if isinstance(instance, HoursRequirement | ComplianceCadence):
+        # Who is behind and which meetings are missing change for every branch below: their
+        # study figures are recomputed by a task (in chunks), the rows above follow.
+        years = [instance.year] if isinstance(instance, HoursRequirement) else None
+        organization_id = instance.organization_id
+        from .tasks import refresh_study_figures_below
+
+        transaction.on_commit(lambda: refresh_study_figures_below.delay(organization_id, years))
     audit_log(
         actor=actor,
         action=f"education.{instance._meta.model_name}.save",

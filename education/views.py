@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from members.models import Organization, OrganizationKind
+from members.models import OrganizationKind
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -768,25 +768,19 @@ def _rollup_org(request):
 def hours_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
-
-    def build():
-        children, totals = selectors.hours_rollup_children(org, year)
-        page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
-            request.GET.get("page")
-        )
-        return {
+    return render(
+        request,
+        "education/hours_rollup.html",
+        {
             "org": org,
             "year": year,
-            "page": page,
-            "branches": selectors.hours_rollup(org, list(page), year),
-            "totals": totals,
-            "children": children,
+            "totals": selectors.rollup_totals(org, year),
+            "page": selectors.rollup_children(org, year, page_number=request.GET.get("page")),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
-        }
-
-    return render(request, "education/hours_rollup.html", build())
+        },
+    )
 
 
 @login_required
@@ -846,25 +840,29 @@ def compliance_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
-
-    def build():
-        page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
-        return {
+    return render(
+        request,
+        "education/compliance_rollup.html",
+        {
             "org": org,
             "year": year,
             "sort": sort,
-            "page": page,
+            "totals": selectors.rollup_totals(org, year),
+            # Organizations below (not branches): their figures, one page.
+            "below": selectors.rollup_children(
+                org, year, page_number=request.GET.get("opage"), branches=False
+            ),
+            # Branches directly below: the grid, sorted and paginated by the database.
+            "page": selectors.compliance_page(
+                org, year, sort=sort, page_number=request.GET.get("page")
+            ),
             "months": range(1, 13),
             "kinds": [(k, SessionKind(k).label) for k in REGULAR_KINDS],
-            "children": list(
-                Organization.objects.get_children(org).exclude(kind=OrganizationKind.GROUP)
-            ),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}&sort={sort}",
             "year_query": f"org={org.pk}&sort={sort}",
-        }
-
-    return render(request, "education/compliance_rollup.html", build())
+        },
+    )
 
 
 # --- calendar -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from .models import (
     OrganizationKind,
     Position,
 )
+from .pagination import NextPage
 from .permissions import members_visible_to, organizations_managed_by, scope_for
 
 # --- roster ------------------------------------------------------------------------------
@@ -160,17 +161,20 @@ def tree_roots(user):
     return selectors.organizer_overview(paths)
 
 
-def tree_children(organization):
-    """Direct children with active-member counts: sub-organizations counted over their
-    subtree (2 queries); a branch's groups counted by group membership (1 query)."""
+TREE_PAGE = 50
+
+
+def tree_children(organization, *, page_number=None):
+    """One page of an organization's direct children with active-member counts:
+    sub-organizations from their member figures, a branch's groups counted by group
+    membership. One query."""
     if organization.kind != OrganizationKind.BRANCH:
-        return selectors.children_with_member_counts(organization)
-    groups = list(
-        branch_groups(organization).annotate(
+        children = selectors.with_member_figures(selectors.children_of(organization))
+    else:
+        children = branch_groups(organization).annotate(
             n_members=Count("group_members", filter=Q(group_members__status__in=ACTIVE_STATUSES))
         )
-    )
-    return groups
+    return NextPage(children, page_number, TREE_PAGE)
 
 
 def tree_ancestors_in_scope(user, organization):

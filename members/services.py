@@ -16,7 +16,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from . import figures
 from .models import (
+    COMMITTEE_ROLES,
     AuditEntry,
     Member,
     MemberStatus,
@@ -68,7 +70,10 @@ def organization_create(*, parent: Organization | None, name: str, kind: str, **
                 "parent": OrganizationKind(parent.kind).label,
             }
         )
-    return Organization.objects.add_child(parent, create_kwargs)
+    organization = Organization.objects.add_child(parent, create_kwargs)
+    if kind == OrganizationKind.BRANCH:
+        figures.refresh_branches([organization.pk])  # a row for it (zeros), in every app
+    return organization
 
 
 # --- members -----------------------------------------------------------------------------
@@ -88,6 +93,7 @@ def member_create(*, actor=None, **fields) -> Member:
     _check_branch(member)
     member._history_user = actor
     member.save()
+    figures.refresh_branches([member.branch_id])
     return member
 
 
@@ -112,17 +118,22 @@ def member_create_many(
             raise DomainError({"group": _("The group must belong to the member's branch.")})
         members.append(member)
     user = actor if actor is not None and actor.is_authenticated else None
-    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    figures.refresh_branches([branch.pk])
+    return created
 
 
 @transaction.atomic
 def member_update(*, member: Member, actor=None, **fields) -> Member:
+    before = Member.objects.filter(pk=member.pk).values_list("branch_id", "status").first()
     for name, value in fields.items():
         setattr(member, name, value)
     member.full_clean()
     _check_branch(member)
     member._history_user = actor
     member.save()
+    if before != (member.branch_id, member.status):
+        figures.refresh_branches([member.branch_id, before[0] if before else None])
     return member
 
 
@@ -163,12 +174,14 @@ def member_transfer(
         position._history_user = actor
         position.save(update_fields=["ended_on"])
     member.group = None
+    from_branch_id = member.branch_id
     if to_organization is None:
         member.status = MemberStatus.TRANSFERRED_OUT
     else:
         member.branch = to_organization
     member._history_user = actor
     member.save()
+    figures.refresh_branches([from_branch_id, member.branch_id])
     return transfer
 
 
@@ -180,6 +193,9 @@ def position_assign(
     position.full_clean()
     position._history_user = actor
     position.save()
+    if role in COMMITTEE_ROLES and organization.kind == OrganizationKind.BRANCH:
+        # A committee role raises the member's study-hours requirement (education figures).
+        figures.refresh_branches([member.branch_id])
     return position
 
 
