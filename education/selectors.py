@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from functools import reduce
 
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -45,7 +44,7 @@ from members.models import (
     Role,
 )
 from members.pagination import NextPage
-from members.permissions import organizations_managed_by, scope_for
+from members.permissions import loaded_positions, organizations_managed_by, scope_for
 
 from .dates import month_bounds, quarter_months, year_bounds
 from .figures import figures_for
@@ -358,7 +357,9 @@ def rollup_roots(user):
     scope = scope_for(user)
     if scope.is_admin:
         return list(Organization.objects.get_root_nodes())
-    return list(Organization.objects.filter(path__in=scope.organizer_paths).order_by("path"))
+    # The organizations came with the user's positions (scope_for): no query.
+    by_path = {p.organization.path: p.organization for p in loaded_positions(user)}
+    return [by_path[path] for path in sorted(scope.organizer_paths) if path in by_path]
 
 
 def branches_below(organization):
@@ -449,7 +450,14 @@ def session_attendance(session):
     )
 
 
-def session_counts(session):
+def session_counts(session, *, rows=None):
+    """Expected, present, late, excused, absent and pending: counted from the attendance
+    `rows` when the caller has them (no query), else by the database."""
+    if rows is not None:
+        counts = dict.fromkeys(("present", "late", "excused", "absent", "pending"), 0)
+        for a in rows:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        return {"expected": len(rows), **counts}
     return session.attendances.aggregate(
         expected=Count("pk"),
         present=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)),
@@ -673,6 +681,25 @@ def _compliance_grid(branches, year, today, counts, cadences, with_groups=None):
     return result
 
 
+def compliance_from_summary(branches, year, *, today=None):
+    """The regular-meeting grid of these branches read from BranchYearMeetings (the month
+    bits the services keep) rather than from the sessions: two queries for any number of
+    branches (the bits, the cadence rows that apply)."""
+    from .models import BranchYearMeetings
+
+    today = today or timezone.localdate()
+    branches = list(branches)
+    counts = {}
+    for row in BranchYearMeetings.objects.filter(branch__in=branches, year=year):
+        for kind in REGULAR_KINDS:
+            bits = getattr(row, kind) or 0
+            for m in range(1, 13):
+                if bits & (1 << (m - 1)):
+                    counts[(row.branch_id, kind, m)] = 1
+    cadences = cadences_by_path([b.path for b in branches], below=False)
+    return _compliance_grid(branches, year, today, counts, cadences)
+
+
 SORTS = ("missing", "name", *REGULAR_KINDS)
 
 
@@ -761,7 +788,7 @@ def compliance_page(
         qs = qs.order_by(f"-missing_{sort}", "path")
     else:
         qs = qs.order_by("-missing_total", "path")
-    page = Paginator(qs, per_page).get_page(page_number)
+    page = NextPage(qs, page_number, per_page)
     branches = list(page.object_list)
     counts = {}
     for b in branches:

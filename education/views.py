@@ -178,7 +178,11 @@ def session_detail(request, pk):
         context["changes"] = selectors.session_changes(session)
         context["changes_limit"] = selectors.CHANGES_LIMIT
     if scope.member_id:
-        own = session.attendances.filter(member_id=scope.member_id).first()
+        own = (
+            next((a for a in context["rows"] if a.member_id == scope.member_id), None)
+            if manage  # the attendance list is loaded already
+            else session.attendances.filter(member_id=scope.member_id).first()
+        )
         context["own"] = own
         context["own_makeup_open"] = (
             own is not None
@@ -364,11 +368,12 @@ def session_log(request, pk=None):
 
 
 def _attendance_context(session, **extra):
+    rows = selectors.session_attendance(session)
     return {
         "session": session,
         "manage": True,
-        "rows": selectors.session_attendance(session),
-        "counts": selectors.session_counts(session),
+        "rows": rows,
+        "counts": selectors.session_counts(session, rows=rows),
         "statuses": [(s, label) for s, label in AttendanceStatus.choices if s in _MARKED],
         **extra,
     }
@@ -817,7 +822,7 @@ def compliance_branch(request):
     branch, choices = _chosen_branch(request)
 
     def build():
-        grid = selectors.compliance([branch], year, roots=[branch.path])[0] if branch else None
+        grid = selectors.compliance_from_summary([branch], year)[0] if branch else None
         return {
             "branch": branch,
             "choices": choices,

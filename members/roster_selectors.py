@@ -96,18 +96,22 @@ def member_history(member, *, limit=10):
     """The member's latest history entries with the changed fields worked out.
 
     One query for the entries (limit + 1, so the oldest shown has something to diff
-    against) and at most one for the organization names that appear in them.
+    against), with the organizations they name joined.
     Each entry gets `.changes`: a list of (field verbose name, old, new) display strings.
     """
     records = list(
-        member.history.select_related("history_user", "history_user__member").order_by(
+        member.history.select_related(
+            "history_user", "history_user__member", "branch", "group"
+        ).order_by(
             "-history_date", "-history_id"
         )[: limit + 1]
     )
-    org_ids = set()
+    # Organization names come with the entries (joined), not from a query of their own.
+    names = {}
     for r in records:
-        org_ids.update(i for i in (r.branch_id, r.group_id) if i)
-    names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+        for org in (r.branch, r.group):
+            if org is not None:
+                names[org.pk] = org.name
     fields = {f.attname: f for f in Member._meta.concrete_fields}
 
     def show(attname, record):
