@@ -102,9 +102,7 @@ def member_history(member, *, limit=10):
     records = list(
         member.history.select_related(
             "history_user", "history_user__member", "branch", "group"
-        ).order_by(
-            "-history_date", "-history_id"
-        )[: limit + 1]
+        ).order_by("-history_date", "-history_id")[: limit + 1]
     )
     # Organization names come with the entries (joined), not from a query of their own.
     names = {}
