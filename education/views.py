@@ -99,14 +99,24 @@ def _form_error(form, exc: DomainError):
         form.add_error(None, exc.messages)
 
 
+PICKER_LIMIT = 50  # more branches than this: pick one from the rollup, not from a <select>
+
+
 def _chosen_branch(request):
-    """The branch named by ?branch= among those the user manages (404 outside), else the
-    first one they manage, else None."""
-    choices = selectors.branch_choices(request.user)
+    """(the branch named by ?branch= among those the user manages (404 outside), else the
+    first one they manage, else None; the branches for the picker, empty when there are more
+    than PICKER_LIMIT). One query, two when the branch named is past the picker's list: the
+    page does not grow with the number of branches an organizer manages."""
+    managed = selectors.branch_choices(request.user)
+    choices = list(managed[: PICKER_LIMIT + 1])
     pk = _int_param(request, "branch")
     if pk is not None:
-        return get_object_or_404(choices, pk=pk), choices
-    return choices.first(), choices
+        branch = next((b for b in choices if b.pk == pk), None)
+        if branch is None:
+            branch = get_object_or_404(managed, pk=pk)
+    else:
+        branch = choices[0] if choices else None
+    return branch, choices if len(choices) <= PICKER_LIMIT else []
 
 
 # --- sessions -------------------------------------------------------------------------------

@@ -32,10 +32,15 @@ PAGES = [
     ("organizer", lambda c: reverse("members:tree_children", args=[c.c1.pk]), 9),
     ("secretary", lambda c: reverse("members:roster"), 8),
     ("secretary", lambda c: reverse("members:member_detail", args=[c.member.pk]), 11),
-    ("secretary", lambda c: reverse("education:hours_branch") + "?year=2025", 9),
+    ("secretary", lambda c: reverse("education:hours_branch") + "?year=2025", 8),
+    (
+        "organizer",
+        lambda c: reverse("education:hours_branch") + f"?branch={c.other_branch.pk}&year=2025",
+        8,
+    ),
     ("member", lambda c: reverse("education:hours_member", args=[c.member.pk]), 9),
     ("secretary", lambda c: reverse("education:hours_member", args=[c.member.pk]), 9),
-    ("secretary", lambda c: reverse("education:compliance") + "?year=2025", 9),
+    ("secretary", lambda c: reverse("education:compliance") + "?year=2025", 8),
     ("secretary", lambda c: reverse("education:session_list") + "?year=2025", 7),
     ("secretary", lambda c: reverse("education:session_detail", args=[c.session.pk]), 11),
     ("member", lambda c: reverse("education:session_detail", args=[c.session.pk]), 9),
@@ -64,3 +69,18 @@ def test_page_costs_the_same_queries_at_two_sizes(
     client = login(role)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_branch_picker_stays_small_for_an_organizer_of_many_branches(login, cast):
+    for i in range(55):
+        last = make_org(f"多支部{i}", parent=cast.c1)
+    client = login("organizer")
+    body = client.get(reverse("education:hours_branch")).content.decode()
+    assert 'id="id_branch"' not in body  # no <select> of every branch below
+    assert reverse("education:hours_rollup") in body
+    response = client.get(reverse("education:hours_branch") + f"?branch={last.pk}")
+    assert response.status_code == 200 and response.context["branch"] == last
+    assert (
+        client.get(reverse("education:hours_branch") + f"?branch={cast.far_branch.pk}").status_code
+        == 404
+    )
