@@ -223,3 +223,30 @@ def test_rebuild_command_leaves_every_branch_a_row_of_this_year(cast):
     root = OrganizationStudyFigures.objects.get(organization=cast.root, year=year)
     assert (root.branches, root.members) == (n_branches, 9)
     assert root.computed_at <= timezone.now() + timedelta(seconds=1)
+
+
+@pytest.mark.broker
+@pytest.mark.postgres
+def test_a_committed_write_brings_the_rows_above_up_to_date_through_the_worker(
+    celery_worker_thread, cast
+):
+    """On PostgreSQL + Redis: the write commits, queues the propagation on commit, a real
+    worker runs it (under the advisory lock) and the root's figures follow within seconds."""
+    import time
+
+    before = OrganizationMemberFigures.objects.get(organization=cast.root).members
+    _new_member(cast.far_branch, random.Random(0), 0)  # its own transaction, committed
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if OrganizationMemberFigures.objects.get(organization=cast.root).members == before + 1:
+            break
+        time.sleep(0.2)
+    assert OrganizationMemberFigures.objects.get(organization=cast.root).members == before + 1
+    assert not member_figures.lag(OrganizationMemberFigures)
+    study = OrganizationStudyFigures.objects.get(
+        organization=cast.c2, year=timezone.localdate().year
+    )
+    while time.monotonic() < deadline and study.members != 3:
+        time.sleep(0.2)
+        study.refresh_from_db()
+    assert study.members == 3  # education's task too (members' signal, then its own queue)
