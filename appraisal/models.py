@@ -22,7 +22,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
-from members.models import Member, Organization
+from members.models import Member, Organization, OrganizationFigures
 
 
 class Grade(models.TextChoices):
@@ -741,4 +741,31 @@ class Rectification(models.Model):
 
 # Commendations keep their models in their own module; importing them here registers them
 # with the appraisal app. Keep this line at the end of the file.
+class OrganizationAppraisalFigures(OrganizationFigures):
+    """Democratic appraisal progress over an organization's subtree for one year (a
+    branch's own for a branch): cycles opened and closed. See appraisal.figures."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    cycles = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("organization appraisal figures")
+        verbose_name_plural = _("organization appraisal figures")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="appraisal_figures_once"),
+        ]
+        indexes = [
+            models.Index(fields=["parent", "year"], name="appraisal_figures_parent"),
+            models.Index(
+                fields=["organization"],
+                name="appraisal_figures_dirty",
+                condition=Q(version__gt=F("propagated")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}"
+
+
 from .commendations.models import *  # noqa: F403

@@ -33,6 +33,7 @@ from members.models import (
 from members.services import DomainError, audit_log, notify_many
 
 from . import (
+    figures,
     permissions,  # noqa: F401  (registers the appraisal permissions)
     selectors,
 )
@@ -116,6 +117,7 @@ def _open_one(*, branch, year, deadlines, actor, peer_reviews_shown=None) -> App
     cycle.full_clean()
     cycle._history_user = actor
     cycle.save()
+    figures.refresh_branches([branch.pk], [year])
     members = Member.objects.filter(branch=branch, status__in=ACTIVE_STATUSES).values_list(
         "pk", "status"
     )
@@ -370,6 +372,8 @@ def cycle_move(
         _records_write(cycle)
     cycle._history_user = actor
     cycle.save()
+    if to_step == Step.CLOSED:
+        figures.refresh_branches([cycle.branch_id], [cycle.year])
     return move
 
 

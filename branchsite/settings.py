@@ -295,10 +295,10 @@ CACHES = {
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Kept pages and counts belong to one database: two sites sharing a Redis (a
-            # staging copy, a benchmark) never read each other's.
+            # Values belong to one database: two sites sharing a Redis (a staging copy, a
+            # benchmark) never read each other's.
             "KEY_PREFIX": str(DATABASES["default"].get("NAME", "")),
-            # Down or hung: fail fast, and the page is computed instead (members.caching).
+            # Down or hung: fail fast. Nothing a page needs is only in the cache.
             "OPTIONS": {
                 "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
                 "socket_timeout": REDIS_SOCKET_TIMEOUT,

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
-from members.models import Member, Organization
+from members.models import Member, Organization, OrganizationFigures
 
 HOURS_FIELD = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(0)]}
 MATERIAL_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "jpg", "png"]
@@ -473,3 +473,39 @@ class BranchYearMeetings(models.Model):
 
     def __str__(self):
         return f"{self.branch_id} {self.year}"
+
+
+class OrganizationStudyFigures(OrganizationFigures):
+    """Study hours and regular meetings over an organization's subtree for one year (a
+    branch's own for a branch): see education.figures. `behind` and `missing` depend on
+    the date (the pace of the year, the periods already over); they are as of the row's
+    computed_at, and every branch row of the year is recomputed when a month begins."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    branches = models.PositiveIntegerField(default=0)
+    members = models.PositiveIntegerField(default=0)
+    leaders = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=14, decimal_places=1, default=Decimal("0.0"))
+    met = models.PositiveIntegerField(default=0)  # at or above the year's requirement
+    behind = models.PositiveIntegerField(default=0)  # below the requirement's pace
+    meetings_held = models.PositiveIntegerField(default=0)  # (kind, month) with a meeting
+    missing = models.PositiveIntegerField(default=0)  # required periods over, none held
+    branches_missing = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("organization study figures")
+        verbose_name_plural = _("organization study figures")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="study_figures_once"),
+        ]
+        indexes = [
+            models.Index(fields=["parent", "year"], name="study_figures_parent"),
+            models.Index(
+                fields=["organization"],
+                name="study_figures_dirty",
+                condition=Q(version__gt=F("propagated")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}"

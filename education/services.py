@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from members.concurrency import version_claim, version_claim_new
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
+from members.tasks_queue import queue_after_commit
 
 from . import summaries
 from .models import (
@@ -22,6 +23,8 @@ from .models import (
     Attendance,
     AttendanceStatus,
     CalendarFeed,
+    ComplianceCadence,
+    HoursRequirement,
     Makeup,
     MakeupState,
     Material,
@@ -540,7 +543,14 @@ def settings_save(*, instance, actor=None, version: int | None = None, fields=No
         # Created by someone else between the check and this insert.
         version_claim_new(type(instance), lookup=lookup, fields=fields, submitted=instance)
         raise
-    summaries.bump_version()  # requirements change who is behind in cached rollups
+    if isinstance(instance, HoursRequirement | ComplianceCadence):
+        # Who is behind and which meetings are missing change for every branch below: their
+        # study figures are recomputed by a task (in chunks), the rows above follow.
+        years = [instance.year] if isinstance(instance, HoursRequirement) else None
+        organization_id = instance.organization_id
+        from .tasks import refresh_study_figures_below
+
+        queue_after_commit(refresh_study_figures_below, organization_id, years)
     audit_log(
         actor=actor,
         action=f"education.{instance._meta.model_name}.save",

@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from members.concurrency import ConcurrentChange
-from members.models import Organization, OrganizationKind
+from members.models import OrganizationKind
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -102,14 +102,24 @@ def _form_error(form, exc: DomainError):
         form.add_error(None, exc.messages)
 
 
+PICKER_LIMIT = 50  # more branches than this: pick one from the rollup, not from a <select>
+
+
 def _chosen_branch(request):
-    """The branch named by ?branch= among those the user manages (404 outside), else the
-    first one they manage, else None."""
-    choices = selectors.branch_choices(request.user)
+    """(the branch named by ?branch= among those the user manages (404 outside), else the
+    first one they manage, else None; the branches for the picker, empty when there are more
+    than PICKER_LIMIT). One query, two when the branch named is past the picker's list: the
+    page does not grow with the number of branches an organizer manages."""
+    managed = selectors.branch_choices(request.user)
+    choices = list(managed[: PICKER_LIMIT + 1])
     pk = _int_param(request, "branch")
     if pk is not None:
-        return get_object_or_404(choices, pk=pk), choices
-    return choices.first(), choices
+        branch = next((b for b in choices if b.pk == pk), None)
+        if branch is None:
+            branch = get_object_or_404(managed, pk=pk)
+    else:
+        branch = choices[0] if choices else None
+    return branch, choices if len(choices) <= PICKER_LIMIT else []
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -181,7 +191,11 @@ def session_detail(request, pk):
         context["changes"] = selectors.session_changes(session)
         context["changes_limit"] = selectors.CHANGES_LIMIT
     if scope.member_id:
-        own = session.attendances.filter(member_id=scope.member_id).first()
+        own = (
+            next((a for a in context["rows"] if a.member_id == scope.member_id), None)
+            if manage  # the attendance list is loaded already
+            else session.attendances.filter(member_id=scope.member_id).first()
+        )
         context["own"] = own
         context["own_makeup_open"] = (
             own is not None
@@ -417,11 +431,12 @@ def _unconfirmed_duplicates(post, organization, data):
 
 
 def _attendance_context(session, **extra):
+    rows = selectors.session_attendance(session)
     return {
         "session": session,
         "manage": True,
-        "rows": selectors.session_attendance(session),
-        "counts": selectors.session_counts(session),
+        "rows": rows,
+        "counts": selectors.session_counts(session, rows=rows),
         "statuses": [(s, label) for s, label in AttendanceStatus.choices if s in _MARKED],
         **extra,
     }
@@ -835,25 +850,19 @@ def _rollup_org(request):
 def hours_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
-
-    def build():
-        children, totals = selectors.hours_rollup_children(org, year)
-        page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
-            request.GET.get("page")
-        )
-        return {
+    return render(
+        request,
+        "education/hours_rollup.html",
+        {
             "org": org,
             "year": year,
-            "page": page,
-            "branches": selectors.hours_rollup(org, list(page), year),
-            "totals": totals,
-            "children": children,
+            "totals": selectors.rollup_totals(org, year),
+            "page": selectors.rollup_children(org, year, page_number=request.GET.get("page")),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
-        }
-
-    return render(request, "education/hours_rollup.html", build())
+        },
+    )
 
 
 @login_required
@@ -890,7 +899,7 @@ def compliance_branch(request):
     branch, choices = _chosen_branch(request)
 
     def build():
-        grid = selectors.compliance([branch], year, roots=[branch.path])[0] if branch else None
+        grid = selectors.compliance_from_summary([branch], year)[0] if branch else None
         return {
             "branch": branch,
             "choices": choices,
@@ -913,25 +922,29 @@ def compliance_rollup(request):
     org = _rollup_org(request)
     year = _year(request)
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
-
-    def build():
-        page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
-        return {
+    return render(
+        request,
+        "education/compliance_rollup.html",
+        {
             "org": org,
             "year": year,
             "sort": sort,
-            "page": page,
+            "totals": selectors.rollup_totals(org, year),
+            # Organizations below (not branches): their figures, one page.
+            "below": selectors.rollup_children(
+                org, year, page_number=request.GET.get("opage"), branches=False
+            ),
+            # Branches directly below: the grid, sorted and paginated by the database.
+            "page": selectors.compliance_page(
+                org, year, sort=sort, page_number=request.GET.get("page")
+            ),
             "months": range(1, 13),
             "kinds": [(k, SessionKind(k).label) for k in REGULAR_KINDS],
-            "children": list(
-                Organization.objects.get_children(org).exclude(kind=OrganizationKind.GROUP)
-            ),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}&sort={sort}",
             "year_query": f"org={org.pk}&sort={sort}",
-        }
-
-    return render(request, "education/compliance_rollup.html", build())
+        },
+    )
 
 
 # --- calendar -------------------------------------------------------------------------------

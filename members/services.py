@@ -17,10 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history
 
+from . import figures
 from .channels import services as channels
 from .concurrency import version_claim
 from .errors import DomainError
 from .models import (
+    COMMITTEE_ROLES,
     AuditEntry,
     Member,
     MemberStatus,
@@ -68,7 +70,10 @@ def organization_create(*, parent: Organization | None, name: str, kind: str, **
                 "parent": OrganizationKind(parent.kind).label,
             }
         )
-    return Organization.objects.add_child(parent, create_kwargs)
+    organization = Organization.objects.add_child(parent, create_kwargs)
+    if kind == OrganizationKind.BRANCH:
+        figures.refresh_branches([organization.pk])  # a row for it (zeros), in every app
+    return organization
 
 
 # --- members -----------------------------------------------------------------------------
@@ -88,6 +93,7 @@ def member_create(*, actor=None, **fields) -> Member:
     _check_branch(member)
     member._history_user = actor
     member.save()
+    figures.refresh_branches([member.branch_id])
     return member
 
 
@@ -119,7 +125,9 @@ def member_create_many(
             raise DomainError({"group": _("The group must belong to the member's branch.")})
         members.append(member)
     user = actor if actor is not None and actor.is_authenticated else None
-    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    figures.refresh_branches([branch.pk])
+    return created
 
 
 def _refuse_duplicates(branch: Organization, rows: list[dict]):
@@ -157,6 +165,7 @@ def _refuse_duplicates(branch: Organization, rows: list[dict]):
 def member_update(*, member: Member, actor=None, version: int | None = None, **fields) -> Member:
     """Change a member's details. `version`: the one the editor saw; ConcurrentChange when
     someone saved the member since (members.concurrency)."""
+    before = Member.objects.filter(pk=member.pk).values_list("branch_id", "status").first()
     for name, value in fields.items():
         setattr(member, name, value)
     version_claim(member, version, fields=list(fields))
@@ -164,6 +173,8 @@ def member_update(*, member: Member, actor=None, version: int | None = None, **f
     _check_branch(member)
     member._history_user = actor
     member.save()
+    if before != (member.branch_id, member.status):
+        figures.refresh_branches([member.branch_id, before[0] if before else None])
     return member
 
 
@@ -204,12 +215,14 @@ def member_transfer(
         position._history_user = actor
         position.save(update_fields=["ended_on"])
     member.group = None
+    from_branch_id = member.branch_id
     if to_organization is None:
         member.status = MemberStatus.TRANSFERRED_OUT
     else:
         member.branch = to_organization
     member._history_user = actor
     member.save()
+    figures.refresh_branches([from_branch_id, member.branch_id])
     return transfer
 
 
@@ -221,6 +234,9 @@ def position_assign(
     position.full_clean()
     position._history_user = actor
     position.save()
+    if role in COMMITTEE_ROLES and organization.kind == OrganizationKind.BRANCH:
+        # A committee role raises the member's study-hours requirement (education figures).
+        figures.refresh_branches([member.branch_id])
     return position
 
 

@@ -19,4 +19,14 @@ def send_due_deliveries():
     return deliveries_send()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def propagate_member_figures():
+    """Bring the member figures of organizations above changed branches up to date
+    (queued on commit by writes, and swept every minute by beat; coalesced: a run takes
+    every dirty branch, a second concurrent run returns at once)."""
+    from .figures import propagate_members
+
+    return propagate_members()
+
+
 from .protection.tasks import *  # noqa: E402, F403

@@ -300,12 +300,12 @@ def tree(request):
 def tree_children(request, pk):
     """One organization's children: a partial for htmx, a page of its own otherwise."""
     organization = get_organization_for_user(request.user, pk)
-    children = roster_selectors.tree_children(organization)
-    context = {"organization": organization, "children": children}
+    page = roster_selectors.tree_children(organization, page_number=request.GET.get("page"))
+    context = {"organization": organization, "children": page, "page": page}
     if request.htmx:
         return render(request, "members/_tree_children.html", context)
     context["ancestors"] = roster_selectors.tree_ancestors_in_scope(request.user, organization)
-    context["n_members"] = selectors.subtree_member_counts([organization])[organization.pk]
+    context["figures"] = selectors.member_figures(organization)
     return render(request, "members/tree_node.html", context)
 
 

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from members.models import OrganizationKind, Role
-from tests.factories import make_member, make_org, make_position, make_user
+from tests.factories import make_member, make_org, make_position, make_user, propagate_figures
 
 ROLES = (
     "anonymous",
@@ -61,6 +61,7 @@ def cast(db):
 
     outsider = make_user("outsider")
     admin = make_user("admin", is_staff=True, is_superuser=True)
+    propagate_figures()  # the rows above the branches (a task on commit in the app)
     users = {
         "anonymous": None,
         "outsider": outsider,

@@ -188,8 +188,9 @@ def queue_delivery_sending():
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return
     from ..tasks import send_due_deliveries
+    from ..tasks_queue import enqueue
 
-    send_due_deliveries.delay()
+    enqueue(send_due_deliveries)  # a broker outage is logged; the beat sweep runs it later
 
 
 def group_notice(
