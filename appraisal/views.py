@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
+from members.params import id_param, page_param, year_param
 from members.permissions import organization_scope_q, require_member, scope_for
 from members.services import DomainError
 
@@ -65,11 +66,6 @@ def _errors(request, error: DomainError):
         messages.error(request, message)
 
 
-def _year(request):
-    raw = request.GET.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
-
-
 # --- cycles ----------------------------------------------------------------------------------
 
 
@@ -81,10 +77,10 @@ def cycle_list(request):
     """Cycles the user runs or follows (with progress; an organizer's one page for all
     branches), and the user's own."""
     _require(request.user, "appraisal.view_cycles")
-    year = _year(request)
+    year = year_param(request)
     scope = scope_for(request.user)
     ids = selectors.managed_cycle_ids(request.user, year=year)
-    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(page_param(request))
     page.object_list = selectors.cycles_with_progress(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
@@ -665,9 +661,7 @@ def export_results(request, cycle):
 @login_required
 def meeting_list(request):
     _require(request.user, "appraisal.view_life_meetings")
-    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(page_param(request))
     context = {
         "page": page,
         "can_add": request.user.has_perm("appraisal.add_life_meeting"),
@@ -696,8 +690,8 @@ def _meeting_organizations(user):
 def meeting_create(request):
     _require(request.user, "appraisal.add_life_meeting")
     organizations = _meeting_organizations(request.user)
-    raw = request.POST.get("organization") or request.GET.get("organization")
-    organization = organizations.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+    organization_pk = id_param(request, "organization")
+    organization = organizations.filter(pk=organization_pk).first() if organization_pk else None
     if organization is None and organizations.count() == 1:
         organization = organizations.first()
     if organization is None:

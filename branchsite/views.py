@@ -6,10 +6,12 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from members import selectors as member_selectors
+from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, require_member, scope_for
 
 from . import health, record
@@ -44,7 +46,7 @@ def home(request):
 def my_record(request):
     """The member's own record: details, positions, branch history, and every app's section."""
     member = require_member(request.user)
-    year = _year_param(request)
+    year = year_param(request, default=this_year())
 
     context = {
         "member": member,
@@ -54,15 +56,6 @@ def my_record(request):
         "sections": record.record_sections(member, year=year),
     }
     return render(request, "branchsite/my_record.html", context)
-
-
-def _year_param(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
 
 
 @never_cache
@@ -79,3 +72,10 @@ def healthz(request):
         },
         status=status,
     )
+
+
+def bad_request(request, exception=None):
+    """400: a bad query parameter is named in a sentence; anything else gets Django's page."""
+    if not isinstance(exception, BadParameter):
+        return defaults.bad_request(request, exception)
+    return render(request, "400.html", {"message": str(exception)}, status=400)

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from members.models import Organization, OrganizationKind
+from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -77,20 +78,6 @@ def _require(user, perm, obj=None):
         raise PermissionDenied
 
 
-def _year(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
-
-
-def _int_param(request, name):
-    raw = request.GET.get(name) or request.POST.get(name)
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def _form_error(form, exc: DomainError):
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -103,7 +90,7 @@ def _chosen_branch(request):
     """The branch named by ?branch= among those the user manages (404 outside), else the
     first one they manage, else None."""
     choices = selectors.branch_choices(request.user)
-    pk = _int_param(request, "branch")
+    pk = id_param(request, "branch")
     if pk is not None:
         return get_object_or_404(choices, pk=pk), choices
     return choices.first(), choices
@@ -115,14 +102,14 @@ def _chosen_branch(request):
 @login_required
 def session_list(request):
     _require(request.user, "education.add_session")
-    year = _year(request)
-    state = request.GET.get("state") if request.GET.get("state") in SessionState.values else ""
-    org_pk = _int_param(request, "org")
+    year = year_param(request, default=this_year())
+    state = choice_param(request, "state", SessionState.values)
+    org_pk = id_param(request, "org")
     org = get_organization_for_user(request.user, org_pk) if org_pk else None
     qs = selectors.session_list(
         sessions_managed_by(request.user), year=year, state=state, organization=org
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(
         request,
         "education/session_list.html",
@@ -299,7 +286,7 @@ def session_log(request, pk=None):
     else:
         _require(request.user, "education.add_session")
         session = None
-        org_pk = _int_param(request, "org")
+        org_pk = id_param(request, "org")
         if org_pk is None:
             managed = organizations_managed_by(request.user).exclude(kind=OrganizationKind.GROUP)
             led = list(managed.filter(kind=OrganizationKind.BRANCH).order_by("path")[:2])
@@ -611,7 +598,7 @@ def checkin_confirm(request, pk):
 def makeup_list(request):
     member = require_member(request.user)
     makeups = Makeup.objects.filter(member=member).select_related("session")
-    page = Paginator(makeups, 30).get_page(request.GET.get("page"))
+    page = Paginator(makeups, 30).get_page(page_param(request))
     return render(request, "education/makeup_list.html", {"page": page})
 
 
@@ -620,7 +607,7 @@ def makeup_create(request):
     member = require_member(request.user)
     missed = selectors.missed_sessions(member)
     initial = {}
-    session_pk = _int_param(request, "session")
+    session_pk = id_param(request, "session")
     if session_pk:
         initial["session"] = missed.filter(pk=session_pk).first()
         if initial["session"] is not None:
@@ -648,7 +635,7 @@ def makeup_review_list(request):
     # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
     own = scope_for(request.user).member_id
     qs = selectors.makeups_to_review(makeups_managed_by(request.user).exclude(member_id=own))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
@@ -701,7 +688,7 @@ def makeup_evidence(request, pk):
 @login_required
 def hours_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
@@ -722,7 +709,7 @@ def hours_branch(request):
 @login_required
 def hours_branch_export(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, _choices = _chosen_branch(request)
     if branch is None:
         raise Http404
@@ -736,7 +723,7 @@ def hours_branch_export(request):
 @login_required
 def hours_member(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     context = selectors.member_hours(member, year)
     context["member"] = member
     context["year_query"] = ""
@@ -746,7 +733,7 @@ def hours_member(request, pk):
 @login_required
 def hours_member_export(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     if scope_for(request.user).member_id != member.pk:
         audit_log(actor=request.user, action="education.hours.export_member", obj=member, year=year)
     header, rows = exports.member_hours_rows(selectors.member_hours(member, year))
@@ -755,7 +742,7 @@ def hours_member_export(request, pk):
 
 def _rollup_org(request):
     _require(request.user, "education.view_rollup")
-    pk = _int_param(request, "org")
+    pk = id_param(request, "org")
     if pk is not None:
         return get_organization_for_user(request.user, pk)
     roots = selectors.rollup_roots(request.user)
@@ -767,12 +754,12 @@ def _rollup_org(request):
 @login_required
 def hours_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
+    year = year_param(request, default=this_year())
 
     def build():
         children, totals = selectors.hours_rollup_children(org, year)
         page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
-            request.GET.get("page")
+            page_param(request)
         )
         return {
             "org": org,
@@ -792,7 +779,7 @@ def hours_rollup(request):
 @login_required
 def hours_rollup_export(request):
     org = _rollup_org(request)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     audit_log(actor=request.user, action="education.hours.export_rollup", obj=org, year=year)
 
     def branches():
@@ -819,7 +806,7 @@ def hours_rollup_export(request):
 @login_required
 def compliance_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
@@ -844,11 +831,11 @@ def compliance_branch(request):
 @login_required
 def compliance_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
-    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
+    year = year_param(request, default=this_year())
+    sort = choice_param(request, "sort", selectors.SORTS, default="missing")
 
     def build():
-        page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
+        page = selectors.compliance_page(org, year, sort=sort, page_number=page_param(request))
         return {
             "org": org,
             "year": year,
@@ -932,7 +919,7 @@ _REQUIREMENT_FORMS = ("hours", "cadence")
 def org_settings(request, pk):
     org = get_organization_for_user(request.user, pk)
     _require(request.user, "education.change_settings", org)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     can_set_bar = request.user.has_perm("education.change_requirements", org)
     forms_by_name = {
         "hours": HoursRequirementForm(

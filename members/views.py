@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from .forms import (
     add_service_error,
 )
 from .models import Notification
+from .params import choice_param, id_param, page_param
 from .permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -54,7 +55,7 @@ PREVIEW_MAX_ROWS = 200
 def inbox(request):
     member = require_member(request.user)
     qs = Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(request, "members/inbox.html", {"page": page})
 
 
@@ -62,10 +63,9 @@ def inbox(request):
 @require_POST
 def inbox_mark_read(request):
     member = require_member(request.user)
-    raw = request.POST.get("notification")
-    if raw is not None and not raw.isdigit():
-        return HttpResponseBadRequest()  # never "mark all" for a malformed id
-    services.notification_mark_read(member=member, notification_id=int(raw) if raw else None)
+    # A malformed id is a 400, never "mark all".
+    notification_id = id_param(request, "notification")
+    services.notification_mark_read(member=member, notification_id=notification_id)
     return redirect("members:inbox")
 
 
@@ -106,7 +106,7 @@ def roster(request):
         roster_filter = RosterFilter(
             request.GET, queryset=selectors.roster(request.user), user=request.user
         )
-        page = Paginator(roster_filter.result, 50).get_page(request.GET.get("page"))
+        page = Paginator(roster_filter.result, 50).get_page(page_param(request))
         query = _query_without_page(request)
         return {
             "filter": roster_filter,
@@ -124,9 +124,7 @@ def roster(request):
 @require_GET
 def roster_export(request):
     """The filtered roster as a file; every export is written to the audit log."""
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        return HttpResponseBadRequest(_("Unknown export format."))
+    fmt = choice_param(request, "format", ("xlsx", "csv"), default="xlsx")
     roster_filter = RosterFilter(
         request.GET, queryset=selectors.roster(request.user), user=request.user
     )
@@ -215,9 +213,9 @@ def member_edit(request, pk):
 def member_add(request):
     _require_branch_manager(request.user)
     initial = {}
-    raw_branch = request.GET.get("branch", "")
-    if raw_branch.isdigit():
-        initial["branch"] = raw_branch
+    branch_pk = id_param(request, "branch")
+    if branch_pk is not None:
+        initial["branch"] = branch_pk
     form = MemberAddForm(
         request.POST or None,
         user=request.user,
@@ -327,8 +325,9 @@ def roster_import(request):
     if request.method == "POST" and "token" in request.POST:
         return _roster_import_confirm(request)
     initial = {}
-    if request.GET.get("branch", "").isdigit():
-        initial["branch"] = request.GET["branch"]
+    branch_pk = id_param(request, "branch")
+    if branch_pk is not None:
+        initial["branch"] = branch_pk
     form = RosterImportForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
 from members.pagination import BoundedPaginator
+from members.params import page_param, year_param
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
 from members.uploads import private_file_response
@@ -50,7 +51,7 @@ def commendation_list(request):
     def build():
         filterset, data = _filtered(request)
         qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
-        page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+        page = BoundedPaginator(qs, 50).get_page(page_param(request))
         if not isinstance(qs, list):
             page.object_list = selectors.rows_by_ids(page.object_list)
         return {
@@ -267,10 +268,9 @@ def commendation_document(request, pk):
 def commendation_org(request, pk):
     """An organization's page of commendations: collective ones and its members', published."""
     organization = get_organization_for_user(request.user, pk)
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() else None
+    year = year_param(request)
     qs = selectors.organization_commendations(organization, year=year)
-    page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(qs, 50).get_page(page_param(request))
     page.object_list = selectors.rows_by_ids(page.object_list)
     return render(
         request,
