@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from members.pagination import BoundedPaginator
 from members.params import id_param, page_param, year_param
 from members.permissions import organization_scope_q, require_member, scope_for
 from members.services import DomainError
+from members.xlsx import xlsx_response
 
 from . import forms, selectors, services
 from .models import (
@@ -645,13 +646,10 @@ def packet(request, cycle):
 
 @cycle_view("appraisal.manage_cycle")
 def export_results(request, cycle):
-    data, n_rows = selectors.results_workbook(cycle)
+    sheets, n_tallied = selectors.results_sheets(cycle)
+    response = xlsx_response(f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx", sheets)
+    n_rows = n_tallied + sheets[1].counted + sheets[2].counted
     services.export_logged(actor=request.user, cycle=cycle, what="results", rows=n_rows)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

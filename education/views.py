@@ -32,6 +32,7 @@ from members.permissions import (
     scope_for,
 )
 from members.services import DomainError, audit_log
+from members.xlsx import Sheet, xlsx_response
 
 from . import exports, ics, selectors, services
 from .checkin import CHECKIN_PASS_SECONDS, checkin_code, checkin_code_is_fresh, current_step, qr_svg
@@ -715,8 +716,8 @@ def hours_branch_export(request):
         raise Http404
     audit_log(actor=request.user, action="education.hours.export_branch", obj=branch, year=year)
     header, rows = exports.branch_hours_rows(selectors.branch_hours_table(branch, year))
-    return exports.xlsx_response(
-        f"hours-{branch.pk}-{year}.xlsx", f"{branch.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-{branch.pk}-{year}.xlsx", [Sheet(f"{branch.name} {year}", header, rows)]
     )
 
 
@@ -737,7 +738,7 @@ def hours_member_export(request, pk):
     if scope_for(request.user).member_id != member.pk:
         audit_log(actor=request.user, action="education.hours.export_member", obj=member, year=year)
     header, rows = exports.member_hours_rows(selectors.member_hours(member, year))
-    return exports.xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", str(year), header, rows)
+    return xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", [Sheet(str(year), header, rows)])
 
 
 def _rollup_org(request):
@@ -795,8 +796,8 @@ def hours_rollup_export(request):
             yield from selectors.hours_rollup(org, ids, year)
 
     header, rows = exports.rollup_rows(branches())
-    return exports.xlsx_response(
-        f"hours-rollup-{org.pk}-{year}.xlsx", f"{org.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-rollup-{org.pk}-{year}.xlsx", [Sheet(f"{org.name} {year}", header, rows)]
     )
 
 

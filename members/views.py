@@ -43,8 +43,8 @@ from .permissions import (
     scope_for,
 )
 from .protection.selectors import consented_clarifications
+from .xlsx import xlsx_response
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SESSION_KEY = "members.roster_import"
 # The preview lists at most this many rows (those with errors first): a 10 000-row table
 # would take longer to render and to scroll than it helps.
@@ -135,10 +135,10 @@ def roster_export(request):
     filename = f"{title}-{stamp}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(roster_io.export_csv(members), content_type="text/csv")
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        response["Cache-Control"] = "no-store"
     else:
-        response = HttpResponse(roster_io.export_xlsx(members, title=title), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "no-store"
+        response = xlsx_response(filename, [roster_io.export_sheet(members, title=title)])
     services.audit_log(
         actor=request.user,
         action="members.roster.export",
@@ -306,11 +306,7 @@ def tree_children(request, pk):
 @require_GET
 def roster_import_template(request):
     _require_branch_manager(request.user)
-    response = HttpResponse(roster_io.import_template_xlsx(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        True, _("roster-import-template") + ".xlsx"
-    )
-    return response
+    return xlsx_response(_("roster-import-template") + ".xlsx", roster_io.import_template_sheets())
 
 
 @login_required
