@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from members.permissions import (
     scope_for,
 )
 from members.services import DomainError, audit_log
+from members.uploads import private_file_response
 from members.xlsx import Sheet, xlsx_response
 
 from . import exports, ics, selectors, services
@@ -45,6 +46,7 @@ from .forms import (
     ReminderSettingsForm,
     ReviewForm,
     SessionForm,
+    SessionVoidForm,
 )
 from .models import (
     REGULAR_KINDS,
@@ -419,6 +421,8 @@ def session_close(request, pk):
 def session_cancel(request, pk):
     """Cancelling asks first: GET (or a POST without confirm=yes) shows what will happen."""
     session = get_session_for_user(request.user, pk, write=True)
+    if session.is_held:
+        return _session_void(request, session)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         reminded = selectors.reminded_count(session)
         return render(
@@ -433,6 +437,25 @@ def session_cancel(request, pk):
     else:
         messages.success(request, _("The session is cancelled."))
     return redirect("education:session_detail", session.pk)
+
+
+def _session_void(request, session):
+    """A held session is voided with a written reason (never deleted): its attendance stays
+    on record and it stops counting for hours and the meeting grid."""
+    form = SessionVoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_void(
+                session=session, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The session is voided; its attendance stays on record."))
+            return redirect("education:session_detail", session.pk)
+    return render(
+        request, "education/session_void_confirm.html", {"session": session, "form": form}
+    )
 
 
 @login_required
@@ -485,11 +508,9 @@ def _material_for_user(user, pk):
 @login_required
 def material_download(request, pk):
     material = _material_for_user(request.user, pk)
-    try:
-        handle = material.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=material.file.name.rsplit("/", 1)[-1])
+    return private_file_response(
+        material.file, filename=material.original_name, content_type=material.content_type
+    )
 
 
 @login_required
@@ -674,12 +695,8 @@ def makeup_evidence(request, pk):
     makeup = get_object_or_404(visible, pk=pk)
     if not makeup.evidence:
         raise Http404
-    try:
-        handle = makeup.evidence.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=makeup.evidence.name.rsplit("/", 1)[-1]
+    return private_file_response(
+        makeup.evidence, filename=makeup.evidence_name, content_type=makeup.evidence_type
     )
 
 
