@@ -109,7 +109,8 @@ def commendation_export(request):
         action="appraisal.commendation.export",
         obj=organization,
         rows=sheet.counted,
-        filters={k: v for k, v in data.items() if v},
+        # Only the filter's own (validated) fields: any other parameter is the caller's noise.
+        filters={k: data[k] for k in filterset.form.fields if data.get(k)},
     )
     return response
 

@@ -254,6 +254,14 @@ def _kwargs(name, pattern, world):
     return kwargs
 
 
+def _server_error(name, response):
+    # /healthz answers 503 by design when a service it checks (the broker's workers) is
+    # down; that is its answer, not a crash.
+    if name == "healthz" and response.status_code == 503:
+        return False
+    return response.status_code >= 500
+
+
 def _urls(world):
     seen = set()
     for name, pattern in _patterns(get_resolver().url_patterns):
@@ -279,7 +287,7 @@ def test_no_page_answers_500_to_hostile_query_parameters(world, login, role):
         attempts += [{p: HOSTILE[(offset + i) % len(HOSTILE)]} for i, p in enumerate(PARAMETERS)]
         for params in attempts:
             response = client.get(url, params)
-            if response.status_code >= 500:
+            if _server_error(name, response):
                 which = next(iter(params)) if len(params) == 1 else "all"
                 failures.append(f"{name} {which}={next(iter(params.values()))[:20]!r}")
     assert not failures, "\n".join(failures)
@@ -300,7 +308,7 @@ def test_an_id_too_large_for_any_column_is_404(world, login, role):
                 kwargs[arg] = 99999999999999999999
         url = reverse(name, kwargs=kwargs)
         response = client.get(url)
-        if response.status_code >= 500:
+        if _server_error(name, response):
             failures.append((name, url, response.status_code))
     assert not failures, failures
 
