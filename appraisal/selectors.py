@@ -5,7 +5,6 @@ query-count tests pin them at two data sizes).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from io import BytesIO
 
 from django.conf import settings
 from django.db.models import (
@@ -25,6 +24,7 @@ from django.utils.translation import pgettext
 
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
+from members.xlsx import Sheet
 
 from .commendations.selectors import commendations_by_member
 from .models import (
@@ -540,68 +540,58 @@ def packet(cycle):
 # --- exports -------------------------------------------------------------------------------
 
 
-def results_workbook(cycle):
-    """XLSX bytes of the ballot tally, the ratings and the records; and how many rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    bold = Font(bold=True)
-    n_rows = 0
-
-    ws = wb.active
-    ws.title = _("Ballot")
+def results_sheets(cycle):
+    """The sheets of the results export (members.xlsx writes them): the ballot tally, the
+    ratings and the records; and how many members the tally lists. The ratings' and the
+    records' `counted` are set once written."""
     result = tally(cycle)
     header = [_("Member"), _("Ballots")]
     for g in Grade:
-        header += [str(g.label), _("%(grade)s (%%)") % {"grade": g.label}]
-    ws.append(header)
+        header += [g.label, _("%(grade)s (%%)") % {"grade": g.label}]
+    ballot_rows = []
     if result:
         for row in result["rows"]:
             line = [row["member"].full_name, row["total"]]
             for g in row["grades"]:
                 line += [g["count"], float(g["share"]) if g["share"] is not None else None]
-            ws.append(line)
-            n_rows += 1
-        ws.append([])
-        ws.append([_("Turnout"), result["turnout"], _("Voters"), result["eligible"]])
-        ws.append([_("Valid"), _("yes") if result["valid"] else _("no")])
-
-    ws = wb.create_sheet(pgettext("appraisal step", "Rating"))
-    ws.append([_("Member"), _("Grade"), _("Reason")])
-    for r in (
-        Rating.objects.filter(cycle=cycle).select_related("member").order_by("member__full_name")
-    ):
-        ws.append([r.member.full_name, str(r.get_grade_display()), r.reason])
-        n_rows += 1
-
-    ws = wb.create_sheet(_("Records"))
-    ws.append(
-        [_("Member"), _("Year"), _("Grade"), _("Current grade"), _("Amendments"), _("Reason")]
+            ballot_rows.append(line)
+        ballot_rows += [
+            [],
+            [_("Turnout"), result["turnout"], _("Voters"), result["eligible"]],
+            [_("Valid"), _("yes") if result["valid"] else _("no")],
+        ]
+    ballot = Sheet(_("Ballot"), header, ballot_rows, widths=(16,))
+    ratings = Sheet(
+        pgettext("appraisal step", "Rating"),
+        [_("Member"), _("Grade"), _("Reason")],
+        (
+            [r.member.full_name, r.get_grade_display(), r.reason]
+            for r in Rating.objects.filter(cycle=cycle)
+            .select_related("member")
+            .order_by("member__full_name")
+        ),
+        widths=(16,),
     )
-    for rec in cycle_records(cycle):
-        amendments = list(rec.amendments.all())
-        ws.append(
+    records = Sheet(
+        _("Records"),
+        [_("Member"), _("Year"), _("Grade"), _("Current grade"), _("Amendments"), _("Reason")],
+        (
             [
                 rec.member.full_name,
                 rec.year,
-                str(Grade(rec.grade).label) if rec.grade else _("Not graded"),
-                str(rec.get_current_grade_display()) or _("Not graded"),
+                Grade(rec.grade).label if rec.grade else _("Not graded"),
+                rec.get_current_grade_display() or _("Not graded"),
                 "；".join(
                     f"{a.amended_at:%Y-%m-%d} {Grade(a.grade).label}：{a.reason}"
-                    for a in amendments
+                    for a in rec.amendments.all()
                 ),
                 rec.reason,
             ]
-        )
-        n_rows += 1
-    for sheet in wb.worksheets:
-        for cell in sheet[1]:
-            cell.font = bold
-        sheet.column_dimensions["A"].width = 16
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue(), n_rows
+            for rec in cycle_records(cycle)
+        ),
+        widths=(16,),
+    )
+    return [ballot, ratings, records], len(result["rows"]) if result else 0
 
 
 # --- life meetings ---------------------------------------------------------------------------

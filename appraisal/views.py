@@ -9,7 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +19,10 @@ from django.views.decorators.http import require_POST
 from members.concurrency import ConcurrentChange
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
+from members.params import id_param, page_param, year_param
 from members.permissions import organization_scope_q, require_member, scope_for
 from members.services import DomainError
+from members.xlsx import xlsx_response
 
 from . import forms, selectors, services
 from .models import (
@@ -67,11 +69,6 @@ def _errors(request, error: DomainError):
         messages.error(request, message)
 
 
-def _year(request):
-    raw = request.GET.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
-
-
 # --- cycles ----------------------------------------------------------------------------------
 
 
@@ -83,10 +80,10 @@ def cycle_list(request):
     """Cycles the user runs or follows (with progress; an organizer's one page for all
     branches), and the user's own."""
     _require(request.user, "appraisal.view_cycles")
-    year = _year(request)
+    year = year_param(request)
     scope = scope_for(request.user)
     ids = selectors.managed_cycle_ids(request.user, year=year)
-    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(page_param(request))
     page.object_list = selectors.cycles_with_progress(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
@@ -689,13 +686,10 @@ def packet(request, cycle):
 
 @cycle_view("appraisal.manage_cycle")
 def export_results(request, cycle):
-    data, n_rows = selectors.results_workbook(cycle)
+    sheets, n_tallied = selectors.results_sheets(cycle)
+    response = xlsx_response(f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx", sheets)
+    n_rows = n_tallied + sheets[1].counted + sheets[2].counted
     services.export_logged(actor=request.user, cycle=cycle, what="results", rows=n_rows)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -705,9 +699,7 @@ def export_results(request, cycle):
 @login_required
 def meeting_list(request):
     _require(request.user, "appraisal.view_life_meetings")
-    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(page_param(request))
     context = {
         "page": page,
         "can_add": request.user.has_perm("appraisal.add_life_meeting"),
@@ -736,8 +728,8 @@ def _meeting_organizations(user):
 def meeting_create(request):
     _require(request.user, "appraisal.add_life_meeting")
     organizations = _meeting_organizations(request.user)
-    raw = request.POST.get("organization") or request.GET.get("organization")
-    organization = organizations.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+    organization_pk = id_param(request, "organization")
+    organization = organizations.filter(pk=organization_pk).first() if organization_pk else None
     if organization is None and organizations.count() == 1:
         organization = organizations.first()
     if organization is None:

@@ -35,3 +35,6 @@ urlpatterns = [
     path("appraisal/", include("appraisal.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A query parameter that cannot mean anything (members.params) is told in words, as a 400.
+handler400 = "branchsite.views.bad_request"

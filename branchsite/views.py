@@ -11,12 +11,14 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appraisal import selectors as appraisal_selectors
 from education import selectors as education_selectors
 from members import selectors as member_selectors
+from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, require_member, scope_for
 from members.protection import selectors as protection_selectors
 
@@ -155,7 +157,7 @@ def my_record(request):
     """The member's own record (/me/), addressed to them: to-do, the year's hours and
     sessions, a year switcher, every app's section, and personal data folded below."""
     member = require_member(request.user)
-    year = _year_param(request)
+    year = year_param(request, default=this_year())
     scope = scope_for(request.user)
     sections = record.record_sections(member, year=year)
     appraisal = next(
@@ -172,15 +174,6 @@ def my_record(request):
     return render(request, "branchsite/my_record.html", context)
 
 
-def _year_param(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
-
-
 @never_cache
 @require_GET
 def healthz(request):
@@ -194,3 +187,10 @@ def healthz(request):
     if health.may_see_details(request):
         body |= {"checks": checks, "database_vendor": connection.vendor}
     return JsonResponse(body, status=status)
+
+
+def bad_request(request, exception=None):
+    """400: a bad query parameter is named in a sentence; anything else gets Django's page."""
+    if not isinstance(exception, BadParameter):
+        return defaults.bad_request(request, exception)
+    return render(request, "400.html", {"message": str(exception)}, status=400)

@@ -8,10 +8,9 @@ from django.utils.translation import gettext_lazy as _
 from members.concurrency import VersionedFormMixin
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
-from members.uploads import ACCEPT_ATTR, UPLOAD_HELP
+from members.uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 
 from .models import (
-    MAX_UPLOAD_BYTES,
     SESSION_FIELDS,
     ComplianceCadence,
     HoursRequirement,
@@ -113,14 +112,13 @@ class MaterialForm(forms.ModelForm):
     class Meta:
         model = Material
         fields = ["title", "file"]
-        help_texts = {
-            "file": _("PDF, Word, PowerPoint, Excel, text or image; at most 10 MB."),
-        }
+        help_texts = {"file": UPLOAD_HELP}
+        widgets = {"file": forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR})}
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if f and f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        if f:
+            validate_upload(f)
         return f
 
 
@@ -156,8 +154,8 @@ class MakeupForm(forms.ModelForm):
 
     def clean_evidence(self):
         f = self.cleaned_data.get("evidence")
-        if f and f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        if f:
+            validate_upload(f)
         return f
 
     def clean_hours(self):
@@ -165,6 +163,15 @@ class MakeupForm(forms.ModelForm):
         if hours is not None and hours <= 0:
             raise forms.ValidationError(_("Enter the hours studied, more than 0."))
         return hours
+
+
+class SessionVoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the session voided?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded twice, by mistake, or for the wrong branch: kept in the history."),
+    )
 
 
 class ReviewForm(forms.Form):

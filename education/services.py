@@ -14,11 +14,11 @@ from members.concurrency import version_claim, version_claim_new
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
 from members.tasks_queue import queue_after_commit
+from members.uploads import clean_original_name, store_private_file, validate_upload
 
 from . import summaries
 from .models import (
     CREDITED_STATUSES,
-    MAX_UPLOAD_BYTES,
     SESSION_FIELDS,
     Attendance,
     AttendanceStatus,
@@ -321,6 +321,30 @@ def session_cancel(*, session: Session, actor=None) -> Session:
 
 
 @transaction.atomic
+def session_void(*, session: Session, reason: str, actor=None) -> Session:
+    """Void a held session (recorded by mistake, twice, or for the wrong branch) with a
+    written reason: it becomes "cancelled", keeps its attendance rows and the branches it
+    counted for (both in the history), and stops counting for hours and the meeting grid.
+    Never a deletion: attendance, ballots and decisions are records."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": _("Say why the session is voided.")})
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if not session.is_held:
+        raise DomainError(_("Only a held session can be voided; cancel a planned one."))
+    session.state = SessionState.CANCELLED
+    session.void_reason = reason[:500]
+    session.voided_at = timezone.now()
+    session._history_user = actor
+    session._change_reason = _("Voided: %(reason)s") % {"reason": reason[:80]}
+    session.save(update_fields=["state", "void_reason", "voided_at", "updated_at"])
+    # The summaries are kept by the services: a voided session's hours and meeting month go.
+    summaries.refresh_session(session)
+    audit_log(actor=actor, action="education.session.void", obj=session, reason=reason[:500])
+    return session
+
+
+@transaction.atomic
 def attendance_mark(
     *, session: Session, member: Member, status: str, hours=None, actor=None
 ) -> Attendance:
@@ -391,12 +415,10 @@ def check_in(*, session: Session, member: Member, now=None, actor=None) -> Atten
 
 @transaction.atomic
 def material_add(*, session: Session, title: str, file, actor=None) -> Material:
-    if file.size > MAX_UPLOAD_BYTES:
-        raise DomainError({"file": _("The file is larger than 10 MB.")})
-    material = Material(session=session, title=title, file=file, size=file.size, uploaded_by=actor)
-    material.full_clean()
-    material.save()
-    return material
+    """Hand out a file at a session: checked by content, kept under a random name."""
+    if not (title or "").strip():
+        raise DomainError({"title": _("Give the material a title.")})
+    return store_private_file(Material(session=session, title=title.strip()), file, actor=actor)
 
 
 @transaction.atomic
@@ -439,16 +461,21 @@ def makeup_submit(
         raise DomainError({"hours": _("Enter the hours studied, more than 0.")})
     if studied_on > timezone.localdate():
         raise DomainError({"studied_on": _("The study date cannot be in the future.")})
-    if evidence is not None and evidence.size > MAX_UPLOAD_BYTES:
-        raise DomainError({"evidence": _("The file is larger than 10 MB.")})
     makeup = Makeup(
         member=member,
         session=session,
         description=description,
         studied_on=studied_on,
         hours=hours,
-        evidence=evidence or "",
     )
+    if evidence:
+        # Checked by content and kept under a random name, as every private file is.
+        try:
+            _ext, makeup.evidence_type = validate_upload(evidence)
+        except ValidationError as exc:
+            raise DomainError({"evidence": exc.messages}) from exc
+        makeup.evidence = evidence
+        makeup.evidence_name = clean_original_name(evidence.name)
     makeup.full_clean(validate_constraints=False)
     makeup._history_user = actor
     try:

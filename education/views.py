@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from members.concurrency import ConcurrentChange
 from members.models import OrganizationKind
+from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -32,6 +33,8 @@ from members.permissions import (
     scope_for,
 )
 from members.services import DomainError, audit_log
+from members.uploads import private_file_response
+from members.xlsx import Sheet, xlsx_response
 
 from . import exports, ics, selectors, services
 from .checkin import CHECKIN_PASS_SECONDS, checkin_code, checkin_code_is_fresh, current_step, qr_svg
@@ -44,6 +47,7 @@ from .forms import (
     ReminderSettingsForm,
     ReviewForm,
     SessionForm,
+    SessionVoidForm,
 )
 from .models import (
     CREDITED_STATUSES,
@@ -80,20 +84,6 @@ def _require(user, perm, obj=None):
         raise PermissionDenied
 
 
-def _year(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
-
-
-def _int_param(request, name):
-    raw = request.GET.get(name) or request.POST.get(name)
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def _form_error(form, exc: DomainError):
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -112,7 +102,7 @@ def _chosen_branch(request):
     page does not grow with the number of branches an organizer manages."""
     managed = selectors.branch_choices(request.user)
     choices = list(managed[: PICKER_LIMIT + 1])
-    pk = _int_param(request, "branch")
+    pk = id_param(request, "branch")
     if pk is not None:
         branch = next((b for b in choices if b.pk == pk), None)
         if branch is None:
@@ -128,14 +118,14 @@ def _chosen_branch(request):
 @login_required
 def session_list(request):
     _require(request.user, "education.add_session")
-    year = _year(request)
-    state = request.GET.get("state") if request.GET.get("state") in SessionState.values else ""
-    org_pk = _int_param(request, "org")
+    year = year_param(request, default=this_year())
+    state = choice_param(request, "state", SessionState.values)
+    org_pk = id_param(request, "org")
     org = get_organization_for_user(request.user, org_pk) if org_pk else None
     qs = selectors.session_list(
         sessions_managed_by(request.user), year=year, state=state, organization=org
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(
         request,
         "education/session_list.html",
@@ -329,7 +319,7 @@ def session_log(request, pk=None):
     else:
         _require(request.user, "education.add_session")
         session = None
-        org_pk = _int_param(request, "org")
+        org_pk = id_param(request, "org")
         if org_pk is None:
             managed = organizations_managed_by(request.user).exclude(kind=OrganizationKind.GROUP)
             led = list(managed.filter(kind=OrganizationKind.BRANCH).order_by("path")[:2])
@@ -499,6 +489,8 @@ def session_close(request, pk):
 def session_cancel(request, pk):
     """Cancelling asks first: GET (or a POST without confirm=yes) shows what will happen."""
     session = get_session_for_user(request.user, pk, write=True)
+    if session.is_held:
+        return _session_void(request, session)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         reminded = selectors.reminded_count(session)
         return render(
@@ -513,6 +505,25 @@ def session_cancel(request, pk):
     else:
         messages.success(request, _("The session is cancelled."))
     return redirect("education:session_detail", session.pk)
+
+
+def _session_void(request, session):
+    """A held session is voided with a written reason (never deleted): its attendance stays
+    on record and it stops counting for hours and the meeting grid."""
+    form = SessionVoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_void(
+                session=session, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The session is voided; its attendance stays on record."))
+            return redirect("education:session_detail", session.pk)
+    return render(
+        request, "education/session_void_confirm.html", {"session": session, "form": form}
+    )
 
 
 @login_required
@@ -565,11 +576,9 @@ def _material_for_user(user, pk):
 @login_required
 def material_download(request, pk):
     material = _material_for_user(request.user, pk)
-    try:
-        handle = material.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=material.file.name.rsplit("/", 1)[-1])
+    return private_file_response(
+        material.file, filename=material.original_name, content_type=material.content_type
+    )
 
 
 @login_required
@@ -693,7 +702,7 @@ def checkin_confirm(request, pk):
 def makeup_list(request):
     member = require_member(request.user)
     makeups = Makeup.objects.filter(member=member).select_related("session")
-    page = Paginator(makeups, 30).get_page(request.GET.get("page"))
+    page = Paginator(makeups, 30).get_page(page_param(request))
     return render(request, "education/makeup_list.html", {"page": page})
 
 
@@ -702,7 +711,7 @@ def makeup_create(request):
     member = require_member(request.user)
     missed = selectors.missed_sessions(member)
     initial = {}
-    session_pk = _int_param(request, "session")
+    session_pk = id_param(request, "session")
     if session_pk:
         initial["session"] = missed.filter(pk=session_pk).first()
         if initial["session"] is not None:
@@ -730,7 +739,7 @@ def makeup_review_list(request):
     # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
     own = scope_for(request.user).member_id
     qs = selectors.makeups_to_review(makeups_managed_by(request.user).exclude(member_id=own))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
@@ -768,12 +777,8 @@ def makeup_evidence(request, pk):
     makeup = get_object_or_404(visible, pk=pk)
     if not makeup.evidence:
         raise Http404
-    try:
-        handle = makeup.evidence.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=makeup.evidence.name.rsplit("/", 1)[-1]
+    return private_file_response(
+        makeup.evidence, filename=makeup.evidence_name, content_type=makeup.evidence_type
     )
 
 
@@ -783,7 +788,7 @@ def makeup_evidence(request, pk):
 @login_required
 def hours_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
@@ -804,21 +809,21 @@ def hours_branch(request):
 @login_required
 def hours_branch_export(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, _choices = _chosen_branch(request)
     if branch is None:
         raise Http404
     audit_log(actor=request.user, action="education.hours.export_branch", obj=branch, year=year)
     header, rows = exports.branch_hours_rows(selectors.branch_hours_table(branch, year))
-    return exports.xlsx_response(
-        f"hours-{branch.pk}-{year}.xlsx", f"{branch.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-{branch.pk}-{year}.xlsx", [Sheet(f"{branch.name} {year}", header, rows)]
     )
 
 
 @login_required
 def hours_member(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     context = selectors.member_hours(member, year)
     context["member"] = member
     context["year_query"] = ""
@@ -828,16 +833,16 @@ def hours_member(request, pk):
 @login_required
 def hours_member_export(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     if scope_for(request.user).member_id != member.pk:
         audit_log(actor=request.user, action="education.hours.export_member", obj=member, year=year)
     header, rows = exports.member_hours_rows(selectors.member_hours(member, year))
-    return exports.xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", str(year), header, rows)
+    return xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", [Sheet(str(year), header, rows)])
 
 
 def _rollup_org(request):
     _require(request.user, "education.view_rollup")
-    pk = _int_param(request, "org")
+    pk = id_param(request, "org")
     if pk is not None:
         return get_organization_for_user(request.user, pk)
     roots = selectors.rollup_roots(request.user)
@@ -849,7 +854,7 @@ def _rollup_org(request):
 @login_required
 def hours_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     return render(
         request,
         "education/hours_rollup.html",
@@ -857,7 +862,7 @@ def hours_rollup(request):
             "org": org,
             "year": year,
             "totals": selectors.rollup_totals(org, year),
-            "page": selectors.rollup_children(org, year, page_number=request.GET.get("page")),
+            "page": selectors.rollup_children(org, year, page_number=page_param(request)),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
@@ -868,7 +873,7 @@ def hours_rollup(request):
 @login_required
 def hours_rollup_export(request):
     org = _rollup_org(request)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     audit_log(actor=request.user, action="education.hours.export_rollup", obj=org, year=year)
 
     def branches():
@@ -884,8 +889,8 @@ def hours_rollup_export(request):
             yield from selectors.hours_rollup(org, ids, year)
 
     header, rows = exports.rollup_rows(branches())
-    return exports.xlsx_response(
-        f"hours-rollup-{org.pk}-{year}.xlsx", f"{org.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-rollup-{org.pk}-{year}.xlsx", [Sheet(f"{org.name} {year}", header, rows)]
     )
 
 
@@ -895,7 +900,7 @@ def hours_rollup_export(request):
 @login_required
 def compliance_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
@@ -920,8 +925,8 @@ def compliance_branch(request):
 @login_required
 def compliance_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
-    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
+    year = year_param(request, default=this_year())
+    sort = choice_param(request, "sort", selectors.SORTS, default="missing")
     return render(
         request,
         "education/compliance_rollup.html",
@@ -932,11 +937,11 @@ def compliance_rollup(request):
             "totals": selectors.rollup_totals(org, year),
             # Organizations below (not branches): their figures, one page.
             "below": selectors.rollup_children(
-                org, year, page_number=request.GET.get("opage"), branches=False
+                org, year, page_number=page_param(request, "opage"), branches=False
             ),
             # Branches directly below: the grid, sorted and paginated by the database.
             "page": selectors.compliance_page(
-                org, year, sort=sort, page_number=request.GET.get("page")
+                org, year, sort=sort, page_number=page_param(request)
             ),
             "months": range(1, 13),
             "kinds": [(k, SessionKind(k).label) for k in REGULAR_KINDS],
@@ -1016,7 +1021,7 @@ _REQUIREMENT_FORMS = ("hours", "cadence")
 def org_settings(request, pk):
     org = get_organization_for_user(request.user, pk)
     _require(request.user, "education.change_settings", org)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     can_set_bar = request.user.has_perm("education.change_requirements", org)
     forms_by_name = {
         "hours": HoursRequirementForm(

@@ -11,6 +11,8 @@ members must not import appraisal).
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from .params import MAX_PAGE
+
 
 class BoundedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, lookahead=10, **kwargs):
@@ -22,8 +24,10 @@ class BoundedPaginator(Paginator):
     def get_page(self, number):
         try:
             self.asked = max(1, int(number))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.asked = 1
+        # A page past any list's end must not become a LIMIT no database can take.
+        self.asked = min(self.asked, MAX_PAGE)
         return super().get_page(number)
 
     @cached_property

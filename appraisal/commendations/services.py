@@ -16,7 +16,7 @@ from members.concurrency import version_claim
 from members.models import Member, Organization
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
-from members.uploads import clean_original_name, validate_upload
+from members.uploads import store_private_file
 
 from .models import Commendation, CommendationDocument, CommendationStatus
 from .permissions import can
@@ -51,20 +51,12 @@ def _save(commendation, actor, reason=None):
 
 
 def _store_document(*, commendation, uploaded, actor):
-    try:
-        _ext, content_type = validate_upload(uploaded)
-    except ValidationError as exc:
-        raise DomainError({"documents": exc.messages}) from exc
-    document = CommendationDocument(
-        commendation=commendation,
-        file=uploaded,
-        original_name=clean_original_name(uploaded.name),
-        content_type=content_type,
-        size=uploaded.size,
-        uploaded_by=actor,
+    return store_private_file(
+        CommendationDocument(commendation=commendation),
+        uploaded,
+        actor=actor,
+        error_field="documents",
     )
-    document.save()
-    return document
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from members.models import ACTIVE_STATUSES, Member, Notification, Organization, 
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
 
-from ..uploads import clean_original_name, validate_upload
+from ..uploads import store_private_file
 from .models import (
     OPEN_CASE_STATUSES,
     CaseAction,
@@ -73,21 +73,9 @@ def _save(obj, actor, reason=None):
 
 
 def _store_evidence(*, case, uploaded, actor, note=""):
-    try:
-        _ext, content_type = validate_upload(uploaded)
-    except ValidationError as exc:
-        raise DomainError({"files": exc.messages}) from exc
-    evidence = CaseEvidence(
-        case=case,
-        file=uploaded,
-        original_name=clean_original_name(uploaded.name),
-        content_type=content_type,
-        size=uploaded.size,
-        note=note,
-        uploaded_by=actor,
+    return store_private_file(
+        CaseEvidence(case=case, note=note), uploaded, actor=actor, error_field="files"
     )
-    evidence.save()
-    return evidence
 
 
 # --- opening a case --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from members.permissions import require_member
 from members.services import DomainError
 
 from ..pagination import BoundedPaginator
+from ..params import page_param
 from ..uploads import private_file_response
 from . import selectors, services
 from .forms import (
@@ -48,7 +49,7 @@ def case_list(request):
         if form.is_valid():
             status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
         cases = selectors.case_list(request.user, status=status, q=q)
-        page = BoundedPaginator(cases, 30).get_page(request.GET.get("page"))
+        page = BoundedPaginator(cases, 30).get_page(page_param(request))
         query = request.GET.copy()
         query.pop("page", None)
         return {"page": page, "form": form, "query": query.urlencode()}

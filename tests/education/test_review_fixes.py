@@ -454,7 +454,7 @@ def _makeup_post(client, missed, **overrides):
         ({"hours": "0"}, "more than 0"),
         ({"hours": "5"}, "cannot exceed the session"),
         ({"hours": "NaN"}, "Enter a number"),
-        ({"evidence": SimpleUploadedFile("run.exe", b"MZ")}, "File extension"),
+        ({"evidence": SimpleUploadedFile("run.exe", b"MZ")}, "not accepted"),
         (
             {"evidence": SimpleUploadedFile("big.pdf", b"0" * (10 * 1024 * 1024 + 1))},
             "larger than 10 MB",
