@@ -23,7 +23,12 @@ def test_counts_every_table_and_sums_every_upload(cast, settings, tmp_path):
     content = "学习材料".encode()
     (tmp_path / "education" / "materials" / "a.pdf").write_bytes(content)
     Material.objects.create(
-        session=plan(cast.branch), title="材料", file="education/materials/a.pdf"
+        session=plan(cast.branch),
+        title="材料",
+        file="education/materials/a.pdf",
+        original_name="a.pdf",
+        content_type="application/pdf",
+        size=len(content),
     )
 
     inventory = _inventory()
@@ -39,6 +44,11 @@ def test_counts_every_table_and_sums_every_upload(cast, settings, tmp_path):
 def test_names_the_files_records_point_to_but_the_folder_lacks(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     Material.objects.create(
-        session=plan(cast.branch), title="丢失", file="education/materials/lost.pdf"
+        session=plan(cast.branch),
+        title="丢失",
+        file="education/materials/lost.pdf",
+        original_name="lost.pdf",
+        content_type="application/pdf",
+        size=1,
     )
     assert _inventory()["missing_uploads"] == ["education/materials/lost.pdf"]

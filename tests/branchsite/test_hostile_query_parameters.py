@@ -200,6 +200,8 @@ OBJECT_OF = {
     "members:case_follow_up_done": "action",
     "members:case_unassign": "assignment",
     "members:case_clarification_consent": "clarification",
+    "members:channel_settings": "branch",
+    "members:delivery_log": "branch",
     "education:material_download": "material",
     "education:material_delete": "material",
     "education:makeup_review": "makeup",

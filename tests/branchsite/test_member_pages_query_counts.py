@@ -59,7 +59,7 @@ PAGES = [
     ("admin", lambda c: reverse("home"), {}, 3),
     ("member", lambda c: reverse("my_record"), {}, 14),
     ("secretary", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 17),
-    ("organizer", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 10),
+    ("organizer", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 9),
     ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", {}, 7),
     ("secretary", lambda c: reverse("education:session_log", args=[kiosk(c).pk]), {}, 9),
     ("secretary", lambda c: reverse("education:checkin_screen", args=[kiosk(c).pk]), {}, 5),
