@@ -1,23 +1,9 @@
 /* branchsite appraisal pages: small enhancements; every page works without them.
-   - [data-confirm] on a submit button: ask before submitting.
-   - [data-autosubmit] on a select: submit its form when the choice changes.
+   (data-confirm and data-autosubmit are handled on every page by behaviours.js.)
    - [data-ballot]: keep "graded n/total" and the jump to the first member not yet graded
      up to date as the voter chooses. */
 (function () {
   "use strict";
-
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest("[data-confirm]");
-    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
-      event.preventDefault();
-    }
-  });
-
-  document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-autosubmit]")) {
-      event.target.form.submit();
-    }
-  });
 
   document.querySelectorAll("form[data-ballot]").forEach(function (form) {
     var members = Array.prototype.slice.call(form.querySelectorAll("[data-ballot-member]"));

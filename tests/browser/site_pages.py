@@ -31,6 +31,7 @@ NOT_PAGES = {
     "healthz",
     "favicon",
     "password_reset_confirm",  # needs a live token; the form is the same as password_change
+    "second_factor_verify",  # a redirect to set-up for anyone without an authenticator
     "members:inbox_mark_read",
     "members:inbox_open",  # a redirect to the notification's page
     "members:roster_export",
@@ -78,6 +79,8 @@ ARGS = {
     "members:member_transfer": lambda w: [[w.cast.member.pk]],
     "members:tree_children": lambda w: [[w.cast.c1.pk]],
     "members:case_detail": lambda w: [[w.case.ref]],
+    "members:channel_settings": lambda w: [[w.cast.branch.pk]],
+    "members:delivery_log": lambda w: [[w.cast.branch.pk]],
     "education:session_detail": lambda w: [[w.planned.pk], [w.past.pk]],
     "education:session_edit": lambda w: [[w.planned.pk]],
     "education:session_expected": lambda w: [[w.planned.pk]],
