@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from members.json_rows import instances_from_json, related_rows_json, set_prefetched
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
 from members.xlsx import Sheet
@@ -643,16 +644,48 @@ def record_section(member, *, year):
 
     The member's closed appraisal records of the year and of the year before (with
     corrections), what they still have to do in an appraisal under way, and their open
-    rectification items. Four queries.
+    rectification items. Two queries: the cycles (of the year they take part in, and those
+    holding one of their records) with their own progress, record and corrections as
+    columns; and the rectification items.
     """
-    both = list(
-        AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
-        .select_related("cycle__branch")
-        .prefetch_related("amendments")
+    outer = OuterRef("pk")
+    cycles = list(
+        AppraisalCycle.objects.filter(
+            Q(year=year, pk__in=Participant.objects.filter(member=member).values("cycle_id"))
+            | Q(
+                pk__in=AppraisalRecord.objects.filter(
+                    member=member, year__in=(year - 1, year)
+                ).values("cycle_id")
+            )
+        )
+        .select_related("branch")
+        .annotate(
+            my_assessment=Subquery(
+                SelfAssessment.objects.filter(cycle=outer, member=member).values("status")[:1]
+            ),
+            my_voted=_count(BallotParticipation.objects.filter(cycle=outer, voter=member)),
+            my_record_json=related_rows_json(
+                AppraisalRecord.objects.filter(member=member), "cycle"
+            ),
+            my_amendments_json=related_rows_json(
+                RecordAmendment.objects.filter(record__member=member), "record__cycle"
+            ),
+        )
+        .order_by("-year", "branch__path")
     )
+    both = []
+    for cycle in cycles:
+        amendments = instances_from_json(RecordAmendment, cycle.my_amendments_json)
+        for record in instances_from_json(AppraisalRecord, cycle.my_record_json):
+            record.cycle = cycle
+            record.member = member
+            set_prefetched(
+                record, "amendments", [a for a in amendments if a.record_id == record.pk]
+            )
+            both.append(record)
     records = [r for r in both if r.year == year]
     previous = [r for r in both if r.year == year - 1]  # "last year's result", read alongside
-    open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
+    open_cycles = [c for c in cycles if c.year == year and not c.is_closed]
     items = own_rectifications(member.pk)
     if not (records or previous or open_cycles or items):
         return None

@@ -61,3 +61,13 @@ def instances_from_json(model, rows, attach=None, db="default"):
             setattr(instance, attach, _instance(related, row, f"{attach}__", db=db))
         instances.append(instance)
     return instances
+
+
+def set_prefetched(instance, related_name, objects):
+    """Attach `objects` as `instance.<related_name>.all()`, as prefetch_related would."""
+    queryset = getattr(instance, related_name).all()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[related_name] = queryset

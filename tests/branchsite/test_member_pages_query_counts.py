@@ -49,15 +49,16 @@ def kiosk(cast):
 
 
 PAGES = [
-    # (role, url builder, extra headers, exact queries). /me/ reads 14: the 4 every page
-    # needs, hours, attendance, transfers, appraisal records (+ their corrections), cycles,
-    # rectifications, commendations, clarifications, the unread count. Home's work part
-    # (led branches, compliance, rollups) loads after the member's own part.
+    # (role, url builder, extra headers, exact queries). /me/ reads 10: the 3 every page
+    # needs (session, user, member with positions and unread count), hours, attendance,
+    # transfers, the appraisal cycles with the member's records and corrections,
+    # rectifications, commendations, clarifications. Home's work part (led branches,
+    # compliance, rollups) loads after the member's own part.
     ("member", lambda c: reverse("home"), {}, 8),
     ("secretary", lambda c: reverse("home"), {}, 8),
     ("organizer", lambda c: reverse("home"), {}, 8),
     ("admin", lambda c: reverse("home"), {}, 3),
-    ("member", lambda c: reverse("my_record"), {}, 12),
+    ("member", lambda c: reverse("my_record"), {}, 10),
     ("secretary", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 16),
     ("organizer", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 8),
     ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", {}, 5),
