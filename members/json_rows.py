@@ -44,6 +44,18 @@ def related_rows_json(queryset, link, attach=None):
     return Subquery(rows, output_field=models.JSONField())
 
 
+def row_json(queryset):
+    """A subquery annotation: the first row of `queryset` (correlated by the caller with
+    OuterRef) as a JSON object of its columns, or NULL; see `instance_from_json`."""
+    row = queryset.values(row=JSONObject(**_columns(queryset.model)))[:1]
+    return Subquery(row, output_field=models.JSONField())
+
+
+def instance_from_json(model, row, db="default"):
+    """The model instance `row_json` read, or None."""
+    return None if row is None else _instance(model, row, db=db)
+
+
 def _instance(model, row, prefix="", db="default"):
     fields = model._meta.concrete_fields
     values = [f.to_python(row[f"{prefix}{f.attname}"]) for f in fields]
