@@ -30,6 +30,7 @@ from members.models import (
     OrganizationKind,
     Position,
 )
+from members.permissions import has_perm
 from members.services import DomainError, audit_log, notify_many
 
 from . import (
@@ -324,7 +325,7 @@ def cycle_move(
         .select_related("branch")
         .get(pk=cycle.pk)
     )
-    if actor is not None and not actor.has_perm("appraisal.move_cycle", cycle):
+    if actor is not None and not has_perm(actor, "appraisal.move_cycle", cycle):
         raise DomainError(
             _("Only the branch committee or the organization above can move this cycle.")
         )
@@ -787,7 +788,7 @@ def rating_decide(
         .select_related("branch")
         .get(pk=cycle.pk)
     )
-    if actor is not None and not actor.has_perm("appraisal.approve_rating", cycle):
+    if actor is not None and not has_perm(actor, "appraisal.approve_rating", cycle):
         raise DomainError(_("Only the organization above the branch approves its rating."))
     if cycle.step != Step.RATING or cycle.rating_state != RatingState.SUBMITTED:
         raise DomainError(_("There is no rating waiting for approval."))
@@ -841,7 +842,7 @@ def record_amend(
     *, record: AppraisalRecord, grade: str, reason: str, actor=None
 ) -> RecordAmendment:
     """Correct a closed record: a new amendment row; the record and earlier ones stay."""
-    if actor is not None and not actor.has_perm("appraisal.amend_record", record):
+    if actor is not None and not has_perm(actor, "appraisal.amend_record", record):
         raise DomainError(_("You cannot correct this record (nobody corrects their own)."))
     if grade not in Grade.values:
         raise DomainError(_("Unknown grade."))

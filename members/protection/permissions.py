@@ -11,8 +11,8 @@ Nobody else: not the branch secretary (unless assigned), not a plain organizer, 
 administrator. Every list, count, search and download goes through `cases_visible_to`, and a
 case outside it is a 404 (its existence is never disclosed).
 
-Checks use `rules.has_perm` (the rule set itself) rather than `user.has_perm`, which would let
-every superuser through.
+Checks go through `members.permissions.has_perm` (the rule set itself) rather than
+`user.has_perm`, which would let every superuser through.
 """
 
 import rules
@@ -22,7 +22,14 @@ from django.shortcuts import get_object_or_404
 from members.models import ACTIVE_STATUSES, Member
 from members.permissions import scope_for
 
-from .models import CaseAssignment, CaseHandlerDesignation, ProtectionCase
+from .models import (
+    CaseAction,
+    CaseAssignment,
+    CaseEvidence,
+    CaseHandlerDesignation,
+    Clarification,
+    ProtectionCase,
+)
 
 _CACHE_ATTR = "_branchsite_case_handler_paths"
 
@@ -90,6 +97,34 @@ def get_case_for_user(user, ref, queryset=None):
     return get_object_or_404(qs, ref=ref)
 
 
+def _in_visible_cases(model, user, queryset=None):
+    qs = model.objects.all() if queryset is None else queryset
+    return qs.filter(case__in=cases_visible_to(user)).select_related(
+        "case__member__branch", "case__branch"
+    )
+
+
+def get_case_evidence_for_user(user, ref):
+    """An evidence file of a case the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(CaseEvidence, user), ref=ref)
+
+
+def get_case_action_for_user(user, pk):
+    """An action on a case's timeline the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(CaseAction, user), pk=pk)
+
+
+def get_case_assignment_for_user(user, pk):
+    """A handler's open assignment to a case the user may read, else 404."""
+    qs = CaseAssignment.objects.filter(removed_at__isnull=True)
+    return get_object_or_404(_in_visible_cases(CaseAssignment, user, qs), pk=pk)
+
+
+def get_clarification_for_user(user, pk):
+    """A clarification on a case the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(Clarification, user), pk=pk)
+
+
 # --- predicates over one case (already fetched through cases_visible_to) ----------------
 
 
@@ -144,8 +179,18 @@ rules.add_perm("members.view_case_log", is_case_member | (~is_case_member & supe
 rules.add_perm("members.open_case_for", may_open_case_for)
 
 
-def can(user, perm, obj=None):
-    return rules.has_perm(perm, user, obj)
+def _of_its_case(predicate):
+    """The predicate applied to the case an action, assignment or clarification belongs to."""
+
+    def test(user, item):
+        return item is not None and predicate.test(user, item.case)
+
+    return rules.predicate(test, name=f"{predicate.name}_of_its_case")
+
+
+rules.add_perm("members.complete_follow_up", _of_its_case(handles_case))
+rules.add_perm("members.unassign_case", _of_its_case(~is_case_member & supervises_case))
+rules.add_perm("members.consent_to_clarification", _of_its_case(is_case_member))
 
 
 def members_user_may_open_for(user):
