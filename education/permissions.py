@@ -69,9 +69,10 @@ def makeups_visible_to(user, queryset=None):
     )
 
 
-def get_makeup_for_user(user, pk):
-    """A make-up record the user may read, else 404."""
-    return get_object_or_404(makeups_visible_to(user).select_related("member__branch"), pk=pk)
+def get_makeup_for_user(user, pk, *, write=False):
+    """A make-up record the user may read (with `write`: one they review), else 404."""
+    qs = makeups_managed_by(user) if write else makeups_visible_to(user)
+    return get_object_or_404(qs.select_related("member__branch"), pk=pk)
 
 
 def can_manage_session(user, session):

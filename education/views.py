@@ -6,6 +6,7 @@ permission gets 403.
 
 import time
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -710,7 +711,7 @@ def makeup_review_list(request):
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
-@permission_required("education.review_makeup", get_makeup_for_user)
+@permission_required("education.review_makeup", partial(get_makeup_for_user, write=True))
 @require_POST
 def makeup_review(request, makeup):
     form = ReviewForm(request.POST)
