@@ -40,7 +40,6 @@ from . import (
 )
 from .models import (
     GRADES_NEEDING_REASON,
-    RULE_FIELDS,
     STEP_ORDER,
     AppraisalCycle,
     AppraisalRecord,
@@ -82,7 +81,7 @@ def rules_for(*, branch: Organization, year: int) -> dict:
         default=None,
     )
     source = best or AppraisalRules()
-    return {name: getattr(source, name) for name in RULE_FIELDS}
+    return source.rule_values()
 
 
 def _check_deadlines(fields: Mapping):

@@ -3,8 +3,8 @@
 A case is seen only by
 - the member it concerns,
 - handlers assigned to it (an open CaseAssignment),
-- members designated to handle cases for an organization above the case's branch
-  (CaseHandlerDesignation) who are still organizers there — "supervisors" below.
+- members holding a case-handler position (Role.CASE_HANDLER) at an organization above the
+  case's branch who are still organizers there — "supervisors" below.
 The case's branch is the member's branch when it was opened (ProtectionCase.branch): the case
 stays with the organizations that took it up when the member moves.
 Nobody else: not the branch secretary (unless assigned), not a plain organizer, not the site
@@ -19,14 +19,13 @@ import rules
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, Member, Position, Role
 from members.permissions import scope_for
 
 from .models import (
     CaseAction,
     CaseAssignment,
     CaseEvidence,
-    CaseHandlerDesignation,
     Clarification,
     ProtectionCase,
 )
@@ -47,8 +46,12 @@ def handler_paths(user):
     if cached is not None:
         return cached
     paths = sorted(
-        CaseHandlerDesignation.objects.active()
-        .filter(member_id=scope.member_id, member__status__in=ACTIVE_STATUSES)
+        Position.objects.current()
+        .filter(
+            role=Role.CASE_HANDLER,
+            member_id=scope.member_id,
+            member__status__in=ACTIVE_STATUSES,
+        )
         .values_list("organization__path", flat=True),
         key=len,
     )

@@ -17,7 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
-from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position
+from members.models import (
+    ACTIVE_STATUSES,
+    Member,
+    Notification,
+    Organization,
+    Position,
+    Role,
+    organizer_position_q,
+)
 from members.permissions import require_perm, scope_for
 from members.services import DomainError, notify_many
 
@@ -27,12 +35,10 @@ from .models import (
     CaseAction,
     CaseAssignment,
     CaseEvidence,
-    CaseHandlerDesignation,
     CaseStatus,
     CaseView,
     Clarification,
     ProtectionCase,
-    organizer_position_q,
 )
 from .permissions import forget_handler_paths
 
@@ -398,15 +404,24 @@ def case_view_record(*, viewer, case: ProtectionCase, evidence: CaseEvidence | N
     )
 
 
-# --- designations ----------------------------------------------------------------------
+# --- case handlers (a position: Role.CASE_HANDLER) --------------------------------------
 
 
 @transaction.atomic
 def handler_designate(
     *, actor=None, member: Member, organization: Organization, note: str = ""
-) -> CaseHandlerDesignation:
-    designation = CaseHandlerDesignation(member=member, organization=organization, note=note)
+) -> Position:
+    """Make an organizer the protection-case handler of a committee's or general branch's
+    subtree: a case-handler position, ended (ended_on) like any other, never deleted."""
+    designation = Position(
+        member=member,
+        organization=organization,
+        role=Role.CASE_HANDLER,
+        started_on=timezone.localdate(),
+        note=note,
+    )
     _full_clean(designation)
+    designation._history_user = actor
     designation.save()
     if member.account is not None:
         forget_handler_paths(member.account)
@@ -506,8 +521,8 @@ def _supervisors_by_path():
     organization (the same rule as permissions.handler_paths).
     """
     rows = list(
-        CaseHandlerDesignation.objects.active()
-        .filter(member__status__in=ACTIVE_STATUSES)
+        Position.objects.current()
+        .filter(role=Role.CASE_HANDLER, member__status__in=ACTIVE_STATUSES)
         .values_list("organization__path", "member_id")
     )
     organizer_paths = {}
