@@ -253,6 +253,17 @@ class CycleMove(models.Model):
         return bool(self.incomplete)
 
 
+# "Eligible voter", the one definition: a participant whose `votes` flag is set (fixed when
+# the cycle opens). Counts, turnout, reminders and the ballot itself all read it from here.
+ELIGIBLE_VOTER = Q(votes=True)
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def voters(self):
+        """The participants who may vote in the democratic ballot."""
+        return self.filter(ELIGIBLE_VOTER)
+
+
 class Participant(models.Model):
     """A member taking part in a cycle: snapshot of the branch when the cycle opened."""
 
@@ -262,6 +273,8 @@ class Participant(models.Model):
     )
     graded = models.BooleanField(_("appraised"), default=True)
     votes = models.BooleanField(_("votes"), default=True)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("participant")
