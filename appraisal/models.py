@@ -55,22 +55,11 @@ class RatingState(models.TextChoices):
     RETURNED = "returned", _("Returned for changes")
 
 
-class AppraisalRules(Versioned):
-    """An organization's appraisal rules; the nearest organization above a branch wins.
+class RuleFields(models.Model):
+    """The rules an appraisal runs by: set by an organization (AppraisalRules) and copied into
+    each cycle when it opens (AppraisalCycle), so later changes never alter a cycle under way.
+    A new rule is a field here, and both get it."""
 
-    year empty: the rules of every year without rules of their own. A cycle copies the rules
-    when it opens, so later changes never alter a cycle under way.
-    """
-
-    organization = models.ForeignKey(
-        Organization,
-        verbose_name=_("organization"),
-        on_delete=models.CASCADE,
-        related_name="appraisal_rules",
-    )
-    year = models.PositiveSmallIntegerField(
-        _("year"), null=True, blank=True, help_text=_("Leave empty for every year.")
-    )
     uses_publicity = models.BooleanField(_("publish results (公示)"), default=True)
     publicity_days = models.PositiveSmallIntegerField(_("publicity days"), default=5)
     excellent_cap_numerator = models.PositiveSmallIntegerField(
@@ -93,6 +82,35 @@ class AppraisalRules(Versioned):
     probationary_graded = models.BooleanField(_("probationary members are graded"), default=False)
     peer_reviews_shown_to_reviewed = models.BooleanField(
         _("members see peer comments on themselves (without names)"), default=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def rule_values(self):
+        """{field name: value} of every rule field: what a cycle copies."""
+        return {f.name: getattr(self, f.name) for f in RuleFields._meta.local_fields}
+
+
+# The names of the rule fields (the admin shows them read-only on a cycle).
+RULE_FIELDS = tuple(f.name for f in RuleFields._meta.local_fields)
+
+
+class AppraisalRules(RuleFields, Versioned):
+    """An organization's appraisal rules; the nearest organization above a branch wins.
+
+    year empty: the rules of every year without rules of their own. A cycle copies the rules
+    when it opens, so later changes never alter a cycle under way.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="appraisal_rules",
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), null=True, blank=True, help_text=_("Leave empty for every year.")
     )
 
     history = HistoricalRecords()
@@ -120,21 +138,7 @@ class AppraisalRules(Versioned):
         return f"{self.organization} · {self.year or '*'}"
 
 
-# The fields a cycle copies from its rules.
-RULE_FIELDS = (
-    "uses_publicity",
-    "publicity_days",
-    "excellent_cap_numerator",
-    "excellent_cap_denominator",
-    "quorum_numerator",
-    "quorum_denominator",
-    "min_ballots_for_result",
-    "probationary_graded",
-    "peer_reviews_shown_to_reviewed",
-)
-
-
-class AppraisalCycle(Versioned):
+class AppraisalCycle(RuleFields, Versioned):
     """One branch's democratic appraisal of its members (民主评议党员) for one year."""
 
     branch = models.ForeignKey(
@@ -153,18 +157,7 @@ class AppraisalCycle(Versioned):
     ballot_closes_on = models.DateField(_("ballot closes on"))
     rating_due = models.DateField(_("rating due"))
 
-    # Copied from AppraisalRules when the cycle opens.
-    uses_publicity = models.BooleanField(_("publish results (公示)"), default=True)
-    publicity_days = models.PositiveSmallIntegerField(_("publicity days"), default=5)
-    excellent_cap_numerator = models.PositiveSmallIntegerField(default=1)
-    excellent_cap_denominator = models.PositiveSmallIntegerField(default=3)
-    quorum_numerator = models.PositiveSmallIntegerField(default=1)
-    quorum_denominator = models.PositiveSmallIntegerField(default=2)
-    min_ballots_for_result = models.PositiveSmallIntegerField(default=3)
-    probationary_graded = models.BooleanField(default=False)
-    peer_reviews_shown_to_reviewed = models.BooleanField(
-        _("members see peer comments on themselves (without names)"), default=False
-    )
+    # The RuleFields are copied from AppraisalRules when the cycle opens.
 
     rating_state = models.CharField(
         _("rating"), max_length=20, choices=RatingState.choices, default=RatingState.DRAFT
@@ -260,6 +253,17 @@ class CycleMove(models.Model):
         return bool(self.incomplete)
 
 
+# "Eligible voter", the one definition: a participant whose `votes` flag is set (fixed when
+# the cycle opens). Counts, turnout, reminders and the ballot itself all read it from here.
+ELIGIBLE_VOTER = Q(votes=True)
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def voters(self):
+        """The participants who may vote in the democratic ballot."""
+        return self.filter(ELIGIBLE_VOTER)
+
+
 class Participant(models.Model):
     """A member taking part in a cycle: snapshot of the branch when the cycle opened."""
 
@@ -269,6 +273,8 @@ class Participant(models.Model):
     )
     graded = models.BooleanField(_("appraised"), default=True)
     votes = models.BooleanField(_("votes"), default=True)
+
+    objects = ParticipantQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("participant")

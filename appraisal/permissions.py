@@ -24,7 +24,16 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import AppraisalCycle, AppraisalRecord, LifeMeeting, Participant, Step
+from .models import (
+    AppraisalCycle,
+    AppraisalRecord,
+    LifeMeeting,
+    Objection,
+    Participant,
+    Rectification,
+    SelfAssessment,
+    Step,
+)
 
 # --- querysets narrowed to what a user may see ----------------------------------------------
 
@@ -64,6 +73,24 @@ def get_record_for_user(user, pk):
     return get_object_or_404(qs, pk=pk)
 
 
+def get_self_assessment_for_user(user, pk):
+    """A self-assessment: its author, or whoever manages its cycle; anyone else 404."""
+    scope = scope_for(user)
+    qs = SelfAssessment.objects.select_related("member", "cycle__branch")
+    if not scope.is_admin:
+        q = organization_scope_q(user, prefix="cycle__branch__")
+        if scope.member_id:
+            q |= Q(member_id=scope.member_id)
+        qs = qs.filter(q)
+    return get_object_or_404(qs, pk=pk)
+
+
+def get_objection_for_user(user, pk):
+    """An objection in a cycle the user manages or takes part in, else 404."""
+    qs = Objection.objects.filter(cycle__in=cycles_visible_to(user)).select_related("cycle__branch")
+    return get_object_or_404(qs, pk=pk)
+
+
 def life_meetings_visible_to(user, queryset=None):
     """Meetings of organizations the user manages, those the user attended, and those that
     gave the user a rectification item."""
@@ -81,6 +108,14 @@ def get_life_meeting_for_user(user, pk):
     return get_object_or_404(
         life_meetings_visible_to(user).select_related("organization", "cycle"), pk=pk
     )
+
+
+def get_rectification_for_user(user, pk):
+    """A rectification item of a meeting the user may see, else 404."""
+    qs = Rectification.objects.filter(
+        meeting__in=life_meetings_visible_to(user).values("pk")
+    ).select_related("meeting__organization")
+    return get_object_or_404(qs, pk=pk)
 
 
 # --- predicates ------------------------------------------------------------------------------
@@ -142,6 +177,31 @@ def owns_record(user, record):
 
 
 @rules.predicate
+def manages_objection(user, objection):
+    return objection is not None and scope_for(user).manages_org(objection.cycle.branch)
+
+
+@rules.predicate
+def wrote_assessment(user, assessment):
+    return assessment is not None and scope_for(user).member_id == assessment.member_id
+
+
+@rules.predicate
+def manages_assessment(user, assessment):
+    return assessment is not None and scope_for(user).manages_org(assessment.cycle.branch)
+
+
+@rules.predicate
+def manages_rectification(user, item):
+    return item is not None and scope_for(user).manages_org(item.meeting.organization)
+
+
+@rules.predicate
+def owns_rectification(user, item):
+    return item is not None and item.owner_id == scope_for(user).member_id
+
+
+@rules.predicate
 def has_member_record(user):
     return scope_for(user).member_id is not None
 
@@ -157,10 +217,15 @@ rules.add_perm("appraisal.approve_rating", above_cycle)
 rules.add_perm("appraisal.take_part", takes_part)
 rules.add_perm("appraisal.vote", votes_in)
 rules.add_perm("appraisal.view_publicity", manages_cycle | (takes_part & results_published))
+rules.add_perm("appraisal.answer_objection", manages_objection)
+rules.add_perm("appraisal.view_self_assessment", wrote_assessment | manages_assessment)
+# The author reads their own assessment; only someone else who manages the cycle returns it.
+rules.add_perm("appraisal.return_self_assessment", ~wrote_assessment & manages_assessment)
 rules.add_perm("appraisal.view_record", owns_record | manages_record)
 # Nobody corrects their own record, not even the secretary who manages the branch.
 rules.add_perm("appraisal.amend_record", manages_record & ~owns_record)
 rules.add_perm("appraisal.view_life_meetings", can_lead | has_member_record)
 rules.add_perm("appraisal.add_life_meeting", can_lead)
 rules.add_perm("appraisal.manage_life_meeting", manages_meeting)
+rules.add_perm("appraisal.close_rectification", manages_rectification | owns_rectification)
 rules.add_perm("appraisal.manage_organization", manages_organization)

@@ -37,6 +37,7 @@ from members.xlsx import Sheet
 
 from .commendations.selectors import commendations_by_member
 from .models import (
+    ELIGIBLE_VOTER,
     STEP_ORDER,
     AppraisalCycle,
     AppraisalRecord,
@@ -70,7 +71,7 @@ def _with_progress(qs):
     outer = OuterRef("pk")
     return qs.select_related("branch").annotate(
         n_participants=_count(Participant.objects.filter(cycle=outer)),
-        n_voters=_count(Participant.objects.filter(cycle=outer, votes=True)),
+        n_voters=_count(Participant.objects.voters().filter(cycle=outer)),
         n_submitted=_count(
             SelfAssessment.objects.filter(cycle=outer, status=AssessmentStatus.SUBMITTED)
         ),
@@ -156,8 +157,8 @@ def cycle_progress(cycle):
         n_participants=Count("pk"),
         n_submitted=Count("pk", filter=Exists(submitted)),
         n_talked=Count("pk", filter=Exists(talked)),
-        n_voters=Count("pk", filter=Q(votes=True)),
-        n_voted=Count("pk", filter=Q(votes=True) & Exists(voted)),
+        n_voters=Count("pk", filter=ELIGIBLE_VOTER),
+        n_voted=Count("pk", filter=ELIGIBLE_VOTER & Exists(voted)),
     )
     figures["n_missing_assessment"] = figures["n_participants"] - figures["n_submitted"]
     figures["n_missing_talk"] = figures["n_participants"] - figures["n_talked"]
@@ -300,7 +301,7 @@ def _ballot_figures(cycle):
         AppraisalCycle.objects.filter(pk=cycle.pk)
         .annotate(
             n_turnout=_count(BallotParticipation.objects.filter(cycle=outer)),
-            n_eligible=_count(Participant.objects.filter(cycle=outer, votes=True)),
+            n_eligible=_count(Participant.objects.voters().filter(cycle=outer)),
             n_paper_issued=Coalesce(Subquery(box.values("paper_issued")[:1]), Value(0)),
             n_paper_entered=Coalesce(Subquery(box.values("paper_entered")[:1]), Value(0)),
         )
@@ -328,7 +329,7 @@ def non_voters(cycle):
     voted = BallotParticipation.objects.filter(cycle=cycle).values("voter_id")
     return list(
         Member.objects.filter(
-            appraisal_participations__cycle=cycle, appraisal_participations__votes=True
+            pk__in=Participant.objects.voters().filter(cycle=cycle).values("member_id")
         )
         .exclude(pk__in=voted)
         .order_by("full_name", "pk")

@@ -30,6 +30,7 @@ from members.models import (
     OrganizationKind,
     Position,
 )
+from members.permissions import has_perm
 from members.services import DomainError, audit_log, notify_many
 
 from . import (
@@ -39,7 +40,6 @@ from . import (
 )
 from .models import (
     GRADES_NEEDING_REASON,
-    RULE_FIELDS,
     STEP_ORDER,
     AppraisalCycle,
     AppraisalRecord,
@@ -81,7 +81,7 @@ def rules_for(*, branch: Organization, year: int) -> dict:
         default=None,
     )
     source = best or AppraisalRules()
-    return {name: getattr(source, name) for name in RULE_FIELDS}
+    return source.rule_values()
 
 
 def _check_deadlines(fields: Mapping):
@@ -252,7 +252,7 @@ def move_blockers(cycle: AppraisalCycle, *, today: date | None = None):
     elif cycle.step == Step.BALLOT:
         box = BallotBox.objects.get(cycle=cycle)
         turnout = BallotParticipation.objects.filter(cycle=cycle).count()
-        eligible = participants.filter(votes=True).count()
+        eligible = participants.voters().count()
         counted = ballots_counted(
             turnout=turnout, paper_issued=box.paper_issued, paper_entered=box.paper_entered
         )
@@ -324,7 +324,7 @@ def cycle_move(
         .select_related("branch")
         .get(pk=cycle.pk)
     )
-    if actor is not None and not actor.has_perm("appraisal.move_cycle", cycle):
+    if actor is not None and not has_perm(actor, "appraisal.move_cycle", cycle):
         raise DomainError(
             _("Only the branch committee or the organization above can move this cycle.")
         )
@@ -382,7 +382,7 @@ def _step_group_notice(cycle: AppraisalCycle, to_step: str):
     the move's transaction, sent by a worker after it commits (members.channels)."""
     with translation.override(settings.LANGUAGE_CODE):
         if to_step == Step.BALLOT:
-            voters = Participant.objects.filter(cycle=cycle, votes=True).count()
+            voters = Participant.objects.voters().filter(cycle=cycle).count()
             title = _("The democratic ballot is open until %(date)s") % {
                 "date": cycle.ballot_closes_on.isoformat()
             }
@@ -658,7 +658,7 @@ def ballot_cast(*, cycle: AppraisalCycle, voter: Member, grades: Mapping[int, st
     """
     with transaction.atomic():
         cycle, _box = _locked_open_box(cycle)
-        if not Participant.objects.filter(cycle=cycle, member=voter, votes=True).exists():
+        if not Participant.objects.voters().filter(cycle=cycle, member=voter).exists():
             raise DomainError(_("You are not a voter in this ballot."))
         if BallotParticipation.objects.filter(cycle=cycle, voter=voter).exists():
             raise DomainError(_("You have already voted in this ballot."))
@@ -682,9 +682,9 @@ def paper_ballots_issue(*, cycle: AppraisalCycle, voter_ids: Iterable[int], acto
     cycle, box = _locked_open_box(cycle)
     voter_ids = set(voter_ids)
     eligible = set(
-        Participant.objects.filter(cycle=cycle, votes=True, member_id__in=voter_ids).values_list(
-            "member_id", flat=True
-        )
+        Participant.objects.voters()
+        .filter(cycle=cycle, member_id__in=voter_ids)
+        .values_list("member_id", flat=True)
     )
     if voter_ids - eligible:
         raise DomainError(_("Paper ballots go only to the voters of this ballot."))
@@ -787,7 +787,7 @@ def rating_decide(
         .select_related("branch")
         .get(pk=cycle.pk)
     )
-    if actor is not None and not actor.has_perm("appraisal.approve_rating", cycle):
+    if actor is not None and not has_perm(actor, "appraisal.approve_rating", cycle):
         raise DomainError(_("Only the organization above the branch approves its rating."))
     if cycle.step != Step.RATING or cycle.rating_state != RatingState.SUBMITTED:
         raise DomainError(_("There is no rating waiting for approval."))
@@ -841,7 +841,7 @@ def record_amend(
     *, record: AppraisalRecord, grade: str, reason: str, actor=None
 ) -> RecordAmendment:
     """Correct a closed record: a new amendment row; the record and earlier ones stay."""
-    if actor is not None and not actor.has_perm("appraisal.amend_record", record):
+    if actor is not None and not has_perm(actor, "appraisal.amend_record", record):
         raise DomainError(_("You cannot correct this record (nobody corrects their own)."))
     if grade not in Grade.values:
         raise DomainError(_("Unknown grade."))
@@ -984,7 +984,7 @@ def ballot_open_notices_send(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     sent = 0
     for cycle in AppraisalCycle.objects.filter(step=Step.BALLOT).select_related("branch"):
-        recipients = Participant.objects.filter(cycle=cycle, votes=True)
+        recipients = Participant.objects.voters().filter(cycle=cycle)
         sent += notify_many(
             kind="appraisal.ballot_open",
             subject=cycle,
@@ -1007,10 +1007,8 @@ def ballot_closing_reminders_send(*, today: date | None = None) -> int:
     ).select_related("branch")
     for cycle in cycles:
         voted = BallotParticipation.objects.filter(cycle=cycle).values("voter_id")
-        recipients = Participant.objects.filter(cycle=cycle, votes=True).exclude(
-            member_id__in=voted
-        )
-        eligible = Participant.objects.filter(cycle=cycle, votes=True).count()
+        recipients = Participant.objects.voters().filter(cycle=cycle).exclude(member_id__in=voted)
+        eligible = Participant.objects.voters().filter(cycle=cycle).count()
         with translation.override(settings.LANGUAGE_CODE):
             group_notice(
                 kind="appraisal.ballot_closing",

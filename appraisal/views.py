@@ -4,13 +4,10 @@ Objects outside the user's reach are 404 (their existence is not disclosed); obj
 reach that the user may not act on are 403.
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +17,13 @@ from members.concurrency import ConcurrentChange
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
 from members.params import id_param, page_param, year_param
-from members.permissions import organization_scope_q, require_member, scope_for
+from members.permissions import (
+    has_perm,
+    organization_scope_q,
+    permission_required,
+    require_member,
+    scope_for,
+)
 from members.services import DomainError
 from members.xlsx import xlsx_response
 
@@ -28,40 +31,20 @@ from . import forms, selectors, services
 from .models import (
     AssessmentStatus,
     Grade,
-    Objection,
-    Rectification,
     SelfAssessment,
     Step,
 )
 from .permissions import (
     get_cycle_for_user,
     get_life_meeting_for_user,
+    get_objection_for_user,
     get_record_for_user,
+    get_rectification_for_user,
+    get_self_assessment_for_user,
 )
 from .permissions import (
     takes_part as participates,
 )
-
-
-def _require(user, perm, obj=None):
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied
-
-
-def cycle_view(perm):
-    """Fetch the cycle within the user's reach (else 404), then check perm on it (else 403)."""
-
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapper(request, pk, *args, **kwargs):
-            cycle = get_cycle_for_user(request.user, pk)
-            _require(request.user, perm, cycle)
-            return view(request, cycle, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
 
 
 def _errors(request, error: DomainError):
@@ -75,11 +58,10 @@ def _errors(request, error: DomainError):
 CYCLE_LIST_PER_PAGE = 50
 
 
-@login_required
+@permission_required("appraisal.view_cycles")
 def cycle_list(request):
     """Cycles the user runs or follows (with progress; an organizer's one page for all
     branches), and the user's own."""
-    _require(request.user, "appraisal.view_cycles")
     year = year_param(request)
     scope = scope_for(request.user)
     ids = selectors.managed_cycle_ids(request.user, year=year)
@@ -94,15 +76,14 @@ def cycle_list(request):
         "page": page,
         "query": query.urlencode(),
         "own": list(selectors.own_cycles(scope.member_id, year=year)),
-        "can_open": request.user.has_perm("appraisal.open_cycle"),
+        "can_open": has_perm(request.user, "appraisal.open_cycle"),
         "waiting": list(selectors.rating_waiting(request.user)[:100]),
     }
     return render(request, "appraisal/cycle_list.html", context)
 
 
-@login_required
+@permission_required("appraisal.open_cycle")
 def cycle_open(request):
-    _require(request.user, "appraisal.open_cycle")
     form = forms.CycleOpenForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -132,10 +113,10 @@ def cycle_open(request):
     return render(request, "appraisal/cycle_open.html", {"form": form})
 
 
-@cycle_view("appraisal.view_cycle")
+@permission_required("appraisal.view_cycle", get_cycle_for_user)
 def cycle_detail(request, cycle):
     """The overview: where the cycle stands, what is open in this step, and the next step."""
-    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    manages = has_perm(request.user, "appraisal.manage_cycle", cycle)
     own = selectors.own_part(cycle, scope_for(request.user).member_id)
     context = {
         "cycle": cycle,
@@ -151,11 +132,11 @@ def cycle_detail(request, cycle):
     if manages:
         context["progress"] = selectors.cycle_progress(cycle)
         context["moves"] = selectors.cycle_moves(cycle)
-        context["can_approve"] = request.user.has_perm("appraisal.approve_rating", cycle)
+        context["can_approve"] = has_perm(request.user, "appraisal.approve_rating", cycle)
     return render(request, "appraisal/cycle_detail.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def cycle_edit(request, cycle):
     form = forms.CycleEditForm(request.POST or None, instance=cycle)
     if request.method == "POST" and form.is_valid():
@@ -174,7 +155,7 @@ def cycle_edit(request, cycle):
     return render(request, "appraisal/cycle_edit.html", {"cycle": cycle, "form": form})
 
 
-@cycle_view("appraisal.move_cycle")
+@permission_required("appraisal.move_cycle", get_cycle_for_user)
 def cycle_move(request, cycle):
     """GET: what is still open in this step, and the form to go ahead; POST: the move."""
     next_step = cycle.next_step()
@@ -216,7 +197,7 @@ def cycle_move(request, cycle):
 # --- self-assessment -------------------------------------------------------------------------
 
 
-@cycle_view("appraisal.take_part")
+@permission_required("appraisal.take_part", get_cycle_for_user, member=True)
 def my_self_assessment(request, cycle):
     member = require_member(request.user)
     assessment = selectors.own_self_assessment(cycle, member.pk)
@@ -247,7 +228,7 @@ def my_self_assessment(request, cycle):
     return render(request, "appraisal/self_assessment_form.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def self_assessment_list(request, cycle):
     rows = selectors.self_assessment_rows(cycle)
     context = {
@@ -258,22 +239,9 @@ def self_assessment_list(request, cycle):
     return render(request, "appraisal/self_assessment_list.html", context)
 
 
-def _get_assessment(user, pk):
-    """A self-assessment: its author, or whoever manages its cycle; anyone else 404."""
-    assessment = get_object_or_404(
-        SelfAssessment.objects.select_related("member", "cycle__branch"), pk=pk
-    )
-    scope = scope_for(user)
-    if assessment.member_id == scope.member_id:
-        return assessment, False
-    if user.has_perm("appraisal.manage_cycle", assessment.cycle):
-        return assessment, True
-    raise Http404
-
-
-@login_required
-def self_assessment_detail(request, pk):
-    assessment, manages = _get_assessment(request.user, pk)
+@permission_required("appraisal.view_self_assessment", get_self_assessment_for_user)
+def self_assessment_detail(request, assessment):
+    manages = has_perm(request.user, "appraisal.return_self_assessment", assessment)
     form = forms.ReturnForm(request.POST or None) if manages else None
     if request.method == "POST":
         if not manages:
@@ -300,7 +268,7 @@ def self_assessment_detail(request, pk):
 # --- talks and peer review -------------------------------------------------------------------
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def talk_list(request, cycle):
     people = [p.member for p in selectors.participants(cycle)]
     form = forms.TalkForm(
@@ -324,9 +292,9 @@ def talk_list(request, cycle):
     return render(request, "appraisal/talk_list.html", context)
 
 
-@cycle_view("appraisal.view_cycle")
+@permission_required("appraisal.view_cycle", get_cycle_for_user)
 def peer_reviews(request, cycle):
-    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    manages = has_perm(request.user, "appraisal.manage_cycle", cycle)
     takes_part = participates(request.user, cycle)
     context = {"cycle": cycle, "manages": manages, "takes_part": takes_part}
     if takes_part:
@@ -365,7 +333,7 @@ def peer_reviews(request, cycle):
 # --- ballot ----------------------------------------------------------------------------------
 
 
-@cycle_view("appraisal.vote")
+@permission_required("appraisal.vote", get_cycle_for_user, member=True)
 def ballot(request, cycle):
     member = require_member(request.user)
     graded = [p.member for p in selectors.participants(cycle, graded=True)]
@@ -400,7 +368,7 @@ def ballot(request, cycle):
     return render(request, "appraisal/ballot.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def paper_ballots(request, cycle):
     """Tellers: hand paper ballots to named voters, then enter the collected ballots."""
     graded = [p.member for p in selectors.participants(cycle, graded=True)]
@@ -445,7 +413,7 @@ def paper_ballots(request, cycle):
     return render(request, "appraisal/paper_ballots.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def tally(request, cycle):
     """The ballot's result once it has closed; while it runs, only the turnout."""
 
@@ -495,7 +463,7 @@ def _with_bars(result):
 # --- rating ----------------------------------------------------------------------------------
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def rating(request, cycle):
     if not cycle.reached(Step.RATING):
         messages.info(request, _("The rating is made after the ballot closes."))
@@ -550,13 +518,13 @@ def _rating_context(request, cycle, sheet, form):
         "sheet": sheet,
         "form": form,
         "grade_choices": form.grade_choices,
-        "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
+        "can_approve": has_perm(request.user, "appraisal.approve_rating", cycle),
         "decision_form": forms.DecisionForm(),
     }
 
 
 @require_POST
-@cycle_view("appraisal.approve_rating")
+@permission_required("appraisal.approve_rating", get_cycle_for_user)
 def rating_decide(request, cycle):
     form = forms.DecisionForm(request.POST)
     if form.is_valid():
@@ -579,9 +547,9 @@ def rating_decide(request, cycle):
 # --- publicity and records -------------------------------------------------------------------
 
 
-@cycle_view("appraisal.view_publicity")
+@permission_required("appraisal.view_publicity", get_cycle_for_user)
 def publicity(request, cycle):
-    manages = request.user.has_perm("appraisal.manage_cycle", cycle)
+    manages = has_perm(request.user, "appraisal.manage_cycle", cycle)
     takes_part = participates(request.user, cycle)
     results = selectors.approved_results(cycle) if cycle.reached(Step.PUBLICITY) else []
     form = None
@@ -616,11 +584,8 @@ def publicity(request, cycle):
 
 
 @require_POST
-@login_required
-def objection_answer(request, pk):
-    objection = get_object_or_404(Objection.objects.select_related("cycle__branch"), pk=pk)
-    get_cycle_for_user(request.user, objection.cycle_id)
-    _require(request.user, "appraisal.manage_cycle", objection.cycle)
+@permission_required("appraisal.answer_objection", get_objection_for_user)
+def objection_answer(request, objection):
     form = forms.AnswerForm(request.POST)
     if form.is_valid():
         try:
@@ -634,11 +599,9 @@ def objection_answer(request, pk):
     return redirect("appraisal:publicity", objection.cycle_id)
 
 
-@login_required
-def record_detail(request, pk):
-    record = get_record_for_user(request.user, pk)
-    _require(request.user, "appraisal.view_record", record)
-    can_amend = request.user.has_perm("appraisal.amend_record", record)
+@permission_required("appraisal.view_record", get_record_for_user)
+def record_detail(request, record):
+    can_amend = has_perm(request.user, "appraisal.amend_record", record)
     form = forms.AmendForm(request.POST or None) if can_amend else None
     if request.method == "POST":
         if not can_amend:
@@ -662,7 +625,7 @@ def record_detail(request, pk):
 # --- preparation, packet, export -------------------------------------------------------------
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def prepare(request, cycle):
     n, eligible = selectors.turnout(cycle)
     context = {
@@ -674,7 +637,7 @@ def prepare(request, cycle):
     return render(request, "appraisal/prepare.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def packet(request, cycle):
     """The printable packet (A4): agenda, sign-in sheet, blank ballots, self-assessments."""
     services.export_logged(
@@ -684,7 +647,7 @@ def packet(request, cycle):
     return render(request, "appraisal/packet.html", context)
 
 
-@cycle_view("appraisal.manage_cycle")
+@permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def export_results(request, cycle):
     sheets, n_tallied = selectors.results_sheets(cycle)
     response = xlsx_response(f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx", sheets)
@@ -696,13 +659,12 @@ def export_results(request, cycle):
 # --- life meetings ---------------------------------------------------------------------------
 
 
-@login_required
+@permission_required("appraisal.view_life_meetings")
 def meeting_list(request):
-    _require(request.user, "appraisal.view_life_meetings")
     page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(page_param(request))
     context = {
         "page": page,
-        "can_add": request.user.has_perm("appraisal.add_life_meeting"),
+        "can_add": has_perm(request.user, "appraisal.add_life_meeting"),
         "my_items": selectors.own_rectifications(scope_for(request.user).member_id),
     }
     return render(request, "appraisal/meeting_list.html", context)
@@ -724,9 +686,8 @@ def _meeting_organizations(user):
     )
 
 
-@login_required
+@permission_required("appraisal.add_life_meeting")
 def meeting_create(request):
-    _require(request.user, "appraisal.add_life_meeting")
     organizations = _meeting_organizations(request.user)
     organization_pk = id_param(request, "organization")
     organization = organizations.filter(pk=organization_pk).first() if organization_pk else None
@@ -741,10 +702,8 @@ def meeting_create(request):
     return _meeting_form(request, None, organization, organizations)
 
 
-@login_required
-def meeting_edit(request, pk):
-    meeting = get_life_meeting_for_user(request.user, pk)
-    _require(request.user, "appraisal.manage_life_meeting", meeting)
+@permission_required("appraisal.manage_life_meeting", get_life_meeting_for_user)
+def meeting_edit(request, meeting):
     organizations = _meeting_organizations(request.user).filter(pk=meeting.organization_id)
     return _meeting_form(request, meeting, meeting.organization, organizations)
 
@@ -787,7 +746,7 @@ def _meeting_form(request, meeting, organization, organizations):
 @login_required
 def meeting_detail(request, pk):
     meeting = get_life_meeting_for_user(request.user, pk)
-    manages = request.user.has_perm("appraisal.manage_life_meeting", meeting)
+    manages = has_perm(request.user, "appraisal.manage_life_meeting", meeting)
     detail = selectors.meeting_detail(meeting)
     form = None
     if manages:
@@ -818,16 +777,9 @@ def meeting_detail(request, pk):
 
 
 @require_POST
-@login_required
-def rectification_done(request, pk):
-    item = get_object_or_404(Rectification.objects.select_related("meeting"), pk=pk)
-    meeting = get_life_meeting_for_user(request.user, item.meeting_id)
-    scope = scope_for(request.user)
-    if not (
-        request.user.has_perm("appraisal.manage_life_meeting", meeting)
-        or item.owner_id == scope.member_id
-    ):
-        raise PermissionDenied
+@permission_required("appraisal.close_rectification", get_rectification_for_user)
+def rectification_done(request, item):
+    meeting = item.meeting
     form = forms.RectificationDoneForm(request.POST)
     if form.is_valid():
         try:

@@ -5,7 +5,6 @@ from functools import wraps
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,7 +18,7 @@ from appraisal import selectors as appraisal_selectors
 from education import selectors as education_selectors
 from members import selectors as member_selectors
 from members.params import BadParameter, this_year, year_param
-from members.permissions import loaded_positions, require_member, scope_for
+from members.permissions import loaded_positions, permission_required, require_member, scope_for
 from members.protection import selectors as protection_selectors
 
 from . import health, record, throttle
@@ -126,13 +125,11 @@ def home(request):
     return render(request, "branchsite/home.html", context)
 
 
-@login_required
+@permission_required("members.view_work")
 def home_work(request):
     """The part of home for those who run something: led branches, organizations below and
     every app's work section (loaded into home by htmx, also a page on its own)."""
     scope = scope_for(request.user)
-    if not (scope.led_branch_ids or scope.is_organizer or scope.is_admin):
-        raise PermissionDenied
     year = timezone.localdate().year
     context = {
         "scope": scope,

@@ -6,15 +6,13 @@ calls it), and when members change (members' branches_changed signal); ancestors
 through members.figures.propagate (task education.tasks.propagate_study_figures).
 
 Date-dependent figures:
-- behind: members whose hours are below the requirement's pace on the day the row was
-  computed (the share of the year's whole months gone, as on the branch hours page);
+- behind: members behind on hours on the day the row was computed (the one definition,
+  education.selectors.with_behind, as on the branch hours page);
 - missing: required regular-meeting periods already over with no meeting held.
 Both change only when a month begins, so `month_turned` recomputes every branch row of the
 current (and, in January, the previous) year on the 1st (beat), and pages show the rows'
 "as of" time.
 """
-
-from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
@@ -40,12 +38,10 @@ def compute(branch_ids, years, *, today=None):
     from .selectors import (
         _compliance_grid,
         _q1,
-        _required_expr,
         cadences_by_path,
-        pace_fraction,
         requirement_for,
         requirements_by_path,
-        with_hours,
+        with_behind,
     )
 
     today = today or timezone.localdate()
@@ -60,15 +56,10 @@ def compute(branch_ids, years, *, today=None):
     result = {}
     cadences = cadences_by_path([b.path for b in branches], below=False)
     for year in years:
-        pace = pace_fraction(year, today)
         reqs = requirements_by_path([b.path for b in branches], year, below=False)
         req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
-        qs = with_hours(
-            Member.objects.active().filter(branch_id__in=ids), year, req_of, alias=True, many=True
-        ).alias(
-            threshold=_required_expr(
-                req_of, scale=lambda hours, pace=pace: (hours * pace).quantize(Decimal("0.1"))
-            )
+        qs = with_behind(
+            Member.objects.active().filter(branch_id__in=ids), year, req_of, today=today, many=True
         )
         people = {
             r["branch_id"]: r
@@ -78,7 +69,7 @@ def compute(branch_ids, years, *, today=None):
                 nl=Count("pk", filter=Q(is_leader=True)),
                 h=Sum("total_hours"),
                 met=Count("pk", filter=Q(total_hours__gte=F("required_hours"))),
-                behind=Count("pk", filter=Q(total_hours__lt=F("threshold"))),
+                behind=Count("pk", filter=Q(behind=True)),
             )
             .order_by()
         }

@@ -169,6 +169,13 @@ class AttendanceStatus(models.TextChoices):
 CREDITED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 
 
+def held_meeting_q(prefix=""):
+    """ "Meeting held", the one definition: a regular meeting (三会一课 and the theme day)
+    whose session is held; a cancelled or voided session is not. `prefix` reaches the session
+    from another model ("session__")."""
+    return Q(**{f"{prefix}state": SessionState.HELD, f"{prefix}kind__in": REGULAR_KINDS})
+
+
 class Attendance(models.Model):
     """One expected member at one session; `hours` are the hours credited to them."""
 

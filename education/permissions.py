@@ -8,7 +8,6 @@
 """
 
 import rules
-from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
@@ -24,7 +23,7 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import Attendance, Makeup, Session
+from .models import Attendance, Makeup, Material, Session
 
 
 def sessions_managed_by(user, queryset=None):
@@ -44,15 +43,36 @@ def sessions_visible_to(user, queryset=None):
     return qs.filter(q)
 
 
-def get_session_for_user(user, pk, *, write=False, queryset=None):
-    """The session if the user may see it (404 otherwise); 403 when writing is asked and the
-    user only sees it as an attendee."""
-    session = get_object_or_404(
+def get_session_for_user(user, pk, queryset=None):
+    """The session if the user may see it (manages it or is expected at it), else 404."""
+    return get_object_or_404(
         sessions_visible_to(user, queryset).select_related("organization"), pk=pk
     )
-    if write and not can_manage_session(user, session):
-        raise PermissionDenied
-    return session
+
+
+def get_material_for_user(user, pk):
+    """A session's material if the user may see the session, else 404."""
+    material = get_object_or_404(Material.objects.select_related("session"), pk=pk)
+    # Raises 404 when the session itself is outside the user's reach.
+    material.session = get_session_for_user(user, material.session_id)
+    return material
+
+
+def makeups_visible_to(user, queryset=None):
+    """Make-up records the user may read: their own, and those of members they manage."""
+    qs = Makeup.objects.all() if queryset is None else queryset
+    scope = scope_for(user)
+    if scope.is_admin:
+        return qs
+    return qs.filter(
+        organization_scope_q(user, prefix="member__branch__") | Q(member_id=scope.member_id or 0)
+    )
+
+
+def get_makeup_for_user(user, pk, *, write=False):
+    """A make-up record the user may read (with `write`: one they review), else 404."""
+    qs = makeups_managed_by(user) if write else makeups_visible_to(user)
+    return get_object_or_404(qs.select_related("member__branch"), pk=pk)
 
 
 def can_manage_session(user, session):
@@ -67,6 +87,11 @@ def makeups_managed_by(user, queryset=None):
 @rules.predicate
 def manages_session(user, session):
     return can_manage_session(user, session)
+
+
+@rules.predicate
+def manages_material_session(user, material):
+    return material is not None and can_manage_session(user, material.session)
 
 
 @rules.predicate
@@ -105,6 +130,7 @@ rules.add_perm("education.add_session", manages_something)
 rules.add_perm("education.view_session", manages_session | is_expected_at)
 rules.add_perm("education.change_session", manages_session)
 rules.add_perm("education.view_session_attendance", manages_session)
+rules.add_perm("education.delete_material", manages_material_session)
 rules.add_perm("education.check_in", has_member_record)
 rules.add_perm("education.add_makeup", has_member_record)
 rules.add_perm("education.view_makeup", owns_makeup | manages_makeup_member)

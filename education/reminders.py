@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, Max, Value
+from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -238,14 +238,14 @@ def hours_nudges_send(*, today: date | None = None) -> int:
             # One query per chunk of branches: (branch, member) of everyone behind, read
             # from the hours summary, in branch order.
             behind = (
-                selectors.with_hours(
+                selectors.with_behind(
                     Member.objects.active().filter(branch_id__in=list(req_of)),
                     year,
                     req_of,
-                    alias=True,
+                    today=today,
                     many=True,
                 )
-                .filter(total_hours__lt=F("required_hours") * Value(pace))
+                .filter(behind=True)
                 .order_by("branch_id", "pk")
                 .values_list("branch_id", "pk")
             )
@@ -283,14 +283,14 @@ def hours_nudge_recipients(*, today: date | None = None) -> int:
         }
         if req_of:
             total += (
-                selectors.with_hours(
+                selectors.with_behind(
                     Member.objects.active().filter(branch_id__in=list(req_of)),
                     year,
                     req_of,
-                    alias=True,
+                    today=today,
                     many=True,
                 )
-                .filter(total_hours__lt=F("required_hours") * Value(pace))
+                .filter(behind=True)
                 .count()
             )
     return total

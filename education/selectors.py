@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 from functools import reduce
 
-from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -29,8 +28,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -66,6 +65,7 @@ from .models import (
     SessionKind,
     SessionState,
     Topic,
+    held_meeting_q,
 )
 
 DEFAULT_MEMBER_HOURS = Decimal("32.0")
@@ -239,6 +239,38 @@ def pace_fraction(year, today=None):
     return Decimal(today.month - 1) / 12
 
 
+# --- "behind on hours": the one definition ----------------------------------------------------
+#
+# A member is behind when their credited hours (attended + confirmed make-up) are below
+# `pace_hours`: the year's requirement times the share of the year gone (whole months), to one
+# decimal. The member's page, the branch table, the study figures of every organization, the
+# secretary's dashboard and the monthly nudge all use it: `is_behind` for a row already read,
+# `with_behind` (the annotation `behind`) for the database.
+
+
+def pace_hours(required, pace):
+    """The hours a member should have by now to stay on course for `required`."""
+    return (Decimal(required) * pace).quantize(Decimal("0.1"))
+
+
+def is_behind(total_hours, required_hours, pace):
+    return total_hours < pace_hours(required_hours, pace)
+
+
+def with_behind(queryset, year, requirement_of_branch, *, today=None, many=False):
+    """`with_hours` (aliased) plus `pace_hours` and the boolean `behind` (see above)."""
+    pace = pace_fraction(year, today)
+    qs = with_hours(queryset, year, requirement_of_branch, alias=True, many=many)
+    qs = qs.alias(
+        pace_hours=_required_expr(
+            requirement_of_branch, scale=lambda hours: pace_hours(hours, pace)
+        )
+    )
+    return qs.alias(
+        behind=ExpressionWrapper(Q(total_hours__lt=F("pace_hours")), output_field=BooleanField())
+    )
+
+
 def _q1(value):
     """Hours to one decimal place (SQLite hands back sums without their scale)."""
     return Decimal(value or 0).quantize(Decimal("0.1"))
@@ -253,9 +285,7 @@ def _decorate(member, pace):
         if member.required_hours
         else 100
     )
-    member.behind_pace = member.total_hours < (member.required_hours * pace).quantize(
-        Decimal("0.1")
-    )
+    member.behind_pace = is_behind(member.total_hours, member.required_hours, pace)
     return member
 
 
@@ -647,8 +677,7 @@ def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=
     held = (
         through.objects.filter(
             branch_q,
-            session__state=SessionState.HELD,
-            session__kind__in=REGULAR_KINDS,
+            held_meeting_q("session__"),
             session__starts_at__gte=start,
             session__starts_at__lt=end,
         )
@@ -758,28 +787,28 @@ def _periods_done(year, today):
     return months, quarters
 
 
-def _missing_sql(kind, freq, months, quarters):
-    """SQL: periods of `kind` that ended without a held meeting, from the summary's month
-    bits (the LEFT JOINed BranchYearMeetings row is aliased _bym; bits are constants)."""
+def _missing_expr(kind, freq, months, quarters):
+    """Expression: periods of `kind` that ended without a held meeting, from the summary's
+    month bits (the LEFT JOINed BranchYearMeetings row is aliased _bym). The same rule as
+    `_compliance_grid` (a monthly kind needs a meeting in each month, a quarterly one in each
+    quarter; group meetings only in branches that have Party groups), in the database."""
     if freq == Frequency.NONE:
-        return "0"
-    column = f"COALESCE(_bym.{connection.ops.quote_name(str(kind))}, 0)"
+        return Value(0)
     bits = (
         [1 << (m - 1) for m in months]
         if freq == Frequency.MONTHLY
         else [0b111 << (3 * (q - 1)) for q in quarters]
     )
     if not bits:
-        return "0"
-    total = " + ".join(f"(CASE WHEN ({column} & {bit}) = 0 THEN 1 ELSE 0 END)" for bit in bits)
+        return Value(0)
+    column = Coalesce(F(f"_bym__{kind}"), Value(0))
+    total = reduce(
+        lambda a, b: a + b,
+        [Case(When(Exact(column.bitand(bit), 0), then=Value(1)), default=Value(0)) for bit in bits],
+    )
     if kind == SessionKind.GROUP_MEETING:  # only branches with Party groups hold them
-        total = f"(CASE WHEN {qn_numchild()} > 0 THEN ({total}) ELSE 0 END)"
-    return f"({total})"
-
-
-def qn_numchild():
-    qn = connection.ops.quote_name
-    return f"{qn(Organization._meta.db_table)}.{qn('numchild')}"
+        total = Case(When(numchild__gt=0, then=total), default=Value(0))
+    return total
 
 
 def compliance_page(
@@ -802,16 +831,16 @@ def compliance_page(
                 groups.setdefault(tuple(sorted(cadence.items())), []).append(pk)
     annotations = {}
     for kind in REGULAR_KINDS:
-        sql = _missing_sql(kind, default[kind], months, quarters)
+        missing = _missing_expr(kind, default[kind], months, quarters)
         if groups:
-            whens = " ".join(
-                f"WHEN {qn_numchild().replace('numchild', 'id')} IN "
-                f"({', '.join(str(int(i)) for i in ids)}) "
-                f"THEN {_missing_sql(kind, dict(cad)[kind], months, quarters)}"
-                for cad, ids in groups.items()
+            missing = Case(
+                *(
+                    When(pk__in=ids, then=_missing_expr(kind, dict(cad)[kind], months, quarters))
+                    for cad, ids in groups.items()
+                ),
+                default=missing,
             )
-            sql = f"(CASE {whens} ELSE {sql} END)"
-        annotations[f"missing_{kind}"] = RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 - constants only
+        annotations[f"missing_{kind}"] = ExpressionWrapper(missing, output_field=IntegerField())
     masks = {f"mask_{kind}": F(f"_bym__{kind}") for kind in REGULAR_KINDS}
     qs = (
         child_branches(organization)
@@ -873,14 +902,9 @@ def _behind_by_branch(branches, year):
     reqs = requirements_by_path([b.path for b in branches], year, below=False)
     req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
     rows = (
-        with_hours(
-            Member.objects.active().filter(branch_id__in=list(req_of)), year, req_of, alias=True
-        )
+        with_behind(Member.objects.active().filter(branch_id__in=list(req_of)), year, req_of)
         .values("branch_id")
-        .annotate(
-            n_members=Count("pk"),
-            n_behind=Count("pk", filter=Q(total_hours__lt=F("required_hours"))),
-        )
+        .annotate(n_members=Count("pk"), n_behind=Count("pk", filter=Q(behind=True)))
         .order_by()
     )
     by = {r["branch_id"]: r for r in rows}

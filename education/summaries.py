@@ -36,6 +36,7 @@ from .models import (
     Session,
     SessionKind,
     SessionState,
+    held_meeting_q,
 )
 
 CHUNK = 2000
@@ -111,11 +112,7 @@ def refresh_members(
 def _branch_masks(branch_ids, years):
     through = Session.branches.through
     held = (
-        through.objects.filter(
-            organization_id__in=branch_ids,
-            session__state=SessionState.HELD,
-            session__kind__in=REGULAR_KINDS,
-        )
+        through.objects.filter(held_meeting_q("session__"), organization_id__in=branch_ids)
         .annotate(y=ExtractYear("session__starts_at"), m=ExtractMonth("session__starts_at"))
         .filter(y__in=years)
         .values_list("organization_id", "y", "session__kind", "m")
@@ -154,9 +151,7 @@ def group_meeting_months(branch_ids, years, *, paths=None):
     branch_of = {g: b for b, gs in groups.items() for g in gs}
     held = (
         Session.objects.filter(
-            organization_id__in=list(branch_of),
-            kind=SessionKind.GROUP_MEETING,
-            state=SessionState.HELD,
+            held_meeting_q(), organization_id__in=list(branch_of), kind=SessionKind.GROUP_MEETING
         )
         .annotate(y=ExtractYear("starts_at"), m=ExtractMonth("starts_at"))
         .filter(y__in=list(years))

@@ -6,12 +6,11 @@ permission gets 403.
 
 import time
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,14 +21,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from members.concurrency import ConcurrentChange
+from members.forms import add_service_error
 from members.models import OrganizationKind
 from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
-    organization_scope_q,
+    has_perm,
     organizations_managed_by,
+    permission_required,
     require_member,
+    require_perm,
     scope_for,
 )
 from members.services import DomainError, audit_log
@@ -60,14 +62,14 @@ from .models import (
     HoursRequirement,
     Makeup,
     MakeupState,
-    Material,
     ReminderSettings,
     Session,
     SessionKind,
     SessionState,
 )
 from .permissions import (
-    can_manage_session,
+    get_makeup_for_user,
+    get_material_for_user,
     get_session_for_user,
     makeups_managed_by,
     sessions_managed_by,
@@ -77,19 +79,6 @@ _CHECKIN_SESSION_KEY = "education_checkin_pass"
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _require(user, perm, obj=None):
-    if not user.has_perm(perm, obj):
-        raise PermissionDenied
-
-
-def _form_error(form, exc: DomainError):
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 PICKER_LIMIT = 50  # more branches than this: pick one from the rollup, not from a <select>
@@ -115,9 +104,8 @@ def _chosen_branch(request):
 # --- sessions -------------------------------------------------------------------------------
 
 
-@login_required
+@permission_required("education.add_session")
 def session_list(request):
-    _require(request.user, "education.add_session")
     year = year_param(request, default=this_year())
     state = choice_param(request, "state", SessionState.values)
     org_pk = id_param(request, "org")
@@ -141,22 +129,20 @@ def session_list(request):
     )
 
 
-@login_required
+@permission_required("education.add_session")
 def session_create(request):
-    _require(request.user, "education.add_session")
     form = SessionForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         organization = data.pop("organization")
         branches = data.pop("branches", None) or ()
-        if not scope_for(request.user).manages_org(organization):
-            raise PermissionDenied
+        require_perm(request.user, "members.manage_organization", organization)
         try:
             session = services.session_plan(
                 organization=organization, branches=branches, actor=request.user, **data
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The session is planned."))
             return redirect("education:session_detail", session.pk)
@@ -166,7 +152,7 @@ def session_create(request):
 @login_required
 def session_detail(request, pk):
     session = get_session_for_user(request.user, pk)
-    manage = can_manage_session(request.user, session)
+    manage = has_perm(request.user, "education.change_session", session)
     scope = scope_for(request.user)
     context = {
         "session": session,
@@ -198,9 +184,8 @@ def session_detail(request, pk):
     return render(request, "education/session_detail.html", context)
 
 
-@login_required
-def session_edit(request, pk):
-    session = get_session_for_user(request.user, pk, write=True)
+@permission_required("education.change_session", get_session_for_user)
+def session_edit(request, session):
     form = SessionForm(
         request.POST or None, instance=session, user=request.user, with_minutes=session.is_held
     )
@@ -217,16 +202,15 @@ def session_edit(request, pk):
         except ConcurrentChange as exc:
             form.show_conflict(exc)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The session is saved."))
             return redirect("education:session_detail", session.pk)
     return render(request, "education/session_form.html", {"form": form, "session": session})
 
 
-@login_required
-def session_expected(request, pk):
-    session = get_session_for_user(request.user, pk, write=True)
+@permission_required("education.change_session", get_session_for_user)
+def session_expected(request, session):
     candidates, current = selectors.expected_candidates(session)
     form = ExpectedForm(
         request.POST or None, candidates=candidates, initial={"members": sorted(current)}
@@ -237,7 +221,7 @@ def session_expected(request, pk):
                 session=session, member_ids=form.cleaned_data["members"], actor=request.user
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The list of expected members is saved."))
             return redirect("education:session_detail", session.pk)
@@ -314,10 +298,11 @@ def _settle_unmarked(post, session, attendance):
 def session_log(request, pk=None):
     """One page to record a held session with everyone's attendance (new or existing)."""
     if pk is not None:
-        session = get_session_for_user(request.user, pk, write=True)
+        session = get_session_for_user(request.user, pk)
+        require_perm(request.user, "education.change_session", session)
         organization = session.organization
     else:
-        _require(request.user, "education.add_session")
+        require_perm(request.user, "education.add_session")
         session = None
         org_pk = id_param(request, "org")
         if org_pk is None:
@@ -371,7 +356,7 @@ def session_log(request, pk=None):
         except ConcurrentChange as exc:
             form.show_conflict(exc)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The session and its attendance are saved."))
             return redirect("education:session_detail", session.pk)
@@ -432,12 +417,11 @@ def _attendance_context(session, **extra):
     }
 
 
-@login_required
+@permission_required("education.change_session", get_session_for_user)
 @require_POST
-def session_mark(request, pk):
+def session_mark(request, session):
     """Mark one expected member by hand (button "member_id:status"). The session keeps its
     state: a planned session stays open for check-in, a held one has its hours updated."""
-    session = get_session_for_user(request.user, pk, write=True)
     raw_member, _sep, status = request.POST.get("mark", "").partition(":")
     if not raw_member.isdigit():
         raise Http404
@@ -468,12 +452,11 @@ def session_mark(request, pk):
     return redirect(reverse("education:session_detail", args=[session.pk]) + "#attendance")
 
 
-@login_required
+@permission_required("education.change_session", get_session_for_user)
 @require_POST
-def session_close(request, pk):
+def session_close(request, session):
     """Close check-in: members who did not check in (and were not marked) are absent, the
     session is held and everyone's hours count."""
-    session = get_session_for_user(request.user, pk, write=True)
     try:
         services.session_close_checkin(session=session, actor=request.user)
     except DomainError as exc:
@@ -485,10 +468,9 @@ def session_close(request, pk):
     return redirect("education:session_detail", session.pk)
 
 
-@login_required
-def session_cancel(request, pk):
+@permission_required("education.change_session", get_session_for_user)
+def session_cancel(request, session):
     """Cancelling asks first: GET (or a POST without confirm=yes) shows what will happen."""
-    session = get_session_for_user(request.user, pk, write=True)
     if session.is_held:
         return _session_void(request, session)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
@@ -517,7 +499,7 @@ def _session_void(request, session):
                 session=session, reason=form.cleaned_data["reason"], actor=request.user
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(request, _("The session is voided; its attendance stays on record."))
             return redirect("education:session_detail", session.pk)
@@ -544,10 +526,9 @@ def session_ics(request, pk):
 # --- materials ------------------------------------------------------------------------------
 
 
-@login_required
+@permission_required("education.change_session", get_session_for_user)
 @require_POST
-def material_add(request, pk):
-    session = get_session_for_user(request.user, pk, write=True)
+def material_add(request, session):
     form = MaterialForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -566,27 +547,17 @@ def material_add(request, pk):
     return redirect("education:session_detail", session.pk)
 
 
-def _material_for_user(user, pk):
-    material = get_object_or_404(Material.objects.select_related("session"), pk=pk)
-    # Raises 404 when the session itself is outside the user's reach.
-    get_session_for_user(user, material.session_id)
-    return material
-
-
 @login_required
 def material_download(request, pk):
-    material = _material_for_user(request.user, pk)
+    material = get_material_for_user(request.user, pk)
     return private_file_response(
         material.file, filename=material.original_name, content_type=material.content_type
     )
 
 
-@login_required
+@permission_required("education.delete_material", get_material_for_user)
 @require_POST
-def material_delete(request, pk):
-    material = _material_for_user(request.user, pk)
-    if not can_manage_session(request.user, material.session):
-        raise PermissionDenied
+def material_delete(request, material):
     services.material_delete(material=material, actor=request.user)
     messages.success(request, _("The material is deleted."))
     return redirect("education:session_detail", material.session_id)
@@ -595,11 +566,10 @@ def material_delete(request, pk):
 # --- check-in -------------------------------------------------------------------------------
 
 
-@login_required
-def checkin_screen(request, pk):
+@permission_required("education.change_session", get_session_for_user)
+def checkin_screen(request, session):
     """The kiosk for the meeting room's screen: full screen, no navigation; the QR code, the
     count and the names are the partial below, polled every few seconds."""
-    session = get_session_for_user(request.user, pk, write=True)
     opens, _closes = services.checkin_window(session)
     return render(
         request,
@@ -618,11 +588,10 @@ CHECKIN_POLL_SECONDS = 3
 
 
 @never_cache
-@login_required
-def checkin_qr(request, pk):
+@permission_required("education.change_session", get_session_for_user)
+def checkin_qr(request, session):
     """htmx partial polled by the kiosk: a fresh code, the live count and who has checked in
     (newest first). Two queries after the user's scope: the session and its attendance."""
-    session = get_session_for_user(request.user, pk, write=True)
     url = request.build_absolute_uri(
         reverse(
             "education:checkin_scan", args=[session.pk, checkin_code(session.pk, current_step())]
@@ -723,7 +692,7 @@ def makeup_create(request):
         try:
             services.makeup_submit(member=member, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_service_error(form, exc)
         else:
             messages.success(
                 request,
@@ -733,9 +702,8 @@ def makeup_create(request):
     return render(request, "education/makeup_form.html", {"form": form})
 
 
-@login_required
+@permission_required("education.review_makeups")
 def makeup_review_list(request):
-    _require(request.user, "education.review_makeups")
     # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
     own = scope_for(request.user).member_id
     qs = selectors.makeups_to_review(makeups_managed_by(request.user).exclude(member_id=own))
@@ -743,10 +711,9 @@ def makeup_review_list(request):
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
-@login_required
+@permission_required("education.review_makeup", partial(get_makeup_for_user, write=True))
 @require_POST
-def makeup_review(request, pk):
-    makeup = get_object_or_404(makeups_managed_by(request.user), pk=pk)
+def makeup_review(request, makeup):
     form = ReviewForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     action = request.POST.get("action")
@@ -766,15 +733,7 @@ def makeup_review(request, pk):
 
 @login_required
 def makeup_evidence(request, pk):
-    scope = scope_for(request.user)
-    visible = Makeup.objects.all()
-    if not scope.is_admin:
-        # Q() | Q(x) is just Q(x): an admin's empty scope Q must not be OR-ed.
-        visible = visible.filter(
-            organization_scope_q(request.user, prefix="member__branch__")
-            | Q(member_id=scope.member_id or 0)
-        )
-    makeup = get_object_or_404(visible, pk=pk)
+    makeup = get_makeup_for_user(request.user, pk)
     if not makeup.evidence:
         raise Http404
     return private_file_response(
@@ -785,9 +744,8 @@ def makeup_evidence(request, pk):
 # --- study hours ----------------------------------------------------------------------------
 
 
-@login_required
+@permission_required("education.view_hours_tables")
 def hours_branch(request):
-    _require(request.user, "education.view_hours_tables")
     year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
@@ -806,9 +764,8 @@ def hours_branch(request):
     return render(request, "education/hours_branch.html", build())
 
 
-@login_required
+@permission_required("education.view_hours_tables")
 def hours_branch_export(request):
-    _require(request.user, "education.view_hours_tables")
     year = year_param(request, default=this_year())
     branch, _choices = _chosen_branch(request)
     if branch is None:
@@ -841,7 +798,6 @@ def hours_member_export(request, pk):
 
 
 def _rollup_org(request):
-    _require(request.user, "education.view_rollup")
     pk = id_param(request, "org")
     if pk is not None:
         return get_organization_for_user(request.user, pk)
@@ -851,7 +807,7 @@ def _rollup_org(request):
     return roots[0]
 
 
-@login_required
+@permission_required("education.view_rollup")
 def hours_rollup(request):
     org = _rollup_org(request)
     year = year_param(request, default=this_year())
@@ -870,7 +826,7 @@ def hours_rollup(request):
     )
 
 
-@login_required
+@permission_required("education.view_rollup")
 def hours_rollup_export(request):
     org = _rollup_org(request)
     year = year_param(request, default=this_year())
@@ -897,9 +853,8 @@ def hours_rollup_export(request):
 # --- regular-meeting compliance -------------------------------------------------------------
 
 
-@login_required
+@permission_required("education.view_hours_tables")
 def compliance_branch(request):
-    _require(request.user, "education.view_hours_tables")
     year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
@@ -922,7 +877,7 @@ def compliance_branch(request):
     return render(request, "education/compliance_branch.html", build())
 
 
-@login_required
+@permission_required("education.view_rollup")
 def compliance_rollup(request):
     org = _rollup_org(request)
     year = year_param(request, default=this_year())
@@ -1017,12 +972,10 @@ def calendar_feed(request, token):
 _REQUIREMENT_FORMS = ("hours", "cadence")
 
 
-@login_required
-def org_settings(request, pk):
-    org = get_organization_for_user(request.user, pk)
-    _require(request.user, "education.change_settings", org)
+@permission_required("education.change_settings", get_organization_for_user)
+def org_settings(request, org):
     year = year_param(request, default=this_year())
-    can_set_bar = request.user.has_perm("education.change_requirements", org)
+    can_set_bar = has_perm(request.user, "education.change_requirements", org)
     forms_by_name = {
         "hours": HoursRequirementForm(
             instance=HoursRequirement.objects.filter(organization=org, year=year).first()
@@ -1044,8 +997,8 @@ def org_settings(request, pk):
         name = request.POST.get("form")
         if name not in forms_by_name:
             raise Http404
-        if name in _REQUIREMENT_FORMS and not can_set_bar:
-            raise PermissionDenied
+        if name in _REQUIREMENT_FORMS:
+            require_perm(request.user, "education.change_requirements", org)
         form = type(forms_by_name[name])(
             request.POST, instance=forms_by_name[name].instance, prefix=name
         )
@@ -1061,7 +1014,7 @@ def org_settings(request, pk):
             except ConcurrentChange as exc:
                 form.show_conflict(exc)
             except DomainError as exc:
-                _form_error(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, _("The settings are saved."))
                 return redirect(reverse("education:settings", args=[org.pk]) + f"?year={year}")

@@ -67,7 +67,11 @@ class MemberAdmin(SimpleHistoryAdmin):
 
 @admin.register(Position)
 class PositionAdmin(SimpleHistoryAdmin):
-    list_display = ("member", "organization", "role", "started_on", "ended_on")
+    """Positions, protection-case handlers (Role.CASE_HANDLER) among them; a position ends,
+    never deleted. The cases themselves are not in the admin: they are confidential, and every
+    read goes through the case pages, which check who may look and log it (Art. 24)."""
+
+    list_display = ("member", "organization", "role", "started_on", "ended_on", "note")
     list_filter = ("role", "organization__kind")
     search_fields = ("member__full_name", "organization__name")
     list_select_related = ("member", "organization")
@@ -121,4 +125,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
 
 from .channels import admin as _channels_admin  # noqa: E402, F401
-from .protection import admin as _protection_admin  # noqa: E402, F401

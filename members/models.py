@@ -182,6 +182,9 @@ class Role(models.TextChoices):
     GROUP_LEADER = "group_leader", _("Group leader")
     # Staff of the organization department of a committee: organizer over its subtree.
     ORGANIZER = "organizer", _("Organization department staff")
+    # Handles the protection cases (Art. 24) of a committee's or general branch's subtree,
+    # while also an organizer reaching it (members.protection.permissions.handler_paths).
+    CASE_HANDLER = "case_handler", _("Protection case handler")
 
 
 # Roles that make someone part of the leadership (支委会 / 党委) of the organization they are in.
@@ -216,6 +219,7 @@ class Position(models.Model):
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
 
     history = HistoricalRecords()
     objects = PositionQuerySet.as_manager()
@@ -244,6 +248,69 @@ class Position(models.Model):
     def is_current(self):
         today = timezone.localdate()
         return self.started_on <= today and (self.ended_on is None or self.ended_on >= today)
+
+    def clean(self):
+        if self.role == Role.CASE_HANDLER:
+            self._clean_case_handler()
+
+    def _clean_case_handler(self):
+        """Only committees and general branches (the organizations *above* a branch) have case
+        handlers, and only an organizer reaching the organization can be one."""
+        from django.core.exceptions import ValidationError
+
+        if self.organization_id and self.organization.kind not in (
+            OrganizationKind.COMMITTEE,
+            OrganizationKind.GENERAL_BRANCH,
+        ):
+            raise ValidationError(
+                {
+                    "organization": _(
+                        "Protection cases are handled by a Party committee or general branch."
+                    )
+                }
+            )
+        if (
+            self.organization_id
+            and self.member_id
+            and not member_organizes(self.member, self.organization)
+        ):
+            raise ValidationError(
+                {
+                    "member": _(
+                        "Only an organizer at this organization or one above it can handle "
+                        "its protection cases."
+                    )
+                }
+            )
+
+
+def organizer_position_q(prefix=""):
+    """Q over Position: the positions that make someone an organizer over their organization
+    (the organizer role, or a committee role in a committee or general branch)."""
+    return Q(**{f"{prefix}role": Role.ORGANIZER}) | Q(
+        **{
+            f"{prefix}role__in": COMMITTEE_ROLES,
+            f"{prefix}organization__kind__in": (
+                OrganizationKind.COMMITTEE,
+                OrganizationKind.GENERAL_BRANCH,
+            ),
+        }
+    )
+
+
+def member_organizes(member, organization, on=None):
+    """True when the member currently holds an organizer position reaching the organization
+    (at it or above) — the same rule as members.permissions.scope_for."""
+    if member.status not in ACTIVE_STATUSES:
+        return False
+    step = organization.steplen
+    above = [organization.path[:i] for i in range(step, len(organization.path) + 1, step)]
+    return (
+        Position.objects.current(on)
+        .filter(member=member, organization__path__in=above)
+        .filter(organizer_position_q())
+        .exists()
+    )
 
 
 class Transfer(models.Model):

@@ -11,15 +11,22 @@ rest of that request only:
   every organization in that subtree (itself included);
 - site admin: Django superuser.
 
-Permissions are named "<app>.<verb>_<thing>" and registered with `rules`; views check them
-with `rules.contrib.views` helpers or `require_perm`, and list pages narrow querysets with
-`members_visible_to` / `organizations_managed_by`, so nothing leaks through a list or count.
-Other apps register their own permissions in their permissions.py from these predicates.
+Permissions are named "<app>.<verb>_<thing>" and registered with `rules`. They are checked
+one way: a view is wrapped in `permission_required(perm, get_<object>_for_user)` (fetch the
+object through the user's scope, 404 outside it, then 403 without the permission); a service,
+or a view deciding on something the URL does not name, calls `require_perm`; a template flag
+asks `has_perm`. Each app has one `get_<object>_for_user` per object a URL names. List pages
+narrow querysets with `members_visible_to` / `organizations_managed_by`, so nothing leaks
+through a list or count. Other apps register their own permissions in their permissions.py
+from these predicates.
 """
 
 from dataclasses import dataclass, field
+from functools import wraps
 
 import rules
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -254,6 +261,56 @@ def require_member(user):
     return getattr(user, _MEMBER_ATTR)
 
 
+# --- checking a permission: the one way ----------------------------------------------------
+
+
+def has_perm(user, perm, obj=None):
+    """Whether the rule registered as `perm` allows `user` (on `obj`).
+
+    Only the rule set decides: a site admin passes where a rule says so (`is_site_admin`,
+    `Scope.is_admin`), never merely by being a superuser. Django's `user.has_perm` lets every
+    superuser through everything, which would open protection cases to the site admin and let
+    a superuser approve the commendation they proposed.
+    """
+    return rules.has_perm(perm, user, obj)
+
+
+def require_perm(user, perm, obj=None):
+    """Raise PermissionDenied (403) unless `has_perm`; services call it before a write."""
+    if not has_perm(user, perm, obj):
+        raise PermissionDenied
+
+
+def permission_required(perm, fetch=None, *, lookup="pk", member=False):
+    """Wrap a view: login required, then `perm` checked (403 without it).
+
+    `member=True` is for pages about the user's own part (their ballot, their
+    self-assessment): an account with no member record (the site admin) gets 404 there.
+
+    With `fetch` (an app's `get_<object>_for_user(user, value)`), the object named by the
+    URL's `lookup` argument is fetched through the user's scope first (404 outside it: its
+    existence is not disclosed), `perm` is checked on it, and the view receives the object in
+    place of that argument: `def view(request, cycle)`.
+    """
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if member:
+                require_member(request.user)
+            if fetch is None:
+                require_perm(request.user, perm)
+                return view(request, *args, **kwargs)
+            obj = fetch(request.user, kwargs.pop(lookup))
+            require_perm(request.user, perm, obj)
+            return view(request, obj, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 # --- rules predicates ------------------------------------------------------------------
 
 
@@ -292,12 +349,22 @@ def has_member_record(user):
     return scope_for(user).member_id is not None
 
 
+@rules.predicate
+def manages_a_branch(user):
+    """Leads a branch or organizes above one: somewhere to add or import members into."""
+    branches = Organization.objects.filter(kind=OrganizationKind.BRANCH)
+    return organizations_managed_by(user, branches).exists()
+
+
 rules.add_perm("members.view_member", is_self | manages_member)
 rules.add_perm("members.change_member", manages_member)
 rules.add_perm("members.transfer_member", manages_member)
 rules.add_perm("members.manage_organization", manages_organization)
 rules.add_perm("members.view_roster", is_site_admin | is_organizer | is_branch_leader)
 rules.add_perm("members.view_tree", is_site_admin | is_organizer)
+rules.add_perm("members.add_member", manages_a_branch)
+# The "work" part of home: for those who run something.
+rules.add_perm("members.view_work", is_site_admin | is_organizer | is_branch_leader)
 rules.add_perm("members.view_own_record", has_member_record)
 # A branch's group robots and delivery log (members/channels): its committee, organizers above.
 rules.add_perm("members.manage_channels", manages_organization)

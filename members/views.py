@@ -23,7 +23,6 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
 from .channels.selectors import deliveries_by_notification
@@ -41,6 +40,7 @@ from .params import choice_param, id_param, page_param
 from .permissions import (
     get_member_for_user,
     get_organization_for_user,
+    permission_required,
     require_member,
     scope_for,
 )
@@ -95,17 +95,10 @@ def _query_without_page(request):
     return params.urlencode()
 
 
-def _require_branch_manager(user):
-    """403 unless the user manages at least one branch (the add/import target)."""
-    if not selectors.branch_choices(user).exists():
-        raise PermissionDenied
-
-
 # --- roster ------------------------------------------------------------------------------
 
 
-@login_required
-@permission_required("members.view_roster", raise_exception=True)
+@permission_required("members.view_roster")
 @require_GET
 def roster(request):
     def build():
@@ -125,8 +118,7 @@ def roster(request):
     return render(request, "members/roster.html", build())
 
 
-@login_required
-@permission_required("members.view_roster", raise_exception=True)
+@permission_required("members.view_roster")
 @require_GET
 def roster_export(request):
     """The filtered roster as a file; every export is written to the audit log."""
@@ -216,10 +208,9 @@ def member_edit(request, pk):
     return render(request, "members/member_form.html", {"form": form, "member": member})
 
 
-@login_required
+@permission_required("members.add_member")
 @require_http_methods(["GET", "POST"])
 def member_add(request):
-    _require_branch_manager(request.user)
     initial = {}
     branch_pk = id_param(request, "branch")
     if branch_pk is not None:
@@ -283,8 +274,7 @@ def member_transfer(request, pk):
 # --- organization tree ---------------------------------------------------------------------
 
 
-@login_required
-@permission_required("members.view_tree", raise_exception=True)
+@permission_required("members.view_tree")
 @require_GET
 def tree(request):
     return render(
@@ -292,8 +282,7 @@ def tree(request):
     )
 
 
-@login_required
-@permission_required("members.view_tree", raise_exception=True)
+@permission_required("members.view_tree")
 @require_GET
 def tree_children(request, pk):
     """One organization's children: a partial for htmx, a page of its own otherwise."""
@@ -310,14 +299,13 @@ def tree_children(request, pk):
 # --- import ------------------------------------------------------------------------------
 
 
-@login_required
+@permission_required("members.add_member")
 @require_GET
 def roster_import_template(request):
-    _require_branch_manager(request.user)
     return xlsx_response(_("roster-import-template") + ".xlsx", roster_io.import_template_sheets())
 
 
-@login_required
+@permission_required("members.add_member")
 @require_http_methods(["GET", "POST"])
 def roster_import(request):
     """Upload -> preview with every row's errors -> confirm; all rows or none are saved.
@@ -325,7 +313,6 @@ def roster_import(request):
     Between preview and confirm the parsed rows wait in the session under a one-time
     token (never in MEDIA); the confirm step checks them all again before writing.
     """
-    _require_branch_manager(request.user)
     if request.method == "POST" and "token" in request.POST:
         return _roster_import_confirm(request)
     initial = {}

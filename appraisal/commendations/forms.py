@@ -6,11 +6,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.protection.forms import DateInput, MultipleFileField, add_service_error
+from members.protection.forms import DateInput, MultipleFileField
 
 from .models import Commendation
 
-__all__ = ["CommendationProposeForm", "DocumentAddForm", "RejectForm", "add_service_error"]
+__all__ = ["CommendationProposeForm", "DocumentAddForm", "RejectForm"]
 
 
 class MemberChoiceField(forms.ModelChoiceField):

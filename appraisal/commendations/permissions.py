@@ -9,8 +9,8 @@
 - See: the managers of the recipient's organization (and the site admin); the member sees
   their own published commendations.
 
-Checks use `rules.has_perm` (the rule set itself): `user.has_perm` would let a superuser who
-proposed something approve it too.
+Checks go through `members.permissions.has_perm` (the rule set itself): `user.has_perm`
+would let a superuser who proposed something approve it too.
 """
 
 import rules
@@ -27,7 +27,7 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import Commendation, CommendationStatus
+from .models import Commendation, CommendationDocument, CommendationStatus
 
 
 def commendations_visible_to(user, queryset=None):
@@ -46,6 +46,12 @@ def get_commendation_for_user(user, pk):
     qs = commendations_visible_to(user).select_related(
         "member", "member__branch", "organization", "home_organization", "awarding_organization"
     )
+    return get_object_or_404(qs, pk=pk)
+
+
+def get_commendation_document_for_user(user, pk):
+    """A supporting document, only for someone who may read its commendation; else 404."""
+    qs = CommendationDocument.objects.filter(commendation__in=commendations_visible_to(user))
     return get_object_or_404(qs, pk=pk)
 
 
@@ -119,7 +125,3 @@ rules.add_perm("appraisal.view_commendation", manages_recipient | is_recipient)
 rules.add_perm("appraisal.decide_commendation", awards_at_its_level & ~proposed_it & ~is_commended)
 rules.add_perm("appraisal.add_commendation_document", manages_recipient)
 rules.add_perm("appraisal.view_commendation_org", manages_organization)
-
-
-def can(user, perm, obj=None):
-    return rules.has_perm(perm, user, obj)

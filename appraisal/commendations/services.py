@@ -6,7 +6,7 @@ historical table keeps every earlier state and who made the change.
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -14,12 +14,11 @@ from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
 from members.models import Member, Organization
-from members.permissions import scope_for
+from members.permissions import require_perm
 from members.services import DomainError, notify_many
 from members.uploads import store_private_file
 
 from .models import Commendation, CommendationDocument, CommendationStatus
-from .permissions import can
 from .selectors import (
     approver_levels_by_awarding_organization,
     approvers_for,
@@ -35,11 +34,6 @@ def _full_clean(obj):
         raise
     except ValidationError as exc:
         raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
-
-
-def _require(user, perm, obj=None):
-    if not can(user, perm, obj):
-        raise PermissionDenied
 
 
 def _save(commendation, actor, reason=None):
@@ -73,13 +67,11 @@ def commendation_propose(
     documents=(),
 ) -> Commendation:
     """A branch committee or an organizer proposes a commendation for someone they manage."""
-    _require(actor, "appraisal.propose_commendation")
+    require_perm(actor, "appraisal.propose_commendation")
     if (member is None) == (organization is None):
         raise DomainError(_("Choose either a member or an organization."))
     home = member.branch if member is not None else organization
-    scope = scope_for(actor)
-    if not scope.manages_org(home):
-        raise PermissionDenied
+    require_perm(actor, "members.manage_organization", home)
     if not home.path.startswith(awarding_organization.path):
         raise DomainError(
             {
@@ -139,7 +131,7 @@ def commendation_approve(
     *, actor, commendation: Commendation, version: int | None = None
 ) -> Commendation:
     commendation = _locked(commendation)
-    _require(actor, "appraisal.decide_commendation", commendation)
+    require_perm(actor, "appraisal.decide_commendation", commendation)
     version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     commendation.status = CommendationStatus.APPROVED
@@ -153,7 +145,7 @@ def commendation_reject(
     *, actor, commendation: Commendation, version: int | None = None, reason: str
 ) -> Commendation:
     commendation = _locked(commendation)
-    _require(actor, "appraisal.decide_commendation", commendation)
+    require_perm(actor, "appraisal.decide_commendation", commendation)
     version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     reason = (reason or "").strip()
@@ -171,7 +163,7 @@ def commendation_publish(
     *, actor, commendation: Commendation, version: int | None = None
 ) -> Commendation:
     commendation = _locked(commendation)
-    _require(actor, "appraisal.decide_commendation", commendation)
+    require_perm(actor, "appraisal.decide_commendation", commendation)
     version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.APPROVED)
     commendation.status = CommendationStatus.PUBLISHED
@@ -192,7 +184,7 @@ def commendation_publish(
 
 @transaction.atomic
 def commendation_document_add(*, actor, commendation: Commendation, uploaded):
-    _require(actor, "appraisal.add_commendation_document", commendation)
+    require_perm(actor, "appraisal.add_commendation_document", commendation)
     if commendation.status in (CommendationStatus.PUBLISHED, CommendationStatus.REJECTED):
         raise DomainError(_("Documents are added before the commendation is published."))
     return _store_document(commendation=commendation, uploaded=uploaded, actor=actor)

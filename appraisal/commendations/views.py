@@ -2,50 +2,49 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
+from members.forms import add_service_error
 from members.pagination import BoundedPaginator
-from members.params import page_param, year_param
-from members.permissions import get_organization_for_user, members_managed_by
+from members.params import page_param, this_year, year_param
+from members.permissions import (
+    get_organization_for_user,
+    has_perm,
+    members_managed_by,
+    permission_required,
+)
 from members.services import DomainError, audit_log
 from members.uploads import private_file_response
 from members.xlsx import Sheet, xlsx_response
 
 from . import selectors, services
 from .filters import CommendationFilter
-from .forms import CommendationProposeForm, DocumentAddForm, RejectForm, add_service_error
-from .models import CommendationDocument
-from .permissions import can, commendations_visible_to, get_commendation_for_user
-
-
-def _require(user, perm, obj=None):
-    if not user.is_authenticated:
-        raise PermissionDenied
-    if not can(user, perm, obj):
-        raise PermissionDenied
+from .forms import CommendationProposeForm, DocumentAddForm, RejectForm
+from .permissions import (
+    commendations_visible_to,
+    get_commendation_document_for_user,
+    get_commendation_for_user,
+)
 
 
 def _filtered(request):
     data = request.GET.copy()
     data.pop("page", None)
     if "year" not in data:
-        data["year"] = str(timezone.localdate().year)
+        data["year"] = str(this_year())
     return CommendationFilter(
         data, queryset=commendations_visible_to(request.user), request=request
     ), data
 
 
-@login_required
+@permission_required("appraisal.view_commendation_list")
 def commendation_list(request):
     """Commendations per organization and year: searchable, filterable, exportable."""
-    _require(request.user, "appraisal.view_commendation_list")
 
     def build():
         filterset, data = _filtered(request)
@@ -58,7 +57,7 @@ def commendation_list(request):
             "page": page,
             "query": data.urlencode(),
             "waiting": selectors.rows_by_ids(selectors.waiting_for(request.user)[:20]),
-            "may_propose": can(request.user, "appraisal.propose_commendation"),
+            "may_propose": has_perm(request.user, "appraisal.propose_commendation"),
             "organization": (
                 filterset.form.cleaned_data.get("organization") if filterset.is_valid() else None
             ),
@@ -67,10 +66,9 @@ def commendation_list(request):
     return render(request, "appraisal/commendations/commendation_list.html", build())
 
 
-@login_required
+@permission_required("appraisal.view_commendation_list")
 def commendation_export(request):
     """The filtered list as an XLSX workbook (audited: it holds personal data)."""
-    _require(request.user, "appraisal.view_commendation_list")
     filterset, data = _filtered(request)
     if not filterset.is_valid():
         raise Http404
@@ -116,9 +114,8 @@ def commendation_export(request):
     return response
 
 
-@login_required
+@permission_required("appraisal.propose_commendation")
 def commendation_propose(request):
-    _require(request.user, "appraisal.propose_commendation")
     user = request.user
     form = CommendationProposeForm(
         request.POST or None,
@@ -147,8 +144,8 @@ def commendation_propose(request):
 @login_required
 def commendation_detail(request, pk):
     commendation = get_commendation_for_user(request.user, pk)
-    may_decide = can(request.user, "appraisal.decide_commendation", commendation)
-    may_manage = can(request.user, "appraisal.add_commendation_document", commendation)
+    may_decide = has_perm(request.user, "appraisal.decide_commendation", commendation)
+    may_manage = has_perm(request.user, "appraisal.add_commendation_document", commendation)
     return render(
         request,
         "appraisal/commendations/commendation_detail.html",
@@ -168,9 +165,7 @@ def commendation_detail(request, pk):
     )
 
 
-def _decide(request, pk, move, success):
-    commendation = get_commendation_for_user(request.user, pk)
-    _require(request.user, "appraisal.decide_commendation", commendation)
+def _decide(request, commendation, move, success):
     try:
         move(commendation)
     except DomainError as error:
@@ -180,12 +175,12 @@ def _decide(request, pk, move, success):
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
-@login_required
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
-def commendation_approve(request, pk):
+def commendation_approve(request, commendation):
     return _decide(
         request,
-        pk,
+        commendation,
         lambda c: services.commendation_approve(
             actor=request.user, commendation=c, version=posted_version(request)
         ),
@@ -193,14 +188,14 @@ def commendation_approve(request, pk):
     )
 
 
-@login_required
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
-def commendation_reject(request, pk):
+def commendation_reject(request, commendation):
     form = RejectForm(request.POST)
     reason = form.data.get("reason", "")
     return _decide(
         request,
-        pk,
+        commendation,
         lambda c: services.commendation_reject(
             actor=request.user, commendation=c, reason=reason, version=posted_version(request)
         ),
@@ -208,12 +203,12 @@ def commendation_reject(request, pk):
     )
 
 
-@login_required
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
-def commendation_publish(request, pk):
+def commendation_publish(request, commendation):
     return _decide(
         request,
-        pk,
+        commendation,
         lambda c: services.commendation_publish(
             actor=request.user, commendation=c, version=posted_version(request)
         ),
@@ -221,11 +216,9 @@ def commendation_publish(request, pk):
     )
 
 
-@login_required
+@permission_required("appraisal.add_commendation_document", get_commendation_for_user)
 @require_POST
-def commendation_document_add(request, pk):
-    commendation = get_commendation_for_user(request.user, pk)
-    _require(request.user, "appraisal.add_commendation_document", commendation)
+def commendation_document_add(request, commendation):
     form = DocumentAddForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -245,12 +238,7 @@ def commendation_document_add(request, pk):
 @login_required
 def commendation_document(request, pk):
     """Download a supporting document, only for someone who may read its commendation."""
-    document = get_object_or_404(
-        CommendationDocument.objects.filter(
-            commendation__in=commendations_visible_to(request.user)
-        ),
-        pk=pk,
-    )
+    document = get_commendation_document_for_user(request.user, pk)
     try:
         return private_file_response(
             document.file, filename=document.original_name, content_type=document.content_type

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from ..pagination import BoundedPaginator
-from ..permissions import get_organization_for_user, require_member
+from ..permissions import get_organization_for_user, has_perm, require_member
 from . import selectors, services
 from .forms import BranchChannelForm, ChannelOrderForm
 from .models import ChannelKind, ChannelPreference
@@ -25,7 +25,7 @@ LOG_PAGE_SIZE = 50
 def _branch_for(user, pk):
     """A branch the user manages (its committee, an organizer above, an admin), else 404."""
     branch = get_organization_for_user(user, pk)
-    if not branch.is_branch or not user.has_perm("members.manage_channels", branch):
+    if not branch.is_branch or not has_perm(user, "members.manage_channels", branch):
         raise Http404
     return branch
 

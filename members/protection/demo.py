@@ -12,10 +12,10 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from members.models import Member, Organization, OrganizationKind
+from members.models import Member, Organization, OrganizationKind, Position, Role
 
 from . import services
-from .models import CaseHandlerDesignation, ProtectionCase
+from .models import ProtectionCase
 
 
 def _member_of(username):
@@ -32,7 +32,7 @@ def seed(*, rng, today):
     committee = Organization.objects.filter(kind=OrganizationKind.COMMITTEE, depth=1).first()
     if not (organizer and member and secretary and committee):
         return False
-    if not CaseHandlerDesignation.objects.filter(member=organizer).exists():
+    if not Position.objects.filter(member=organizer, role=Role.CASE_HANDLER).exists():
         services.handler_designate(member=organizer, organization=committee, note="组织部指定")
     handler = get_user_model().objects.get(pk=organizer.account_id)
 

@@ -3,7 +3,7 @@ asks the organization for protection; handlers record what they did; a clarifica
 (澄清正名) may be issued.
 
 Confidential: a case is seen only by the member it concerns, the handlers assigned to it and
-members designated to handle cases for an organization above (CaseHandlerDesignation). Every
+members who hold a case-handler position at an organization above (Role.CASE_HANDLER). Every
 read goes through members.protection.permissions.cases_visible_to and is logged (CaseView).
 """
 
@@ -26,7 +26,6 @@ __all__ = [
     "CaseActionKind",
     "CaseAssignment",
     "CaseEvidence",
-    "CaseHandlerDesignation",
     "CaseKind",
     "CaseStatus",
     "CaseView",
@@ -61,123 +60,6 @@ class CaseActionKind(models.TextChoices):
     REFERRAL = "referral", _("Referred to the relevant department")
     LEGAL_HELP = "legal_help", _("Legal help arranged")
     OTHER = "other", pgettext_lazy("case action kind", "Other")
-
-
-class DesignationQuerySet(models.QuerySet):
-    def active(self, on=None):
-        on = on or timezone.localdate()
-        return self.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=on), started_on__lte=on)
-
-
-class CaseHandlerDesignation(models.Model):
-    """This member handles protection cases for the organization's subtree.
-
-    Only committees and general branches designate (the organizations *above* a branch):
-    a plain organizer, or a branch secretary, does not see cases without a designation
-    or an assignment.
-    """
-
-    member = models.ForeignKey(
-        "members.Member",
-        verbose_name=_("member"),
-        on_delete=models.CASCADE,
-        related_name="case_handler_designations",
-    )
-    organization = models.ForeignKey(
-        "members.Organization",
-        verbose_name=_("organization"),
-        on_delete=models.CASCADE,
-        related_name="case_handler_designations",
-        help_text=_("A Party committee or general branch; the member handles cases below it."),
-    )
-    started_on = models.DateField(_("started on"), default=timezone.localdate)
-    ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=200, blank=True)
-
-    objects = DesignationQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("protection case handler")
-        verbose_name_plural = _("protection case handlers")
-        ordering = ["organization_id", "member_id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["member", "organization"],
-                condition=Q(ended_on__isnull=True),
-                name="case_handler_one_open",
-            ),
-            models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="case_handler_end_after_start",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.member} · {self.organization}"
-
-    def clean(self):
-        from django.core.exceptions import ValidationError
-
-        from members.models import OrganizationKind
-
-        if self.organization_id and self.organization.kind not in (
-            OrganizationKind.COMMITTEE,
-            OrganizationKind.GENERAL_BRANCH,
-        ):
-            raise ValidationError(
-                {
-                    "organization": _(
-                        "Protection cases are handled by a Party committee or general branch."
-                    )
-                }
-            )
-        if (
-            self.organization_id
-            and self.member_id
-            and not member_organizes(self.member, self.organization)
-        ):
-            raise ValidationError(
-                {
-                    "member": _(
-                        "Only an organizer at this organization or one above it can handle "
-                        "its protection cases."
-                    )
-                }
-            )
-
-
-def member_organizes(member, organization, on=None):
-    """True when the member currently holds an organizer position reaching the organization
-    (the organizer role, or a committee role in a committee or general branch, at it or above)
-    — the same rule as members.permissions.scope_for."""
-    from members.models import ACTIVE_STATUSES, Position
-
-    if member.status not in ACTIVE_STATUSES:
-        return False
-    step = organization.steplen
-    above = [organization.path[:i] for i in range(step, len(organization.path) + 1, step)]
-    return (
-        Position.objects.current(on)
-        .filter(member=member, organization__path__in=above)
-        .filter(organizer_position_q())
-        .exists()
-    )
-
-
-def organizer_position_q(prefix=""):
-    """Q over Position: the positions that make someone an organizer over their organization."""
-    from members.models import COMMITTEE_ROLES, OrganizationKind, Role
-
-    return Q(**{f"{prefix}role": Role.ORGANIZER}) | Q(
-        **{
-            f"{prefix}role__in": COMMITTEE_ROLES,
-            f"{prefix}organization__kind__in": (
-                OrganizationKind.COMMITTEE,
-                OrganizationKind.GENERAL_BRANCH,
-            ),
-        }
-    )
 
 
 class ProtectionCase(Versioned):

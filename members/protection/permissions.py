@@ -3,26 +3,32 @@
 A case is seen only by
 - the member it concerns,
 - handlers assigned to it (an open CaseAssignment),
-- members designated to handle cases for an organization above the case's branch
-  (CaseHandlerDesignation) who are still organizers there — "supervisors" below.
+- members holding a case-handler position (Role.CASE_HANDLER) at an organization above the
+  case's branch who are still organizers there — "supervisors" below.
 The case's branch is the member's branch when it was opened (ProtectionCase.branch): the case
 stays with the organizations that took it up when the member moves.
 Nobody else: not the branch secretary (unless assigned), not a plain organizer, not the site
 administrator. Every list, count, search and download goes through `cases_visible_to`, and a
 case outside it is a 404 (its existence is never disclosed).
 
-Checks use `rules.has_perm` (the rule set itself) rather than `user.has_perm`, which would let
-every superuser through.
+Checks go through `members.permissions.has_perm` (the rule set itself) rather than
+`user.has_perm`, which would let every superuser through.
 """
 
 import rules
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from members.models import ACTIVE_STATUSES, Member
+from members.models import ACTIVE_STATUSES, Member, Position, Role
 from members.permissions import scope_for
 
-from .models import CaseAssignment, CaseHandlerDesignation, ProtectionCase
+from .models import (
+    CaseAction,
+    CaseAssignment,
+    CaseEvidence,
+    Clarification,
+    ProtectionCase,
+)
 
 _CACHE_ATTR = "_branchsite_case_handler_paths"
 
@@ -40,8 +46,12 @@ def handler_paths(user):
     if cached is not None:
         return cached
     paths = sorted(
-        CaseHandlerDesignation.objects.active()
-        .filter(member_id=scope.member_id, member__status__in=ACTIVE_STATUSES)
+        Position.objects.current()
+        .filter(
+            role=Role.CASE_HANDLER,
+            member_id=scope.member_id,
+            member__status__in=ACTIVE_STATUSES,
+        )
         .values_list("organization__path", flat=True),
         key=len,
     )
@@ -88,6 +98,34 @@ def get_case_for_user(user, ref, queryset=None):
     """The case with this ref if the user may read it, else 404."""
     qs = cases_visible_to(user, queryset).select_related("member", "member__branch", "branch")
     return get_object_or_404(qs, ref=ref)
+
+
+def _in_visible_cases(model, user, queryset=None):
+    qs = model.objects.all() if queryset is None else queryset
+    return qs.filter(case__in=cases_visible_to(user)).select_related(
+        "case__member__branch", "case__branch"
+    )
+
+
+def get_case_evidence_for_user(user, ref):
+    """An evidence file of a case the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(CaseEvidence, user), ref=ref)
+
+
+def get_case_action_for_user(user, pk):
+    """An action on a case's timeline the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(CaseAction, user), pk=pk)
+
+
+def get_case_assignment_for_user(user, pk):
+    """A handler's open assignment to a case the user may read, else 404."""
+    qs = CaseAssignment.objects.filter(removed_at__isnull=True)
+    return get_object_or_404(_in_visible_cases(CaseAssignment, user, qs), pk=pk)
+
+
+def get_clarification_for_user(user, pk):
+    """A clarification on a case the user may read, else 404."""
+    return get_object_or_404(_in_visible_cases(Clarification, user), pk=pk)
 
 
 # --- predicates over one case (already fetched through cases_visible_to) ----------------
@@ -144,8 +182,18 @@ rules.add_perm("members.view_case_log", is_case_member | (~is_case_member & supe
 rules.add_perm("members.open_case_for", may_open_case_for)
 
 
-def can(user, perm, obj=None):
-    return rules.has_perm(perm, user, obj)
+def _of_its_case(predicate):
+    """The predicate applied to the case an action, assignment or clarification belongs to."""
+
+    def test(user, item):
+        return item is not None and predicate.test(user, item.case)
+
+    return rules.predicate(test, name=f"{predicate.name}_of_its_case")
+
+
+rules.add_perm("members.complete_follow_up", _of_its_case(handles_case))
+rules.add_perm("members.unassign_case", _of_its_case(~is_case_member & supervises_case))
+rules.add_perm("members.consent_to_clarification", _of_its_case(is_case_member))
 
 
 def members_user_may_open_for(user):

@@ -21,7 +21,6 @@ from .models import (
     CaseAction,
     CaseActionKind,
     CaseAssignment,
-    CaseHandlerDesignation,
     CaseKind,
     CaseStatus,
     CaseView,
@@ -97,7 +96,7 @@ def _branch_of(branches, member_id):
 
 
 def _handlers(context, today):
-    """Designations: one handler per committee / general branch, bench_organizer at the root.
+    """Case-handler positions: one per committee / general branch, bench_organizer at the root.
 
     Returns (rows, {organization id: member id}).
     """
@@ -116,10 +115,10 @@ def _handlers(context, today):
             chosen[org_id] = (member_id, preference[role])
     by_org = {org_id: member_id for org_id, (member_id, _p) in chosen.items()}
     started = date(today.year - 1, 3, 1)
-    rows = [(m, o, started, "组织指定") for o, m in sorted(by_org.items())]
+    rows = [(m, o, Role.CASE_HANDLER, started, "组织指定") for o, m in sorted(by_org.items())]
     organizer = context.members.get("organizer")
     if organizer and by_org.get(context.root_id) != organizer:
-        rows.append((organizer, context.root_id, started, "组织部指定（基准）"))
+        rows.append((organizer, context.root_id, Role.CASE_HANDLER, started, "组织部指定（基准）"))
     return rows, by_org
 
 
@@ -133,8 +132,8 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
             "path", "pk"
         )
     )
-    counts["casehandlerdesignation"] = insert(
-        CaseHandlerDesignation, ("member_id", "organization_id", "started_on", "note"), designations
+    counts["casehandler"] = insert(
+        Position, ("member_id", "organization_id", "role", "started_on", "note"), designations
     )
     branches = context.branches
     if not branches:

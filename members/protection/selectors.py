@@ -4,7 +4,15 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from members.models import ACTIVE_STATUSES, COMMITTEE_ROLES, Member, Organization, Position
+from members.models import (
+    ACTIVE_STATUSES,
+    COMMITTEE_ROLES,
+    Member,
+    Organization,
+    Position,
+    Role,
+    organizer_position_q,
+)
 from members.permissions import scope_for
 
 from .models import (
@@ -12,13 +20,11 @@ from .models import (
     CaseAction,
     CaseAssignment,
     CaseEvidence,
-    CaseHandlerDesignation,
     CaseKind,
     CaseStatus,
     CaseView,
     Clarification,
     ProtectionCase,
-    organizer_position_q,
 )
 from .permissions import cases_visible_to, get_case_for_user, handler_paths
 
@@ -106,7 +112,10 @@ def handler_candidates(case):
         )
         still_organizing |= Q(organization__path=path, member_id__in=organizers)
     designated_ids = (
-        CaseHandlerDesignation.objects.active().filter(still_organizing).values("member_id")
+        Position.objects.current()
+        .filter(role=Role.CASE_HANDLER)
+        .filter(still_organizing)
+        .values("member_id")
     )
     return (
         Member.objects.filter(status__in=ACTIVE_STATUSES, account__isnull=False)

@@ -9,7 +9,7 @@ tables keep every earlier state.
 from datetime import date, timedelta
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -17,8 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
-from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position
-from members.permissions import scope_for
+from members.models import (
+    ACTIVE_STATUSES,
+    Member,
+    Notification,
+    Organization,
+    Position,
+    Role,
+    organizer_position_q,
+)
+from members.permissions import require_perm, scope_for
 from members.services import DomainError, notify_many
 
 from ..uploads import store_private_file
@@ -27,14 +35,12 @@ from .models import (
     CaseAction,
     CaseAssignment,
     CaseEvidence,
-    CaseHandlerDesignation,
     CaseStatus,
     CaseView,
     Clarification,
     ProtectionCase,
-    organizer_position_q,
 )
-from .permissions import can, forget_handler_paths
+from .permissions import forget_handler_paths
 
 # Followed-up actions are announced this many days before they are due (and on the day).
 FOLLOW_UP_LEAD_DAYS = 1
@@ -50,11 +56,6 @@ def _full_clean(obj):
         raise
     except ValidationError as exc:
         raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
-
-
-def _require(user, perm, obj):
-    if not can(user, perm, obj):
-        raise PermissionDenied
 
 
 def _member_name(user):
@@ -100,7 +101,7 @@ def case_open(
 
     Whoever opens it on a member's behalf cannot read it afterwards unless they handle it.
     """
-    _require(actor, "members.open_case_for", member)
+    require_perm(actor, "members.open_case_for", member)
     case = ProtectionCase(
         member=member,
         branch_id=member.branch_id,
@@ -137,7 +138,7 @@ def case_open(
 
 @transaction.atomic
 def case_evidence_add(*, actor, case: ProtectionCase, uploaded, note: str = "") -> CaseEvidence:
-    _require(actor, "members.add_case_evidence", case)
+    require_perm(actor, "members.add_case_evidence", case)
     if case.status == CaseStatus.CLOSED:
         raise DomainError(_("A closed case takes no more evidence; reopen it first."))
     return _store_evidence(case=case, uploaded=uploaded, actor=actor, note=note)
@@ -176,7 +177,7 @@ def case_transition(
         .select_related("member", "member__branch", "branch")
         .get(pk=case.pk)
     )
-    _require(actor, "members.handle_case", case)
+    require_perm(actor, "members.handle_case", case)
     version_claim(case, version, fields=["status", "decline_reason", "reopened_count"])
     sources, target = _TRANSITIONS[action]
     if case.status not in sources:
@@ -245,7 +246,7 @@ def _tell_member(case, action):
 @transaction.atomic
 def case_assign(*, actor, case: ProtectionCase, handler: Member) -> CaseAssignment:
     """A supervisor assigns a handler to a case (e.g. the branch secretary)."""
-    _require(actor, "members.assign_case", case)
+    require_perm(actor, "members.assign_case", case)
     if handler.pk == case.member_id:
         raise DomainError(_("The member concerned cannot handle their own case."))
     if handler.status not in ACTIVE_STATUSES or not handler.account_id:
@@ -267,7 +268,7 @@ def case_assign(*, actor, case: ProtectionCase, handler: Member) -> CaseAssignme
 
 @transaction.atomic
 def case_unassign(*, actor, assignment: CaseAssignment) -> CaseAssignment:
-    _require(actor, "members.assign_case", assignment.case)
+    require_perm(actor, "members.assign_case", assignment.case)
     if assignment.removed_at is None:
         assignment.removed_at = timezone.now()
         assignment.save(update_fields=["removed_at"])
@@ -301,7 +302,7 @@ def case_action_record(
         .select_related("member", "member__branch", "branch")
         .get(pk=case.pk)
     )
-    _require(actor, "members.handle_case", case)
+    require_perm(actor, "members.handle_case", case)
     if case.status not in (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS):
         raise DomainError(_("Actions are recorded on an accepted case that is in progress."))
     if acted_on > timezone.localdate():
@@ -328,7 +329,7 @@ def case_action_record(
 
 @transaction.atomic
 def case_follow_up_done(*, actor, action: CaseAction) -> CaseAction:
-    _require(actor, "members.handle_case", action.case)
+    require_perm(actor, "members.handle_case", action.case)
     if action.follow_up_due is None:
         raise DomainError(_("This action has no follow-up."))
     if action.follow_up_done_at is None:
@@ -357,7 +358,7 @@ def clarification_record(
     case = ProtectionCase.objects.select_related("member", "member__branch", "branch").get(
         pk=case.pk
     )
-    _require(actor, "members.handle_case", case)
+    require_perm(actor, "members.handle_case", case)
     if case.status in (CaseStatus.REPORTED, CaseStatus.DECLINED):
         raise DomainError(_("A clarification is recorded on an accepted case."))
     if not case.branch.path.startswith(approving_organization.path):
@@ -385,7 +386,7 @@ def clarification_record(
 @transaction.atomic
 def clarification_consent_set(*, actor, clarification: Clarification, consents: bool):
     """The member decides whether the clarification shows on their record."""
-    _require(actor, "members.consent_clarification", clarification.case)
+    require_perm(actor, "members.consent_clarification", clarification.case)
     if clarification.member_consents != consents:
         clarification.member_consents = consents
         clarification.consent_changed_at = timezone.now()
@@ -403,15 +404,24 @@ def case_view_record(*, viewer, case: ProtectionCase, evidence: CaseEvidence | N
     )
 
 
-# --- designations ----------------------------------------------------------------------
+# --- case handlers (a position: Role.CASE_HANDLER) --------------------------------------
 
 
 @transaction.atomic
 def handler_designate(
     *, actor=None, member: Member, organization: Organization, note: str = ""
-) -> CaseHandlerDesignation:
-    designation = CaseHandlerDesignation(member=member, organization=organization, note=note)
+) -> Position:
+    """Make an organizer the protection-case handler of a committee's or general branch's
+    subtree: a case-handler position, ended (ended_on) like any other, never deleted."""
+    designation = Position(
+        member=member,
+        organization=organization,
+        role=Role.CASE_HANDLER,
+        started_on=timezone.localdate(),
+        note=note,
+    )
     _full_clean(designation)
+    designation._history_user = actor
     designation.save()
     if member.account is not None:
         forget_handler_paths(member.account)
@@ -511,8 +521,8 @@ def _supervisors_by_path():
     organization (the same rule as permissions.handler_paths).
     """
     rows = list(
-        CaseHandlerDesignation.objects.active()
-        .filter(member__status__in=ACTIVE_STATUSES)
+        Position.objects.current()
+        .filter(role=Role.CASE_HANDLER, member__status__in=ACTIVE_STATUSES)
         .values_list("organization__path", "member_id")
     )
     organizer_paths = {}

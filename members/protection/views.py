@@ -3,14 +3,14 @@ service, render. Any case outside the user's reach is a 404; every read is logge
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
-from members.permissions import require_member
+from members.forms import add_service_error
+from members.permissions import has_perm, permission_required, require_member
 from members.services import DomainError
 
 from ..pagination import BoundedPaginator
@@ -25,17 +25,15 @@ from .forms import (
     ClarificationForm,
     EvidenceAddForm,
     TransitionForm,
-    add_service_error,
 )
-from .models import CaseAction, CaseAssignment, CaseEvidence, Clarification
-from .permissions import can, cases_visible_to, get_case_for_user, members_user_may_open_for
-
-
-def _case_or_404(request, ref, perm=None):
-    case = get_case_for_user(request.user, ref)
-    if perm and not can(request.user, perm, case):
-        raise PermissionDenied
-    return case
+from .permissions import (
+    get_case_action_for_user,
+    get_case_assignment_for_user,
+    get_case_evidence_for_user,
+    get_case_for_user,
+    get_clarification_for_user,
+    members_user_may_open_for,
+)
 
 
 @login_required
@@ -93,19 +91,21 @@ def case_detail(request, ref):
     case = selectors.case_detail(request.user, ref)
     services.case_view_record(viewer=request.user, case=case)
     user = request.user
-    may_handle = can(user, "members.handle_case", case)
-    may_assign = can(user, "members.assign_case", case)
+    may_handle = has_perm(user, "members.handle_case", case)
+    may_assign = has_perm(user, "members.assign_case", case)
     context = {
         "case": case,
-        "is_member": can(user, "members.consent_clarification", case),
+        "is_member": has_perm(user, "members.consent_clarification", case),
         "may_handle": may_handle,
         "may_assign": may_assign,
-        "may_add_evidence": can(user, "members.add_case_evidence", case)
+        "may_add_evidence": has_perm(user, "members.add_case_evidence", case)
         and case.status != "closed",
         "transitions": services.allowed_transitions(case.status) if may_handle else [],
         "may_record_action": may_handle and case.status in ("accepted", "in_progress"),
         "may_record_clarification": may_handle and case.status not in ("reported", "declined"),
-        "views": selectors.case_views(case) if can(user, "members.view_case_log", case) else None,
+        "views": selectors.case_views(case)
+        if has_perm(user, "members.view_case_log", case)
+        else None,
         "evidence_form": EvidenceAddForm(),
     }
     if may_handle:
@@ -127,10 +127,7 @@ def case_detail(request, ref):
 @login_required
 def case_evidence(request, ref):
     """Download one evidence file: permission first, then the log, then the file."""
-    evidence = get_object_or_404(
-        CaseEvidence.objects.filter(case__in=cases_visible_to(request.user)).select_related("case"),
-        ref=ref,
-    )
+    evidence = get_case_evidence_for_user(request.user, ref)
     services.case_view_record(viewer=request.user, case=evidence.case, evidence=evidence)
     try:
         return private_file_response(
@@ -140,10 +137,9 @@ def case_evidence(request, ref):
         raise Http404 from exc
 
 
-@login_required
+@permission_required("members.add_case_evidence", get_case_for_user, lookup="ref")
 @require_POST
-def case_evidence_add(request, ref):
-    case = _case_or_404(request, ref, "members.add_case_evidence")
+def case_evidence_add(request, case):
     form = EvidenceAddForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -160,10 +156,9 @@ def case_evidence_add(request, ref):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@login_required
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
-def case_transition(request, ref):
-    case = _case_or_404(request, ref, "members.handle_case")
+def case_transition(request, case):
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose what to do."))
@@ -183,10 +178,9 @@ def case_transition(request, ref):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@login_required
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
-def case_action_add(request, ref):
-    case = _case_or_404(request, ref, "members.handle_case")
+def case_action_add(request, case):
     form = CaseActionForm(request.POST)
     if form.is_valid():
         try:
@@ -202,26 +196,17 @@ def case_action_add(request, ref):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@login_required
+@permission_required("members.complete_follow_up", get_case_action_for_user)
 @require_POST
-def case_follow_up_done(request, pk):
-    action = get_object_or_404(
-        CaseAction.objects.filter(case__in=cases_visible_to(request.user)).select_related(
-            "case__member__branch", "case__branch"
-        ),
-        pk=pk,
-    )
-    if not can(request.user, "members.handle_case", action.case):
-        raise PermissionDenied
+def case_follow_up_done(request, action):
     services.case_follow_up_done(actor=request.user, action=action)
     messages.success(request, _("The follow-up is marked done."))
     return redirect("members:case_detail", ref=action.case.ref)
 
 
-@login_required
+@permission_required("members.assign_case", get_case_for_user, lookup="ref")
 @require_POST
-def case_assign(request, ref):
-    case = _case_or_404(request, ref, "members.assign_case")
+def case_assign(request, case):
     form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
     if form.is_valid():
         try:
@@ -237,26 +222,17 @@ def case_assign(request, ref):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@login_required
+@permission_required("members.unassign_case", get_case_assignment_for_user)
 @require_POST
-def case_unassign(request, pk):
-    assignment = get_object_or_404(
-        CaseAssignment.objects.filter(
-            case__in=cases_visible_to(request.user), removed_at__isnull=True
-        ).select_related("case__member__branch", "case__branch"),
-        pk=pk,
-    )
-    if not can(request.user, "members.assign_case", assignment.case):
-        raise PermissionDenied
+def case_unassign(request, assignment):
     services.case_unassign(actor=request.user, assignment=assignment)
     messages.success(request, _("The handler no longer handles this case."))
     return redirect("members:case_detail", ref=assignment.case.ref)
 
 
-@login_required
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
-def case_clarification_add(request, ref):
-    case = _case_or_404(request, ref, "members.handle_case")
+def case_clarification_add(request, case):
     form = ClarificationForm(
         request.POST, organizations=selectors.approving_organization_choices(case)
     )
@@ -273,17 +249,9 @@ def case_clarification_add(request, ref):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@login_required
+@permission_required("members.consent_to_clarification", get_clarification_for_user)
 @require_POST
-def case_clarification_consent(request, pk):
-    clarification = get_object_or_404(
-        Clarification.objects.filter(case__in=cases_visible_to(request.user)).select_related(
-            "case__member__branch", "case__branch"
-        ),
-        pk=pk,
-    )
-    if not can(request.user, "members.consent_clarification", clarification.case):
-        raise PermissionDenied
+def case_clarification_consent(request, clarification):
     consents = request.POST.get("consents") == "1"
     services.clarification_consent_set(
         actor=request.user, clarification=clarification, consents=consents

@@ -10,9 +10,9 @@ from django.urls import reverse
 
 from appraisal.commendations import services
 from appraisal.commendations.models import CommendationStatus, CommendationTitle
-from appraisal.commendations.permissions import can
 from appraisal.commendations.selectors import waiting_for
 from members.models import Notification, Role
+from members.permissions import has_perm as can
 from members.services import DomainError
 from tests.appraisal.commendation_helpers import propose
 from tests.factories import make_member, make_position

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from members.models import Member, Notification, Position, Role
 from members.protection import services
-from members.protection.models import CaseAssignment, CaseHandlerDesignation, ProtectionCase
+from members.protection.models import CaseAssignment, ProtectionCase
 from members.protection.selectors import handler_candidates
 from members.services import DomainError, member_transfer, pending_emails_send
 from tests.factories import make_member, make_position
@@ -30,7 +30,8 @@ def world(cast, settings, tmp_path):
 def _end_position(member, organization):
     # One save per row, as the admin and the services write positions: a save tells the
     # scope cache (members.permissions) that this member's reach changed.
-    for position in Position.objects.filter(member=member, organization=organization):
+    positions = Position.objects.filter(member=member, organization=organization)
+    for position in positions.exclude(role=Role.CASE_HANDLER):
         position.ended_on = timezone.localdate() - timedelta(days=1)
         position.save()
 
@@ -80,7 +81,7 @@ def test_only_an_organizer_reaching_the_organization_can_be_designated(cast):
     for member in (cast.secretary, cast.other_organizer):
         with pytest.raises(DomainError):
             services.handler_designate(member=member, organization=cast.c1)
-    assert not CaseHandlerDesignation.objects.exists()
+    assert not Position.objects.filter(role=Role.CASE_HANDLER).exists()
     # An organizer at the root reaches C1 below it.
     root_organizer = make_member(cast.far_branch, "钱进", account="root_organizer")
     make_position(root_organizer, cast.root, Role.ORGANIZER)
@@ -140,7 +141,9 @@ def test_admin_cannot_delete_a_member_or_position(login, cast, world):
     assert "rotection" not in response.content.decode()
     changelist = client.get(reverse("admin:members_member_changelist")).content.decode()
     assert "delete_selected" not in changelist
-    position = Position.objects.get(member=cast.organizer, organization=cast.c1)
+    position = Position.objects.get(
+        member=cast.organizer, organization=cast.c1, role=Role.ORGANIZER
+    )
     assert client.get(reverse("admin:members_position_delete", args=[position.pk])).status_code == (
         403
     )
@@ -261,18 +264,19 @@ def test_case_open_keeps_the_branch_even_on_behalf(cast):
 def test_designations_in_admin_keep_history_and_are_never_deleted(login, cast, world):
     client = login("admin")
     pk = world.designation.pk
-    history = client.get(reverse("admin:members_casehandlerdesignation_history", args=[pk]))
+    history = client.get(reverse("admin:members_position_history", args=[pk]))
     assert history.status_code == 200
-    delete = client.get(reverse("admin:members_casehandlerdesignation_delete", args=[pk]))
+    delete = client.get(reverse("admin:members_position_delete", args=[pk]))
     assert delete.status_code == 403
     # The admin cannot designate someone who is not an organizer there.
     response = client.post(
-        reverse("admin:members_casehandlerdesignation_add"),
+        reverse("admin:members_position_add"),
         {
             "member": cast.secretary.pk,
             "organization": cast.c1.pk,
+            "role": Role.CASE_HANDLER,
             "started_on": timezone.localdate().isoformat(),
         },
     )
     assert response.status_code == 200  # the form again, with the error
-    assert not CaseHandlerDesignation.objects.filter(member=cast.secretary).exists()
+    assert not Position.objects.filter(member=cast.secretary, role=Role.CASE_HANDLER).exists()

@@ -7,8 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from members.models import Position, Role
 from members.pagination import BoundedPaginator
-from members.protection.models import CaseEvidence, CaseHandlerDesignation, ProtectionCase
+from members.protection.models import CaseEvidence, ProtectionCase
 from tests.factories import make_members
 
 LIMIT = 15
@@ -52,7 +53,12 @@ def _queries(client, url):
 
 @pytest.mark.parametrize("user", ["organizer", "member"])
 def test_case_list_queries_same_at_two_sizes(cast, login, user):
-    CaseHandlerDesignation.objects.create(member=cast.organizer, organization=cast.c1)
+    Position.objects.create(
+        member=cast.organizer,
+        organization=cast.c1,
+        role=Role.CASE_HANDLER,
+        started_on=timezone.localdate(),
+    )
     _add_cases(cast, 3)
     ProtectionCase.objects.create(
         member=cast.member,
