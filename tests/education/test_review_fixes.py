@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from education import review_selectors, selectors, services
+from education import recording_selectors, selectors, services
 from education.models import (
     Attendance,
     ComplianceCadence,
@@ -379,7 +379,7 @@ def test_sessions_to_record_query_count_is_bounded(cast, n, django_assert_max_nu
     user = cast.secretary.account
     user.refresh_from_db()
     with django_assert_max_num_queries(4):
-        result = review_selectors.sessions_to_record(user)
+        result = recording_selectors.sessions_to_record(user)
     assert len(result["sessions"]) == min(n, 5) and result["count"] == n
 
 
