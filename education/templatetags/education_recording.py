@@ -1,4 +1,4 @@
-"""Template tags for the education pages' review fixes."""
+"""Template tags for sessions waiting to be recorded (the dashboard's reminder to close them)."""
 
 from django import template
 
