@@ -1,10 +1,14 @@
 """Calendar: the private feed and the single-event .ics parse with icalendar."""
 
+import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
 from education import services
-from education.models import CalendarFeed
+from education.models import (
+    CalendarFeed,
+)
+from members.models import MemberStatus
 from tests.education.helpers import at, plan
 
 
@@ -69,3 +73,12 @@ def test_single_event_ics(login, cast):
     event = events[f"session-{session.pk}@branchsite"]
     assert event.decoded("dtend") == session.ends_at
     assert "王老师" in str(event["description"])
+
+
+@pytest.mark.parametrize("status", [MemberStatus.TRANSFERRED_OUT, MemberStatus.DECEASED])
+def test_calendar_feed_stops_for_members_no_longer_active(client, cast, status):
+    feed = services.calendar_feed_get_or_create(member=cast.member)
+    url = reverse("education:calendar_feed", args=[feed.token])
+    assert client.get(url).status_code == 200
+    type(cast.member).objects.filter(pk=cast.member.pk).update(status=status)
+    assert client.get(url).status_code == 404

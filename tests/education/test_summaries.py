@@ -259,3 +259,22 @@ def test_member_year_facts_count_sessions_from_the_summary(cast):
     assert facts[cast.member.pk][1][1] == "2 of 3"
     assert facts[cast.peer.pk][1][1] == "0 of 1"
     assert "4.0 of 32.0" in facts[cast.member.pk][0][1]
+
+
+def test_scale_seeder_writes_the_same_meeting_summary_as_a_rebuild(db):
+    """The scale seeder writes BranchYearMeetings itself: per-group rule included."""
+    from education import summaries
+    from education.models import BranchYearMeetings
+    from tests.bench.test_smoke import _seed
+
+    _seed(120)
+
+    def stored():
+        return {
+            (r.branch_id, r.year): (r.group_meeting, r.committee_meeting, r.theme_day)
+            for r in BranchYearMeetings.objects.all()
+        }
+
+    seeded = stored()
+    summaries.rebuild()
+    assert seeded == stored()
