@@ -6,7 +6,6 @@ query-count tests pin them at two data sizes).
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -18,10 +17,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from members import member_facts
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
 from members.xlsx import Sheet
@@ -396,16 +395,6 @@ def tally(cycle, *, graded=None):
 # --- rating --------------------------------------------------------------------------------
 
 
-def member_facts(member_ids, year):
-    """{member_id: [(label, value), ...]} from every settings.BRANCHSITE_MEMBER_FACTS source
-    (study hours, attendance: supplied by education without appraisal importing it)."""
-    facts = {}
-    for dotted in getattr(settings, "BRANCHSITE_MEMBER_FACTS", []):
-        for member_id, items in import_string(dotted)(member_ids, year).items():
-            facts.setdefault(member_id, []).extend(items)
-    return facts
-
-
 def rating_sheet(cycle):
     """Everything the rating page shows on one page, per appraised member: the ballot tally,
     study hours and attendance for the year, commendations, the proposed grade; and the
@@ -414,7 +403,8 @@ def rating_sheet(cycle):
     ids = [p.member_id for p in graded]
     ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
     result = tally(cycle, graded=graded)
-    facts = member_facts(ids, cycle.year)
+    # Study hours and attendance: registered by education (members.member_facts).
+    facts = member_facts.facts_for(ids, cycle.year)
     commendations = commendations_by_member(ids, cycle.year)
     rows = []
     for p in graded:
@@ -707,7 +697,3 @@ def rating_waiting(user):
     return AppraisalCycle.objects.filter(
         q, step=Step.RATING, rating_state=RatingState.SUBMITTED
     ).select_related("branch")
-
-
-# The commendations section of /me/ is built in the commendations subpackage.
-from .commendations.selectors import commendation_record_section  # noqa: E402, F401

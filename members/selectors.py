@@ -13,10 +13,6 @@ from .models import (
     Transfer,
 )
 from .permissions import scope_for
-from .protection.selectors import (  # noqa: F401 - hooks listed in branchsite/record.py
-    protection_dashboard_section,
-    protection_record_section,
-)
 
 
 def member_positions(member):

@@ -1,5 +1,5 @@
-"""The case list costs the same number of queries at two sizes (and at most 15), and
-its pagination count is bounded (BoundedPaginator)."""
+"""The case list and the case page cost the same number of queries at two sizes (and at most
+15), and the list's pagination count is bounded (BoundedPaginator)."""
 
 from datetime import timedelta
 
