@@ -69,17 +69,9 @@ def _with_progress(qs):
     )
 
 
-def managed_cycles(user, *, year=None):
-    """Cycles the user runs or follows (branch committee, organizers above), with progress."""
-    qs = cycles_managed_by(user)
-    if year:
-        qs = qs.filter(year=year)
-    return _with_progress(qs).order_by("-year", "branch__path", "pk")
-
-
 def managed_cycle_ids(user, *, year=None):
-    """The ids behind managed_cycles, in its order: what the list paginates (no progress
-    subqueries run for the rows a page does not show)."""
+    """Ids of the cycles the user manages, newest year first: what the list paginates (no
+    progress subqueries run for the rows a page does not show)."""
     qs = cycles_managed_by(user)
     if year:
         qs = qs.filter(year=year)

@@ -263,39 +263,6 @@ def hours_nudges_send(*, today: date | None = None) -> int:
     return sent
 
 
-def hours_nudge_recipients(*, today: date | None = None) -> int:
-    """How many members hours_nudges_send would notify on `today` (for checks and the
-    benchmark: a first run creates this many notifications, a re-run none)."""
-    today = today or timezone.localdate()
-    year = today.year
-    pace = selectors.pace_fraction(year, today)
-    if not pace:
-        return 0
-    total = 0
-    for chunk in _branch_chunks():
-        paths = [path for _pk, path in chunk]
-        prefs_rows = selectors.reminder_settings_by_path(paths, below=False)
-        reqs = selectors.requirements_by_path(paths, year, below=False)
-        req_of = {
-            pk: selectors.requirement_for(reqs, path)
-            for pk, path in chunk
-            if selectors.reminder_settings_for(prefs_rows, path).hours_nudges
-        }
-        if req_of:
-            total += (
-                selectors.with_hours(
-                    Member.objects.active().filter(branch_id__in=list(req_of)),
-                    year,
-                    req_of,
-                    alias=True,
-                    many=True,
-                )
-                .filter(total_hours__lt=F("required_hours") * Value(pace))
-                .count()
-            )
-    return total
-
-
 def meeting_digests_send(*, today: date | None = None) -> int:
     """Once a month: tell each branch's secretary which regular meetings required this
     month (or this quarter) have not been held yet; without a current secretary, the

@@ -136,20 +136,6 @@ def member_figures(organization):
     ).first() or OrganizationMemberFigures(organization=organization)
 
 
-def subtree_member_counts(organizations):
-    """{organization pk: current (full + probationary) members in its subtree}, from the
-    member figures (one query; the rows above a branch follow within minutes)."""
-    from .models import OrganizationMemberFigures
-
-    organizations = list(organizations)
-    rows = dict(
-        OrganizationMemberFigures.objects.filter(
-            organization_id__in=[o.pk for o in organizations]
-        ).values_list("organization_id", "members")
-    )
-    return {o.pk: rows.get(o.pk, 0) for o in organizations}
-
-
 def _visible_members_q(user):
     """Q on Member equal to members.permissions.members_visible_to, written for the index.
 

@@ -96,7 +96,7 @@ def world(cast, settings, tmp_path):
         hours=2,
         evidence=commendation_helpers.pdf_file("proof.pdf"),
     )
-    feed = education_services.calendar_feed_get_or_create(member=cast.organizer)
+    feed = education_services.calendar_feed_regenerate(member=cast.organizer)
 
     running = open_cycle(cast.branch)
     from appraisal import services as appraisal_services

@@ -166,7 +166,7 @@ def test_each_event_in_the_feed_reminds_an_hour_before(client, login, cast):
     ahead = plan(cast.branch, starts_at=at(2030, 6, 1, 9), title="主题党日")
     cancelled = plan(cast.branch, starts_at=at(2030, 6, 2, 9), title="取消的学习")
     services.session_cancel(session=cancelled)
-    feed = services.calendar_feed_get_or_create(member=cast.member)
+    feed = services.calendar_feed_regenerate(member=cast.member)
     response = client.get(reverse("education:calendar_feed", args=[feed.token]))
     cal = Calendar.from_ical(BytesIO(response.content).read())
     events = {str(e["summary"]): e for e in cal.walk("VEVENT")}

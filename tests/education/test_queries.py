@@ -106,7 +106,7 @@ def test_session_pages_bounded(login, cast):
 
 def test_feed_export_and_ics_query_counts_do_not_grow(login, cast, client):
     """calendar_feed (anonymous, by token), hours_member_export and session_ics."""
-    feed = services.calendar_feed_get_or_create(member=cast.member)
+    feed = services.calendar_feed_regenerate(member=cast.member)
     session = plan(cast.branch, starts_at=at(2030, 6, 1))
 
     def urls():

@@ -51,8 +51,12 @@ def test_follow_up_reminder_carries_no_case_content(cast, world):
 
 def test_a_reopened_declined_case_is_announced_again(cast, world):
     assert services.case_new_report_reminders_send() == 1
-    services.case_decline(actor=cast.organizer.account, case=world.case, reason="不属于保护范围")
-    services.case_reopen(actor=cast.organizer.account, case=world.case, reason="补充了材料")
+    services.case_transition(
+        action="decline", actor=cast.organizer.account, case=world.case, reason="不属于保护范围"
+    )
+    services.case_transition(
+        action="reopen", actor=cast.organizer.account, case=world.case, reason="补充了材料"
+    )
     assert services.case_new_report_reminders_send() == 1
     assert services.case_new_report_reminders_send() == 0
     assert (

@@ -55,7 +55,7 @@ def test_full_life_of_a_case_and_reopen_keeps_history(cast, world):
     services.case_transition(actor=organizer, case=case, action="start")
     services.case_transition(actor=organizer, case=case, action="resolve")
     services.case_transition(actor=organizer, case=case, action="close")
-    services.case_reopen(actor=organizer, case=case, reason="平台内容再次出现")
+    services.case_transition(action="reopen", actor=organizer, case=case, reason="平台内容再次出现")
     case = _refresh(case)
     assert case.status == CaseStatus.IN_PROGRESS and case.reopened_count == 1
     statuses = list(
@@ -102,8 +102,11 @@ def test_assigned_handler_can_move_the_case(cast, world):
 
 def test_decline_needs_a_reason_that_the_member_sees(login, cast, world):
     with pytest.raises(DomainError):
-        services.case_decline(actor=cast.organizer.account, case=world.case, reason="  ")
-    services.case_decline(
+        services.case_transition(
+            action="decline", actor=cast.organizer.account, case=world.case, reason="  "
+        )
+    services.case_transition(
+        action="decline",
         actor=cast.organizer.account,
         case=world.case,
         reason="不属于本条例保护范围，建议向所在单位反映。",
@@ -114,7 +117,7 @@ def test_decline_needs_a_reason_that_the_member_sees(login, cast, world):
         recipient=cast.member, kind="protection.case_decline"
     ).exists()
     # Reopening a declined case sends it back to be accepted again.
-    services.case_reopen(actor=cast.organizer.account, case=world.case)
+    services.case_transition(action="reopen", actor=cast.organizer.account, case=world.case)
     assert _refresh(world.case).status == CaseStatus.REPORTED
 
 
