@@ -10,22 +10,10 @@ from django.utils import timezone
 from appraisal import selectors, services
 from appraisal.models import (
     CycleMove,
-    Grade,
-    Participant,
     Step,
 )
 from members.services import DomainError
-from tests.appraisal.cycles import move_to, open_cycle, vote
-
-
-@pytest.fixture
-def cycle(cast):
-    return move_to(open_cycle(cast.branch), Step.BALLOT)
-
-
-def _grades(cycle, grade=Grade.QUALIFIED):
-    ids = Participant.objects.filter(cycle=cycle, graded=True).values_list("member_id", flat=True)
-    return {pk: grade for pk in ids}
+from tests.appraisal.cycles import every_grade, move_to, vote
 
 
 def _close_ballot(cycle, **kwargs):
@@ -38,7 +26,7 @@ def test_paper_ballots_never_entered_do_not_count_towards_validity(cycle, cast, 
     services.paper_ballots_issue(
         cycle=cycle, voter_ids=[cast.peer.pk, cast.secretary.pk, cast.committee_member.pk]
     )
-    services.paper_ballot_enter(cycle=cycle, grades=_grades(cycle))
+    services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     vote(cycle, cast.member)
     _hard, soft = services.move_blockers(cycle, today=cycle.ballot_closes_on)
     assert any("Only 2 ballot(s) of 4 voters count (4 took part)" in str(s) for s in soft)

@@ -12,23 +12,12 @@ from appraisal.models import (
     BallotCount,
     BallotParticipation,
     Grade,
-    Participant,
     Step,
 )
 from members.services import DomainError
-from tests.appraisal.cycles import move_to, open_cycle, vote
+from tests.appraisal.cycles import every_grade, move_to, open_cycle, vote
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-@pytest.fixture
-def cycle(cast):
-    return move_to(open_cycle(cast.branch), Step.BALLOT)
-
-
-def _grades(cycle, grade=Grade.QUALIFIED):
-    ids = Participant.objects.filter(cycle=cycle, graded=True).values_list("member_id", flat=True)
-    return {pk: grade for pk in ids}
 
 
 def _writes(queries):
@@ -86,7 +75,7 @@ def test_casting_through_the_page_writes_one_participation_and_the_counters_only
 ):
     client = login("member")
     url = reverse("appraisal:ballot", args=[cycle.pk])
-    data = {f"m{pk}": Grade.QUALIFIED for pk in _grades(cycle)}
+    data = {f"m{pk}": Grade.QUALIFIED for pk in every_grade(cycle)}
     data[f"m{cast.peer.pk}"] = Grade.EXCELLENT
     with CaptureQueriesContext(connection) as ctx:
         assert client.post(url, data).status_code == 302
@@ -109,7 +98,7 @@ def test_closing_the_ballot_rewrites_participations_in_voter_order(cycle, cast):
     for voter in voters[:3]:  # highest id first: storage order is the reverse of voter order
         vote(cycle, voter)
     services.paper_ballots_issue(cycle=cycle, voter_ids=[voters[3].pk])
-    services.paper_ballot_enter(cycle=cycle, grades=_grades(cycle))
+    services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     before_keys = set(BallotParticipation.objects.values_list("id", flat=True))
     voting_order = [v.pk for v in voters]
     assert _physical_order(cycle) == voting_order  # what the fix has to erase

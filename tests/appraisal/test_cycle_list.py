@@ -5,11 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appraisal import services
 from appraisal import views as appraisal_views
 from appraisal.models import AppraisalCycle
 from members.models import OrganizationKind
-from tests.appraisal.cycles import YEAR, open_cycle
+from tests.appraisal.cycles import open_cycle, open_cycles_like
 from tests.factories import make_member, make_org
 
 
@@ -23,15 +22,7 @@ def _open_cycles(cast, names):
     for b in branches:
         make_member(b)
     start = AppraisalCycle.objects.filter(branch=cast.branch).first() or open_cycle(cast.branch)
-    services.cycles_open_many(
-        branches=branches,
-        year=YEAR,
-        self_assessment_due=start.self_assessment_due,
-        peer_review_due=start.peer_review_due,
-        ballot_opens_on=start.ballot_opens_on,
-        ballot_closes_on=start.ballot_closes_on,
-        rating_due=start.rating_due,
-    )
+    open_cycles_like(start, branches)
 
 
 def _walk(client, url):

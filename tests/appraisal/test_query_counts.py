@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from appraisal import services
 from appraisal.models import BallotCount, BallotParticipation, Grade, Participant, Step
-from tests.appraisal.cycles import YEAR, move_to, open_cycle
+from tests.appraisal.cycles import move_to, open_cycle, open_cycles_like
 from tests.factories import make_members
 
 SIZES = [5, 80]
@@ -82,15 +82,7 @@ def test_organizer_overview_of_many_branches_costs_the_same_queries(
     for b in branches:
         make_members(b, 3)
     start = open_cycle(cast.branch)
-    services.cycles_open_many(
-        branches=branches,
-        year=YEAR,
-        self_assessment_due=start.self_assessment_due,
-        peer_review_due=start.peer_review_due,
-        ballot_opens_on=start.ballot_opens_on,
-        ballot_closes_on=start.ballot_closes_on,
-        rating_due=start.rating_due,
-    )
+    open_cycles_like(start, branches)
     client = login("organizer")
     with django_assert_num_queries(12):
         page = client.get(reverse("appraisal:cycle_list")).content.decode()

@@ -16,7 +16,7 @@ from education.models import (
     Session,
 )
 from members.services import DomainError
-from tests.education.helpers import at, held, plan
+from tests.education.helpers import LOG_FORM_SESSION, at, held, plan
 
 
 def _year():
@@ -210,12 +210,7 @@ def test_close_by_role(login, cast, role, status):
 def test_log_page_refuses_bad_hours_with_a_message(login, cast, hours):
     url = reverse("education:session_log_new") + f"?org={cast.branch.pk}"
     data = {
-        "title": "支部党员大会",
-        "kind": "general_meeting",
-        "starts_at": "2025-06-10T09:00",
-        "ends_at": "2025-06-10T11:00",
-        "hours": "2.0",
-        "place": "会议室",
+        **LOG_FORM_SESSION,
         "member": [str(cast.member.pk), str(cast.peer.pk)],
         f"status_{cast.member.pk}": "present",
         f"hours_{cast.member.pk}": hours,

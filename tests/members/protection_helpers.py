@@ -93,3 +93,20 @@ def accept_and_act(cast, case, *, follow_up_due=None):
         follow_up_due=follow_up_due,
         follow_up_note="确认平台处理结果",
     )
+
+
+def clarify(cast, case, text):
+    """A clarification recorded on the case (accepted first when it is still reported)."""
+    case.refresh_from_db()
+    if case.status == "reported":
+        accept_and_act(cast, case)
+    return services.clarification_record(
+        actor=cast.organizer.account,
+        case=case,
+        text=text,
+        issued_on=timezone.localdate(),
+        published_where="支部党员大会",
+        published_to="全体党员",
+        approving_organization=cast.c1,
+        approval_reference="第一党委会议决定",
+    )

@@ -15,15 +15,8 @@ from members.protection.models import (
 from members.services import member_transfer
 from tests.members.protection_helpers import (
     MARKER,
-    build_world,
     open_case,
 )
-
-
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
 
 
 def _detail(case):

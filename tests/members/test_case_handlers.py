@@ -15,13 +15,7 @@ from members.protection.models import CaseAssignment, CaseHandlerDesignation, Pr
 from members.protection.selectors import handler_candidates
 from members.services import DomainError
 from tests.factories import make_member, make_position
-from tests.members.protection_helpers import MARKER, build_world
-
-
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
+from tests.members.protection_helpers import MARKER
 
 
 def _end_position(member, organization):

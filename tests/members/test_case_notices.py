@@ -4,7 +4,6 @@ and a removed handler's notices go."""
 
 from datetime import timedelta
 
-import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.urls import reverse
@@ -20,15 +19,8 @@ from members.services import pending_emails_send
 from tests.members.protection_helpers import (
     MARKER,
     accept_and_act,
-    build_world,
     open_case,
 )
-
-
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
 
 
 def test_follow_up_reminder_carries_no_case_content(cast, world):

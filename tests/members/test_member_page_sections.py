@@ -7,37 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 
 from appraisal.commendations.models import Commendation, CommendationStatus, CommendationTitle
 from members.protection import services
 from tests.members.protection_helpers import (
     MARKER,
-    accept_and_act,
-    build_world,
+    clarify,
 )
-
-
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
-
-
-def _clarify(cast, case, text):
-    case.refresh_from_db()
-    if case.status == "reported":
-        accept_and_act(cast, case)
-    return services.clarification_record(
-        actor=cast.organizer.account,
-        case=case,
-        text=text,
-        issued_on=timezone.localdate(),
-        published_where="支部党员大会",
-        published_to="全体党员",
-        approving_organization=cast.c1,
-        approval_reference="第一党委会议决定",
-    )
 
 
 def _commend(cast, status, reason):
@@ -53,8 +29,8 @@ def _commend(cast, status, reason):
 
 
 def test_member_page_shows_consented_clarifications_and_published_commendations(cast, world, login):
-    shown = _clarify(cast, world.case, "经核查网传内容不实CL1。")
-    _clarify(cast, world.case, "尚未同意公开CL2。")
+    shown = clarify(cast, world.case, "经核查网传内容不实CL1。")
+    clarify(cast, world.case, "尚未同意公开CL2。")
     services.clarification_consent_set(
         actor=cast.member.account, clarification=shown, consents=True
     )
@@ -78,7 +54,7 @@ def test_member_page_sections_cost_one_query_each_at_two_sizes(cast, world, logi
     for n in (2, 12):
         for i in range(n - (2 if n == 12 else 0)):
             if kind == "clarifications":
-                c = _clarify(cast, world.case, f"澄清{i}")
+                c = clarify(cast, world.case, f"澄清{i}")
                 services.clarification_consent_set(
                     actor=cast.member.account, clarification=c, consents=True
                 )

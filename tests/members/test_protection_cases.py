@@ -26,18 +26,11 @@ from members.services import DomainError
 from tests.factories import make_members
 from tests.members.protection_helpers import (
     accept_and_act,
-    build_world,
     docx_file,
     pdf_file,
     png_file,
     txt_file,
 )
-
-
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
 
 
 def _refresh(case):

@@ -16,7 +16,7 @@ from members.protection.models import CaseEvidence, CaseHandlerDesignation, Prot
 from tests.factories import make_member, make_members, make_position
 from tests.members.protection_helpers import (
     accept_and_act,
-    build_world,
+    clarify,
     txt_file,
 )
 
@@ -100,28 +100,6 @@ def test_bounded_paginator_counts_a_window_past_the_page(cast):
     assert BoundedPaginator([1, 2, 3], 2).get_page("x").number == 1
 
 
-@pytest.fixture
-def world(cast, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return build_world(cast)
-
-
-def _clarify(cast, case, text):
-    case.refresh_from_db()
-    if case.status == "reported":
-        accept_and_act(cast, case)
-    return services.clarification_record(
-        actor=cast.organizer.account,
-        case=case,
-        text=text,
-        issued_on=timezone.localdate(),
-        published_where="支部党员大会",
-        published_to="全体党员",
-        approving_organization=cast.c1,
-        approval_reference="第一党委会议决定",
-    )
-
-
 def _grow(cast, case, n):
     for i in range(n):
         helper = make_member(cast.branch, f"支委{n}-{i}", account=f"cm{n}-{i}")
@@ -144,7 +122,7 @@ def _grow(cast, case, n):
 def test_case_page_queries_are_fixed_and_at_most_15(cast, world, login):
     case = world.case
     accept_and_act(cast, case)
-    _clarify(cast, case, "澄清")
+    clarify(cast, case, "澄清")
     services.case_assign(actor=cast.organizer.account, case=case, handler=cast.secretary)
     url = reverse("members:case_detail", args=[case.ref])
     counts = {}
