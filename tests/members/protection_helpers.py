@@ -17,7 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from members.protection import services
-from members.protection.models import CaseKind
+from members.protection.models import CaseKind, ProtectionCase
+from tests.factories import make_members
 
 MARKER = "诽谤帖子XQ7"
 
@@ -109,4 +110,22 @@ def clarify(cast, case, text):
         published_to="全体党员",
         approving_organization=cast.c1,
         approval_reference="第一党委会议决定",
+    )
+
+
+def many_cases(cast, n):
+    """n cases, one for each of n new members of the cast's branch, written in bulk."""
+    members = make_members(cast.branch, n)
+    return ProtectionCase.objects.bulk_create(
+        ProtectionCase(
+            member=m,
+            branch_id=m.branch_id,
+            kind="cyberbullying",
+            description="x",
+            place="y",
+            occurred_on=timezone.localdate(),
+            help_requested="z",
+            opened_on_behalf=False,
+        )
+        for m in members
     )

@@ -23,10 +23,10 @@ from members.protection.models import (
 from members.protection.selectors import protection_record_section
 from members.protection.tasks import remind_case_follow_ups, remind_new_protection_cases
 from members.services import DomainError
-from tests.factories import make_members
 from tests.members.protection_helpers import (
     accept_and_act,
     docx_file,
+    many_cases,
     pdf_file,
     png_file,
     txt_file,
@@ -351,27 +351,9 @@ def test_new_case_reminders_reach_designated_handlers_once(cast, world):
 # --- query counts ------------------------------------------------------------------------
 
 
-def _many_cases(cast, n):
-    members = make_members(cast.branch, n)
-    cases = ProtectionCase.objects.bulk_create(
-        ProtectionCase(
-            member=m,
-            branch_id=m.branch_id,
-            kind="cyberbullying",
-            description="x",
-            place="y",
-            occurred_on=timezone.localdate(),
-            help_requested="z",
-            opened_on_behalf=False,
-        )
-        for m in members
-    )
-    return cases
-
-
 @pytest.mark.parametrize("n", [5, 60])
 def test_case_list_query_count_is_exact(login, cast, world, n, django_assert_num_queries):
-    _many_cases(cast, n)
+    many_cases(cast, n)
     client = login("organizer")
     with django_assert_num_queries(8):
         response = client.get(reverse("members:case_list"))
@@ -395,7 +377,7 @@ def test_dashboard_section_query_count_is_exact(cast, world, n, django_assert_nu
     from members.permissions import scope_for
     from members.protection.selectors import protection_dashboard_section
 
-    _many_cases(cast, n)
+    many_cases(cast, n)
     user = cast.users["organizer"]
     scope_for(user)
     with django_assert_num_queries(2):

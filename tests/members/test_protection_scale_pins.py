@@ -13,10 +13,11 @@ from members.models import Role
 from members.pagination import BoundedPaginator
 from members.protection import services
 from members.protection.models import CaseEvidence, CaseHandlerDesignation, ProtectionCase
-from tests.factories import make_member, make_members, make_position
+from tests.factories import make_member, make_position
 from tests.members.protection_helpers import (
     accept_and_act,
     clarify,
+    many_cases,
     txt_file,
 )
 
@@ -24,20 +25,7 @@ LIMIT = 15
 
 
 def _add_cases(cast, n):
-    members = make_members(cast.branch, n)
-    cases = ProtectionCase.objects.bulk_create(
-        ProtectionCase(
-            member=m,
-            branch=m.branch,
-            kind="cyberbullying",
-            description="x",
-            place="y",
-            occurred_on=timezone.localdate(),
-            help_requested="z",
-            opened_on_behalf=False,
-        )
-        for m in members
-    )
+    cases = many_cases(cast, n)
     # Files on some cases: the list counts them (a correlated count, not a join).
     CaseEvidence.objects.bulk_create(
         CaseEvidence(
