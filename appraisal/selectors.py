@@ -6,7 +6,6 @@ query-count tests pin them at two data sizes).
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
 from django.db.models import (
     Count,
     Exists,
@@ -19,10 +18,10 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, JSONObject
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from members import member_facts
 from members.json_rows import (
     JSONArrayAgg,
     instance_from_json,
@@ -80,17 +79,9 @@ def _with_progress(qs):
     )
 
 
-def managed_cycles(user, *, year=None):
-    """Cycles the user runs or follows (branch committee, organizers above), with progress."""
-    qs = cycles_managed_by(user)
-    if year:
-        qs = qs.filter(year=year)
-    return _with_progress(qs).order_by("-year", "branch__path", "pk")
-
-
 def managed_cycle_ids(user, *, year=None):
-    """The ids behind managed_cycles, in its order: what the list paginates (no progress
-    subqueries run for the rows a page does not show)."""
+    """Ids of the cycles the user manages, newest year first: what the list paginates (no
+    progress subqueries run for the rows a page does not show)."""
     qs = cycles_managed_by(user)
     if year:
         qs = qs.filter(year=year)
@@ -408,16 +399,6 @@ def tally(cycle, *, graded=None, counts=None):
 # --- rating --------------------------------------------------------------------------------
 
 
-def member_facts(member_ids, year):
-    """{member_id: [(label, value), ...]} from every settings.BRANCHSITE_MEMBER_FACTS source
-    (study hours, attendance: supplied by education without appraisal importing it)."""
-    facts = {}
-    for dotted in getattr(settings, "BRANCHSITE_MEMBER_FACTS", []):
-        for member_id, items in import_string(dotted)(member_ids, year).items():
-            facts.setdefault(member_id, []).extend(items)
-    return facts
-
-
 def rating_sheet(cycle):
     """Everything the rating page shows on one page, per appraised member: the ballot tally,
     study hours and attendance for the year, commendations, the proposed grade; and the
@@ -449,7 +430,8 @@ def rating_sheet(cycle):
             ratings[p.member_id] = rating
     by_member = {p.member_id: {c["grade"]: c["n"] for c in p.counts_json or []} for p in graded}
     result = tally(cycle, graded=graded, counts=by_member)
-    facts = member_facts(ids, cycle.year)
+    # Study hours and attendance: registered by education (members.member_facts).
+    facts = member_facts.facts_for(ids, cycle.year)
     commendations = commendations_by_member(ids, cycle.year)
     rows = []
     for p in graded:
@@ -774,7 +756,3 @@ def rating_waiting(user):
     return AppraisalCycle.objects.filter(
         q, step=Step.RATING, rating_state=RatingState.SUBMITTED
     ).select_related("branch")
-
-
-# The commendations section of /me/ is built in the commendations subpackage.
-from .commendations.selectors import commendation_record_section  # noqa: E402, F401

@@ -1,39 +1,45 @@
 """Sections that several apps add to a member's record (/me/) and to the home dashboard.
 
-Each entry names a selector function and the partial that renders what it returns. A
-selector returns a dict (the partial's context) or None to leave its section out. They are
-listed here, in page order, because branchsite is the only place that may import every app.
+Each entry is a selector and the partial that renders what it returns; a selector returns a
+dict (the partial's context) or None to leave its section out. They are listed here, in page
+order, because branchsite is the only place that may import every app.
 """
 
-from django.utils.module_loading import import_string
+from appraisal import selectors as appraisal_selectors
+from appraisal.commendations import selectors as commendation_selectors
+from education import selectors as education_selectors
+from members.protection import selectors as protection_selectors
 
-# (selector "module.function", template) — selector(member, *, year) -> dict | None
 APPRAISAL_RECORD_TEMPLATE = "appraisal/_record_section.html"
 
+# selector(member, *, year) -> dict | None.
 # Education's part of /me/ is the page's own top (to-do, hours ring, sessions): see views.
 # The appraisal section's open cycles also feed the to-do (views.my_record).
 RECORD_SECTIONS = [
-    ("appraisal.selectors.record_section", APPRAISAL_RECORD_TEMPLATE),
+    (appraisal_selectors.record_section, APPRAISAL_RECORD_TEMPLATE),
     (
-        "appraisal.selectors.commendation_record_section",
+        commendation_selectors.commendation_record_section,
         "appraisal/_commendation_record_section.html",
     ),
-    ("members.selectors.protection_record_section", "members/_protection_record_section.html"),
+    (
+        protection_selectors.protection_record_section,
+        "members/_protection_record_section.html",
+    ),
 ]
 
 # selector(user, scope, *, year) -> dict | None; shown on the home dashboard after the
 # foundation's own summary.
 # (The member's own part of home and the protection counts are composed in views.)
 DASHBOARD_SECTIONS = [
-    ("education.selectors.dashboard_section", "education/_dashboard_section.html"),
-    ("appraisal.selectors.dashboard_section", "appraisal/_dashboard_section.html"),
+    (education_selectors.dashboard_section, "education/_dashboard_section.html"),
+    (appraisal_selectors.dashboard_section, "appraisal/_dashboard_section.html"),
 ]
 
 
 def _collect(entries, *args, **kwargs):
     sections = []
-    for dotted, template in entries:
-        context = import_string(dotted)(*args, **kwargs)
+    for selector, template in entries:
+        context = selector(*args, **kwargs)
         if context is not None:
             sections.append({"template": template, "context": context})
     return sections

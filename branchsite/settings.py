@@ -317,19 +317,6 @@ DEMO_PASSWORD = env("DEMO_PASSWORD", default="branchsite-demo")
 
 SITE_NAME = _("branchsite")
 
-# Facts about members that another app supplies to appraisal pages without appraisal
-# importing that app (DESIGN.md: education and appraisal do not import each other). Each is
-# a dotted function f(member_ids, year) -> {member_id: [(label, value), ...]}, one query each.
-BRANCHSITE_MEMBER_FACTS = ["education.selectors.member_year_facts"]
-# Sections other apps add to a manager's page of a member (members:member_detail), for the
-# same reason: (dotted f(member) -> context dict or None, template).
-BRANCHSITE_MEMBER_PAGE_SECTIONS = [
-    (
-        "appraisal.commendations.selectors.member_page_commendations",
-        "appraisal/_member_page_commendations.html",
-    ),
-]
-
 # Channels beyond the inbox and e-mail (members/channels): every one is off until configured,
 # so an intranet without internet keeps working with the inbox and e-mail.
 # A branch's robot address must start with one of these prefixes: a branch setting must not

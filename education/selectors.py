@@ -772,14 +772,6 @@ def compliance_from_summary(branches, year, *, today=None):
 SORTS = ("missing", "name", *REGULAR_KINDS)
 
 
-def compliance_sorted(items, sort):
-    if sort == "name":
-        return sorted(items, key=lambda bc: bc.branch.path)
-    if sort in REGULAR_KINDS:
-        return sorted(items, key=lambda bc: (-bc.missing.get(sort, 0), bc.branch.path))
-    return sorted(items, key=lambda bc: (-bc.missing_total, bc.branch.path))
-
-
 def _periods_done(year, today):
     """(months, quarters) whose period ended by `today` (as _period_state counts them)."""
     months = [m for m in range(1, 13) if month_bounds(year, m)[1].date() <= today]

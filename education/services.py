@@ -520,12 +520,6 @@ def makeup_reject(*, makeup: Makeup, actor=None, note: str = "") -> Makeup:
 
 
 @transaction.atomic
-def calendar_feed_get_or_create(*, member: Member) -> CalendarFeed:
-    feed = CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
-    return feed or CalendarFeed.objects.create(member=member)
-
-
-@transaction.atomic
 def calendar_feed_revoke(*, member: Member) -> int:
     return CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).update(
         revoked_at=timezone.now()

@@ -167,10 +167,6 @@ class Member(Versioned):
     def is_active(self):
         return self.status in ACTIVE_STATUSES
 
-    @property
-    def is_probationary(self):
-        return self.status == MemberStatus.PROBATIONARY
-
 
 class Role(models.TextChoices):
     SECRETARY = "secretary", _("Secretary")

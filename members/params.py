@@ -7,8 +7,6 @@ an id of the right form that names nothing is the caller's 404. An absent or emp
 is the default. Nothing here ever lets a number reach the database that no column can hold.
 """
 
-import datetime
-
 from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.utils import timezone
@@ -87,20 +85,6 @@ def year_param(request, name="year", *, default=None, minimum=FIRST_YEAR, maximu
         raise BadParameter(
             _("The year must be between %(low)s and %(high)s.") % {"low": minimum, "high": maximum}
         )
-    return value
-
-
-def date_param(request, name, *, default=None):
-    """A date written YYYY-MM-DD; absent or empty -> default; else 400."""
-    raw = _raw(request, name)
-    if not raw:
-        return default
-    try:
-        value = datetime.date.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or len(raw) != 10 or not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise BadParameter(_("“%(name)s” must be a date written YYYY-MM-DD.") % {"name": name})
     return value
 
 

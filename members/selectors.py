@@ -13,10 +13,6 @@ from .models import (
     Transfer,
 )
 from .permissions import scope_for
-from .protection.selectors import (  # noqa: F401 - hooks listed in branchsite/record.py
-    protection_dashboard_section,
-    protection_record_section,
-)
 
 
 def member_positions(member):
@@ -138,20 +134,6 @@ def member_figures(organization):
     return OrganizationMemberFigures.objects.filter(
         organization=organization
     ).first() or OrganizationMemberFigures(organization=organization)
-
-
-def subtree_member_counts(organizations):
-    """{organization pk: current (full + probationary) members in its subtree}, from the
-    member figures (one query; the rows above a branch follow within minutes)."""
-    from .models import OrganizationMemberFigures
-
-    organizations = list(organizations)
-    rows = dict(
-        OrganizationMemberFigures.objects.filter(
-            organization_id__in=[o.pk for o in organizations]
-        ).values_list("organization_id", "members")
-    )
-    return {o.pk: rows.get(o.pk, 0) for o in organizations}
 
 
 def _visible_members_q(user):

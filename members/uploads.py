@@ -137,11 +137,6 @@ def clean_original_name(name):
     return base
 
 
-def content_type_for(name):
-    """The content type served for a stored file's name (old uploads included)."""
-    return ALLOWED_TYPES.get(_extension(name), FALLBACK_TYPE)
-
-
 def random_upload_path(folder, filename):
     """<folder>/<year>/<random>.<ext>: the user's file name never reaches the disk.
 

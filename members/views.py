@@ -9,7 +9,6 @@ the member exists); the organization tree is for organizers and site admins.
 import copy
 import secrets
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,12 +18,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import roster_io, roster_selectors, selectors, services
+from . import page_sections, roster_io, roster_selectors, selectors, services
 from .channels.selectors import deliveries_by_notification
 from .concurrency import ConcurrentChange
 from .filters import RosterFilter
@@ -161,7 +159,7 @@ def member_detail(request, pk):
         "history": roster_selectors.member_history(member),
         "can_write": scope_for(request.user).manages_member(member),
         "clarification_section": _clarification_section(member),
-        "sections": _member_page_sections(member),
+        "sections": page_sections.sections_for(member),
     }
     return render(request, "members/member_detail.html", context)
 
@@ -170,17 +168,6 @@ def _clarification_section(member):
     """Clarifications the member agreed to show; nothing else of any protection case."""
     clarifications = consented_clarifications(member)
     return {"clarifications": clarifications} if clarifications else None
-
-
-def _member_page_sections(member):
-    """Sections other apps add to this page (settings.BRANCHSITE_MEMBER_PAGE_SECTIONS): members
-    imports no other app, so they are named in settings. Each returns a context or None."""
-    sections = []
-    for dotted, template_name in settings.BRANCHSITE_MEMBER_PAGE_SECTIONS:
-        context = import_string(dotted)(member)
-        if context is not None:
-            sections.append({"template": template_name, "context": context})
-    return sections
 
 
 @login_required

@@ -63,10 +63,6 @@ class BranchChannel(models.Model):
     def __str__(self):
         return f"{self.organization} · {self.get_kind_display()}"
 
-    @property
-    def is_usable(self):
-        return self.is_enabled and self.broken_at is None
-
 
 class ChannelPreference(models.Model):
     """The member's own channels, in the order they chose (/me/channels/): a personal notice

@@ -214,14 +214,6 @@ def case_accept(*, actor, case):
     return case_transition(actor=actor, case=case, action="accept")
 
 
-def case_decline(*, actor, case, reason: str):
-    return case_transition(actor=actor, case=case, action="decline", reason=reason)
-
-
-def case_reopen(*, actor, case, reason: str = ""):
-    return case_transition(actor=actor, case=case, action="reopen", reason=reason)
-
-
 def _tell_member(case, action):
     """A short notice to the member; the message says nothing about the case itself."""
     titles = {

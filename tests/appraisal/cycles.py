@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 from appraisal import services
-from appraisal.models import AppraisalCycle, Grade, Step
+from appraisal.models import AppraisalCycle, Grade, Participant, Step
 
 YEAR = 2025
 
@@ -48,3 +48,22 @@ def vote(cycle, voter, grade=Grade.QUALIFIED, special=None):
     grades = {pk: grade for pk in ids}
     grades.update({m.pk: g for m, g in (special or {}).items()})
     services.ballot_cast(cycle=cycle, voter=voter, grades=grades)
+
+
+def every_grade(cycle, grade=Grade.QUALIFIED):
+    """{member_id: grade} for every graded participant: one full ballot."""
+    ids = Participant.objects.filter(cycle=cycle, graded=True).values_list("member_id", flat=True)
+    return {pk: grade for pk in ids}
+
+
+def open_cycles_like(start, branches):
+    """Open a cycle in each branch with the deadlines of `start` (one call, as organizers do)."""
+    services.cycles_open_many(
+        branches=branches,
+        year=start.year,
+        self_assessment_due=start.self_assessment_due,
+        peer_review_due=start.peer_review_due,
+        ballot_opens_on=start.ballot_opens_on,
+        ballot_closes_on=start.ballot_closes_on,
+        rating_due=start.rating_due,
+    )

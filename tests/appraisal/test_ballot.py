@@ -14,23 +14,12 @@ from appraisal.models import (
     BallotCount,
     BallotParticipation,
     Grade,
-    Participant,
     Step,
 )
 from members.models import MemberStatus
 from members.services import DomainError
-from tests.appraisal.cycles import move_to, open_cycle, vote
+from tests.appraisal.cycles import every_grade, move_to, open_cycle, vote
 from tests.factories import make_member
-
-
-@pytest.fixture
-def cycle(cast):
-    return move_to(open_cycle(cast.branch), Step.BALLOT)
-
-
-def _grades(cycle, grade=Grade.QUALIFIED):
-    ids = Participant.objects.filter(cycle=cycle, graded=True).values_list("member_id", flat=True)
-    return {pk: grade for pk in ids}
 
 
 def test_each_voter_casts_at_most_one_ballot(cycle, cast):
@@ -42,7 +31,7 @@ def test_each_voter_casts_at_most_one_ballot(cycle, cast):
 
 
 def test_a_ballot_must_grade_every_appraised_member(cycle, cast):
-    grades = _grades(cycle)
+    grades = every_grade(cycle)
     grades.pop(cast.peer.pk)
     with pytest.raises(DomainError, match="every member"):
         services.ballot_cast(cycle=cycle, voter=cast.member, grades=grades)
@@ -159,7 +148,7 @@ def test_no_per_member_result_from_fewer_than_three_ballots(cast):
 def test_probationary_members_vote_but_are_not_graded(cast):
     probationary = make_member(cast.branch, "预备丁", status=MemberStatus.PROBATIONARY)
     cycle = move_to(open_cycle(cast.branch), Step.BALLOT)
-    grades = _grades(cycle)
+    grades = every_grade(cycle)
     assert probationary.pk not in grades
     services.ballot_cast(cycle=cycle, voter=probationary, grades=grades)
     with pytest.raises(DomainError, match="not appraised"):
@@ -173,9 +162,9 @@ def test_paper_ballots_count_without_a_voter_link(cycle, cast):
     with pytest.raises(DomainError, match="already voted"):
         vote(cycle, cast.peer)  # took a paper ballot: cannot also vote online
     services.paper_ballot_enter(cycle=cycle, grades={cast.member.pk: Grade.EXCELLENT})
-    services.paper_ballot_enter(cycle=cycle, grades=_grades(cycle))
+    services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     with pytest.raises(DomainError, match="already been entered"):
-        services.paper_ballot_enter(cycle=cycle, grades=_grades(cycle))
+        services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     box = BallotBox.objects.get(cycle=cycle)
     assert (box.paper_issued, box.paper_entered) == (2, 2)
     vote(cycle, cast.member)
@@ -193,7 +182,7 @@ def test_paper_ballots_count_without_a_voter_link(cycle, cast):
 def test_voter_casts_through_the_page_once(cycle, cast, login):
     client = login("member")
     url = reverse("appraisal:ballot", args=[cycle.pk])
-    data = {f"m{pk}": Grade.QUALIFIED for pk in _grades(cycle)}
+    data = {f"m{pk}": Grade.QUALIFIED for pk in every_grade(cycle)}
     assert client.post(url, data).status_code == 302
     again = client.post(url, {k: Grade.EXCELLENT for k in data})
     assert again.status_code == 200
@@ -208,7 +197,7 @@ def test_voter_casts_through_the_page_once(cycle, cast, login):
 def test_one_ballot_per_voter_under_concurrent_submission(cast):
     """Two tabs of one voter submit at the same moment: exactly one ballot counts."""
     cycle = move_to(open_cycle(cast.branch), Step.BALLOT)
-    grades = _grades(cycle)
+    grades = every_grade(cycle)
     barrier = threading.Barrier(2)
     outcomes = []
 

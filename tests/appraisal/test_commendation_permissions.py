@@ -164,3 +164,28 @@ def test_downloads_are_attachments_that_are_not_sniffed(login, cast, proposed):
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/pdf"
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.mark.parametrize(
+    "role,shown",
+    [
+        ("member", False),
+        ("peer", False),
+        ("secretary", True),
+        ("committee_member", True),
+        ("organizer", True),
+        ("admin", True),
+    ],
+)
+def test_commendations_menu_entry_only_for_those_who_may_open_the_list(login, role, shown):
+    client = login(role)
+    page = client.get(reverse("home")).content.decode()
+    link = f'href="{reverse("appraisal:commendation_list")}"'
+    assert (link in page) is shown
+    status = client.get(reverse("appraisal:commendation_list")).status_code
+    assert (status == 200) is shown

@@ -18,6 +18,7 @@ from appraisal.models import (
     Step,
 )
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
+from tests.education.helpers import at, held
 
 ROLES = (
     "anonymous",
@@ -327,15 +328,12 @@ def test_rating_page_warns_over_the_excellent_cap(cast, login):
     assert 'data-testid="cap-warning"' in page  # 2 of 4 > one third (cap 1)
 
 
-def test_rating_page_shows_facts_and_commendations_hooks(cast, login, settings):
-    settings.BRANCHSITE_MEMBER_FACTS = ["tests.appraisal.test_permissions.fake_facts"]
+def test_rating_page_shows_the_study_hours_and_attendance_education_registered(cast, login):
     cycle = move_to(open_cycle(cast.branch), Step.RATING)
+    held(cast.branch, starts_at=at(YEAR, 3, 10), attendance={cast.member: "present"})
     page = login("secretary").get(reverse("appraisal:rating", args=[cycle.pk])).content.decode()
-    assert "学时合计" in page and "41.5" in page
-
-
-def fake_facts(member_ids, year):
-    return {pk: [("学时合计", "41.5")] for pk in member_ids}
+    assert f"Study hours {YEAR}" in page and "Sessions attended" in page
+    assert "2.0 of 32.0 hours" in page and "1 of 1" in page
 
 
 def test_meeting_list_shows_only_reachable_meetings(world, login, cast):

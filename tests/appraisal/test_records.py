@@ -102,3 +102,26 @@ def test_rating_changes_keep_history(cast):
         "qualified",
         "basically_qualified",
     ]
+
+
+def test_a_secretary_cannot_amend_their_own_record(cast, login):
+    closed = move_to(open_cycle(cast.branch), Step.CLOSED)
+    own = closed.records.get(member=cast.secretary)
+    secretary = cast.users["secretary"]
+    assert secretary.has_perm("appraisal.view_record", own)
+    assert not secretary.has_perm("appraisal.amend_record", own)
+    url = reverse("appraisal:record_detail", args=[own.pk])
+    client = login("secretary")
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"grade": "excellent", "reason": "自己改"}).status_code == 403
+    with pytest.raises(DomainError, match="own"):
+        services.record_amend(record=own, grade=Grade.EXCELLENT, reason="自己改", actor=secretary)
+    assert not RecordAmendment.objects.exists()
+    # Another member of the committee, or the organizer above, may.
+    assert (
+        login("committee_member").post(url, {"grade": "excellent", "reason": "更正"}).status_code
+        == 302
+    )
+    assert cast.users["organizer"].has_perm("appraisal.amend_record", own)
+    others = closed.records.get(member=cast.member)
+    assert secretary.has_perm("appraisal.amend_record", others)

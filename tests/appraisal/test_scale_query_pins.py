@@ -1,4 +1,4 @@
-"""Issue 6: the branch-level appraisal and commendation pages cost the same number of queries
+"""The branch-level appraisal and commendation pages cost the same number of queries
 for a small and a large branch, and at most 15.
 
 Each test measures a page, grows the data behind it (participants with counters, ballots,

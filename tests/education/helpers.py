@@ -64,3 +64,14 @@ def held_bulk(organization, kind, starts_at, hours="1.0"):
     # Written past the services: bring the summary up to date as they would.
     summaries.refresh_session(session)
     return session
+
+
+# The session part of the one-page log form (education:session_log_new), as a browser posts it.
+LOG_FORM_SESSION = {
+    "title": "支部党员大会",
+    "kind": "general_meeting",
+    "starts_at": "2025-06-10T09:00",
+    "ends_at": "2025-06-10T11:00",
+    "hours": "2.0",
+    "place": "会议室",
+}

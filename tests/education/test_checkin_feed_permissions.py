@@ -48,7 +48,7 @@ def test_checkin_scan_and_confirm_by_role(login, cast, open_session, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_calendar_feed_by_role(login, cast, role):
-    feed = services.calendar_feed_get_or_create(member=cast.member)
+    feed = services.calendar_feed_regenerate(member=cast.member)
     client = login(role)
     url = reverse("education:calendar_feed", args=[feed.token])
     # The secret URL is the credential (calendar clients cannot log in).

@@ -1,10 +1,14 @@
 """Calendar: the private feed and the single-event .ics parse with icalendar."""
 
+import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
 from education import services
-from education.models import CalendarFeed
+from education.models import (
+    CalendarFeed,
+)
+from members.models import MemberStatus
 from tests.education.helpers import at, plan
 
 
@@ -41,14 +45,14 @@ def test_feed_holds_the_sessions_the_member_is_expected_at(client, login, cast):
     assert str(events[f"session-{cancelled.pk}@branchsite"]["status"]) == "CANCELLED"
 
     # A member of another branch is expected at none of them.
-    peer_feed = services.calendar_feed_get_or_create(member=cast.other_member)
+    peer_feed = services.calendar_feed_regenerate(member=cast.other_member)
     other = _events(client.get(reverse("education:calendar_feed", args=[peer_feed.token])).content)
     assert other == {}
 
 
 def test_regenerate_and_revoke_stop_the_old_url(client, login, cast):
     plan(cast.branch, starts_at=at(2030, 6, 1, 9))
-    old = services.calendar_feed_get_or_create(member=cast.member)
+    old = services.calendar_feed_regenerate(member=cast.member)
     new = services.calendar_feed_regenerate(member=cast.member)
     assert old.token != new.token
     assert client.get(reverse("education:calendar_feed", args=[old.token])).status_code == 404
@@ -69,3 +73,12 @@ def test_single_event_ics(login, cast):
     event = events[f"session-{session.pk}@branchsite"]
     assert event.decoded("dtend") == session.ends_at
     assert "王老师" in str(event["description"])
+
+
+@pytest.mark.parametrize("status", [MemberStatus.TRANSFERRED_OUT, MemberStatus.DECEASED])
+def test_calendar_feed_stops_for_members_no_longer_active(client, cast, status):
+    feed = services.calendar_feed_regenerate(member=cast.member)
+    url = reverse("education:calendar_feed", args=[feed.token])
+    assert client.get(url).status_code == 200
+    type(cast.member).objects.filter(pk=cast.member.pk).update(status=status)
+    assert client.get(url).status_code == 404

@@ -13,17 +13,12 @@ from education import services
 from education.models import Attendance, CalendarFeed, Session
 from members.pinyin import name_search_keys
 from members.services import DomainError
-from tests.education.helpers import at, held, plan
+from tests.education.helpers import LOG_FORM_SESSION, at, held, plan
 
 
 def _log_data(cast, **extra):
     data = {
-        "title": "支部党员大会",
-        "kind": "general_meeting",
-        "starts_at": "2025-06-10T09:00",
-        "ends_at": "2025-06-10T11:00",
-        "hours": "2.0",
-        "place": "会议室",
+        **LOG_FORM_SESSION,
         "member": [str(m.pk) for m in (cast.member, cast.peer, cast.secretary)],
         f"status_{cast.member.pk}": "excused",
         f"note_{cast.member.pk}": "出差在外",
@@ -166,7 +161,7 @@ def test_each_event_in_the_feed_reminds_an_hour_before(client, login, cast):
     ahead = plan(cast.branch, starts_at=at(2030, 6, 1, 9), title="主题党日")
     cancelled = plan(cast.branch, starts_at=at(2030, 6, 2, 9), title="取消的学习")
     services.session_cancel(session=cancelled)
-    feed = services.calendar_feed_get_or_create(member=cast.member)
+    feed = services.calendar_feed_regenerate(member=cast.member)
     response = client.get(reverse("education:calendar_feed", args=[feed.token]))
     cal = Calendar.from_ical(BytesIO(response.content).read())
     events = {str(e["summary"]): e for e in cal.walk("VEVENT")}

@@ -191,3 +191,65 @@ def test_reminders_on_the_real_broker(celery_worker_thread, cast):
     assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 4
     session.refresh_from_db()
     assert session.state == SessionState.PLANNED  # reminders change nothing else
+
+
+def test_session_planned_after_the_day_runs_is_reminded_before_it_starts(cast):
+    evening = datetime(2030, 5, 9, 21, 0, tzinfo=SHANGHAI)
+    plan(cast.branch, starts_at=at(2030, 5, 10, 7, 30))
+    # The next hourly run (beat: every hour) picks it up, before it starts.
+    assert reminders.session_reminders_send(now=evening + timedelta(hours=1)) == 4
+    assert reminders.session_reminders_send(now=at(2030, 5, 10, 7, 0)) == 0
+    assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 4
+
+
+def test_overnight_run_reminds_a_session_not_reminded_yet(cast):
+    plan(cast.branch, starts_at=at(2030, 5, 10, 7, 30))
+    assert reminders.session_reminders_send(now=at(2030, 5, 10, 3, 0)) == 4
+    assert reminders.session_reminders_send(now=at(2030, 5, 10, 8, 0)) == 0  # started
+
+
+def _digest_recipients():
+    return {
+        (n.subject_id, n.recipient_id)
+        for n in Notification.objects.filter(kind=reminders.KIND_DIGEST)
+    }
+
+
+def test_digest_goes_to_committee_members_without_a_secretary(cast):
+    cast.secretary.positions.update(ended_on=date(2024, 1, 1))
+    for branch in (cast.other_branch, cast.far_branch):
+        for kind in ("committee_meeting", "theme_day", "general_meeting", "party_lecture"):
+            held_bulk(branch, kind, at(2025, 7, 3))
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 1
+    assert _digest_recipients() == {(str(cast.branch.pk), cast.committee_member.pk)}
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 0
+
+
+def test_digest_goes_to_the_organizers_above_a_branch_without_committee(cast):
+    for branch in (cast.branch, cast.other_branch):
+        for kind in ("committee_meeting", "theme_day", "general_meeting", "party_lecture"):
+            held_bulk(branch, kind, at(2025, 7, 3))
+    held_bulk(cast.group, "group_meeting", at(2025, 7, 3))  # branch A's only group
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 1
+    assert _digest_recipients() == {(str(cast.far_branch.pk), cast.other_organizer.pk)}
+    assert reminders.meeting_digests_send(today=date(2025, 7, 15)) == 0
+
+
+def test_hours_nudge_once_per_member_after_moving_branch(cast):
+    assert reminders.hours_nudges_send(today=date(2025, 7, 1)) > 0
+    before = Notification.objects.filter(kind=reminders.KIND_NUDGE, recipient=cast.member).count()
+    assert before == 1
+    cast.member.branch = cast.other_branch
+    cast.member.group = None
+    cast.member.save()
+    assert reminders.hours_nudges_send(today=date(2025, 7, 20)) == 0
+    assert (
+        Notification.objects.filter(kind=reminders.KIND_NUDGE, recipient=cast.member).count() == 1
+    )
+
+
+def test_session_reminders_run_every_hour_around_the_clock():
+    from branchsite.celery import app
+
+    schedule = app.conf.beat_schedule["education.send_session_reminders"]["schedule"]
+    assert schedule.hour == set(range(24))

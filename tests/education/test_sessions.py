@@ -10,18 +10,13 @@ from django.utils import timezone
 
 from education import services
 from education.models import Attendance, AttendanceStatus, Makeup, MakeupState, Session
-from tests.education.helpers import at, plan
+from tests.education.helpers import LOG_FORM_SESSION, at, plan
 from tests.factories import make_members
 
 
 def _log_post(session_fields, attendance):
     data = {
-        "title": "支部党员大会",
-        "kind": "general_meeting",
-        "starts_at": "2025-06-10T09:00",
-        "ends_at": "2025-06-10T11:00",
-        "hours": "2.0",
-        "place": "会议室",
+        **LOG_FORM_SESSION,
         "topics": ["lawful_internet"],
         "minutes": "会议记录",
         **session_fields,

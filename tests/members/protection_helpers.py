@@ -17,7 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from members.protection import services
-from members.protection.models import CaseKind
+from members.protection.models import CaseKind, ProtectionCase
+from tests.factories import make_members
 
 MARKER = "诽谤帖子XQ7"
 
@@ -92,4 +93,39 @@ def accept_and_act(cast, case, *, follow_up_due=None):
         outcome="平台已受理。",
         follow_up_due=follow_up_due,
         follow_up_note="确认平台处理结果",
+    )
+
+
+def clarify(cast, case, text):
+    """A clarification recorded on the case (accepted first when it is still reported)."""
+    case.refresh_from_db()
+    if case.status == "reported":
+        accept_and_act(cast, case)
+    return services.clarification_record(
+        actor=cast.organizer.account,
+        case=case,
+        text=text,
+        issued_on=timezone.localdate(),
+        published_where="支部党员大会",
+        published_to="全体党员",
+        approving_organization=cast.c1,
+        approval_reference="第一党委会议决定",
+    )
+
+
+def many_cases(cast, n):
+    """n cases, one for each of n new members of the cast's branch, written in bulk."""
+    members = make_members(cast.branch, n)
+    return ProtectionCase.objects.bulk_create(
+        ProtectionCase(
+            member=m,
+            branch_id=m.branch_id,
+            kind="cyberbullying",
+            description="x",
+            place="y",
+            occurred_on=timezone.localdate(),
+            help_requested="z",
+            opened_on_behalf=False,
+        )
+        for m in members
     )

@@ -1,5 +1,7 @@
-"""Issue 6: the case list costs the same number of queries at two sizes (and at most 15), and
-its pagination count is bounded (BoundedPaginator)."""
+"""The case list and the case page cost the same number of queries at two sizes (and at most
+15), and the list's pagination count is bounded (BoundedPaginator)."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -9,27 +11,21 @@ from django.utils import timezone
 
 from members.models import Position, Role
 from members.pagination import BoundedPaginator
+from members.protection import services
 from members.protection.models import CaseEvidence, ProtectionCase
-from tests.factories import make_members
+from tests.factories import make_member, make_position
+from tests.members.protection_helpers import (
+    accept_and_act,
+    clarify,
+    many_cases,
+    txt_file,
+)
 
 LIMIT = 15
 
 
 def _add_cases(cast, n):
-    members = make_members(cast.branch, n)
-    cases = ProtectionCase.objects.bulk_create(
-        ProtectionCase(
-            member=m,
-            branch=m.branch,
-            kind="cyberbullying",
-            description="x",
-            place="y",
-            occurred_on=timezone.localdate(),
-            help_requested="z",
-            opened_on_behalf=False,
-        )
-        for m in members
-    )
+    cases = many_cases(cast, n)
     # Files on some cases: the list counts them (a correlated count, not a join).
     CaseEvidence.objects.bulk_create(
         CaseEvidence(
@@ -95,3 +91,43 @@ def test_bounded_paginator_counts_a_window_past_the_page(cast):
     assert page.number == 7 and paginator.num_pages == 8 and not paginator.capped
     assert page.has_next() and not paginator.get_page(8).has_next()
     assert BoundedPaginator([1, 2, 3], 2).get_page("x").number == 1
+
+
+def _grow(cast, case, n):
+    for i in range(n):
+        helper = make_member(cast.branch, f"支委{n}-{i}", account=f"cm{n}-{i}")
+        make_position(helper, cast.branch, Role.COMMITTEE_MEMBER)
+        services.case_assign(actor=cast.organizer.account, case=case, handler=helper)
+        services.case_action_record(
+            actor=cast.organizer.account,
+            case=case,
+            kind="platform_removal",
+            acted_on=timezone.localdate(),
+            description=f"第{i}步",
+            follow_up_due=timezone.localdate() + timedelta(days=3),
+        )
+        services.case_evidence_add(
+            actor=cast.organizer.account, case=case, uploaded=txt_file(f"证据{i}.txt")
+        )
+        services.case_view_record(viewer=cast.organizer.account, case=case)
+
+
+def test_case_page_queries_are_fixed_and_at_most_15(cast, world, login):
+    case = world.case
+    accept_and_act(cast, case)
+    clarify(cast, case, "澄清")
+    services.case_assign(actor=cast.organizer.account, case=case, handler=cast.secretary)
+    url = reverse("members:case_detail", args=[case.ref])
+    counts = {}
+    for role in ("organizer", "member", "committee_member"):
+        client = login(role)
+        per_size = []
+        for n in (1, 8):
+            n = n + len(counts) * 10  # fresh names for each role
+            _grow(cast, case, n)
+            client.get(url)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            per_size.append(len(ctx.captured_queries))
+        assert per_size[0] == per_size[1] <= 15, (role, per_size)
+        counts[role] = per_size[0]

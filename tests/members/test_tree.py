@@ -141,23 +141,3 @@ def test_counts_follow_member_changes_made_by_the_services(cast, login):
     assert login("organizer").get(TREE).context["roots"][0].n_members == 7  # not yet above
     propagate_figures()
     assert login("organizer").get(TREE).context["roots"][0].n_members == 11
-
-
-def test_subtree_counts_cover_every_level(cast):
-    from members.selectors import subtree_member_counts
-
-    deep = make_org(
-        "深层支部",
-        OrganizationKind.BRANCH,
-        parent=make_org("总支", OrganizationKind.GENERAL_BRANCH, parent=cast.c1),
-    )
-    make_members(deep, 3)
-    propagate_figures()
-    result = subtree_member_counts([cast.root, cast.c1, cast.c2, deep, cast.branch])
-    assert result == {
-        cast.root.pk: 12,
-        cast.c1.pk: 10,
-        cast.c2.pk: 2,
-        deep.pk: 3,
-        cast.branch.pk: 4,
-    }

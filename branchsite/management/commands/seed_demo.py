@@ -6,15 +6,20 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 from django.utils import timezone
-from django.utils.module_loading import import_string
+
+from appraisal import demo as appraisal_demo
+from appraisal.commendations import demo as commendations_demo
+from education import demo as education_demo
+from members import demo as members_demo
+from members.protection import demo as protection_demo
 
 # Each app's seeder, in dependency order: seed(*, rng, today) -> bool (False: already there).
 SEEDERS = [
-    "members.demo.seed",
-    "education.demo.seed",
-    "appraisal.demo.seed",
-    "appraisal.commendations.demo.seed",
-    "members.protection.demo.seed",
+    members_demo.seed,
+    education_demo.seed,
+    appraisal_demo.seed,
+    commendations_demo.seed,
+    protection_demo.seed,
 ]
 
 
@@ -34,9 +39,11 @@ class Command(BaseCommand):
         today = timezone.localdate()
         # Demo reminders land in the inbox; their e-mails must not reach a real mail server.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
-            for dotted in SEEDERS:
-                created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
-                self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
+            for seeder in SEEDERS:
+                # Seeded by the seeder's dotted name, so each app's data stays the same.
+                name = f"{seeder.__module__}.{seeder.__qualname__}"
+                created = seeder(rng=random.Random(f"{seed}:{name}"), today=today)
+                self.stdout.write(f"{name}: {'created' if created else 'already present'}")
         # Some demo data is written in bulk, past the services: organization figures afresh.
         from .rebuild_organization_figures import rebuild_organization_figures
 

@@ -1,8 +1,5 @@
-"""Reads added with the review fixes (issue 3), kept apart from selectors.py.
-
-- sessions_to_record: planned sessions that have ended but were never recorded as held,
-  for the people who should close them (the secretary's dashboard).
-"""
+"""Sessions waiting to be recorded: planned sessions that have ended but were never recorded
+as held, for the people who should close them (the secretary's dashboard)."""
 
 from django.db.models import Q
 from django.utils import timezone

@@ -1,8 +1,8 @@
-"""Template tags for the education pages' review fixes."""
+"""Template tags for sessions waiting to be recorded (the dashboard's reminder to close them)."""
 
 from django import template
 
-from .. import review_selectors
+from .. import recording_selectors
 
 register = template.Library()
 
@@ -10,9 +10,9 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def sessions_to_record(context, limit=5):
     """Ended sessions still waiting to be recorded, for the signed-in user (see
-    review_selectors.sessions_to_record); empty for anonymous users."""
+    recording_selectors.sessions_to_record); empty for anonymous users."""
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     if user is None or not user.is_authenticated:
         return {"sessions": [], "count": 0}
-    return review_selectors.sessions_to_record(user, limit=limit)
+    return recording_selectors.sessions_to_record(user, limit=limit)
