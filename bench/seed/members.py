@@ -1,4 +1,4 @@
-"""Bulk seeding of the foundation for the scale benchmark (`manage.py seed_scale`, bench/).
+"""Bulk seeding of the foundation for the scale benchmark (`python -m bench.seed`, bench/).
 
 `seed(n_members=N, ...)` writes, with bulk inserts only (COPY on PostgreSQL), a realistic
 organization of N members:
@@ -32,8 +32,8 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .demo import ETHNICITIES, GIVEN, SURNAMES
-from .models import (
+from members.demo import ETHNICITIES, GIVEN, SURNAMES
+from members.models import (
     Member,
     MemberStatus,
     Organization,
@@ -459,10 +459,10 @@ def _branch_leadership(size):
 def seed(*, n_members: int, rng, today: date, context: ScaleContext, **_options) -> dict:
     """Write the foundation for n_members members; fill `context`; return rows per table.
 
-    Expects an empty database (seed_scale checks). Deterministic for a given rng seed.
+    Expects an empty database (bench.seed checks). Deterministic for a given rng seed.
     """
     if n_members < 10:
-        raise ValueError("seed_scale needs at least 10 members")
+        raise ValueError("bench.seed needs at least 10 members")
     sizes = branch_sizes(n_members, rng)
     n_branches = len(sizes)
     org_ids = iter(allocate_ids(Organization, n_branches * 3 + 1000))
