@@ -40,7 +40,7 @@ class Page:
     key: str
     title: str
     level: str  # member | branch | organizer | reference
-    user: str  # a key of members.scale.BENCH_USERNAMES
+    user: str  # a key of bench.seed.members.BENCH_USERNAMES
     url: Callable[[Facts], str]
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from members import selectors as member_selectors
+from members.dbrouting import reads_from_replica
 from members.permissions import loaded_positions, require_member, scope_for
 
 from . import health, record
@@ -24,6 +25,12 @@ def home(request):
     """The dashboard that fits the role: own summary, led branches, organizations below."""
     scope = scope_for(request.user)
     year = timezone.localdate().year
+    # The organizations below an organizer: figures that may lag a few seconds (the replica).
+    with reads_from_replica():
+        organizer_orgs = member_selectors.organizer_overview(
+            # The site admin overlooks the whole tree from its roots.
+            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
+        )
 
     context = {
         "scope": scope,
@@ -31,10 +38,7 @@ def home(request):
         # Loaded by scope_for already (with branch and group): no second query for it.
         "own": require_member(request.user) if scope.member_id else None,
         "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
-        "organizer_orgs": member_selectors.organizer_overview(
-            # The site admin overlooks the whole tree from its roots.
-            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
-        ),
+        "organizer_orgs": organizer_orgs,
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
     return render(request, "branchsite/home.html", context)

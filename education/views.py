@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from members.dbrouting import reads_from_replica
 from members.models import Organization, OrganizationKind
 from members.permissions import (
     get_member_for_user,
@@ -764,6 +765,7 @@ def _rollup_org(request):
     return roots[0]
 
 
+@reads_from_replica
 @login_required
 def hours_rollup(request):
     org = _rollup_org(request)
@@ -789,6 +791,7 @@ def hours_rollup(request):
     return render(request, "education/hours_rollup.html", build())
 
 
+@reads_from_replica
 @login_required
 def hours_rollup_export(request):
     org = _rollup_org(request)
@@ -841,6 +844,7 @@ def compliance_branch(request):
     return render(request, "education/compliance_branch.html", build())
 
 
+@reads_from_replica
 @login_required
 def compliance_rollup(request):
     org = _rollup_org(request)

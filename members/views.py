@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
+from .dbrouting import reads_from_replica
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -277,6 +278,7 @@ def member_transfer(request, pk):
 # --- organization tree ---------------------------------------------------------------------
 
 
+@reads_from_replica
 @login_required
 @permission_required("members.view_tree", raise_exception=True)
 @require_GET
@@ -286,6 +288,7 @@ def tree(request):
     )
 
 
+@reads_from_replica
 @login_required
 @permission_required("members.view_tree", raise_exception=True)
 @require_GET

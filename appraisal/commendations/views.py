@@ -13,6 +13,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from openpyxl import Workbook
 
+from members.dbrouting import reads_from_replica
 from members.pagination import BoundedPaginator
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
@@ -42,6 +43,7 @@ def _filtered(request):
     ), data
 
 
+@reads_from_replica
 @login_required
 def commendation_list(request):
     """Commendations per organization and year: searchable, filterable, exportable."""
@@ -67,6 +69,7 @@ def commendation_list(request):
     return render(request, "appraisal/commendations/commendation_list.html", build())
 
 
+@reads_from_replica
 @login_required
 def commendation_export(request):
     """The filtered list as an XLSX workbook (audited: it holds personal data)."""
