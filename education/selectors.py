@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.caching import quietly
+from members.dbrouting import cache_suffix, read_connection
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -374,7 +375,7 @@ def hours_rollup(organization, branch_ids, year):
     reqs = requirements_by_path([organization.path], year)
     req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
     sql, params = _rollup_sql(organization, year, Requirement(), req_of, branch_ids=branch_ids)
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         by_branch = {r[0]: r[1:] for r in cursor.fetchall()}
     for b in branches:
@@ -506,12 +507,15 @@ def hours_rollup_children(organization, year):
         .exclude(kind=OrganizationKind.GROUP)
         .order_by("path")
     )
-    key = f"education:rollup:{organization.pk}:{organization.path}:{year}:{summary_version()}"
+    key = (
+        f"education:rollup:{organization.pk}:{organization.path}:{year}:{summary_version()}"
+        + cache_suffix()
+    )
     rows = quietly(lambda: cache.get(key))
     if rows is None:
         default, req_of = _subtree_requirements(organization, year)
         sql, params = _rollup_sql(organization, year, default, req_of)
-        with connection.cursor() as cursor:
+        with read_connection().cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         quietly(lambda: cache.set(key, rows, ROLLUP_CACHE_SECONDS))

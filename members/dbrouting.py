@@ -82,6 +82,23 @@ def reading_from_replica() -> bool:
     )
 
 
+def read_alias() -> str:
+    """The alias a read made now goes to (for raw SQL, which bypasses the router)."""
+    return REPLICA if reading_from_replica() else DEFAULT_DB_ALIAS
+
+
+def read_connection():
+    """The connection for a raw-SQL read made now: the replica inside reads_from_replica
+    (unless pinned or in a transaction), else the primary."""
+    return connections[read_alias()]
+
+
+def cache_suffix() -> str:
+    """Appended to the key of a value computed from the reads made now: a figure read from
+    the (lagging) replica is never served to a reader of the primary, e.g. a writer."""
+    return ":replica" if reading_from_replica() else ""
+
+
 class ReplicaRouter:
     """DATABASE_ROUTERS entry: the replica for marked reads, the primary for the rest."""
 

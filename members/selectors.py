@@ -1,10 +1,10 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, F, Q
 
 from .caching import quietly
+from .dbrouting import read_connection
 from .models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -117,6 +117,9 @@ SUBTREE_COUNT_TIMEOUT = 300
 
 
 def _member_tables_stamp():
+    # From the database the counts will be read from (the replica inside
+    # reads_from_replica): a count is kept under the state it was computed from.
+    connection = read_connection()
     members = connection.ops.quote_name(Member._meta.db_table)
     history = connection.ops.quote_name(Member.history.model._meta.db_table)
     with connection.cursor() as cursor:
