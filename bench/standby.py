@@ -145,6 +145,17 @@ class Standby:
                     "(.ci/run adds it)"
                 )
             raise StandbyUnavailable(f"pg_basebackup failed: {backup.stderr.strip()}{hint}")
+        # A hot standby needs at least the primary's value of these.
+        at_least = [
+            f"{name} = {max(int(psql(f'SHOW {name}')), floor)}"
+            for name, floor in (
+                ("max_connections", 200),
+                ("max_worker_processes", 8),
+                ("max_wal_senders", 10),
+                ("max_prepared_transactions", 0),
+                ("max_locks_per_transaction", 64),
+            )
+        ]
         # Debian keeps the configuration outside the data directory: give the copy its own.
         (self.datadir / "postgresql.conf").write_text(
             "\n".join(
@@ -154,7 +165,7 @@ class Standby:
                     f"unix_socket_directories = '{parent}'",
                     "hot_standby = on",
                     "hot_standby_feedback = on",
-                    "max_connections = 200",
+                    *at_least,
                     "shared_buffers = 128MB",
                     "max_standby_streaming_delay = 30s",
                     "ssl = off",

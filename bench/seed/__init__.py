@@ -21,6 +21,7 @@ import random
 import resource
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -72,6 +73,15 @@ def _rebuild_figures(out):
     return True
 
 
+def bulk_session(cursor):
+    """Set a connection up for bulk loading: no per-row foreign-key triggers (as superuser,
+    see _without_fk_triggers), room to sort in memory."""
+    cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+    if cursor.fetchone()[0]:
+        cursor.execute("SET session_replication_role = replica")
+    cursor.execute("SET work_mem = '256MB'")
+
+
 def _without_fk_triggers():
     """PostgreSQL, as superuser: skip the per-row foreign-key triggers for this session
     (session_replication_role = replica, as pg_restore --disable-triggers does). Django's
@@ -90,6 +100,7 @@ def _without_fk_triggers():
     return True
 
 
+PARALLEL = 3  # connections loading (or building indexes) at once
 # The apps whose tables are loaded in bulk: their secondary indexes are built after the load.
 BULK_APPS = ("members", "education", "appraisal", "commendations", "protection")
 
@@ -108,7 +119,7 @@ def _drop_secondary_indexes():
         for m in apps.get_models(include_auto_created=True)
         if m._meta.app_label in BULK_APPS and m._meta.managed and not m._meta.proxy
     ]
-    restore = []
+    restore = []  # (table, statement)
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -131,29 +142,79 @@ def _drop_secondary_indexes():
         for table, index, indexdef, constraint, condef in cursor.fetchall():
             if constraint:
                 cursor.execute(f"ALTER TABLE {qn(table)} DROP CONSTRAINT {qn(constraint)}")
-                restore.append(f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(constraint)} {condef}")
+                restore.append(
+                    (table, f"ALTER TABLE {qn(table)} ADD CONSTRAINT {qn(constraint)} {condef}")
+                )
             else:
                 cursor.execute(f"DROP INDEX {qn(index)}")
-                restore.append(indexdef)
+                restore.append((table, indexdef))
     return restore
 
 
 def _restore_indexes(statements):
+    """Build the indexes again, table by table on PARALLEL connections (one table's indexes
+    on one connection: adding a constraint locks its table)."""
     from django.db import connection
 
     if not statements:
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for sql in statements:
-            cursor.execute(sql)
-        cursor.execute("RESET maintenance_work_mem")
+    by_table = {}
+    for table, sql in statements:
+        by_table.setdefault(table, []).append(sql)
+
+    def build(sqls):
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for sql in sqls:
+                cursor.execute(sql)
+            cursor.execute("RESET maintenance_work_mem")
+
+    # Largest tables first, so that the last to finish is a small one.
+    groups = sorted(by_table.values(), key=len, reverse=True)
+    in_parallel(build, groups)
+
+
+def in_parallel(work, items, *, workers=PARALLEL):
+    """work(item) for every item; on PostgreSQL outside a transaction on `workers` threads,
+    each with its own database connection set up for bulk loading (closed when done), else
+    one after the other here (inside a transaction, e.g. a test's, other connections could
+    not see its rows). Returns the results in order."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return [work(item) for item in items]
+
+    def run(item):
+        try:
+            with connection.cursor() as cursor:
+                bulk_session(cursor)
+            return work(item)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, items))
 
 
 def _run_seeders(steps, members, seed, today, context, out):
+    """The foundation first; then education in one lane and the appraisal, commendations
+    and protection seeders in another, at once (they only read the foundation)."""
+    first, *rest = SEEDERS
+    lanes = [
+        [d for d in rest if d.endswith(".education.seed")],
+        [d for d in rest if not d.endswith(".education.seed")],
+    ]
+    _run_lane([first], steps, members, seed, today, context, out)
+    in_parallel(
+        lambda lane: _run_lane(lane, steps, members, seed, today, context, out),
+        [lane for lane in lanes if lane],
+    )
+
+
+def _run_lane(lane, steps, members, seed, today, context, out):
     from django.utils.module_loading import import_string
 
-    for dotted in SEEDERS:
+    for dotted in lane:
         seeder = import_string(dotted)
         t0 = time.perf_counter()
         counts = (
@@ -218,18 +279,17 @@ def seed_scale(
     steps = []
     fk_checks_off = _without_fk_triggers()
     try:
+        # Each seeder commits its own rows (the attendance load runs on several connections,
+        # which must see them): a seed that fails leaves a database to drop and create again.
+        t0 = time.perf_counter()
         with transaction.atomic():
-            # One transaction: a seed that fails leaves the empty database it found.
-            t0 = time.perf_counter()
             restore = _drop_secondary_indexes()
-            steps.append(
-                {"seeder": f"drop {len(restore)} secondary indexes", "seconds": _since(t0)}
-            )
-            _run_seeders(steps, members, seed, today, context, out)
-            t0 = time.perf_counter()
-            _restore_indexes(restore)
-            steps.append({"seeder": f"build {len(restore)} indexes", "seconds": _since(t0)})
-            out.write(f"indexes: {len(restore)} built in {steps[-1]['seconds']} s\n")
+        steps.append({"seeder": f"drop {len(restore)} secondary indexes", "seconds": _since(t0)})
+        _run_seeders(steps, members, seed, today, context, out)
+        t0 = time.perf_counter()
+        _restore_indexes(restore)
+        steps.append({"seeder": f"build {len(restore)} indexes", "seconds": _since(t0)})
+        out.write(f"indexes: {len(restore)} built in {steps[-1]['seconds']} s\n")
     finally:
         if fk_checks_off:
             with connection.cursor() as cursor:

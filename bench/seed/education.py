@@ -22,6 +22,7 @@ from random import Random
 from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.seed import bulk_session, in_parallel
 from bench.seed.members import allocate_ids, insert, reset_sequences
 from education.dates import local_tz
 from education.models import Attendance as AttendanceModel
@@ -90,9 +91,26 @@ def _starts(y, m, day, kind, tz):
     return datetime(y, m, day, hour, 0, tzinfo=tz)
 
 
-@transaction.atomic
 def seed(*, n_members: int, rng, today: date, context, **_options) -> dict:
-    """Write a year of sessions, attendance, make-ups and the summaries; rows per table."""
+    """Write a year of sessions, attendance, make-ups and the summaries; rows per table.
+
+    The sessions are committed before the attendance, which PostgreSQL loads on several
+    connections at once (see _set_based)."""
+    with transaction.atomic():
+        counts, plan = _sessions(rng, today, context)
+    if connection.vendor == "postgresql":
+        counts.update(_set_based(context, today, local_tz()))
+    else:
+        with transaction.atomic():
+            counts.update(_row_by_row(context, *plan))
+    reset_sequences(Session, AttendanceModel, Makeup, MemberYearHours, BranchYearMeetings)
+    context.extra["education_year"] = today.year
+    return counts
+
+
+def _sessions(rng, today, context):
+    """Sessions, the branches they count for, BranchYearMeetings (COPY, streamed); returns
+    the rows written and what the row-by-row attendance needs to replay the plan."""
     tz = local_tz()
     now = max(timezone.now(), datetime(today.year, today.month, today.day, 12, tzinfo=tz))
     now = min(now, datetime(today.year, today.month, today.day, 23, 59, tzinfo=tz))
@@ -177,16 +195,10 @@ def seed(*, n_members: int, rng, today: date, context, **_options) -> dict:
     reset_sequences(Session)
     # Attendance, make-ups and the members' yearly hours: set-based SQL inside PostgreSQL
     # (elsewhere: the same rules row by row), chunk by chunk of branches.
-    if connection.vendor == "postgresql":
-        counts.update(_set_based(context, today, tz))
-    else:
-        counts.update(_row_by_row(context, base, months, now, today, tz, first_id))
-    reset_sequences(Session, AttendanceModel, Makeup, MemberYearHours, BranchYearMeetings)
-    context.extra["education_year"] = today.year
-    return counts
+    return counts, (base, months, now, today, tz, first_id)
 
 
-BRANCH_CHUNK = 2000  # branches per INSERT ... SELECT of attendance (~1.3 million rows)
+BRANCH_CHUNK = 1000  # branches per INSERT ... SELECT of attendance (~600 000 rows)
 LEADER_ROLES = (
     Role.SECRETARY,
     Role.DEPUTY_SECRETARY,
@@ -265,16 +277,26 @@ def _set_based(context, today, tz):
         ) x
     """
     branches = context.branches
+    chunks = [
+        (k, branches[start].id, branches[min(start + BRANCH_CHUNK, len(branches)) - 1].id)
+        for k, start in enumerate(range(0, len(branches), BRANCH_CHUNK))
+    ]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("SELECT setseed(0.2024)")
+        bulk_session(cursor)
         # Fresh statistics: the planner must know the tables just written are large.
         for name in ("member", "position", "session", "through"):
             cursor.execute(f"ANALYZE {tables[name]}")
-        for start in range(0, len(branches), BRANCH_CHUNK):
-            chunk = branches[start : start + BRANCH_CHUNK]
-            cursor.execute(attendance_sql, {**params, "lo": chunk[0].id, "hi": chunk[-1].id})
-            counts["attendance"] += cursor.rowcount
+
+    def load(chunk):
+        k, lo, hi = chunk
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setseed(%s)", [((k * 7919) % 10000) / 10000])
+            cursor.execute(attendance_sql, {**params, "lo": lo, "hi": hi})
+            return cursor.rowcount
+
+    counts["attendance"] = sum(in_parallel(load, chunks))
+    with connection.cursor() as cursor:
+        bulk_session(cursor)
         cursor.execute(f"ANALYZE {tables['attendance']}")
         reviewed_at = datetime(today.year, today.month, today.day, 9, tzinfo=tz)
         # Make-up study for 15 % of the missed sessions, studied 2-20 days later (not after
