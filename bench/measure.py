@@ -61,6 +61,51 @@ def proc_status_kb(pid, key):
     return 0
 
 
+def cpu_seconds(pids):
+    """{pid: user + system CPU seconds so far} from /proc (gone processes are left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def database_backend_pids():
+    """The PostgreSQL backends connected to this database (gunicorn's, the worker's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn's processes and by this database's PostgreSQL backends
+    while the block runs (backends that connect meanwhile count from zero)."""
+
+    def __init__(self, app_pid):
+        self.app_pid = app_pid
+
+    def __enter__(self):
+        self.app = cpu_seconds(proc_tree(self.app_pid)) if self.app_pid else {}
+        self.db = cpu_seconds(database_backend_pids())
+        return self
+
+    def __exit__(self, *exc):
+        app = cpu_seconds(proc_tree(self.app_pid)) if self.app_pid else {}
+        db = cpu_seconds(database_backend_pids())
+        self.app_seconds = sum(v - self.app.get(pid, 0) for pid, v in app.items())
+        self.db_seconds = sum(v - self.db.get(pid, 0) for pid, v in db.items())
+
+
 class TreeMemorySampler:
     """Samples the summed RSS of a process tree (e.g. the Celery worker and its children)."""
 
@@ -174,11 +219,22 @@ def count_queries(url, user, *, timed=5):
     # Read now: every request (request_started) empties the connection's query log.
     sql = [q["sql"][:160] for q in primary.captured_queries]
     replica_sql = ["[replica] " + q["sql"][:150] for q in (replica or [])]
+    # CPU, not wall time, for the capacity plan (bench.scaling): this process's and that of
+    # its PostgreSQL backends (the primary's and the standby's, on this machine).
+    backends = []
+    for alias in ("default", REPLICA) if replica_configured() else ("default",):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.append(cursor.fetchone()[0])
     durations = []
-    for _ in range(timed if response.status_code == 200 else 0):
+    runs = timed if response.status_code == 200 else 0
+    cpu_app, cpu_db = time.process_time(), cpu_seconds(backends)
+    for _ in range(runs):
         started = time.perf_counter()
         client.get(url)
         durations.append(time.perf_counter() - started)
+    cpu_app = time.process_time() - cpu_app
+    cpu_db = sum(v - cpu_db.get(pid, 0) for pid, v in cpu_seconds(backends).items())
     durations.sort()
     median = round(durations[len(durations) // 2] * 1000, 1) if durations else None
     return {
@@ -186,6 +242,8 @@ def count_queries(url, user, *, timed=5):
         "sql": sql + replica_sql,
         "replica_queries": len(replica_sql),
         "inproc_ms": median,
+        "cpu_ms": round((cpu_app + cpu_db) * 1000 / runs, 1) if runs else None,
+        "db_cpu_ms": round(cpu_db * 1000 / runs, 1) if runs else None,
     }
 
 
@@ -271,7 +329,7 @@ def _checkin_world(facts, count):
     return interleaved
 
 
-def job_checkins(facts, target, *, count, concurrency, duration):
+def job_checkins(facts, target, *, count, concurrency, duration, app_pid=None):
     """Members checking themselves in (POST, the real view) at `concurrency` clients, each
     request a different member: requests per second, p50/p95, and every success verified in
     the database (present, checked in, once)."""
@@ -325,12 +383,13 @@ def job_checkins(facts, target, *, count, concurrency, duration):
             conn.close()
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    with CpuMeter(app_pid) as cpu:
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
     latencies.sort()
     ok = len(latencies)
     checked = Attendance.objects.filter(
@@ -350,6 +409,9 @@ def job_checkins(facts, target, *, count, concurrency, duration):
         "p50_ms": round(httpload.percentile(latencies, 0.5) * 1000, 1) if ok else None,
         "p95_ms": round(httpload.percentile(latencies, 0.95) * 1000, 1) if ok else None,
         "concurrency": concurrency,
+        # Where a check-in's cost goes: CPU per check-in in gunicorn and in PostgreSQL.
+        "app_cpu_ms_per_request": round(cpu.app_seconds * 1000 / ok, 2) if ok and app_pid else None,
+        "db_cpu_ms_per_request": round(cpu.db_seconds * 1000 / ok, 2) if ok else None,
         "broken": bool(errors) or checked != ok,
     }
 
@@ -640,6 +702,7 @@ def main(argv=None):
     parser.add_argument("--checkin-concurrency", type=int, default=8)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--worker-pid", type=int)
+    parser.add_argument("--gunicorn-pid", type=int)
     parser.add_argument("--job-timeout", type=float, default=900)
     parser.add_argument("--seed-report", help="bench.seed's --report (context.extra: hints)")
     args = parser.parse_args(argv)
@@ -697,6 +760,8 @@ def main(argv=None):
             queries=queries,
             inproc_ms=figures["inproc_ms"],
             replica_queries=figures["replica_queries"],
+            cpu_ms=figures["cpu_ms"],
+            db_cpu_ms=figures["db_cpu_ms"],
             sql=sql,
         )
         entry["loadavg_before"] = round(os.getloadavg()[0], 2)
@@ -761,6 +826,7 @@ def main(argv=None):
                 count=args.checkins,
                 concurrency=args.checkin_concurrency,
                 duration=max(args.duration, 5),
+                app_pid=args.gunicorn_pid,
             ),
         ),
         ("writes", "log_session", lambda: job_log_session(facts)),

@@ -274,6 +274,8 @@ def measure(args, env, services, workdir, label, import_rows, seed_report):
         str(args.concurrency),
         "--worker-pid",
         str(services.worker_pid),
+        "--gunicorn-pid",
+        str(services.procs["gunicorn"].pid),
         "--import-rows",
         str(import_rows),
         "--jobs",
@@ -298,7 +300,17 @@ def _ratio(a, b):
     return round(a / b, 2)
 
 
-PAGE_FIGURES = ("queries", "replica_queries", "rps", "p50_ms", "p95_ms", "inproc_ms", "errors")
+PAGE_FIGURES = (
+    "queries",
+    "replica_queries",
+    "rps",
+    "p50_ms",
+    "p95_ms",
+    "inproc_ms",
+    "cpu_ms",
+    "db_cpu_ms",
+    "errors",
+)
 
 
 def summarize(sizes, runs, seeds):
@@ -467,13 +479,14 @@ def _fmt(value):
     return str(value)
 
 
-PAIRS = ("queries", "rps", "p50_ms", "p95_ms", "inproc_ms")
+PAIRS = ("queries", "rps", "p50_ms", "p95_ms", "inproc_ms", "cpu_ms")
 PAIR_TITLES = {
     "queries": "queries",
     "rps": "req/s",
     "p50_ms": "p50 ms",
     "p95_ms": "p95 ms",
     "inproc_ms": "in-process ms",
+    "cpu_ms": "CPU ms (app + db)",
 }
 
 
@@ -518,7 +531,9 @@ def _checkin_cell(c):
     return (
         f"{c['ok']} check-ins (POST, each a different member) at concurrency "
         f"{c['concurrency']}: {c['rps']} req/s, p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms; "
-        f"{c['verified_in_database']} verified in the database"
+        f"{c['verified_in_database']} verified in the database; CPU per check-in: gunicorn "
+        f"{_fmt(c.get('app_cpu_ms_per_request'))} ms, PostgreSQL "
+        f"{_fmt(c.get('db_cpu_ms_per_request'))} ms"
         + (f"; errors {c['errors']}" if c.get("errors") else "")
     )
 

@@ -278,3 +278,31 @@ def test_report_checks_the_issue_targets():
     assert "not available: no URL" in table
     assert "streaming replica (pg_basebackup, port 5443)" in table
     assert "median 80 ms" in table
+
+
+def test_the_national_plan_follows_the_measured_costs():
+    from bench import scaling
+
+    page = {"available": True, "level": "member", "cpu_ms": 10.0}
+    result = {
+        "sizes": [1000, 1000000],
+        "machine": {"cpus": 2},
+        "runs": {
+            "1000000": {
+                "pages": {"me": page, "floor": {**page, "level": "reference", "cpu_ms": 1}},
+                "jobs": {
+                    "checkins": {"app_cpu_ms_per_request": 8.0, "db_cpu_ms_per_request": 2.0},
+                    "fanout_everyone": {"created": 1000000, "seconds": 250},
+                },
+            }
+        },
+    }
+    plan = scaling.plan(result)
+    assert plan["writes_per_second_per_core"] == 100.0  # 1000 ms / (8 + 2) ms
+    assert plan["writes_per_second_per_database_core"] == 500.0
+    assert plan["member_page_cpu_ms_median"] == 10.0
+    assert plan["notifications_per_second_per_core"] == 2000.0
+    # Twice the database cost per check-in: twice the cores on the largest primary.
+    result["runs"]["1000000"]["jobs"]["checkins"]["db_cpu_ms_per_request"] = 4.0
+    doubled = scaling.plan(result)["largest_primary_cores_for_the_burst"]
+    assert abs(doubled - 2 * plan["largest_primary_cores_for_the_burst"]) <= 1
