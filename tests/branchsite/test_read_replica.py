@@ -120,6 +120,11 @@ def test_organizer_pages_read_the_replica_and_a_writer_reads_the_primary(cast, r
     time.sleep(1.5)
     assert _branch_count(writer, cast.branch) == before
 
+    # /healthz reports the replica and how far behind it is.
+    replica_check = Client().get(reverse("healthz")).json()["checks"]["replica"]
+    assert replica_check["required"] is False
+    assert "lag" in replica_check["detail"] or "behind" in replica_check["detail"]
+
     replica.resume_replay()
     replica.wait_until_caught_up()
     assert _branch_count(reader, cast.branch) == before + 1
