@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from members.admin import KeptRecordAdmin
+
 from .models import (
     RULE_FIELDS,
     AppraisalCycle,
@@ -91,7 +93,7 @@ class CycleMoveInline(admin.TabularInline):
 
 
 @admin.register(AppraisalCycle)
-class AppraisalCycleAdmin(SimpleHistoryAdmin):
+class AppraisalCycleAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("branch", "year", "step", "rating_state", "publicity_ends_on")
     list_filter = ("step", "rating_state", "year")
     search_fields = ("branch__name",)
@@ -158,7 +160,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
 
 @admin.register(SelfAssessment)
-class SelfAssessmentAdmin(SimpleHistoryAdmin):
+class SelfAssessmentAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("member", "cycle", "status", "submitted_at")
     list_filter = ("status",)
     search_fields = ("member__full_name",)
@@ -167,7 +169,7 @@ class SelfAssessmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(HeartToHeartTalk)
-class HeartToHeartTalkAdmin(admin.ModelAdmin):
+class HeartToHeartTalkAdmin(KeptRecordAdmin, admin.ModelAdmin):
     list_display = ("talker", "talked_with", "held_on", "cycle")
     search_fields = ("talker__full_name", "talked_with__full_name")
     list_select_related = ("talker", "talked_with", "cycle__branch")
@@ -213,7 +215,7 @@ class BallotCountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(SimpleHistoryAdmin):
+class RatingAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("member", "cycle", "grade", "updated_at")
     list_filter = ("grade",)
     search_fields = ("member__full_name",)
@@ -222,7 +224,7 @@ class RatingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(admin.ModelAdmin):
+class ObjectionAdmin(KeptRecordAdmin, admin.ModelAdmin):
     list_display = ("cycle", "filed_by", "about", "filed_at", "answered_at")
     list_select_related = ("cycle__branch", "filed_by", "about")
     raw_id_fields = ("cycle", "filed_by", "about", "answered_by")
@@ -255,13 +257,14 @@ class RecordAmendmentAdmin(SimpleHistoryAdmin, ReadOnlyAdmin):
 
 
 class RectificationInline(admin.TabularInline):
+    can_delete = False
     model = Rectification
     extra = 0
     raw_id_fields = ("owner",)
 
 
 @admin.register(LifeMeeting)
-class LifeMeetingAdmin(SimpleHistoryAdmin):
+class LifeMeetingAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("held_on", "title", "kind", "organization")
     list_filter = ("kind",)
     search_fields = ("title", "organization__name")
@@ -272,7 +275,7 @@ class LifeMeetingAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Rectification)
-class RectificationAdmin(SimpleHistoryAdmin):
+class RectificationAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("description", "owner", "due_on", "status", "done_on")
     list_filter = ("status",)
     search_fields = ("description", "owner__full_name")

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.concurrency import VersionedFormMixin
 from members.models import Member, Organization, OrganizationKind
 from members.permissions import organization_scope_q
 
@@ -80,7 +81,7 @@ class CycleOpenForm(_Form):
             self.fields["branches"].initial = [branches[0].pk]
 
 
-class CycleEditForm(forms.ModelForm):
+class CycleEditForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = AppraisalCycle
         fields = [*DEADLINE_FIELDS, "peer_reviews_shown_to_reviewed"]
@@ -276,7 +277,7 @@ class AmendForm(_Form):
     )
 
 
-class LifeMeetingForm(forms.ModelForm):
+class LifeMeetingForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = LifeMeeting
         fields = [

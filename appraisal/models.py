@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.models import Member, Organization
+from members.concurrency import Versioned
+from members.models import Member, Organization, OrganizationFigures
 
 
 class Grade(models.TextChoices):
@@ -54,7 +55,7 @@ class RatingState(models.TextChoices):
     RETURNED = "returned", _("Returned for changes")
 
 
-class AppraisalRules(models.Model):
+class AppraisalRules(Versioned):
     """An organization's appraisal rules; the nearest organization above a branch wins.
 
     year empty: the rules of every year without rules of their own. A cycle copies the rules
@@ -133,7 +134,7 @@ RULE_FIELDS = (
 )
 
 
-class AppraisalCycle(models.Model):
+class AppraisalCycle(Versioned):
     """One branch's democratic appraisal of its members (民主评议党员) for one year."""
 
     branch = models.ForeignKey(
@@ -236,7 +237,7 @@ class AppraisalCycle(models.Model):
 class CycleMove(models.Model):
     """One move of a cycle to its next step, and why it went ahead if a step was incomplete."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="moves")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="moves")
     from_step = models.CharField(max_length=20, choices=Step.choices)
     to_step = models.CharField(max_length=20, choices=Step.choices)
     actor = models.ForeignKey(
@@ -262,9 +263,9 @@ class CycleMove(models.Model):
 class Participant(models.Model):
     """A member taking part in a cycle: snapshot of the branch when the cycle opened."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="participants")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="participants")
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="appraisal_participations"
+        Member, on_delete=models.PROTECT, related_name="appraisal_participations"
     )
     graded = models.BooleanField(_("appraised"), default=True)
     votes = models.BooleanField(_("votes"), default=True)
@@ -290,9 +291,9 @@ class SelfAssessment(models.Model):
     """A member's own account of the year (个人自评), in the sections Art. 27 asks about."""
 
     cycle = models.ForeignKey(
-        AppraisalCycle, on_delete=models.CASCADE, related_name="self_assessments"
+        AppraisalCycle, on_delete=models.PROTECT, related_name="self_assessments"
     )
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="self_assessments")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="self_assessments")
     study = models.TextField(_("study"), blank=True)
     duties = models.TextField(_("conduct of duties"), blank=True)
     discipline = models.TextField(_("discipline"), blank=True)
@@ -343,12 +344,12 @@ class SelfAssessment(models.Model):
 class HeartToHeartTalk(models.Model):
     """A heart-to-heart talk (谈心谈话) held before the appraisal meeting."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="talks")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="talks")
     talker = models.ForeignKey(
-        Member, verbose_name=_("talked"), on_delete=models.CASCADE, related_name="+"
+        Member, verbose_name=_("talked"), on_delete=models.PROTECT, related_name="+"
     )
     talked_with = models.ForeignKey(
-        Member, verbose_name=_("with"), on_delete=models.CASCADE, related_name="+"
+        Member, verbose_name=_("with"), on_delete=models.PROTECT, related_name="+"
     )
     held_on = models.DateField(_("held on"))
     note = models.CharField(_("note"), max_length=300, blank=True)
@@ -374,10 +375,10 @@ class HeartToHeartTalk(models.Model):
 class PeerReview(models.Model):
     """A signed comment by one member on a fellow member of the branch (党员互评)."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="peer_reviews")
-    reviewer = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="peer_reviews")
+    reviewer = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     reviewed = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="+"
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="+"
     )
     comment = models.TextField(_("comment"))
     created_at = models.DateTimeField(default=timezone.now)
@@ -410,7 +411,7 @@ class BallotBox(models.Model):
     """
 
     cycle = models.OneToOneField(
-        AppraisalCycle, on_delete=models.CASCADE, primary_key=True, related_name="ballot_box"
+        AppraisalCycle, on_delete=models.PROTECT, primary_key=True, related_name="ballot_box"
     )
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -438,8 +439,8 @@ class BallotParticipation(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="+")
-    voter = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="+")
+    voter = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         verbose_name = _("ballot participation")
@@ -459,8 +460,8 @@ class BallotCount(models.Model):
     so neither the rows nor their keys follow the order or time of voting.
     """
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     grade = models.CharField(max_length=20, choices=Grade.choices)
     count = models.PositiveIntegerField(default=0)
 
@@ -485,8 +486,8 @@ def _reason_q():
 class Rating(models.Model):
     """The grade the branch committee proposes for a member (组织评定)."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="ratings")
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="ratings")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
     reason = models.TextField(_("reason"), blank=True)
     proposed_by = models.ForeignKey(
@@ -511,12 +512,12 @@ class Rating(models.Model):
 class Objection(models.Model):
     """A member's objection during publicity (公示), and the committee's answer."""
 
-    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.CASCADE, related_name="objections")
-    filed_by = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="objections")
+    filed_by = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     about = models.ForeignKey(
         Member,
         verbose_name=_("about"),
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
@@ -643,7 +644,7 @@ class MeetingKind(models.TextChoices):
     DEMOCRATIC = "democratic_life_meeting", _("Democratic life meeting")
 
 
-class LifeMeeting(models.Model):
+class LifeMeeting(Versioned):
     """An organizational life meeting (组织生活会) or democratic life meeting (民主生活会)."""
 
     organization = models.ForeignKey(
@@ -691,15 +692,15 @@ class LifeMeeting(models.Model):
 
 
 class RectificationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
+    OPEN = "open", pgettext_lazy("rectification status", "Open")
+    DONE = "done", pgettext_lazy("rectification status", "Done")
 
 
 class Rectification(models.Model):
     """A rectification item (整改) from a life meeting, with an owner and a due date."""
 
     meeting = models.ForeignKey(
-        LifeMeeting, on_delete=models.CASCADE, related_name="rectifications"
+        LifeMeeting, on_delete=models.PROTECT, related_name="rectifications"
     )
     description = models.TextField(_("what to rectify"))
     owner = models.ForeignKey(
@@ -740,4 +741,31 @@ class Rectification(models.Model):
 
 # Commendations keep their models in their own module; importing them here registers them
 # with the appraisal app. Keep this line at the end of the file.
+class OrganizationAppraisalFigures(OrganizationFigures):
+    """Democratic appraisal progress over an organization's subtree for one year (a
+    branch's own for a branch): cycles opened and closed. See appraisal.figures."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    cycles = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("organization appraisal figures")
+        verbose_name_plural = _("organization appraisal figures")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="appraisal_figures_once"),
+        ]
+        indexes = [
+            models.Index(fields=["parent", "year"], name="appraisal_figures_parent"),
+            models.Index(
+                fields=["organization"],
+                name="appraisal_figures_dirty",
+                condition=Q(version__gt=F("propagated")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}"
+
+
 from .commendations.models import *  # noqa: F403

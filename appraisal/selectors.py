@@ -5,16 +5,26 @@ query-count tests pin them at two data sizes).
 """
 
 from decimal import ROUND_HALF_UP, Decimal
-from io import BytesIO
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
+from members.xlsx import Sheet
 
 from .commendations.selectors import commendations_by_member
 from .models import (
@@ -120,6 +130,70 @@ def participants(cycle, **filters):
         .select_related("member")
         .order_by("member__full_name", "member_id")
     )
+
+
+def cycle_progress(cycle):
+    """The figures behind the stepper, in one query whatever the size of the branch:
+    participants, self-assessments submitted, members talked with, voters and ballots cast."""
+    member = OuterRef("member_id")
+    submitted = SelfAssessment.objects.filter(
+        cycle=cycle, member_id=member, status=AssessmentStatus.SUBMITTED
+    )
+    talked = HeartToHeartTalk.objects.filter(cycle=cycle).filter(
+        Q(talker_id=member) | Q(talked_with_id=member)
+    )
+    voted = BallotParticipation.objects.filter(cycle=cycle, voter_id=member)
+    figures = Participant.objects.filter(cycle=cycle).aggregate(
+        n_participants=Count("pk"),
+        n_submitted=Count("pk", filter=Exists(submitted)),
+        n_talked=Count("pk", filter=Exists(talked)),
+        n_voters=Count("pk", filter=Q(votes=True)),
+        n_voted=Count("pk", filter=Q(votes=True) & Exists(voted)),
+    )
+    figures["n_missing_assessment"] = figures["n_participants"] - figures["n_submitted"]
+    figures["n_missing_talk"] = figures["n_participants"] - figures["n_talked"]
+    figures["n_missing_ballot"] = figures["n_voters"] - figures["n_voted"]
+    return figures
+
+
+def own_part(cycle, member_id):
+    """The viewer's part in a cycle (None if they take no part), in one query: whether they
+    are graded and vote, the state of their self-assessment, whether they have voted."""
+    if not member_id:
+        return None
+    return (
+        Participant.objects.filter(cycle=cycle, member_id=member_id)
+        .annotate(
+            assessment_status=Subquery(
+                SelfAssessment.objects.filter(cycle=cycle, member_id=member_id).values("status")[:1]
+            ),
+            voted=Exists(BallotParticipation.objects.filter(cycle=cycle, voter_id=member_id)),
+        )
+        .values("graded", "votes", "assessment_status", "voted")
+        .first()
+    )
+
+
+def open_items(cycle):
+    """Who has not yet done what the current step asks, by name (for the confirmation before
+    moving on): self-assessments, talks, ballots, unanswered objections."""
+    step = cycle.step
+    if step in (Step.SELF_ASSESSMENT, Step.PEER_REVIEW):
+        prep = preparation(cycle)
+        if step == Step.SELF_ASSESSMENT:
+            return {
+                "label": _("Self-assessments not submitted"),
+                "members": prep["missing_assessment"],
+            }
+        return {"label": _("Members not yet talked with"), "members": prep["missing_talk"]}
+    if step == Step.BALLOT:
+        return {"label": _("Voters who have not voted"), "members": non_voters(cycle)}
+    if step == Step.PUBLICITY:
+        pending = Objection.objects.filter(cycle=cycle, answered_at__isnull=True).select_related(
+            "filed_by"
+        )
+        return {"label": _("Objections not yet answered"), "members": [o.filed_by for o in pending]}
+    return None
 
 
 def cycle_moves(cycle):
@@ -370,7 +444,8 @@ def rating_sheet(cycle):
         "rows": rows,
         "tally": result,
         "n_graded": len(graded),
-        "n_rated": len([r for r in rows if r["rating"]]),
+        "n_rated": len([r for r in rows if r["rating"] and r["rating"].grade]),
+        "n_unrated": len([r for r in rows if not (r["rating"] and r["rating"].grade)]),
         "n_excellent": n_excellent,
         "excellent_cap": cap,
         "over_cap": n_excellent > cap,
@@ -465,68 +540,58 @@ def packet(cycle):
 # --- exports -------------------------------------------------------------------------------
 
 
-def results_workbook(cycle):
-    """XLSX bytes of the ballot tally, the ratings and the records; and how many rows."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    bold = Font(bold=True)
-    n_rows = 0
-
-    ws = wb.active
-    ws.title = _("Ballot")
+def results_sheets(cycle):
+    """The sheets of the results export (members.xlsx writes them): the ballot tally, the
+    ratings and the records; and how many members the tally lists. The ratings' and the
+    records' `counted` are set once written."""
     result = tally(cycle)
     header = [_("Member"), _("Ballots")]
     for g in Grade:
-        header += [str(g.label), _("%(grade)s (%%)") % {"grade": g.label}]
-    ws.append(header)
+        header += [g.label, _("%(grade)s (%%)") % {"grade": g.label}]
+    ballot_rows = []
     if result:
         for row in result["rows"]:
             line = [row["member"].full_name, row["total"]]
             for g in row["grades"]:
                 line += [g["count"], float(g["share"]) if g["share"] is not None else None]
-            ws.append(line)
-            n_rows += 1
-        ws.append([])
-        ws.append([_("Turnout"), result["turnout"], _("Voters"), result["eligible"]])
-        ws.append([_("Valid"), _("yes") if result["valid"] else _("no")])
-
-    ws = wb.create_sheet(_("Rating"))
-    ws.append([_("Member"), _("Grade"), _("Reason")])
-    for r in (
-        Rating.objects.filter(cycle=cycle).select_related("member").order_by("member__full_name")
-    ):
-        ws.append([r.member.full_name, str(r.get_grade_display()), r.reason])
-        n_rows += 1
-
-    ws = wb.create_sheet(_("Records"))
-    ws.append(
-        [_("Member"), _("Year"), _("Grade"), _("Current grade"), _("Amendments"), _("Reason")]
+            ballot_rows.append(line)
+        ballot_rows += [
+            [],
+            [_("Turnout"), result["turnout"], _("Voters"), result["eligible"]],
+            [_("Valid"), _("yes") if result["valid"] else _("no")],
+        ]
+    ballot = Sheet(_("Ballot"), header, ballot_rows, widths=(16,))
+    ratings = Sheet(
+        pgettext("appraisal step", "Rating"),
+        [_("Member"), _("Grade"), _("Reason")],
+        (
+            [r.member.full_name, r.get_grade_display(), r.reason]
+            for r in Rating.objects.filter(cycle=cycle)
+            .select_related("member")
+            .order_by("member__full_name")
+        ),
+        widths=(16,),
     )
-    for rec in cycle_records(cycle):
-        amendments = list(rec.amendments.all())
-        ws.append(
+    records = Sheet(
+        _("Records"),
+        [_("Member"), _("Year"), _("Grade"), _("Current grade"), _("Amendments"), _("Reason")],
+        (
             [
                 rec.member.full_name,
                 rec.year,
-                str(Grade(rec.grade).label) if rec.grade else _("Not graded"),
-                str(rec.get_current_grade_display()) or _("Not graded"),
+                Grade(rec.grade).label if rec.grade else _("Not graded"),
+                rec.get_current_grade_display() or _("Not graded"),
                 "；".join(
                     f"{a.amended_at:%Y-%m-%d} {Grade(a.grade).label}：{a.reason}"
-                    for a in amendments
+                    for a in rec.amendments.all()
                 ),
                 rec.reason,
             ]
-        )
-        n_rows += 1
-    for sheet in wb.worksheets:
-        for cell in sheet[1]:
-            cell.font = bold
-        sheet.column_dimensions["A"].width = 16
-    buffer = BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue(), n_rows
+            for rec in cycle_records(cycle)
+        ),
+        widths=(16,),
+    )
+    return [ballot, ratings, records], len(result["rows"]) if result else 0
 
 
 # --- life meetings ---------------------------------------------------------------------------
@@ -576,19 +641,28 @@ def own_rectifications(member_id):
 def record_section(member, *, year):
     """Context for appraisal/_record_section.html on the member's record, or None.
 
-    The member's closed appraisal records of the year (with corrections), what they still have
-    to do in an appraisal under way, and their open rectification items. Four queries.
+    The member's closed appraisal records of the year and of the year before (with
+    corrections), what they still have to do in an appraisal under way, and their open
+    rectification items. Four queries.
     """
-    records = list(
-        AppraisalRecord.objects.filter(member=member, year=year)
+    both = list(
+        AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
         .select_related("cycle__branch")
         .prefetch_related("amendments")
     )
+    records = [r for r in both if r.year == year]
+    previous = [r for r in both if r.year == year - 1]  # "last year's result", read alongside
     open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
     items = own_rectifications(member.pk)
-    if not (records or open_cycles or items):
+    if not (records or previous or open_cycles or items):
         return None
-    return {"records": records, "open_cycles": open_cycles, "rectifications": items, "year": year}
+    return {
+        "records": records,
+        "previous": previous,
+        "open_cycles": open_cycles,
+        "rectifications": items,
+        "year": year,
+    }
 
 
 def dashboard_section(user, scope, *, year):

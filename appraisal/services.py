@@ -11,13 +11,16 @@ import itertools
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from members.channels.services import group_notice
+from members.concurrency import version_claim
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -30,6 +33,7 @@ from members.models import (
 from members.services import DomainError, audit_log, notify_many
 
 from . import (
+    figures,
     permissions,  # noqa: F401  (registers the appraisal permissions)
     selectors,
 )
@@ -113,6 +117,7 @@ def _open_one(*, branch, year, deadlines, actor, peer_reviews_shown=None) -> App
     cycle.full_clean()
     cycle._history_user = actor
     cycle.save()
+    figures.refresh_branches([branch.pk], [year])
     members = Member.objects.filter(branch=branch, status__in=ACTIVE_STATUSES).values_list(
         "pk", "status"
     )
@@ -187,8 +192,13 @@ def cycles_open_many(
 
 
 @transaction.atomic
-def cycle_update(*, cycle: AppraisalCycle, actor=None, **fields) -> AppraisalCycle:
-    """Change a cycle's deadlines or the peer-comment choice (not its step or results)."""
+def cycle_update(
+    *, cycle: AppraisalCycle, actor=None, version: int | None = None, **fields
+) -> AppraisalCycle:
+    """Change a cycle's deadlines or the peer-comment choice (not its step or results).
+
+    `version`: the one the editor saw; ConcurrentChange when someone saved the cycle since
+    (members.concurrency)."""
     allowed = {
         "self_assessment_due",
         "peer_review_due",
@@ -203,6 +213,7 @@ def cycle_update(*, cycle: AppraisalCycle, actor=None, **fields) -> AppraisalCyc
         raise DomainError(_("A closed cycle can no longer be changed."))
     for name, value in fields.items():
         setattr(cycle, name, value)
+    version_claim(cycle, version, fields=list(fields))
     _check_deadlines({f: getattr(cycle, f) for f in allowed - {"peer_reviews_shown_to_reviewed"}})
     cycle.full_clean()
     cycle._history_user = actor
@@ -355,12 +366,49 @@ def cycle_move(
     if to_step == Step.PUBLICITY:
         cycle.publicity_starts_on = today
         cycle.publicity_ends_on = today + timedelta(days=cycle.publicity_days)
+    _step_group_notice(cycle, to_step)
     if to_step == Step.CLOSED:
         cycle.closed_at = timezone.now()
         _records_write(cycle)
     cycle._history_user = actor
     cycle.save()
+    if to_step == Step.CLOSED:
+        figures.refresh_branches([cycle.branch_id], [cycle.year])
     return move
+
+
+def _step_group_notice(cycle: AppraisalCycle, to_step: str):
+    """The branch's group hears once that the ballot opened or publicity started; written in
+    the move's transaction, sent by a worker after it commits (members.channels)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if to_step == Step.BALLOT:
+            voters = Participant.objects.filter(cycle=cycle, votes=True).count()
+            title = _("The democratic ballot is open until %(date)s") % {
+                "date": cycle.ballot_closes_on.isoformat()
+            }
+            body = _("%(cycle)s: cast your secret ballot on the site.\nVoters: %(n)d") % {
+                "cycle": cycle,
+                "n": voters,
+            }
+            url, due = _cycle_url("ballot", cycle), cycle.ballot_closes_on
+        elif to_step == Step.PUBLICITY:
+            title = _("Publicity of %(cycle)s runs until %(date)s") % {
+                "cycle": cycle,
+                "date": cycle.publicity_ends_on.isoformat(),
+            }
+            body = _("The appraisal results are published on the site; objections are welcome.")
+            url, due = _cycle_url("publicity", cycle), cycle.publicity_ends_on
+        else:
+            return
+        group_notice(
+            kind=f"appraisal.step_{to_step}",
+            subject=cycle,
+            branch_ids=[cycle.branch_id],
+            due_date=due,
+            title=title,
+            body=body,
+            url=url,
+        )
 
 
 def _ballot_open(cycle: AppraisalCycle):
@@ -832,12 +880,17 @@ def life_meeting_save(
     meeting: LifeMeeting | None = None,
     attendees: Iterable[Member] = (),
     actor=None,
+    version: int | None = None,
     **fields,
 ) -> LifeMeeting:
-    """Record a life meeting (or correct its record): date, topics, minutes, attendees."""
+    """Record a life meeting (or correct its record): date, topics, minutes, attendees.
+
+    `version`: when correcting, the one the editor saw (members.concurrency)."""
     meeting = meeting or LifeMeeting(recorded_by=actor)
     for name, value in fields.items():
         setattr(meeting, name, value)
+    if meeting.pk is not None:
+        version_claim(meeting, version, fields=list(fields))
     meeting.full_clean()
     if meeting.organization.kind == OrganizationKind.GROUP:
         raise DomainError(_("Life meetings are held by a branch or a committee."))
@@ -957,6 +1010,18 @@ def ballot_closing_reminders_send(*, today: date | None = None) -> int:
         recipients = Participant.objects.filter(cycle=cycle, votes=True).exclude(
             member_id__in=voted
         )
+        eligible = Participant.objects.filter(cycle=cycle, votes=True).count()
+        with translation.override(settings.LANGUAGE_CODE):
+            group_notice(
+                kind="appraisal.ballot_closing",
+                subject=cycle,
+                branch_ids=[cycle.branch_id],
+                due_date=cycle.ballot_closes_on,
+                title=_("The democratic ballot closes on %(date)s")
+                % {"date": cycle.ballot_closes_on.isoformat()},
+                body=_("Not voted yet: %(n)d") % {"n": eligible - voted.count()},
+                url=_cycle_url("ballot", cycle),
+            )
         sent += notify_many(
             kind="appraisal.ballot_closing",
             subject=cycle,

@@ -33,4 +33,13 @@ def close_finished_publicity():
     return services.publicity_close_finished()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def propagate_appraisal_figures():
+    """Bring the appraisal figures of organizations above changed branches up to date
+    (queued on commit by writes and swept every minute by beat)."""
+    from . import figures
+
+    return figures.propagate()
+
+
 from .commendations.tasks import *  # noqa: F403

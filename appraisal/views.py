@@ -9,21 +9,25 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.concurrency import ConcurrentChange
 from members.models import Member, Organization, OrganizationKind, Position
 from members.pagination import BoundedPaginator
+from members.params import id_param, page_param, year_param
 from members.permissions import organization_scope_q, require_member, scope_for
 from members.services import DomainError
+from members.xlsx import xlsx_response
 
 from . import forms, selectors, services
 from .models import (
     AssessmentStatus,
+    Grade,
     Objection,
     Rectification,
     SelfAssessment,
@@ -65,11 +69,6 @@ def _errors(request, error: DomainError):
         messages.error(request, message)
 
 
-def _year(request):
-    raw = request.GET.get("year", "")
-    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
-
-
 # --- cycles ----------------------------------------------------------------------------------
 
 
@@ -81,10 +80,10 @@ def cycle_list(request):
     """Cycles the user runs or follows (with progress; an organizer's one page for all
     branches), and the user's own."""
     _require(request.user, "appraisal.view_cycles")
-    year = _year(request)
+    year = year_param(request)
     scope = scope_for(request.user)
     ids = selectors.managed_cycle_ids(request.user, year=year)
-    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(request.GET.get("page"))
+    page = BoundedPaginator(ids, CYCLE_LIST_PER_PAGE).get_page(page_param(request))
     page.object_list = selectors.cycles_with_progress(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
@@ -135,50 +134,25 @@ def cycle_open(request):
 
 @cycle_view("appraisal.view_cycle")
 def cycle_detail(request, cycle):
+    """The overview: where the cycle stands, what is open in this step, and the next step."""
     manages = request.user.has_perm("appraisal.manage_cycle", cycle)
-    member_id = scope_for(request.user).member_id
+    own = selectors.own_part(cycle, scope_for(request.user).member_id)
     context = {
         "cycle": cycle,
         "manages": manages,
-        "can_approve": request.user.has_perm("appraisal.approve_rating", cycle),
-        "takes_part": participates(request.user, cycle),
-        "steps": _steps(cycle),
+        "takes_part": own is not None,
+        "own": own,
+        "own_status": AssessmentStatus(own["assessment_status"]).label
+        if own and own["assessment_status"]
+        else None,
+        "next_step": cycle.next_step(),
     }
+    context["next_step_label"] = Step(context["next_step"]).label if context["next_step"] else ""
     if manages:
-        hard, soft = services.move_blockers(cycle)
-        context.update(
-            {
-                "next_step": cycle.next_step(),
-                "hard": hard,
-                "soft": soft,
-                "move_form": forms.MoveForm(),
-                "moves": selectors.cycle_moves(cycle),
-                "prep": selectors.preparation(cycle),
-            }
-        )
-    if context["takes_part"]:
-        context.update(
-            {
-                "my_assessment": selectors.own_self_assessment(cycle, member_id),
-                "my_voted": selectors.has_voted(cycle, member_id),
-            }
-        )
-    n, eligible = selectors.turnout(cycle)
-    context.update({"turnout": n, "eligible": eligible})
+        context["progress"] = selectors.cycle_progress(cycle)
+        context["moves"] = selectors.cycle_moves(cycle)
+        context["can_approve"] = request.user.has_perm("appraisal.approve_rating", cycle)
     return render(request, "appraisal/cycle_detail.html", context)
-
-
-def _steps(cycle):
-    steps = [s for s in Step if s != Step.PUBLICITY or cycle.uses_publicity]
-    return [
-        {
-            "step": s,
-            "label": s.label,
-            "done": cycle.reached(s) and cycle.step != s,
-            "current": cycle.step == s,
-        }
-        for s in steps
-    ]
 
 
 @cycle_view("appraisal.manage_cycle")
@@ -187,7 +161,11 @@ def cycle_edit(request, cycle):
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.cycle_update(cycle=cycle, actor=request.user, **fields)
+            services.cycle_update(
+                cycle=cycle, actor=request.user, version=form.cleaned_data.get("version"), **fields
+            )
+        except ConcurrentChange as e:
+            form.show_conflict(e)
         except DomainError as e:
             form.add_error(None, e)
         else:
@@ -196,27 +174,43 @@ def cycle_edit(request, cycle):
     return render(request, "appraisal/cycle_edit.html", {"cycle": cycle, "form": form})
 
 
-@require_POST
 @cycle_view("appraisal.move_cycle")
 def cycle_move(request, cycle):
-    form = forms.MoveForm(request.POST)
-    form.is_valid()
-    try:
-        move = services.cycle_move(
-            cycle=cycle,
-            to_step=request.POST.get("to_step", ""),
-            actor=request.user,
-            reason=form.cleaned_data.get("reason", ""),
-        )
-    except DomainError as e:
-        _errors(request, e)
-    else:
-        messages.success(
-            request, _("The cycle moved to “%(step)s”.") % {"step": Step(move.to_step).label}
-        )
-        if move.from_step == Step.BALLOT:
-            return redirect("appraisal:tally", cycle.pk)
-    return redirect("appraisal:cycle_detail", cycle.pk)
+    """GET: what is still open in this step, and the form to go ahead; POST: the move."""
+    next_step = cycle.next_step()
+    form = forms.MoveForm(request.POST or None)
+    if request.method == "POST":
+        form.is_valid()
+        try:
+            move = services.cycle_move(
+                cycle=cycle,
+                to_step=request.POST.get("to_step", ""),
+                actor=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+            )
+        except DomainError as e:
+            _errors(request, e)
+        else:
+            messages.success(
+                request,
+                _("The cycle moved to “%(step)s”.") % {"step": Step(move.to_step).label},
+            )
+            if move.from_step == Step.BALLOT:
+                return redirect("appraisal:tally", cycle.pk)
+            return redirect("appraisal:cycle_detail", cycle.pk)
+        return redirect("appraisal:cycle_move", cycle.pk)
+    hard, soft = services.move_blockers(cycle) if next_step else ([], [])
+    context = {
+        "cycle": cycle,
+        "manages": True,
+        "next_step": next_step,
+        "next_label": Step(next_step).label if next_step else "",
+        "hard": hard,
+        "soft": soft,
+        "form": form,
+        "open_items": selectors.open_items(cycle),
+    }
+    return render(request, "appraisal/cycle_move_confirm.html", context)
 
 
 # --- self-assessment -------------------------------------------------------------------------
@@ -399,6 +393,10 @@ def ballot(request, cycle):
         "eligible": eligible,
         "grades": list(form.rows()),
     }
+    # What is graded already (after a refused submission) and where to carry on.
+    answered = [m for m, field in context["grades"] if field.value()]
+    context["n_answered"] = len(answered)
+    context["first_unanswered"] = next((m for m, f in context["grades"] if not f.value()), None)
     return render(request, "appraisal/ballot.html", context)
 
 
@@ -465,13 +463,33 @@ def tally(request, cycle):
             n, eligible = selectors.turnout(cycle)
         return {
             "cycle": cycle,
-            "tally": result,
+            "tally": _with_bars(result),
             "turnout": n,
             "eligible": eligible,
             "unentered": unentered,
         }
 
     return render(request, "appraisal/tally.html", build())
+
+
+def _with_bars(result):
+    """Each shown row's grades as segments of a 100-wide bar (the tally's picture), and the
+    same in words for screen readers and print."""
+    if result is None:
+        return None
+    for row in result["rows"]:
+        x, row["bar"] = 0.0, []
+        for g in row["grades"] if row["shown"] else []:
+            width = float(g["share"] or 0)
+            if g["count"]:
+                row["bar"].append({"grade": g["grade"].value, "x": round(x, 2), "width": width})
+            x += width
+        row["bar_text"] = " · ".join(
+            f"{g['label']} {g['count']}（{g['share']}%）"
+            for g in row["grades"]
+            if row["shown"] and g["count"]
+        )
+    return result
 
 
 # --- rating ----------------------------------------------------------------------------------
@@ -494,8 +512,16 @@ def rating(request, cycle):
     if not sheet["editable"]:
         raise PermissionDenied
     if form.is_valid():
+        entries = form.entries()
+        filled = 0
+        if "fill_qualified" in request.POST:
+            # "The rest qualified": every member still without a grade is rated qualified.
+            for member_id, (grade, reason) in entries.items():
+                if not grade:
+                    entries[member_id] = (Grade.QUALIFIED, reason)
+                    filled += 1
         try:
-            services.ratings_save(cycle=cycle, entries=form.entries(), actor=request.user)
+            services.ratings_save(cycle=cycle, entries=entries, actor=request.user)
             if "submit" in request.POST:
                 services.rating_submit(cycle=cycle, actor=request.user)
         except DomainError as e:
@@ -503,6 +529,15 @@ def rating(request, cycle):
         else:
             if "submit" in request.POST:
                 messages.success(request, _("The rating is sent for approval."))
+            elif "fill_qualified" in request.POST:
+                messages.success(
+                    request,
+                    _(
+                        "%(n)s member(s) without a grade are now rated qualified. Check the "
+                        "sheet, then send it for approval."
+                    )
+                    % {"n": filled},
+                )
             else:
                 messages.success(request, _("Saved."))
             return redirect("appraisal:rating", cycle.pk)
@@ -568,6 +603,8 @@ def publicity(request, cycle):
         "cycle": cycle,
         "results": results,
         "manages": manages,
+        "takes_part": takes_part,
+        "active_step": Step.CLOSED.value if cycle.is_closed else Step.PUBLICITY.value,
         "form": form,
         "objections": selectors.objections(cycle)
         if manages
@@ -649,13 +686,10 @@ def packet(request, cycle):
 
 @cycle_view("appraisal.manage_cycle")
 def export_results(request, cycle):
-    data, n_rows = selectors.results_workbook(cycle)
+    sheets, n_tallied = selectors.results_sheets(cycle)
+    response = xlsx_response(f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx", sheets)
+    n_rows = n_tallied + sheets[1].counted + sheets[2].counted
     services.export_logged(actor=request.user, cycle=cycle, what="results", rows=n_rows)
-    response = HttpResponse(
-        data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    filename = f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -665,9 +699,7 @@ def export_results(request, cycle):
 @login_required
 def meeting_list(request):
     _require(request.user, "appraisal.view_life_meetings")
-    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(
-        request.GET.get("page")
-    )
+    page = BoundedPaginator(selectors.life_meetings(request.user), 30).get_page(page_param(request))
     context = {
         "page": page,
         "can_add": request.user.has_perm("appraisal.add_life_meeting"),
@@ -696,8 +728,8 @@ def _meeting_organizations(user):
 def meeting_create(request):
     _require(request.user, "appraisal.add_life_meeting")
     organizations = _meeting_organizations(request.user)
-    raw = request.POST.get("organization") or request.GET.get("organization")
-    organization = organizations.filter(pk=raw).first() if raw and str(raw).isdigit() else None
+    organization_pk = id_param(request, "organization")
+    organization = organizations.filter(pk=organization_pk).first() if organization_pk else None
     if organization is None and organizations.count() == 1:
         organization = organizations.first()
     if organization is None:
@@ -741,6 +773,8 @@ def _meeting_form(request, meeting, organization, organizations):
             meeting = services.life_meeting_save(
                 meeting=meeting, attendees=attendees, actor=request.user, **data
             )
+        except ConcurrentChange as e:
+            form.show_conflict(e)
         except DomainError as e:
             form.add_error(None, e)
         else:

@@ -178,11 +178,14 @@ IMPORT_BRANCH_PREFIX = "基准导入党支部"
 def cleanup_earlier_runs():
     """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
     from bench.pages import FANOUT_TASKS
-    from education.models import Session
+    from education.models import Attendance, Session
     from members.models import Member, Notification, Organization
 
     Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
-    Session.objects.filter(title__in=[CHECKIN_TITLE, LOG_TITLE]).delete()
+    # The bench's own sessions (a benchmark database: deleted, not voided as the site would).
+    ours = Session.objects.filter(title__in=[CHECKIN_TITLE, LOG_TITLE])
+    Attendance.objects.filter(session__in=ours).delete()
+    ours.delete()
     imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
     Member.objects.filter(branch__in=imported).delete()
     for branch in imported:

@@ -200,7 +200,13 @@ PAGES = [
         "organizer",
         lambda f: reverse_first(["members:case_list"]),
     ),
-    Page("home_organizer", "Organizer home", "organizer", "organizer", lambda f: reverse("home")),
+    Page(
+        "home_organizer",
+        "Organizer home: organizations below (home/work/)",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(["home_work", "home"]),
+    ),
     Page(
         "tree",
         "Organization tree",

@@ -89,6 +89,8 @@ def base_env(args, db, replica_url=None):
         "EMAIL_URL": "dummymail://",
         # Many requests from one address must not trip the login throttle.
         "AXES_FAILURE_LIMIT": "1000",
+        # The bench measures pages, not the two-step login its admin and handlers would need.
+        "BRANCHSITE_2FA_REQUIRED_FOR": "",
         "PYTHONPATH": str(CODE),
     }
     env.pop("DJANGO_DEBUG_TOOLBAR", None)

@@ -18,9 +18,42 @@ app.autodiscover_tasks()
 
 # Every beat entry of every app is listed here, so that one file shows all that beat runs.
 app.conf.beat_schedule = {
+    # Organization figures: the rows above changed branches (writes queue the same task on
+    # commit; this sweep catches a queue lost with a worker). Coalesced: a run takes every
+    # dirty branch, a concurrent run returns at once.
+    "members.propagate_member_figures": {
+        "task": "members.tasks.propagate_member_figures",
+        "schedule": crontab(),  # every minute
+    },
+    "education.propagate_study_figures": {
+        "task": "education.tasks.propagate_study_figures",
+        "schedule": crontab(),
+    },
+    "appraisal.propagate_appraisal_figures": {
+        "task": "appraisal.tasks.propagate_appraisal_figures",
+        "schedule": crontab(),
+    },
+    # Who is behind the pace and which meeting periods are over change when a month begins.
+    "education.recompute_study_figures_for_month": {
+        "task": "education.tasks.recompute_study_figures_for_month",
+        "schedule": crontab(minute=1, hour=0, day_of_month=1),
+    },
+    # The sweep of pending e-mails: sends what a request could not queue (broker down) and
+    # what a dead sender left claimed (released after BRANCHSITE_EMAIL_CLAIM_TIMEOUT). With
+    # nothing pending it is one indexed query.
     "members.send_pending_emails": {
         "task": "members.tasks.send_pending_emails",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},  # after an outage, one sweep runs, not one per minute
+    },
+    "members.send_due_deliveries": {
+        # group robots, the signed webhook and SMS: what is due, retries after their backoff
+        "task": "members.tasks.send_due_deliveries",
+        "schedule": crontab(minute="*"),
+    },
+    "education.send_checkin_open_notices": {
+        "task": "education.tasks.send_checkin_open_notices",
+        "schedule": crontab(minute="*/5"),
     },
     "education.send_session_reminders": {
         "task": "education.tasks.send_session_reminders",

@@ -1,6 +1,8 @@
 """Checks behind /healthz. In the embedded default (no REDIS_URL) tasks run eagerly, so the
 broker and workers are reported but not required."""
 
+import secrets
+
 from django.conf import settings
 from django.db import connection, connections
 
@@ -72,3 +74,12 @@ def run_checks():
             detail = str(exc) if name == "replica" else type(exc).__name__
             checks[name] = {"ok": False, "required": required, "detail": detail}
     return checks
+
+
+def may_see_details(request):
+    """Staff, or a monitor presenting the token set in BRANCHSITE_HEALTHZ_TOKEN."""
+    token = settings.BRANCHSITE_HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and given and secrets.compare_digest(given.encode(), token.encode()):
+        return True
+    return request.user.is_authenticated and request.user.is_staff

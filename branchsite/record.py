@@ -8,9 +8,12 @@ listed here, in page order, because branchsite is the only place that may import
 from django.utils.module_loading import import_string
 
 # (selector "module.function", template) — selector(member, *, year) -> dict | None
+APPRAISAL_RECORD_TEMPLATE = "appraisal/_record_section.html"
+
+# Education's part of /me/ is the page's own top (to-do, hours ring, sessions): see views.
+# The appraisal section's open cycles also feed the to-do (views.my_record).
 RECORD_SECTIONS = [
-    ("education.selectors.record_section", "education/_record_section.html"),
-    ("appraisal.selectors.record_section", "appraisal/_record_section.html"),
+    ("appraisal.selectors.record_section", APPRAISAL_RECORD_TEMPLATE),
     (
         "appraisal.selectors.commendation_record_section",
         "appraisal/_commendation_record_section.html",
@@ -20,13 +23,10 @@ RECORD_SECTIONS = [
 
 # selector(user, scope, *, year) -> dict | None; shown on the home dashboard after the
 # foundation's own summary.
+# (The member's own part of home and the protection counts are composed in views.)
 DASHBOARD_SECTIONS = [
     ("education.selectors.dashboard_section", "education/_dashboard_section.html"),
     ("appraisal.selectors.dashboard_section", "appraisal/_dashboard_section.html"),
-    (
-        "members.selectors.protection_dashboard_section",
-        "members/_protection_dashboard_section.html",
-    ),
 ]
 
 

@@ -32,6 +32,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers and monitors probe /healthz over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz tells anonymous callers "ok" or "error" only; a monitor that sends this token
+# (Authorization: Bearer ...) also gets which check failed. Unset: only staff see details.
+BRANCHSITE_HEALTHZ_TOKEN = env("BRANCHSITE_HEALTHZ_TOKEN", default="")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -40,6 +43,23 @@ SECURE_HSTS_PRELOAD = not DEBUG
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A strict Content-Security-Policy on every page (django-csp): scripts and styles only from
+# our own files (no inline <script>, style="" or on...= handlers, no eval), images from our
+# files and Bootstrap's data: URIs, nothing may frame a page, forms post only back to the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,6 +78,10 @@ INSTALLED_APPS = [
     "simple_history",
     "treebeard",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "members",
     "education",
     "appraisal",
@@ -66,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A user who just wrote reads from the primary, never from a lagging replica.
     "members.dbrouting.PrimaryAfterWriteMiddleware",
@@ -74,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "branchsite.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,6 +176,37 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Second factor (branchsite/second_factor.py): which roles must use an authenticator app,
+# comma-separated from admin (staff and superusers: the Django admin), case_handler
+# (protection cases) and organizer. Production default: admin and case handlers; with
+# DEBUG on, nobody (anyone may still turn it on for themselves).
+BRANCHSITE_2FA_REQUIRED_FOR = frozenset(
+    r.strip()
+    for r in env(
+        "BRANCHSITE_2FA_REQUIRED_FOR", default="" if DEBUG else "admin,case_handler"
+    ).split(",")
+    if r.strip()
+)
+if BRANCHSITE_2FA_REQUIRED_FOR - {"admin", "case_handler", "organizer"}:
+    raise ImproperlyConfigured(
+        "BRANCHSITE_2FA_REQUIRED_FOR takes admin, case_handler and organizer, comma-separated."
+    )
+OTP_TOTP_ISSUER = "branchsite"
+
+AXES_CLIENT_IP_CALLABLE = "branchsite.throttle.client_ip"
+# Limits that axes does not cover (branchsite/throttle.py), as (attempts, window in seconds),
+# counted in the database: failed logins from one address (any accounts) and against one
+# account (from any addresses); password-reset requests from one address and for one e-mail
+# address. One office behind one NAT address shares the per-address limits: keep them high.
+BRANCHSITE_THROTTLES = {
+    "login_ip": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_IP", default=50), 15 * 60),
+    "login_account": (env.int("BRANCHSITE_LOGIN_FAILURES_PER_ACCOUNT", default=20), 15 * 60),
+    "reset_ip": (env.int("BRANCHSITE_RESETS_PER_IP", default=20), 60 * 60),
+    "reset_account": (env.int("BRANCHSITE_RESETS_PER_ADDRESS", default=3), 60 * 60),
+}
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: none, the
+# client's address is REMOTE_ADDR). Per-address limits and axes count by the address this gives.
+BRANCHSITE_TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=0)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -204,16 +262,60 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Every task is stopped after CELERY_TASK_TIME_LIMIT seconds (soft limit a little earlier, so
+# a task can put back what it has not done). Tasks are acknowledged late, so a task whose
+# worker died is delivered again by Redis after the visibility timeout: it must be longer
+# than the hard limit (else a task still running would be delivered twice), and short enough
+# that a crash is recovered within minutes, not an hour.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 19 // 20
+CELERY_VISIBILITY_TIMEOUT = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300
+)
+# A Redis that is down or hung must not hold a request: connect and read timeouts well under
+# a second (the cache, the broker, the result backend), and few retries when publishing. A
+# task that cannot be queued is logged and picked up by a periodic sweep
+# (members.tasks_queue).
+REDIS_CONNECT_TIMEOUT = 0.5
+REDIS_SOCKET_TIMEOUT = 0.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+# An e-mail claim older than this was left by a dead sender and is released to be sent again
+# (members.services.pending_emails_send); longer than any sender may run.
+BRANCHSITE_EMAIL_CLAIM_TIMEOUT = env.int(
+    "BRANCHSITE_EMAIL_CLAIM_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60
+)
+if not CELERY_VISIBILITY_TIMEOUT > CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
+if not BRANCHSITE_EMAIL_CLAIM_TIMEOUT > CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("BRANCHSITE_EMAIL_CLAIM_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT.")
 
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            # Kept pages and counts belong to one database: two sites sharing a Redis (a
-            # staging copy, a benchmark) never read each other's.
+            # Values belong to one database: two sites sharing a Redis (a staging copy, a
+            # benchmark) never read each other's.
             "KEY_PREFIX": str(DATABASES["default"].get("NAME", "")),
+            # Down or hung: fail fast. Nothing a page needs is only in the cache.
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT,
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
@@ -240,6 +342,42 @@ BRANCHSITE_MEMBER_PAGE_SECTIONS = [
         "appraisal/_member_page_commendations.html",
     ),
 ]
+
+# Channels beyond the inbox and e-mail (members/channels): every one is off until configured,
+# so an intranet without internet keeps working with the inbox and e-mail.
+# A branch's robot address must start with one of these prefixes: a branch setting must not
+# make the server POST anywhere it likes. Empty: the service is not offered. An intranet that
+# reaches the services through a forwarding proxy lists the proxy's addresses instead.
+BRANCHSITE_CHANNEL_URL_PREFIXES = {
+    "wecom": env.list(
+        "BRANCHSITE_WECOM_URL_PREFIXES",
+        default=["https://qyapi.weixin.qq.com/cgi-bin/webhook/send?"],
+    ),
+    "dingtalk": env.list(
+        "BRANCHSITE_DINGTALK_URL_PREFIXES", default=["https://oapi.dingtalk.com/robot/send?"]
+    ),
+    "feishu": env.list(
+        "BRANCHSITE_FEISHU_URL_PREFIXES",
+        default=[
+            "https://open.feishu.cn/open-apis/bot/v2/hook/",
+            "https://open.larksuite.com/open-apis/bot/v2/hook/",
+        ],
+    ),
+    # The generic signed webhook (a self-hosted messenger): off until its addresses are listed.
+    "webhook": env.list("BRANCHSITE_WEBHOOK_URL_PREFIXES", default=[]),
+}
+# Short, so that an unreachable service costs a worker seconds: (TCP + TLS) and each read.
+BRANCHSITE_CHANNEL_CONNECT_TIMEOUT = env.float("BRANCHSITE_CHANNEL_CONNECT_TIMEOUT", default=3.0)
+BRANCHSITE_CHANNEL_READ_TIMEOUT = env.float("BRANCHSITE_CHANNEL_READ_TIMEOUT", default=8.0)
+# The SMS gateway (members/channels/sms.py): off while the URL or the template id is empty.
+BRANCHSITE_SMS_URL = env("BRANCHSITE_SMS_URL", default="")
+BRANCHSITE_SMS_TEMPLATE_ID = env("BRANCHSITE_SMS_TEMPLATE_ID", default="")
+BRANCHSITE_SMS_KEY_ID = env("BRANCHSITE_SMS_KEY_ID", default="")
+BRANCHSITE_SMS_SECRET = env("BRANCHSITE_SMS_SECRET", default="")
+BRANCHSITE_SMS_PER_MINUTE = env.int("BRANCHSITE_SMS_PER_MINUTE", default=60)
+# The site's public address (https://branch.example.org): messages outside the site link back
+# to it; empty, they carry no link.
+BRANCHSITE_BASE_URL = env("BRANCHSITE_BASE_URL", default="").rstrip("/")
 
 LOGGING = {
     "version": 1,

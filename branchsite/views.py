@@ -1,29 +1,139 @@
 """Pages that compose several apps (home dashboard, a member's record) and operations."""
 
+from functools import wraps
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from appraisal import selectors as appraisal_selectors
+from education import selectors as education_selectors
 from members import selectors as member_selectors
 from members.dbrouting import reads_from_replica
+from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, require_member, scope_for
+from members.protection import selectors as protection_selectors
 
-from . import health, record
+from . import health, record, throttle
+from . import todo as todo_items
+from .forms import MemberPasswordResetForm
 
 
+def favicon(request):
+    """The site's icon for browsers that ask /favicon.ico directly (pages link the SVG)."""
+    return redirect(staticfiles_storage.url("branchsite/favicon.ico"), permanent=True)
+
+
+def too_many_attempts(request, seconds):
+    """429 with a page that says why and when to try again."""
+    response = render(request, "registration/throttled.html", {"minutes": -(-seconds // 60)})
+    response.status_code = 429
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def login_throttled(view):
+    """Refuse a login attempt (429) once its address or account failed too often lately."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST" and throttle.login_blocked(request):
+            return too_many_attempts(request, throttle.limit("login_ip").seconds)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@method_decorator(login_throttled, name="dispatch")
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Password reset by the member's e-mail, limited per address and per e-mail address so
+    nobody can flood a member's mailbox (branchsite/throttle.py)."""
+
+    form_class = MemberPasswordResetForm
+
+    def post(self, request, *args, **kwargs):
+        per_ip = throttle.limit("reset_ip")
+        if throttle.hit(per_ip, throttle.client_ip(request)) > per_ip.count:
+            return too_many_attempts(request, per_ip.seconds)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        per_address = throttle.limit("reset_account")
+        if throttle.hit(per_address, form.cleaned_data["email"].casefold()) > per_address.count:
+            # The same answer as when a mail was sent: the caller learns nothing about the
+            # address, and the mailbox receives nothing more.
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
+
+RING_CIRCUMFERENCE = 326.73  # 2πr of the ring in education/_hours_ring.html (r = 52)
+
+
+def _member_today(user, scope, member, year, *, cycles=None):
+    """The member's own block on home and /me/: hours, sessions, to-do. Two queries (hours,
+    attendance), and a third for this year's appraisal cycles unless `cycles` (the member's
+    open cycles, already read) is given; the to-do only for the current year."""
+    education = education_selectors.member_overview(member, year)
+    hours = education["hours"]
+    hours.ring_dash = round(hours.percent * RING_CIRCUMFERENCE / 100, 2)
+    this_year = timezone.localdate().year
+    todo = None
+    if year == this_year:
+        if cycles is None:
+            appraisal = appraisal_selectors.dashboard_section(user, scope, year=year)
+            cycles = appraisal["own"] if appraisal else []
+        todo = todo_items.member_todo(education=education, cycles=cycles)
+    return {
+        "education": education,
+        "hours": hours,
+        "todo": todo,
+        "years": todo_items.year_choices(member, year),
+        "ring_circumference": RING_CIRCUMFERENCE,
+    }
+
+
 @login_required
 def home(request):
-    """The dashboard that fits the role: own summary, led branches, organizations below."""
+    """Home: the member's own to-do, hours and this month's sessions first (what a member on
+    a phone came for); a leader's or organizer's overview loads below it (home_work)."""
     scope = scope_for(request.user)
+    year = timezone.localdate().year
+    # Loaded by scope_for already (with branch and group): no second query for it.
+    own = require_member(request.user) if scope.member_id else None
+    context = {
+        "scope": scope,
+        "year": year,
+        "own": own,
+        "has_work": bool(scope.led_branch_ids or scope.is_organizer or scope.is_admin),
+        "protection": protection_selectors.protection_dashboard_section(
+            request.user, scope, year=year
+        ),
+    }
+    if own is not None:
+        context.update(_member_today(request.user, scope, own, year))
+    return render(request, "branchsite/home.html", context)
+
+
+@login_required
+def home_work(request):
+    """The part of home for those who run something: led branches, organizations below and
+    every app's work section (loaded into home by htmx, also a page on its own)."""
+    scope = scope_for(request.user)
+    if not (scope.led_branch_ids or scope.is_organizer or scope.is_admin):
+        raise PermissionDenied
     year = timezone.localdate().year
     # The organizations below an organizer: figures that may lag a few seconds (the replica).
     with reads_from_replica():
@@ -31,55 +141,60 @@ def home(request):
             # The site admin overlooks the whole tree from its roots.
             member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
         )
-
     context = {
         "scope": scope,
         "year": year,
-        # Loaded by scope_for already (with branch and group): no second query for it.
-        "own": require_member(request.user) if scope.member_id else None,
         "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
         "organizer_orgs": organizer_orgs,
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
-    return render(request, "branchsite/home.html", context)
+    for section in context["sections"]:
+        # The user's own sessions and appraisal steps are on home already, in their to-do.
+        section["context"]["upcoming"] = []
+        section["context"]["own"] = []
+    template = "branchsite/_home_work.html" if request.htmx else "branchsite/home_work.html"
+    return render(request, template, context)
 
 
 @login_required
 def my_record(request):
-    """The member's own record: details, positions, branch history, and every app's section."""
+    """The member's own record (/me/), addressed to them: to-do, the year's hours and
+    sessions, a year switcher, every app's section, and personal data folded below."""
     member = require_member(request.user)
-    year = _year_param(request)
-
+    year = year_param(request, default=this_year())
+    scope = scope_for(request.user)
+    sections = record.record_sections(member, year=year)
+    appraisal = next(
+        (s["context"] for s in sections if s["template"] == record.APPRAISAL_RECORD_TEMPLATE), {}
+    )
     context = {
         "member": member,
         "year": year,
         "positions": loaded_positions(request.user),
         "transfers": member_selectors.member_transfers(member),
-        "sections": record.record_sections(member, year=year),
+        "sections": sections,
+        **_member_today(request.user, scope, member, year, cycles=appraisal.get("open_cycles", [])),
     }
     return render(request, "branchsite/my_record.html", context)
-
-
-def _year_param(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
 
 
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON state of the database, the broker and the workers; 503 when one needed is down."""
+    """200 when every needed service (database; broker and workers with REDIS_URL) is up, else
+    503. Anonymous callers (load balancers, monitors) get the status only; the checks (which
+    service failed, the database vendor) only staff or a caller presenting the monitoring
+    token (`Authorization: Bearer <BRANCHSITE_HEALTHZ_TOKEN>`)."""
     checks = health.run_checks()
     status = 200 if all(c["ok"] for c in checks.values() if c["required"]) else 503
-    return JsonResponse(
-        {
-            "status": "ok" if status == 200 else "error",
-            "checks": checks,
-            "database_vendor": connection.vendor,
-        },
-        status=status,
-    )
+    body = {"status": "ok" if status == 200 else "error"}
+    if health.may_see_details(request):
+        body |= {"checks": checks, "database_vendor": connection.vendor}
+    return JsonResponse(body, status=status)
+
+
+def bad_request(request, exception=None):
+    """400: a bad query parameter is named in a sentence; anything else gets Django's page."""
+    if not isinstance(exception, BadParameter):
+        return defaults.bad_request(request, exception)
+    return render(request, "400.html", {"message": str(exception)}, status=400)

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from members.admin import KeptRecordAdmin
+
 from . import summaries
 from .models import (
     Attendance,
@@ -17,6 +19,7 @@ from .models import (
 class AttendanceInline(admin.TabularInline):
     model = Attendance
     extra = 0
+    can_delete = False
     raw_id_fields = ("member",)
     fields = ("member", "status", "hours", "checked_in_at", "note")
 
@@ -24,12 +27,16 @@ class AttendanceInline(admin.TabularInline):
 class MaterialInline(admin.TabularInline):
     model = Material
     extra = 0
-    fields = ("title", "file", "size")
-    readonly_fields = ("size",)
+    # Materials are added on the session page (checked by content, random names).
+    fields = ("title", "original_name", "size")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Session)
-class SessionAdmin(SimpleHistoryAdmin):
+class SessionAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("title", "organization", "kind", "starts_at", "hours", "state")
     list_filter = ("state", "kind")
     search_fields = ("title", "organization__name", "lecturer")
@@ -55,17 +62,9 @@ class SessionAdmin(SimpleHistoryAdmin):
             old_branch_ids=getattr(obj, "_old_branch_ids", ()),
         )
 
-    def delete_model(self, request, obj):
-        member_ids = list(obj.attendances.values_list("member_id", flat=True))
-        branch_ids = list(obj.branches.values_list("pk", flat=True))
-        years = summaries.years_of(obj.starts_at)
-        super().delete_model(request, obj)
-        summaries.refresh_members(member_ids, years)
-        summaries.refresh_branches(branch_ids, years)
-
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("member", "session", "status", "hours", "checked_in_at")
     list_filter = ("status",)
     search_fields = ("member__full_name", "session__title")
@@ -76,11 +75,6 @@ class AttendanceAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         summaries.refresh_members([obj.member_id], summaries.years_of(obj.session.starts_at))
 
-    def delete_model(self, request, obj):
-        member_id, years = obj.member_id, summaries.years_of(obj.session.starts_at)
-        super().delete_model(request, obj)
-        summaries.refresh_members([member_id], years)
-
 
 @admin.register(Material)
 class MaterialAdmin(admin.ModelAdmin):
@@ -88,10 +82,15 @@ class MaterialAdmin(admin.ModelAdmin):
     search_fields = ("title", "session__title")
     list_select_related = ("session",)
     raw_id_fields = ("session",)
+    # Files come in through the session page only (members.uploads checks them).
+    readonly_fields = ("file", "original_name", "content_type", "size", "uploaded_by")
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Makeup)
-class MakeupAdmin(SimpleHistoryAdmin):
+class MakeupAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = ("member", "studied_on", "hours", "state", "session")
     list_filter = ("state",)
     search_fields = ("member__full_name", "description")
@@ -103,11 +102,6 @@ class MakeupAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         years = {obj.studied_on.year} | ({old.year} if old else set())
         summaries.refresh_members([obj.member_id], years)
-
-    def delete_model(self, request, obj):
-        member_id, year = obj.member_id, obj.studied_on.year
-        super().delete_model(request, obj)
-        summaries.refresh_members([member_id], [year])
 
 
 @admin.register(HoursRequirement)

@@ -10,6 +10,7 @@ import time
 
 import segno
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.html import escape
 
 CHECKIN_STEP_SECONDS = 15
 CHECKIN_ACCEPTED_STEPS = 2
@@ -39,7 +40,11 @@ def checkin_code_is_fresh(session_id: int, code: str, now: float | None = None) 
     return constant_time_compare(code, checkin_code(session_id, step))
 
 
-def qr_svg(data: str) -> str:
-    """An inline SVG QR code (no external service), scaled by CSS."""
+def qr_svg(data: str, *, title: str = "") -> str:
+    """An inline SVG QR code (no external service), scaled by CSS; with `title`, an image
+    with that accessible name."""
     qr = segno.make(data, error="m")
-    return qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", omitsize=True)
+    svg = qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", omitsize=True)
+    if title:
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
+    return svg

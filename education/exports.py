@@ -1,37 +1,7 @@
-"""XLSX exports of study hours (openpyxl, write-only: rows stream out as they are made)."""
+"""The rows of the study-hours exports; members.xlsx writes them (every text cell inert)."""
 
-from io import BytesIO
-
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-
-from members.roster_io import neutralize
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _cell(value):
-    """Numbers stay numbers; text a spreadsheet would run as a formula (= + - @, tab, CR:
-    a member's name or a session title typed as "=HYPERLINK(...)") gets a leading quote,
-    the rule members.roster_io applies to roster exports."""
-    if value is None or isinstance(value, int | float):
-        return value
-    return neutralize(str(value))
-
-
-def xlsx_response(filename, title, header, rows):
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=title[:31])
-    ws.append([neutralize(str(h)) for h in header])
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-    buffer = BytesIO()
-    wb.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def branch_hours_rows(members):

@@ -2,13 +2,15 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from members.concurrency import VersionedFormMixin
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
+from members.uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 
 from .models import (
-    MAX_UPLOAD_BYTES,
     SESSION_FIELDS,
     ComplianceCadence,
     HoursRequirement,
@@ -20,6 +22,8 @@ from .models import (
 )
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+# A date input reads and writes ISO dates only, whatever the page's language.
+DATE_FORMAT = "%Y-%m-%d"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -29,7 +33,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format=DATETIME_FORMAT, **kwargs)
 
 
-class SessionForm(forms.ModelForm):
+class SessionForm(VersionedFormMixin, forms.ModelForm):
     """Plan or edit a session. `organization` is offered only when creating."""
 
     topics = forms.MultipleChoiceField(
@@ -108,14 +112,13 @@ class MaterialForm(forms.ModelForm):
     class Meta:
         model = Material
         fields = ["title", "file"]
-        help_texts = {
-            "file": _("PDF, Word, PowerPoint, Excel, text or image; at most 10 MB."),
-        }
+        help_texts = {"file": UPLOAD_HELP}
+        widgets = {"file": forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR})}
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if f and f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        if f:
+            validate_upload(f)
         return f
 
 
@@ -124,15 +127,12 @@ class MakeupForm(forms.ModelForm):
         model = Makeup
         fields = ["session", "description", "studied_on", "hours", "evidence"]
         widgets = {
-            "studied_on": forms.DateInput(attrs={"type": "date"}),
+            "studied_on": forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
+            "evidence": forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
             "description": forms.Textarea(attrs={"rows": 3}),
             "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
         }
-        help_texts = {
-            "evidence": _(
-                "Notes, a certificate or a screenshot (PDF, image, Word; at most 10 MB)."
-            ),
-        }
+        help_texts = {"evidence": UPLOAD_HELP}
 
     def __init__(self, *args, missed_sessions, **kwargs):
         super().__init__(*args, **kwargs)
@@ -143,11 +143,19 @@ class MakeupForm(forms.ModelForm):
             f"{timezone.localtime(s.starts_at):%Y-%m-%d} · {s.title}"
         )
         self.fields["studied_on"].initial = timezone.localdate()
+        self.fields["evidence"].help_text = format_lazy(
+            "{} {}", _("Notes, a certificate or a screenshot:"), UPLOAD_HELP
+        )
+
+    @property
+    def evidence_lost(self):
+        """A browser never sends a chosen file back: after an error it must be chosen again."""
+        return self.is_bound and bool(self.files.get("evidence")) and bool(self.errors)
 
     def clean_evidence(self):
         f = self.cleaned_data.get("evidence")
-        if f and f.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        if f:
+            validate_upload(f)
         return f
 
     def clean_hours(self):
@@ -157,17 +165,26 @@ class MakeupForm(forms.ModelForm):
         return hours
 
 
+class SessionVoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the session voided?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded twice, by mistake, or for the wrong branch: kept in the history."),
+    )
+
+
 class ReviewForm(forms.Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
 
-class HoursRequirementForm(forms.ModelForm):
+class HoursRequirementForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = HoursRequirement
         fields = ["member_hours", "leader_hours"]
 
 
-class CadenceForm(forms.ModelForm):
+class CadenceForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ComplianceCadence
         fields = [
@@ -179,7 +196,7 @@ class CadenceForm(forms.ModelForm):
         ]
 
 
-class ReminderSettingsForm(forms.ModelForm):
+class ReminderSettingsForm(VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = ReminderSettings
         fields = ["session_reminders", "session_lead_days", "hours_nudges", "meeting_digests"]

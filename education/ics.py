@@ -1,12 +1,17 @@
 """iCalendar (RFC 5545) output: a member's private feed and a single session's event."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone
-from icalendar import Calendar, Event
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event
 
 from .models import SessionState
 
 PRODID = "-//branchsite//education//ZH"
+# Calendars remind the member this long before each session.
+REMINDER_BEFORE = timedelta(hours=1)
 
 
 def _calendar(name):
@@ -40,6 +45,12 @@ def _event(session, url):
     if url:
         event.add("url", url)
     event.add("status", "CANCELLED" if session.state == SessionState.CANCELLED else "CONFIRMED")
+    if session.state != SessionState.CANCELLED:  # a cancelled session reminds nobody
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", -REMINDER_BEFORE)
+        alarm.add("description", _("In one hour: %(title)s") % {"title": session.title})
+        event.add_component(alarm)
     return event
 
 

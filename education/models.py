@@ -10,19 +10,18 @@ import secrets
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.models import Member, Organization
+from members.concurrency import Versioned
+from members.models import Member, Organization, OrganizationFigures
+from members.uploads import PrivateFile, random_upload_path
 
 HOURS_FIELD = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(0)]}
-MATERIAL_EXTENSIONS = ["pdf", "doc", "docx", "ppt", "pptx", "xls", "xlsx", "txt", "jpg", "png"]
-EVIDENCE_EXTENSIONS = ["pdf", "jpg", "jpeg", "png", "doc", "docx"]
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class SessionKind(models.TextChoices):
@@ -79,7 +78,7 @@ SESSION_FIELDS = (
 )
 
 
-class Session(models.Model):
+class Session(Versioned):
     """A study session held by an organization (branch, group, or a committee for several
     branches). `branches` are the branches it counts for in the regular-meeting grid."""
 
@@ -113,8 +112,16 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A held session is never deleted: voided (state "cancelled") with a reason, its attendance
+    # kept; it no longer counts for hours or the meeting grid (services.session_void).
+    void_reason = models.CharField(_("reason for voiding"), max_length=500, blank=True, default="")
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
 
-    history = HistoricalRecords()
+    # The branches it counts for are kept in the history too (which grid a held session
+    # filled is part of the record).
+    history = HistoricalRecords(m2m_fields=[branches])
+    # Labels of the JSON topics, for a conflict message (members.concurrency).
+    VERSIONED_CHOICE_LABELS = {"topics": Topic.choices}
 
     class Meta:
         verbose_name = _("study session")
@@ -165,11 +172,12 @@ CREDITED_STATUSES = (AttendanceStatus.PRESENT, AttendanceStatus.LATE)
 class Attendance(models.Model):
     """One expected member at one session; `hours` are the hours credited to them."""
 
+    # PROTECT: attendance is a record; its session is voided, never deleted.
     session = models.ForeignKey(
-        Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="attendances"
+        Session, verbose_name=_("session"), on_delete=models.PROTECT, related_name="attendances"
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="attendances"
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="attendances"
     )
     status = models.CharField(
         _("attendance"),
@@ -198,23 +206,15 @@ class Attendance(models.Model):
         return f"{self.member} · {self.session} · {self.get_status_display()}"
 
 
-class Material(models.Model):
+class Material(PrivateFile):
     """A file handed out at a session; served only by a view that checks permissions."""
+
+    UPLOAD_FOLDER = "education/materials"
 
     session = models.ForeignKey(
         Session, verbose_name=_("session"), on_delete=models.CASCADE, related_name="materials"
     )
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(
-        _("file"),
-        upload_to="education/materials/%Y/%m/",
-        validators=[FileExtensionValidator(MATERIAL_EXTENSIONS)],
-    )
-    size = models.PositiveIntegerField(_("size in bytes"), default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("material")
@@ -223,6 +223,10 @@ class Material(models.Model):
 
     def __str__(self):
         return self.title
+
+
+def makeup_evidence_upload_to(instance, filename):
+    return random_upload_path("education/makeups", filename)
 
 
 class MakeupState(models.TextChoices):
@@ -235,7 +239,7 @@ class Makeup(models.Model):
     """Make-up study (补学) a member records for a missed session; counts once confirmed."""
 
     member = models.ForeignKey(
-        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="makeups"
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="makeups"
     )
     session = models.ForeignKey(
         Session,
@@ -248,12 +252,15 @@ class Makeup(models.Model):
     description = models.TextField(_("what was studied"))
     studied_on = models.DateField(_("studied on"))
     hours = models.DecimalField(_("hours"), **HOURS_FIELD)
+    # One evidence file, checked, named and served as every PrivateFile is
+    # (members.uploads); its name as the member gave it and its served type beside it.
     evidence = models.FileField(
-        _("evidence"),
-        upload_to="education/makeups/%Y/%m/",
-        blank=True,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        _("evidence"), upload_to=makeup_evidence_upload_to, blank=True, max_length=200
     )
+    evidence_name = models.CharField(
+        _("evidence file name"), max_length=160, blank=True, default=""
+    )
+    evidence_type = models.CharField(max_length=100, blank=True, default="")
     state = models.CharField(
         _("state"), max_length=12, choices=MakeupState.choices, default=MakeupState.SUBMITTED
     )
@@ -284,7 +291,7 @@ class Makeup(models.Model):
         return f"{self.member} · {self.studied_on}"
 
 
-class HoursRequirement(models.Model):
+class HoursRequirement(Versioned):
     """Study hours required in a year below an organization (nearest ancestor wins)."""
 
     organization = models.ForeignKey(
@@ -335,7 +342,7 @@ def _frequency_field(label):
     )
 
 
-class ComplianceCadence(models.Model):
+class ComplianceCadence(Versioned):
     """How often each regular meeting is required below an organization.
 
     An empty field inherits from the nearest ancestor that sets it, then DEFAULT_CADENCE.
@@ -361,7 +368,7 @@ class ComplianceCadence(models.Model):
         return str(self.organization)
 
 
-class ReminderSettings(models.Model):
+class ReminderSettings(Versioned):
     """Which reminders an organization's members get (nearest ancestor's row wins)."""
 
     organization = models.OneToOneField(
@@ -470,3 +477,39 @@ class BranchYearMeetings(models.Model):
 
     def __str__(self):
         return f"{self.branch_id} {self.year}"
+
+
+class OrganizationStudyFigures(OrganizationFigures):
+    """Study hours and regular meetings over an organization's subtree for one year (a
+    branch's own for a branch): see education.figures. `behind` and `missing` depend on
+    the date (the pace of the year, the periods already over); they are as of the row's
+    computed_at, and every branch row of the year is recomputed when a month begins."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    branches = models.PositiveIntegerField(default=0)
+    members = models.PositiveIntegerField(default=0)
+    leaders = models.PositiveIntegerField(default=0)
+    hours = models.DecimalField(max_digits=14, decimal_places=1, default=Decimal("0.0"))
+    met = models.PositiveIntegerField(default=0)  # at or above the year's requirement
+    behind = models.PositiveIntegerField(default=0)  # below the requirement's pace
+    meetings_held = models.PositiveIntegerField(default=0)  # (kind, month) with a meeting
+    missing = models.PositiveIntegerField(default=0)  # required periods over, none held
+    branches_missing = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("organization study figures")
+        verbose_name_plural = _("organization study figures")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year"], name="study_figures_once"),
+        ]
+        indexes = [
+            models.Index(fields=["parent", "year"], name="study_figures_parent"),
+            models.Index(
+                fields=["organization"],
+                name="study_figures_dirty",
+                condition=Q(version__gt=F("propagated")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.year}"

@@ -10,11 +10,13 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, Max, Value
+from django.db.models import Count, F, Max, Value
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
+from members.channels.services import group_notice
 from members.models import (
     ACTIVE_STATUSES,
     Member,
@@ -26,13 +28,14 @@ from members.services import notify_many
 
 from . import selectors
 from .dates import day_bounds, local_date
-from .models import Attendance, Session, SessionState
+from .models import Attendance, AttendanceStatus, Session, SessionState
 
 KIND_SESSION = "education.session_reminder"
 KIND_NUDGE = "education.hours_nudge"
 KIND_DIGEST = "education.meeting_digest"
 KIND_CANCELLED = "education.session_cancelled"
 KIND_MOVED = "education.session_moved"  # + ":<new start, YYYYmmddHHMM>" (one per new time)
+KIND_CHECKIN_OPEN = "education.checkin_open"
 CHUNK = 2000
 BRANCH_CHUNK = 500
 
@@ -103,7 +106,68 @@ def session_reminders_send(*, now: datetime | None = None) -> int:
                 url=reverse("education:session_detail", args=[session.pk]),
                 chunk_size=CHUNK,
             )
+            _session_group_notice(
+                session,
+                kind=KIND_SESSION,
+                due_date=starts_on,
+                title=title,
+                body=body,
+                count_line=lambda n: gettext("Expected: %(n)d members") % {"n": n},
+            )
     return sent
+
+
+def _session_group_notice(session, *, kind, due_date, title, body, count_line, pending=False):
+    """One message to the group robot of each branch whose members are expected, naming how
+    many of that branch's members are expected (or, pending=True, have still to check in)."""
+    rows = Attendance.objects.filter(session=session, member__status__in=ACTIVE_STATUSES)
+    if pending:
+        rows = rows.filter(status=AttendanceStatus.PENDING, checked_in_at__isnull=True)
+    counts = dict(
+        rows.order_by()
+        .values_list("member__branch_id")
+        .annotate(n=Count("pk"))
+        .values_list("member__branch_id", "n")
+    )
+    for branch_id, n in sorted(counts.items()):
+        group_notice(
+            kind=kind,
+            subject=session,
+            branch_ids=[branch_id],
+            due_date=due_date,
+            title=title,
+            body=f"{body}\n{count_line(n)}",
+            url=reverse("education:session_detail", args=[session.pk]),
+        )
+
+
+def checkin_open_notices_send(*, now: datetime | None = None) -> int:
+    """Tell each branch's group once that check-in of a planned session has opened (the window
+    opens CHECKIN_OPENS_BEFORE the start and closes at the end), with how many of the
+    branch's expected members have not checked in yet. Returns how many sessions qualified."""
+    from .services import CHECKIN_OPENS_BEFORE
+
+    now = now or timezone.now()
+    sessions = Session.objects.filter(
+        state=SessionState.PLANNED,
+        starts_at__lte=now + CHECKIN_OPENS_BEFORE,
+        ends_at__gt=now,
+    ).order_by("pk")
+    n = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for session in sessions.iterator(chunk_size=500):
+            n += 1
+            _session_group_notice(
+                session,
+                kind=KIND_CHECKIN_OPEN,
+                due_date=local_date(session.starts_at),
+                title=_("Check-in is open: %(title)s") % {"title": session.title},
+                body=_("Check in on the session's page until %(end)s.")
+                % {"end": f"{timezone.localtime(session.ends_at):%H:%M}"},
+                count_line=lambda k: _("Not checked in yet: %(n)d") % {"n": k},
+                pending=True,
+            )
+    return n
 
 
 def _notify_each_self(*, kind, member_ids, due_date, title, body, url) -> int:

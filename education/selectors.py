@@ -7,14 +7,11 @@ whether the member held a committee role in a branch that year and over the requ
 that applies to their branch (the nearest organization above that sets one).
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import reduce
 
-from django.core.cache import cache
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -29,7 +26,6 @@ from django.db.models import (
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -38,8 +34,6 @@ from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.caching import quietly
-from members.dbrouting import cache_suffix, read_connection
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -49,9 +43,11 @@ from members.models import (
     Position,
     Role,
 )
-from members.permissions import organizations_managed_by, scope_for
+from members.pagination import NextPage
+from members.permissions import loaded_positions, organizations_managed_by, scope_for
 
 from .dates import month_bounds, quarter_months, year_bounds
+from .figures import figures_for
 from .models import (
     CREDITED_STATUSES,
     DEFAULT_CADENCE,
@@ -64,13 +60,13 @@ from .models import (
     HoursRequirement,
     Makeup,
     MakeupState,
+    OrganizationStudyFigures,
     ReminderSettings,
     Session,
     SessionKind,
     SessionState,
     Topic,
 )
-from .summaries import VERSION_KEY
 
 DEFAULT_MEMBER_HOURS = Decimal("32.0")
 DEFAULT_LEADER_HOURS = Decimal("56.0")
@@ -190,18 +186,19 @@ def leader_exists(year, *, hashed=False):
     return Exists(leader_ids(year).filter(member=OuterRef("pk")))
 
 
-def _required_expr(requirement_of_branch, default=Requirement()):
-    """CASE giving each member's required hours; requirement_of_branch: {branch_id: Req}."""
+def _required_expr(requirement_of_branch, default=Requirement(), scale=lambda hours: hours):
+    """CASE giving each member's required hours; requirement_of_branch: {branch_id: Req}.
+    `scale` maps each requirement first (e.g. to the pace reached by this month)."""
     groups = {}
     for branch_id, req in requirement_of_branch.items():
         if req != default:
             groups.setdefault(req, []).append(branch_id)
     whens = []
     for req, ids in groups.items():
-        whens.append(When(branch_id__in=ids, is_leader=True, then=Value(req.leader_hours)))
-        whens.append(When(branch_id__in=ids, then=Value(req.member_hours)))
-    whens.append(When(is_leader=True, then=Value(default.leader_hours)))
-    return Case(*whens, default=Value(default.member_hours), output_field=HOURS)
+        whens.append(When(branch_id__in=ids, is_leader=True, then=Value(scale(req.leader_hours))))
+        whens.append(When(branch_id__in=ids, then=Value(scale(req.member_hours))))
+    whens.append(When(is_leader=True, then=Value(scale(default.leader_hours))))
+    return Case(*whens, default=Value(scale(default.member_hours)), output_field=HOURS)
 
 
 def with_hours(
@@ -360,7 +357,9 @@ def rollup_roots(user):
     scope = scope_for(user)
     if scope.is_admin:
         return list(Organization.objects.get_root_nodes())
-    return list(Organization.objects.filter(path__in=scope.organizer_paths).order_by("path"))
+    # The organizations came with the user's positions (scope_for): no query.
+    by_path = {p.organization.path: p.organization for p in loaded_positions(user)}
+    return [by_path[path] for path in sorted(scope.organizer_paths) if path in by_path]
 
 
 def branches_below(organization):
@@ -369,172 +368,59 @@ def branches_below(organization):
     ).order_by("path")
 
 
+def child_branches(organization):
+    """The branches directly under an organization (the org_depth_path index: no scan of
+    the subtree)."""
+    return Organization.objects.filter(
+        path__startswith=organization.path,
+        depth=organization.depth + 1,
+        kind=OrganizationKind.BRANCH,
+    ).order_by("path")
+
+
+def _with_figures(org, row):
+    """Copy a study figures row onto its organization as the rollup templates read it."""
+    row = row or OrganizationStudyFigures(year=0)
+    org.figures = row
+    org.n_members = row.members
+    org.n_leaders = row.leaders
+    org.hours = _q1(row.hours)
+    org.n_met = row.met
+    org.n_behind = row.behind
+    org.n_branches = row.branches
+    org.average = (org.hours / row.members).quantize(Decimal("0.1")) if row.members else None
+    return org
+
+
 def hours_rollup(organization, branch_ids, year):
-    """Per branch: members, leaders, hours, how many are behind. Three queries for any size."""
-    branches = list(Organization.objects.filter(pk__in=branch_ids).order_by("path"))
-    reqs = requirements_by_path([organization.path], year)
-    req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
-    sql, params = _rollup_sql(organization, year, Requirement(), req_of, branch_ids=branch_ids)
-    with read_connection().cursor() as cursor:
-        cursor.execute(sql, params)
-        by_branch = {r[0]: r[1:] for r in cursor.fetchall()}
-    for b in branches:
-        n, nl, hours, nb = by_branch.get(b.pk, (0, 0, None, 0))
-        b.n_members = int(n or 0)
-        b.n_leaders = int(nl or 0)
-        b.hours = _q1(hours)
-        b.n_behind = int(nb or 0)
-        b.n_met = b.n_members - b.n_behind
-        b.average = (b.hours / b.n_members).quantize(Decimal("0.1")) if b.n_members else None
-        b.requirement = req_of[b.pk]
-    return branches
+    """Per branch (ids given, e.g. a page of an export): members, leaders, hours, met,
+    behind, from the branches' study figures. Two queries for any number of branches."""
+    branches = list(Organization.objects.filter(pk__in=list(branch_ids)).order_by("path"))
+    rows = figures_for([b.pk for b in branches], year)
+    return [_with_figures(b, rows.get(b.pk)) for b in branches]
 
 
-def hours_rollup_totals(organization, year):
-    """Totals over the whole subtree (one query; requirement defaults and overrides)."""
-    default, req_of = _subtree_requirements(organization, year)
-    return with_hours(
-        Member.objects.active().filter(branch__path__startswith=organization.path),
-        year,
-        req_of,
-        default=default,
-        many=True,
-    ).aggregate(
-        n_members=Count("pk"),
-        hours=Coalesce(Sum("total_hours"), ZERO),
-        n_behind=Count("pk", filter=Q(total_hours__lt=F("required_hours"))),
+def rollup_totals(organization, year):
+    """The organization's own figures row for the year (its whole subtree), on the
+    organization (n_members, hours, n_behind, figures.computed_at...). One query."""
+    return _with_figures(organization, figures_for([organization.pk], year).get(organization.pk))
+
+
+def rollup_children(organization, year, *, page_number=None, per_page=50, branches=True):
+    """One page of the organization's direct children (organizations, and branches unless
+    `branches` is False) with their study figures, by path. One query (no count),
+    whatever the size of the subtree: the children are found through the figures rows'
+    parent."""
+    rows = (
+        OrganizationStudyFigures.objects.filter(parent=organization, year=year)
+        .select_related("organization")
+        .order_by("organization__path")
     )
-
-
-def _subtree_requirements(organization, year):
-    """(default Requirement for the subtree, {branch_id: Requirement} for overrides)."""
-    reqs = requirements_by_path([organization.path], year)
-    default = requirement_for(reqs, organization.path)
-    req_of = {}
-    if any(len(p) > len(organization.path) for p in reqs):
-        # Overrides inside the subtree: resolve each branch (ids and paths only).
-        for b in branches_below(organization).only("pk", "path").iterator(chunk_size=2000):
-            req_of[b.pk] = requirement_for(reqs, b.path)
-    return default, req_of
-
-
-def _rollup_sql(organization, year, default, req_of, branch_ids=None):
-    """SQL and params: per child organization of `organization` (path prefix), members,
-    leaders, hours and members behind, from the MemberYearHours summary. Aggregated per
-    branch first (an integer key), then per path prefix over the few thousand branches."""
-    from .models import MemberYearHours
-
-    qn = connection.ops.quote_name
-    member_t, org_t = qn(Member._meta.db_table), qn(Organization._meta.db_table)
-    pos_t, hours_t = qn(Position._meta.db_table), qn(MemberYearHours._meta.db_table)
-    params = []
-
-    def ph(values):
-        params.extend(values)
-        return ", ".join(["%s"] * len(values))
-
-    leaders = (
-        f"SELECT DISTINCT p.member_id FROM {pos_t} p JOIN {org_t} o ON o.id = p.organization_id "  # noqa: S608 - identifiers quoted, values as params
-        f"WHERE o.kind = %s AND p.role IN ({{roles}}) AND p.started_on <= %s "
-        f"AND (p.ended_on IS NULL OR p.ended_on >= %s)"
-    )
-    params.append(OrganizationKind.BRANCH)
-    leaders = leaders.replace("{roles}", ph(list(COMMITTEE_ROLES)))
-    params.extend([date(year, 12, 31), date(year, 1, 1)])
-    num = "CAST(%s AS NUMERIC)"  # SQLite binds Decimal as text
-    groups = {}
-    for branch_id, req in req_of.items():
-        if req != default:
-            groups.setdefault(req, []).append(branch_id)
-    whens = []
-    for req, ids in groups.items():
-        whens.append(
-            f"WHEN m.branch_id IN ({ph(ids)}) THEN "
-            f"(CASE WHEN l.member_id IS NOT NULL THEN {num} ELSE {num} END)"
-        )
-        params.extend([req.leader_hours, req.member_hours])
-    total = "(COALESCE(y.attended_hours, 0) + COALESCE(y.makeup_hours, 0))"
-    required = f"CASE {' '.join(whens)} WHEN l.member_id IS NOT NULL THEN {num} ELSE {num} END"
-    params.extend([default.leader_hours, default.member_hours])
-    per_branch = (
-        f"SELECT m.branch_id, COUNT(*) AS n, COUNT(l.member_id) AS nl, SUM({total}) AS h, "  # noqa: S608 - identifiers quoted, values as params
-        f"SUM(CASE WHEN {total} < {required} THEN 1 ELSE 0 END) AS nb "
-        f"FROM {member_t} m "
-        f"LEFT JOIN {hours_t} y ON y.member_id = m.id AND y.year = %s "
-        f"LEFT JOIN leaders l ON l.member_id = m.id "
-        f"WHERE m.status IN ({{statuses}}){{branches}} GROUP BY m.branch_id"
-    )
-    params.append(year)
-    per_branch = per_branch.replace("{statuses}", ph(list(ACTIVE_STATUSES)))
-    if branch_ids is not None:
-        per_branch = per_branch.replace(
-            "{branches}", f" AND m.branch_id IN ({ph(list(branch_ids) or [0])})"
-        )
-        sql = f"WITH leaders AS ({leaders}), per_branch AS ({per_branch}) SELECT * FROM per_branch"  # noqa: S608 - identifiers quoted, values as params
-        return sql, params
-    per_branch = per_branch.replace("{branches}", "")
-    prefix_len = len(organization.path) + STEPLEN
-    sql = (
-        f"WITH leaders AS ({leaders}), per_branch AS ({per_branch}) "  # noqa: S608 - identifiers quoted, values as params
-        f"SELECT SUBSTR(o.path, 1, %s), SUM(b.n), SUM(b.nl), SUM(b.h), SUM(b.nb) "
-        f"FROM per_branch b JOIN {org_t} o ON o.id = b.branch_id "
-        f"WHERE o.path LIKE %s GROUP BY SUBSTR(o.path, 1, %s)"
-    )
-    params.extend([prefix_len, organization.path + "%", prefix_len])
-    return sql, params
-
-
-ROLLUP_CACHE_SECONDS = 300
-
-
-def summary_version():
-    """A stamp renewed (now and after commit) by every summary refresh and settings change."""
-    return quietly(lambda: cache.get_or_set(VERSION_KEY, time.time_ns, None), 0)
-
-
-def hours_rollup_children(organization, year):
-    """Per child organization (one GROUP BY on the path prefix over the summary): members,
-    leaders, hours, behind; and the totals over the whole subtree.
-
-    The aggregate reads every member of the subtree, so it is cached per (organization,
-    year) until the next summary write (the version key) or for ROLLUP_CACHE_SECONDS at
-    most — the bound on how stale it can be after roster or position changes, which
-    education does not see. Two queries on a cache hit, three or four on a miss."""
-    children = list(
-        Organization.objects.filter(
-            path__startswith=organization.path, depth=organization.depth + 1
-        )
-        .exclude(kind=OrganizationKind.GROUP)
-        .order_by("path")
-    )
-    key = (
-        f"education:rollup:{organization.pk}:{organization.path}:{year}:{summary_version()}"
-        + cache_suffix()
-    )
-    rows = quietly(lambda: cache.get(key))
-    if rows is None:
-        default, req_of = _subtree_requirements(organization, year)
-        sql, params = _rollup_sql(organization, year, default, req_of)
-        with read_connection().cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        quietly(lambda: cache.set(key, rows, ROLLUP_CACHE_SECONDS))
-    keys = ("n_members", "n_leaders", "hours", "n_behind")
-    by_path = {r[0]: dict(zip(keys, r[1:], strict=True)) for r in rows}
-    totals = {"n_members": 0, "n_leaders": 0, "hours": Decimal("0.0"), "n_behind": 0}
-    for r in by_path.values():
-        for key in totals:
-            totals[key] += Decimal(r[key] or 0) if key == "hours" else int(r[key] or 0)
-    totals["hours"] = _q1(totals["hours"])
-    for c in children:
-        r = by_path.get(c.path, {})
-        c.n_members = int(r.get("n_members") or 0)
-        c.n_leaders = int(r.get("n_leaders") or 0)
-        c.hours = _q1(r.get("hours"))
-        c.n_behind = int(r.get("n_behind") or 0)
-        c.n_met = c.n_members - c.n_behind
-        c.average = (c.hours / c.n_members).quantize(Decimal("0.1")) if c.n_members else None
-    return children, totals
+    if not branches:
+        rows = rows.exclude(organization__kind=OrganizationKind.BRANCH)
+    page = NextPage(rows, page_number, per_page)
+    page.object_list = [_with_figures(r.organization, r) for r in page.object_list]
+    return page
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -564,7 +450,14 @@ def session_attendance(session):
     )
 
 
-def session_counts(session):
+def session_counts(session, *, rows=None):
+    """Expected, present, late, excused, absent and pending: counted from the attendance
+    `rows` when the caller has them (no query), else by the database."""
+    if rows is not None:
+        counts = dict.fromkeys(("present", "late", "excused", "absent", "pending"), 0)
+        for a in rows:
+            counts[a.status] = counts.get(a.status, 0) + 1
+        return {"expected": len(rows), **counts}
     return session.attendances.aggregate(
         expected=Count("pk"),
         present=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)),
@@ -572,6 +465,40 @@ def session_counts(session):
         excused=Count("pk", filter=Q(status=AttendanceStatus.EXCUSED)),
         absent=Count("pk", filter=Q(status=AttendanceStatus.ABSENT)),
         pending=Count("pk", filter=Q(status=AttendanceStatus.PENDING)),
+    )
+
+
+def checkin_board(session):
+    """What the check-in kiosk shows: {"expected", "arrived", "names"} with the names of the
+    members who checked in or were marked present or late, newest first. One query."""
+    rows = list(
+        session.attendances.values_list("status", "checked_in_at", "member__full_name").order_by(
+            F("checked_in_at").desc(nulls_last=True), "member__full_name"
+        )
+    )
+    names = [name for status, _at, name in rows if status in CREDITED_STATUSES]
+    return {"expected": len(rows), "arrived": len(names), "names": names}
+
+
+def similar_sessions(organization, *, kind, starts_at, ends_at, limit=5):
+    """Sessions (not cancelled) of `organization` of the same kind, starting the same day
+    (Asia/Shanghai) and overlapping [starts_at, ends_at): probably the same one logged twice.
+    One query."""
+    if not (kind and starts_at and ends_at):
+        return []
+    day = timezone.localtime(starts_at).date()
+    day_start = timezone.make_aware(timezone.datetime(day.year, day.month, day.day))
+    return list(
+        Session.objects.filter(
+            Q(starts_at__lt=ends_at),
+            organization=organization,
+            kind=kind,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + timezone.timedelta(days=1),
+            ends_at__gt=starts_at,
+        )
+        .exclude(state=SessionState.CANCELLED)
+        .order_by("starts_at", "id")[:limit]
     )
 
 
@@ -583,7 +510,12 @@ def log_rows(session, organization):
     rows = {}
     if session is not None:
         for a in session_attendance(session):
-            rows[a.member_id] = {"member": a.member, "status": a.status, "hours": a.hours}
+            rows[a.member_id] = {
+                "member": a.member,
+                "status": a.status,
+                "hours": a.hours,
+                "note": a.note,
+            }
         branches = list(session.branches.all())
     else:
         branches = default_branches(organization)
@@ -593,6 +525,7 @@ def log_rows(session, organization):
             "member": m,
             "status": AttendanceStatus.PENDING if session is None else "",
             "hours": None,
+            "note": "",
         }
     return sorted(rows.values(), key=lambda r: (r["member"].full_name, r["member"].pk))
 
@@ -788,6 +721,25 @@ def _compliance_grid(branches, year, today, counts, cadences, with_groups=None):
     return result
 
 
+def compliance_from_summary(branches, year, *, today=None):
+    """The regular-meeting grid of these branches read from BranchYearMeetings (the month
+    bits the services keep) rather than from the sessions: two queries for any number of
+    branches (the bits, the cadence rows that apply)."""
+    from .models import BranchYearMeetings
+
+    today = today or timezone.localdate()
+    branches = list(branches)
+    counts = {}
+    for row in BranchYearMeetings.objects.filter(branch__in=branches, year=year):
+        for kind in REGULAR_KINDS:
+            bits = getattr(row, kind) or 0
+            for m in range(1, 13):
+                if bits & (1 << (m - 1)):
+                    counts[(row.branch_id, kind, m)] = 1
+    cadences = cadences_by_path([b.path for b in branches], below=False)
+    return _compliance_grid(branches, year, today, counts, cadences)
+
+
 SORTS = ("missing", "name", *REGULAR_KINDS)
 
 
@@ -833,18 +785,18 @@ def qn_numchild():
 def compliance_page(
     organization, year, *, sort="missing", page_number=None, per_page=50, today=None
 ):
-    """The organizer's compliance rollup, one page of branches: missing counts per kind are
-    computed by the database from BranchYearMeetings (sorted and paginated there), the full
-    grid only for the branches on the page. Query count independent of the tree's size."""
+    """The organizer's compliance rollup, one page of the branches directly under the
+    organization (those further down are in their organization's figures, one click
+    away): missing counts per kind are computed by the database from BranchYearMeetings
+    (sorted and paginated there), the full grid only for the branches on the page. Query
+    count and cost independent of the subtree's size."""
     today = today or timezone.localdate()
     months, quarters = _periods_done(year, today)
     cadences = cadences_by_path([organization.path])
     default = cadence_for(cadences, organization.path)
     groups = {}
     if any(len(p) > len(organization.path) for p in cadences):
-        for pk, path in (
-            branches_below(organization).values_list("pk", "path").iterator(chunk_size=2000)
-        ):
+        for pk, path in child_branches(organization).values_list("pk", "path"):
             cadence = cadence_for(cadences, path)
             if cadence != default:
                 groups.setdefault(tuple(sorted(cadence.items())), []).append(pk)
@@ -862,7 +814,7 @@ def compliance_page(
         annotations[f"missing_{kind}"] = RawSQL(sql, (), output_field=IntegerField())  # noqa: S611 - constants only
     masks = {f"mask_{kind}": F(f"_bym__{kind}") for kind in REGULAR_KINDS}
     qs = (
-        branches_below(organization)
+        child_branches(organization)
         .alias(
             _bym=FilteredRelation("meeting_summaries", condition=Q(meeting_summaries__year=year))
         )
@@ -876,7 +828,7 @@ def compliance_page(
         qs = qs.order_by(f"-missing_{sort}", "path")
     else:
         qs = qs.order_by("-missing_total", "path")
-    page = Paginator(qs, per_page).get_page(page_number)
+    page = NextPage(qs, page_number, per_page)
     branches = list(page.object_list)
     counts = {}
     for b in branches:
@@ -1183,3 +1135,62 @@ def reminded_count(session):
         .distinct()
         .count()
     )
+
+
+# --- a member's own page: home and /me/ ----------------------------------------------------
+
+
+def member_overview(member, year, *, now=None):
+    """What a member's home and /me/ open with, in two queries: their hours for `year` against
+    the requirement (summary row), and one read of their attendance — the year's sessions and
+    the sessions still ahead, each with whether a make-up study is already open for it.
+
+    Returns {"hours", "year", "attendances" (the year's, newest first), "month" (this month's
+    sessions, in order), "checkin_today" (sessions open for check-in now where the member has
+    not checked in), "makeups_owed" (held sessions of the year missed with no make-up yet),
+    "upcoming"}."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    row = _member_hours_row(member, year)
+    _decorate(row, pace_fraction(year, today))
+    start, end = year_bounds(year)
+    month_start, month_end = month_bounds(today.year, today.month)
+    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end)
+    this_month = Q(session__starts_at__gte=month_start, session__starts_at__lt=month_end)
+    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
+    rows = list(
+        Attendance.objects.filter(in_year | this_month | ahead, member=member)
+        .exclude(session__state=SessionState.CANCELLED)
+        .select_related("session", "session__organization")
+        .annotate(
+            makeup_open=Exists(
+                Makeup.objects.filter(member_id=member.pk, session_id=OuterRef("session_id"))
+                .exclude(state=MakeupState.REJECTED)
+                .values("pk")
+            )
+        )
+        .order_by("-session__starts_at", "-session_id")
+    )
+    from .services import CHECKIN_OPENS_BEFORE
+
+    missed = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+    attendances = [a for a in rows if start <= a.session.starts_at < end]
+    for a in attendances:
+        a.can_make_up = a.session.is_held and a.status in missed and not a.makeup_open
+    return {
+        "hours": row,
+        "year": year,
+        "attendances": attendances,
+        "month": [a for a in reversed(rows) if month_start <= a.session.starts_at < month_end],
+        "checkin_today": [
+            a
+            for a in reversed(rows)
+            if a.session.is_planned
+            and a.status == AttendanceStatus.PENDING
+            and a.session.starts_at - CHECKIN_OPENS_BEFORE <= now <= a.session.ends_at
+        ],
+        "makeups_owed": [a for a in attendances if a.can_make_up],
+        "upcoming": [
+            a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now
+        ][:5],
+    }

@@ -10,17 +10,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from members.concurrency import version_claim, version_claim_new
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
+from members.tasks_queue import queue_after_commit
+from members.uploads import clean_original_name, store_private_file, validate_upload
 
 from . import summaries
 from .models import (
     CREDITED_STATUSES,
-    MAX_UPLOAD_BYTES,
     SESSION_FIELDS,
     Attendance,
     AttendanceStatus,
     CalendarFeed,
+    ComplianceCadence,
+    HoursRequirement,
     Makeup,
     MakeupState,
     Material,
@@ -124,8 +128,15 @@ def session_plan(
 
 @transaction.atomic
 def session_update(
-    *, session: Session, actor=None, branches: Iterable[Organization] | None = None, **fields
+    *,
+    session: Session,
+    actor=None,
+    branches: Iterable[Organization] | None = None,
+    version: int | None = None,
+    **fields,
 ):
+    """Change a session's details. `version`: the one the editor saw (members.concurrency);
+    ConcurrentChange when someone saved the session since."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.is_cancelled:
         raise DomainError(_("A cancelled session cannot be changed."))
@@ -136,6 +147,7 @@ def session_update(
         if name not in SESSION_FIELDS:
             raise TypeError(name)
         setattr(session, name, value)
+    version_claim(session, version, fields=list(fields))
     _clean_session(session)
     session._history_user = actor
     session.save()
@@ -217,16 +229,19 @@ def session_log(
     *,
     session: Session | None = None,
     organization: Organization | None = None,
-    attendance: Mapping[int, tuple[str, Decimal | None]],
+    attendance: Mapping[int, tuple],
     actor=None,
     branches: Iterable[Organization] = (),
+    version: int | None = None,
     **fields,
 ) -> Session:
     """Record a held session with the attendance of each member (one page, one write).
 
-    `attendance` maps member id -> (status, hours or None for the session's hours). A new
+    `attendance` maps member id -> (status, hours or None for the session's hours[, reason]):
+    a reason (why excused or absent) replaces the row's note; without one the note stays. A new
     session is created when `session` is None. Members not yet expected are added (the
     secretary can mark anyone by hand); only changed rows are written, each with history.
+    `version`: of an existing session, the one the secretary saw (members.concurrency).
     """
     if session is None:
         session = Session(organization=organization, created_by=actor)
@@ -243,6 +258,8 @@ def session_log(
         if name not in SESSION_FIELDS:
             raise TypeError(name)
         setattr(session, name, value)
+    if not new:
+        version_claim(session, version, fields=list(fields))
     session.state = SessionState.HELD
     _clean_session(session)
     if session.starts_at > timezone.now():
@@ -259,7 +276,7 @@ def session_log(
     )
     rows = {a.member_id: a for a in session.attendances.filter(member_id__in=list(attendance))}
     new_rows = []
-    for member_id, (status, hours) in attendance.items():
+    for member_id, (status, hours, *reason) in attendance.items():
         if status not in MARKED_STATUSES:
             raise DomainError(_("Mark every member present, late, excused or absent."))
         credited = _row_hours(status, hours, session.hours)
@@ -268,12 +285,20 @@ def session_log(
             if member_id not in allowed:
                 raise DomainError(_("Only members of the organization holding it can be marked."))
             new_rows.append(
-                Attendance(session=session, member_id=member_id, status=status, hours=credited)
+                Attendance(
+                    session=session,
+                    member_id=member_id,
+                    status=status,
+                    hours=credited,
+                    note=reason[0] if reason else "",
+                )
             )
-        elif row.status != status or row.hours != credited:
-            row.status, row.hours = status, credited
+            continue
+        note = reason[0] if reason else row.note
+        if row.status != status or row.hours != credited or row.note != note:
+            row.status, row.hours, row.note = status, credited, note
             row._history_user = actor
-            row.save(update_fields=["status", "hours", "updated_at"])
+            row.save(update_fields=["status", "hours", "note", "updated_at"])
     if new_rows:
         bulk_create_with_history(new_rows, Attendance, default_user=actor)
     summaries.refresh_session(session, old_starts_at=old_starts_at)
@@ -292,6 +317,30 @@ def session_cancel(*, session: Session, actor=None) -> Session:
     from .reminders import session_changed_notify
 
     session_changed_notify(session=session)
+    return session
+
+
+@transaction.atomic
+def session_void(*, session: Session, reason: str, actor=None) -> Session:
+    """Void a held session (recorded by mistake, twice, or for the wrong branch) with a
+    written reason: it becomes "cancelled", keeps its attendance rows and the branches it
+    counted for (both in the history), and stops counting for hours and the meeting grid.
+    Never a deletion: attendance, ballots and decisions are records."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError({"reason": _("Say why the session is voided.")})
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if not session.is_held:
+        raise DomainError(_("Only a held session can be voided; cancel a planned one."))
+    session.state = SessionState.CANCELLED
+    session.void_reason = reason[:500]
+    session.voided_at = timezone.now()
+    session._history_user = actor
+    session._change_reason = _("Voided: %(reason)s") % {"reason": reason[:80]}
+    session.save(update_fields=["state", "void_reason", "voided_at", "updated_at"])
+    # The summaries are kept by the services: a voided session's hours and meeting month go.
+    summaries.refresh_session(session)
+    audit_log(actor=actor, action="education.session.void", obj=session, reason=reason[:500])
     return session
 
 
@@ -321,6 +370,12 @@ def attendance_mark(
 
 def checkin_window(session: Session):
     return session.starts_at - CHECKIN_OPENS_BEFORE, session.ends_at
+
+
+def checkin_can_close(session: Session, now=None) -> bool:
+    """Check-in can be closed on a planned session as soon as it has opened (before the start
+    too: the room may be full early), never on a session nobody could check in to yet."""
+    return session.is_planned and (now or timezone.now()) >= checkin_window(session)[0]
 
 
 @transaction.atomic
@@ -360,12 +415,10 @@ def check_in(*, session: Session, member: Member, now=None, actor=None) -> Atten
 
 @transaction.atomic
 def material_add(*, session: Session, title: str, file, actor=None) -> Material:
-    if file.size > MAX_UPLOAD_BYTES:
-        raise DomainError({"file": _("The file is larger than 10 MB.")})
-    material = Material(session=session, title=title, file=file, size=file.size, uploaded_by=actor)
-    material.full_clean()
-    material.save()
-    return material
+    """Hand out a file at a session: checked by content, kept under a random name."""
+    if not (title or "").strip():
+        raise DomainError({"title": _("Give the material a title.")})
+    return store_private_file(Material(session=session, title=title.strip()), file, actor=actor)
 
 
 @transaction.atomic
@@ -408,16 +461,21 @@ def makeup_submit(
         raise DomainError({"hours": _("Enter the hours studied, more than 0.")})
     if studied_on > timezone.localdate():
         raise DomainError({"studied_on": _("The study date cannot be in the future.")})
-    if evidence is not None and evidence.size > MAX_UPLOAD_BYTES:
-        raise DomainError({"evidence": _("The file is larger than 10 MB.")})
     makeup = Makeup(
         member=member,
         session=session,
         description=description,
         studied_on=studied_on,
         hours=hours,
-        evidence=evidence or "",
     )
+    if evidence:
+        # Checked by content and kept under a random name, as every private file is.
+        try:
+            _ext, makeup.evidence_type = validate_upload(evidence)
+        except ValidationError as exc:
+            raise DomainError({"evidence": exc.messages}) from exc
+        makeup.evidence = evidence
+        makeup.evidence_name = clean_original_name(evidence.name)
     makeup.full_clean(validate_constraints=False)
     makeup._history_user = actor
     try:
@@ -485,14 +543,41 @@ def calendar_feed_regenerate(*, member: Member) -> CalendarFeed:
 
 
 @transaction.atomic
-def settings_save(*, instance, actor=None):
-    """Save an organization's hours requirement, cadence or reminder settings row."""
+def settings_save(*, instance, actor=None, version: int | None = None, fields=None):
+    """Save an organization's hours requirement, cadence or reminder settings row.
+
+    `version`: the one the editor saw; ConcurrentChange when someone saved (or created) the
+    row since (members.concurrency). `fields`: the fields the form edits (for the message).
+    """
+    adding = instance._state.adding
+    lookup = {"organization": instance.organization_id}
+    if hasattr(instance, "year"):
+        lookup["year"] = instance.year
+    if adding:
+        version_claim_new(type(instance), lookup=lookup, fields=fields, submitted=instance)
+    else:
+        version_claim(instance, version, fields=fields)
     try:
         instance.full_clean()
     except ValidationError as exc:
         raise DomainError(exc.message_dict) from exc
-    instance.save()
-    summaries.bump_version()  # requirements change who is behind in cached rollups
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError:
+        if not adding:
+            raise
+        # Created by someone else between the check and this insert.
+        version_claim_new(type(instance), lookup=lookup, fields=fields, submitted=instance)
+        raise
+    if isinstance(instance, HoursRequirement | ComplianceCadence):
+        # Who is behind and which meetings are missing change for every branch below: their
+        # study figures are recomputed by a task (in chunks), the rows above follow.
+        years = [instance.year] if isinstance(instance, HoursRequirement) else None
+        organization_id = instance.organization_id
+        from .tasks import refresh_study_figures_below
+
+        queue_after_commit(refresh_study_figures_below, organization_id, years)
     audit_log(
         actor=actor,
         action=f"education.{instance._meta.model_name}.save",
@@ -506,16 +591,20 @@ def settings_save(*, instance, actor=None):
 
 @transaction.atomic
 def session_close_checkin(*, session: Session, actor=None) -> Session:
-    """Close check-in on a planned session that has started: members who neither checked in
-    nor were marked by hand are absent, and the session is held (check-ins now count)."""
+    """Close check-in on a planned session whose check-in has opened (at any time from then,
+    also before the start): members who neither checked in nor were marked by hand are
+    absent, and the session is held (check-ins now count)."""
     from simple_history.utils import bulk_update_with_history
 
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_planned:
         raise DomainError(_("Check-in can only be closed on a planned session."))
-    if session.starts_at > timezone.now():
-        raise DomainError(_("Check-in can only be closed once the session has started."))
     now = timezone.now()
+    if not checkin_can_close(session, now):
+        raise DomainError(
+            _("Check-in has not opened yet. It opens %(minutes)s minutes before the start.")
+            % {"minutes": int(CHECKIN_OPENS_BEFORE.total_seconds() // 60)}
+        )
     pending = list(session.attendances.select_for_update().filter(status=AttendanceStatus.PENDING))
     for row in pending:
         row.status, row.hours, row.updated_at = AttendanceStatus.ABSENT, Decimal("0.0"), now

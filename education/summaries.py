@@ -9,7 +9,9 @@ The services in services.py call `refresh_members` / `refresh_branches` for the 
 write touched, inside their transaction: the affected rows are recomputed from the source
 tables (so a refresh is always exact, whatever the write was). `rebuild` recomputes
 everything (`manage.py education_rebuild_summaries`), e.g. after edits in Django admin or a
-bulk load; the scale seeder writes the rows itself.
+bulk load; the scale seeder writes the rows itself. Both refreshes also recompute the
+branches' study figures (education.figures); `rebuild` leaves those to
+`manage.py rebuild_organization_figures`.
 """
 
 from collections import defaultdict
@@ -20,9 +22,9 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 
-from members.caching import stamp
 from members.models import Member, Organization, OrganizationKind
 
+from . import figures
 from .models import (
     CREDITED_STATUSES,
     REGULAR_KINDS,
@@ -37,7 +39,6 @@ from .models import (
 )
 
 CHUNK = 2000
-VERSION_KEY = "education:summary_version"  # selectors.summary_version reads it
 ZERO = Decimal("0.0")
 
 
@@ -79,18 +80,15 @@ def _member_rows(member_ids, years):
     return rows
 
 
-def bump_version() -> None:
-    """Invalidate cached rollups now and again once the current transaction commits (a
-    rollup computed in between, from the data before the commit, is dropped then)."""
-    stamp([VERSION_KEY])
-
-
-def refresh_members(member_ids: Iterable[int], years: Iterable[int]) -> None:
-    """Recompute MemberYearHours for these members and years (3 queries per 2000 members)."""
+def refresh_members(
+    member_ids: Iterable[int], years: Iterable[int], *, with_figures: bool = True
+) -> None:
+    """Recompute MemberYearHours for these members and years (3 queries per 2000 members),
+    and (with_figures) their branches' study figures."""
     years = sorted({int(y) for y in years})
     if not years:
         return
-    bump_version()
+    member_ids = list(member_ids)
     with transaction.atomic():
         for chunk in _chunks(member_ids):
             rows = _member_rows(chunk, years)
@@ -106,6 +104,8 @@ def refresh_members(member_ids: Iterable[int], years: Iterable[int]) -> None:
                 )
                 for (mid, y), v in rows.items()
             )
+        if with_figures:
+            figures.refresh_members(member_ids, years)
 
 
 def _branch_masks(branch_ids, years):
@@ -184,12 +184,15 @@ def group_meeting_masks(branch_ids, years):
     return result
 
 
-def refresh_branches(branch_ids: Iterable[int], years: Iterable[int]) -> None:
-    """Recompute BranchYearMeetings for these branches and years (3 queries per chunk)."""
+def refresh_branches(
+    branch_ids: Iterable[int], years: Iterable[int], *, with_figures: bool = True
+) -> None:
+    """Recompute BranchYearMeetings for these branches and years (3 queries per chunk), and
+    (with_figures) their study figures."""
     years = sorted({int(y) for y in years})
     if not years:
         return
-    bump_version()
+    branch_ids = list(branch_ids)
     with transaction.atomic():
         for chunk in _chunks(branch_ids):
             masks = _branch_masks(chunk, years)
@@ -198,6 +201,8 @@ def refresh_branches(branch_ids: Iterable[int], years: Iterable[int]) -> None:
                 BranchYearMeetings(branch_id=bid, year=y, **kinds)
                 for (bid, y), kinds in masks.items()
             )
+        if with_figures:
+            figures.refresh_branches(branch_ids, years)
 
 
 def years_of(*moments) -> set[int]:
@@ -211,8 +216,13 @@ def refresh_session(session: Session, *, old_starts_at=None, old_branch_ids=()) 
     year it is in now and the year it was in before."""
     years = years_of(session.starts_at, old_starts_at)
     branch_ids = set(session.branches.values_list("pk", flat=True)) | set(old_branch_ids)
-    refresh_branches(branch_ids, years)
-    refresh_members(session.attendances.values_list("member_id", flat=True), years)
+    refresh_branches(branch_ids, years, with_figures=False)
+    member_ids = list(session.attendances.values_list("member_id", flat=True))
+    refresh_members(member_ids, years, with_figures=False)
+    branch_ids |= set(
+        Member.objects.filter(pk__in=member_ids).values_list("branch_id", flat=True).distinct()
+    )
+    figures.refresh_branches(branch_ids, years)
 
 
 def rebuild(*, years: Iterable[int] | None = None) -> dict:
@@ -234,11 +244,11 @@ def rebuild(*, years: Iterable[int] | None = None) -> dict:
         MemberYearHours.objects.filter(year__in=years).delete() if years else None
         BranchYearMeetings.objects.filter(year__in=years).delete() if years else None
         member_ids = Member.objects.order_by("pk").values_list("pk", flat=True)
-        refresh_members(list(member_ids), years)
+        refresh_members(list(member_ids), years, with_figures=False)
         branch_ids = Organization.objects.filter(kind=OrganizationKind.BRANCH).values_list(
             "pk", flat=True
         )
-        refresh_branches(list(branch_ids), years)
+        refresh_branches(list(branch_ids), years, with_figures=False)
     return {
         "years": years,
         "member_year_hours": MemberYearHours.objects.filter(year__in=years).count(),

@@ -28,3 +28,39 @@ def send_hours_nudges(today: str | None = None) -> int:
 def send_meeting_digests(today: str | None = None) -> int:
     """Monthly: tell secretaries which regular meetings are not yet held this period."""
     return reminders.meeting_digests_send(today=date.fromisoformat(today) if today else None)
+
+
+@shared_task(acks_late=True, ignore_result=False)
+def send_checkin_open_notices(now: str | None = None) -> int:
+    """Often: tell each branch's group that check-in of a session has opened, once."""
+    return reminders.checkin_open_notices_send(now=datetime.fromisoformat(now) if now else None)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def propagate_study_figures():
+    """Bring the study figures of organizations above changed branches up to date (queued
+    on commit by writes and swept every minute by beat; a concurrent run returns at once)."""
+    from . import figures
+
+    return figures.propagate()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def refresh_study_figures_below(organization_id: int, years: list[int] | None = None):
+    """An organization's hours requirement or cadence changed: every branch below it."""
+    from django.utils import timezone
+
+    from . import figures
+
+    years = years or [timezone.localdate().year]
+    total = sum(figures.refresh_subtree(organization_id, year) for year in years)
+    figures.propagate()
+    return total
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def recompute_study_figures_for_month(today: str | None = None):
+    """On the 1st: who is behind the pace and which periods are over changed."""
+    from . import figures
+
+    return figures.month_turned(date.fromisoformat(today) if today else None)

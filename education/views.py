@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from members.concurrency import ConcurrentChange
 from members.dbrouting import reads_from_replica
-from members.models import Organization, OrganizationKind
+from members.models import OrganizationKind
+from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -32,6 +34,8 @@ from members.permissions import (
     scope_for,
 )
 from members.services import DomainError, audit_log
+from members.uploads import private_file_response
+from members.xlsx import Sheet, xlsx_response
 
 from . import exports, ics, selectors, services
 from .checkin import CHECKIN_PASS_SECONDS, checkin_code, checkin_code_is_fresh, current_step, qr_svg
@@ -44,9 +48,12 @@ from .forms import (
     ReminderSettingsForm,
     ReviewForm,
     SessionForm,
+    SessionVoidForm,
 )
 from .models import (
+    CREDITED_STATUSES,
     REGULAR_KINDS,
+    Attendance,
     AttendanceStatus,
     CalendarFeed,
     ComplianceCadence,
@@ -78,20 +85,6 @@ def _require(user, perm, obj=None):
         raise PermissionDenied
 
 
-def _year(request):
-    this_year = timezone.localdate().year
-    try:
-        year = int(request.GET.get("year", this_year))
-    except ValueError:
-        return this_year
-    return year if 1921 <= year <= this_year + 1 else this_year
-
-
-def _int_param(request, name):
-    raw = request.GET.get(name) or request.POST.get(name)
-    return int(raw) if raw and raw.isdigit() else None
-
-
 def _form_error(form, exc: DomainError):
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -100,14 +93,24 @@ def _form_error(form, exc: DomainError):
         form.add_error(None, exc.messages)
 
 
+PICKER_LIMIT = 50  # more branches than this: pick one from the rollup, not from a <select>
+
+
 def _chosen_branch(request):
-    """The branch named by ?branch= among those the user manages (404 outside), else the
-    first one they manage, else None."""
-    choices = selectors.branch_choices(request.user)
-    pk = _int_param(request, "branch")
+    """(the branch named by ?branch= among those the user manages (404 outside), else the
+    first one they manage, else None; the branches for the picker, empty when there are more
+    than PICKER_LIMIT). One query, two when the branch named is past the picker's list: the
+    page does not grow with the number of branches an organizer manages."""
+    managed = selectors.branch_choices(request.user)
+    choices = list(managed[: PICKER_LIMIT + 1])
+    pk = id_param(request, "branch")
     if pk is not None:
-        return get_object_or_404(choices, pk=pk), choices
-    return choices.first(), choices
+        branch = next((b for b in choices if b.pk == pk), None)
+        if branch is None:
+            branch = get_object_or_404(managed, pk=pk)
+    else:
+        branch = choices[0] if choices else None
+    return branch, choices if len(choices) <= PICKER_LIMIT else []
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -116,14 +119,14 @@ def _chosen_branch(request):
 @login_required
 def session_list(request):
     _require(request.user, "education.add_session")
-    year = _year(request)
-    state = request.GET.get("state") if request.GET.get("state") in SessionState.values else ""
-    org_pk = _int_param(request, "org")
+    year = year_param(request, default=this_year())
+    state = choice_param(request, "state", SessionState.values)
+    org_pk = id_param(request, "org")
     org = get_organization_for_user(request.user, org_pk) if org_pk else None
     qs = selectors.session_list(
         sessions_managed_by(request.user), year=year, state=state, organization=org
     )
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(
         request,
         "education/session_list.html",
@@ -175,11 +178,15 @@ def session_detail(request, pk):
     }
     if manage:
         context.update(_attendance_context(session))
-        context["can_close"] = session.is_planned and session.starts_at <= timezone.now()
+        context["can_close"] = services.checkin_can_close(session)
         context["changes"] = selectors.session_changes(session)
         context["changes_limit"] = selectors.CHANGES_LIMIT
     if scope.member_id:
-        own = session.attendances.filter(member_id=scope.member_id).first()
+        own = (
+            next((a for a in context["rows"] if a.member_id == scope.member_id), None)
+            if manage  # the attendance list is loaded already
+            else session.attendances.filter(member_id=scope.member_id).first()
+        )
         context["own"] = own
         context["own_makeup_open"] = (
             own is not None
@@ -205,8 +212,11 @@ def session_edit(request, pk):
                 session=session,
                 actor=request.user,
                 branches=form.cleaned_data.get("branches") if "branches" in form.fields else None,
+                version=form.cleaned_data.get("version"),
                 **data,
             )
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -239,9 +249,14 @@ MAX_ROW_HOURS = Decimal("99.9")
 _MARKED = frozenset(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
 
 
-def _parse_attendance(post):
-    """{member_id: (status, hours)} from the logging table; unmarked rows are left out.
+MAX_REASON_LENGTH = Attendance._meta.get_field("note").max_length
+_REASON_STATUSES = (AttendanceStatus.EXCUSED, AttendanceStatus.ABSENT)
 
+
+def _parse_attendance(post):
+    """{member_id: (status, hours, reason)} from the logging table; unmarked rows are left out.
+
+    The reason (why excused or absent) is kept for those two only; any other mark clears it.
     Refuses (DomainError, the page shows it with everything typed kept) a status that is not
     one of the four, and hours that are not a number from 0 to 99.9 ("NaN", "inf", "abc")."""
     result = {}
@@ -261,7 +276,12 @@ def _parse_attendance(post):
             value = Decimal("NaN")
         if value is not None and not (value.is_finite() and 0 <= value <= MAX_ROW_HOURS):
             raise DomainError(_("Credited hours must be a number from 0 to 99.9, such as 1.5."))
-        result[mid] = (status, value)
+        reason = " ".join(post.get(f"note_{mid}", "").split())
+        if len(reason) > MAX_REASON_LENGTH:
+            raise DomainError(
+                _("A reason can be at most %(n)s characters.") % {"n": MAX_REASON_LENGTH}
+            )
+        result[mid] = (status, value, reason if status in _REASON_STATUSES else "")
     return result
 
 
@@ -300,7 +320,7 @@ def session_log(request, pk=None):
     else:
         _require(request.user, "education.add_session")
         session = None
-        org_pk = _int_param(request, "org")
+        org_pk = id_param(request, "org")
         if org_pk is None:
             managed = organizations_managed_by(request.user).exclude(kind=OrganizationKind.GROUP)
             led = list(managed.filter(kind=OrganizationKind.BRANCH).order_by("path")[:2])
@@ -324,10 +344,20 @@ def session_log(request, pk=None):
         with_minutes=True,
         initial=initial,
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in services.SESSION_FIELDS}
+        if session is None:
+            duplicates = _unconfirmed_duplicates(request.POST, organization, data)
         try:
             attendance = _parse_attendance(request.POST)
+            if duplicates:
+                raise DomainError(
+                    _(
+                        "This session may already be logged. Check the one below; save again "
+                        "only if this is a different session."
+                    )
+                )
             if session is not None:
                 _settle_unmarked(request.POST, session, attendance)
             session = services.session_log(
@@ -336,8 +366,11 @@ def session_log(request, pk=None):
                 attendance=attendance,
                 actor=request.user,
                 branches=form.cleaned_data.get("branches") or (),
+                version=form.cleaned_data.get("version"),
                 **data,
             )
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except DomainError as exc:
             _form_error(form, exc)
         else:
@@ -349,6 +382,16 @@ def session_log(request, pk=None):
             mid = row["member"].pk
             row["status"] = request.POST.get(f"status_{mid}") or row["status"]
             row["hours"] = request.POST.get(f"hours_{mid}", "")
+            row["note"] = request.POST.get(f"note_{mid}", "")
+    default_hours = str(form["hours"].value() or "")
+    for row in rows:
+        # Hours are adjusted on demand: the box is filled (and its disclosure open) only where
+        # a credited member gets something other than the session's hours.
+        hours = "" if row["hours"] is None else str(row["hours"])
+        credited = row["status"] in CREDITED_STATUSES or (
+            session is None and row["status"] == AttendanceStatus.PENDING
+        )
+        row["hours_value"] = hours if credited and hours not in ("", default_hours) else ""
     return render(
         request,
         "education/session_log.html",
@@ -357,6 +400,7 @@ def session_log(request, pk=None):
             "session": session,
             "organization": organization,
             "rows": rows,
+            "duplicates": duplicates,
             "statuses": [
                 (s, label) for s, label in AttendanceStatus.choices if s != AttendanceStatus.PENDING
             ],
@@ -364,12 +408,26 @@ def session_log(request, pk=None):
     )
 
 
+def _unconfirmed_duplicates(post, organization, data):
+    """Sessions of the same organization and kind on the same day whose time overlaps the one
+    being logged, unless the secretary has confirmed (after seeing them) that it differs."""
+    found = selectors.similar_sessions(
+        organization,
+        kind=data.get("kind"),
+        starts_at=data.get("starts_at"),
+        ends_at=data.get("ends_at"),
+    )
+    confirmed = {pk for value in post.getlist("confirm_duplicate") for pk in value.split(",")}
+    return [s for s in found if str(s.pk) not in confirmed]
+
+
 def _attendance_context(session, **extra):
+    rows = selectors.session_attendance(session)
     return {
         "session": session,
         "manage": True,
-        "rows": selectors.session_attendance(session),
-        "counts": selectors.session_counts(session),
+        "rows": rows,
+        "counts": selectors.session_counts(session, rows=rows),
         "statuses": [(s, label) for s, label in AttendanceStatus.choices if s in _MARKED],
         **extra,
     }
@@ -432,6 +490,8 @@ def session_close(request, pk):
 def session_cancel(request, pk):
     """Cancelling asks first: GET (or a POST without confirm=yes) shows what will happen."""
     session = get_session_for_user(request.user, pk, write=True)
+    if session.is_held:
+        return _session_void(request, session)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         reminded = selectors.reminded_count(session)
         return render(
@@ -446,6 +506,25 @@ def session_cancel(request, pk):
     else:
         messages.success(request, _("The session is cancelled."))
     return redirect("education:session_detail", session.pk)
+
+
+def _session_void(request, session):
+    """A held session is voided with a written reason (never deleted): its attendance stays
+    on record and it stops counting for hours and the meeting grid."""
+    form = SessionVoidForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.session_void(
+                session=session, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The session is voided; its attendance stays on record."))
+            return redirect("education:session_detail", session.pk)
+    return render(
+        request, "education/session_void_confirm.html", {"session": session, "form": form}
+    )
 
 
 @login_required
@@ -498,11 +577,9 @@ def _material_for_user(user, pk):
 @login_required
 def material_download(request, pk):
     material = _material_for_user(request.user, pk)
-    try:
-        handle = material.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(handle, as_attachment=True, filename=material.file.name.rsplit("/", 1)[-1])
+    return private_file_response(
+        material.file, filename=material.original_name, content_type=material.content_type
+    )
 
 
 @login_required
@@ -521,32 +598,46 @@ def material_delete(request, pk):
 
 @login_required
 def checkin_screen(request, pk):
-    """The screen shown in the room: a QR code that changes every few seconds."""
+    """The kiosk for the meeting room's screen: full screen, no navigation; the QR code, the
+    count and the names are the partial below, polled every few seconds."""
     session = get_session_for_user(request.user, pk, write=True)
-    can_close = session.is_planned and session.starts_at <= timezone.now()
+    opens, _closes = services.checkin_window(session)
     return render(
-        request, "education/checkin_screen.html", {"session": session, "can_close": can_close}
+        request,
+        "education/checkin_screen.html",
+        {
+            "session": session,
+            "can_close": services.checkin_can_close(session),
+            "opens_at": opens,
+            "poll_seconds": CHECKIN_POLL_SECONDS,
+        },
     )
+
+
+# The kiosk asks for a fresh partial this often; the code itself changes every 15 s.
+CHECKIN_POLL_SECONDS = 3
 
 
 @never_cache
 @login_required
 def checkin_qr(request, pk):
-    """htmx partial polled by the check-in screen: a fresh code and the live count."""
+    """htmx partial polled by the kiosk: a fresh code, the live count and who has checked in
+    (newest first). Two queries after the user's scope: the session and its attendance."""
     session = get_session_for_user(request.user, pk, write=True)
     url = request.build_absolute_uri(
         reverse(
             "education:checkin_scan", args=[session.pk, checkin_code(session.pk, current_step())]
         )
     )
+    board = selectors.checkin_board(session)
     return render(
         request,
         "education/_checkin_qr.html",
         {
             "session": session,
-            "svg": qr_svg(url),
+            "svg": qr_svg(url, title=_("Check-in code")) if session.is_planned else "",
             "url": url,
-            "counts": selectors.session_counts(session),
+            **board,
         },
     )
 
@@ -612,7 +703,7 @@ def checkin_confirm(request, pk):
 def makeup_list(request):
     member = require_member(request.user)
     makeups = Makeup.objects.filter(member=member).select_related("session")
-    page = Paginator(makeups, 30).get_page(request.GET.get("page"))
+    page = Paginator(makeups, 30).get_page(page_param(request))
     return render(request, "education/makeup_list.html", {"page": page})
 
 
@@ -621,7 +712,7 @@ def makeup_create(request):
     member = require_member(request.user)
     missed = selectors.missed_sessions(member)
     initial = {}
-    session_pk = _int_param(request, "session")
+    session_pk = id_param(request, "session")
     if session_pk:
         initial["session"] = missed.filter(pk=session_pk).first()
         if initial["session"] is not None:
@@ -649,7 +740,7 @@ def makeup_review_list(request):
     # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
     own = scope_for(request.user).member_id
     qs = selectors.makeups_to_review(makeups_managed_by(request.user).exclude(member_id=own))
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
@@ -687,12 +778,8 @@ def makeup_evidence(request, pk):
     makeup = get_object_or_404(visible, pk=pk)
     if not makeup.evidence:
         raise Http404
-    try:
-        handle = makeup.evidence.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=makeup.evidence.name.rsplit("/", 1)[-1]
+    return private_file_response(
+        makeup.evidence, filename=makeup.evidence_name, content_type=makeup.evidence_type
     )
 
 
@@ -702,7 +789,7 @@ def makeup_evidence(request, pk):
 @login_required
 def hours_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
@@ -723,21 +810,21 @@ def hours_branch(request):
 @login_required
 def hours_branch_export(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, _choices = _chosen_branch(request)
     if branch is None:
         raise Http404
     audit_log(actor=request.user, action="education.hours.export_branch", obj=branch, year=year)
     header, rows = exports.branch_hours_rows(selectors.branch_hours_table(branch, year))
-    return exports.xlsx_response(
-        f"hours-{branch.pk}-{year}.xlsx", f"{branch.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-{branch.pk}-{year}.xlsx", [Sheet(f"{branch.name} {year}", header, rows)]
     )
 
 
 @login_required
 def hours_member(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     context = selectors.member_hours(member, year)
     context["member"] = member
     context["year_query"] = ""
@@ -747,16 +834,16 @@ def hours_member(request, pk):
 @login_required
 def hours_member_export(request, pk):
     member = get_member_for_user(request.user, pk)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     if scope_for(request.user).member_id != member.pk:
         audit_log(actor=request.user, action="education.hours.export_member", obj=member, year=year)
     header, rows = exports.member_hours_rows(selectors.member_hours(member, year))
-    return exports.xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", str(year), header, rows)
+    return xlsx_response(f"hours-member-{member.pk}-{year}.xlsx", [Sheet(str(year), header, rows)])
 
 
 def _rollup_org(request):
     _require(request.user, "education.view_rollup")
-    pk = _int_param(request, "org")
+    pk = id_param(request, "org")
     if pk is not None:
         return get_organization_for_user(request.user, pk)
     roots = selectors.rollup_roots(request.user)
@@ -769,33 +856,27 @@ def _rollup_org(request):
 @login_required
 def hours_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
-
-    def build():
-        children, totals = selectors.hours_rollup_children(org, year)
-        page = Paginator(selectors.branches_below(org).values_list("pk", flat=True), 50).get_page(
-            request.GET.get("page")
-        )
-        return {
+    year = year_param(request, default=this_year())
+    return render(
+        request,
+        "education/hours_rollup.html",
+        {
             "org": org,
             "year": year,
-            "page": page,
-            "branches": selectors.hours_rollup(org, list(page), year),
-            "totals": totals,
-            "children": children,
+            "totals": selectors.rollup_totals(org, year),
+            "page": selectors.rollup_children(org, year, page_number=page_param(request)),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}",
             "year_query": f"org={org.pk}",
-        }
-
-    return render(request, "education/hours_rollup.html", build())
+        },
+    )
 
 
 @reads_from_replica
 @login_required
 def hours_rollup_export(request):
     org = _rollup_org(request)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     audit_log(actor=request.user, action="education.hours.export_rollup", obj=org, year=year)
 
     def branches():
@@ -811,8 +892,8 @@ def hours_rollup_export(request):
             yield from selectors.hours_rollup(org, ids, year)
 
     header, rows = exports.rollup_rows(branches())
-    return exports.xlsx_response(
-        f"hours-rollup-{org.pk}-{year}.xlsx", f"{org.name} {year}", header, rows
+    return xlsx_response(
+        f"hours-rollup-{org.pk}-{year}.xlsx", [Sheet(f"{org.name} {year}", header, rows)]
     )
 
 
@@ -822,11 +903,11 @@ def hours_rollup_export(request):
 @login_required
 def compliance_branch(request):
     _require(request.user, "education.view_hours_tables")
-    year = _year(request)
+    year = year_param(request, default=this_year())
     branch, choices = _chosen_branch(request)
 
     def build():
-        grid = selectors.compliance([branch], year, roots=[branch.path])[0] if branch else None
+        grid = selectors.compliance_from_summary([branch], year)[0] if branch else None
         return {
             "branch": branch,
             "choices": choices,
@@ -848,27 +929,31 @@ def compliance_branch(request):
 @login_required
 def compliance_rollup(request):
     org = _rollup_org(request)
-    year = _year(request)
-    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.SORTS else "missing"
-
-    def build():
-        page = selectors.compliance_page(org, year, sort=sort, page_number=request.GET.get("page"))
-        return {
+    year = year_param(request, default=this_year())
+    sort = choice_param(request, "sort", selectors.SORTS, default="missing")
+    return render(
+        request,
+        "education/compliance_rollup.html",
+        {
             "org": org,
             "year": year,
             "sort": sort,
-            "page": page,
+            "totals": selectors.rollup_totals(org, year),
+            # Organizations below (not branches): their figures, one page.
+            "below": selectors.rollup_children(
+                org, year, page_number=page_param(request, "opage"), branches=False
+            ),
+            # Branches directly below: the grid, sorted and paginated by the database.
+            "page": selectors.compliance_page(
+                org, year, sort=sort, page_number=page_param(request)
+            ),
             "months": range(1, 13),
             "kinds": [(k, SessionKind(k).label) for k in REGULAR_KINDS],
-            "children": list(
-                Organization.objects.get_children(org).exclude(kind=OrganizationKind.GROUP)
-            ),
             "roots": selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}&sort={sort}",
             "year_query": f"org={org.pk}&sort={sort}",
-        }
-
-    return render(request, "education/compliance_rollup.html", build())
+        },
+    )
 
 
 # --- calendar -------------------------------------------------------------------------------
@@ -878,12 +963,16 @@ def compliance_rollup(request):
 def calendar_page(request):
     member = require_member(request.user)
     feed = CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
-    url = (
-        request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
-        if feed
-        else ""
-    )
-    return render(request, "education/calendar.html", {"feed": feed, "url": url})
+    context = {"feed": feed, "url": "", "webcal_url": "", "qr": ""}
+    if feed:
+        url = request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
+        context.update(
+            url=url,
+            # webcal:// asks the phone's calendar to subscribe instead of downloading once.
+            webcal_url="webcal://" + url.split("://", 1)[1],
+            qr=qr_svg(url, title=_("QR code of your calendar address")),
+        )
+    return render(request, "education/calendar.html", context)
 
 
 @login_required
@@ -936,7 +1025,7 @@ _REQUIREMENT_FORMS = ("hours", "cadence")
 def org_settings(request, pk):
     org = get_organization_for_user(request.user, pk)
     _require(request.user, "education.change_settings", org)
-    year = _year(request)
+    year = year_param(request, default=this_year())
     can_set_bar = request.user.has_perm("education.change_requirements", org)
     forms_by_name = {
         "hours": HoursRequirementForm(
@@ -967,7 +1056,14 @@ def org_settings(request, pk):
         forms_by_name[name] = form
         if form.is_valid():
             try:
-                services.settings_save(instance=form.save(commit=False), actor=request.user)
+                services.settings_save(
+                    instance=form.save(commit=False),
+                    actor=request.user,
+                    version=form.cleaned_data.get("version"),
+                    fields=list(form.Meta.fields),
+                )
+            except ConcurrentChange as exc:
+                form.show_conflict(exc)
             except DomainError as exc:
                 _form_error(form, exc)
             else:

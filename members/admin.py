@@ -14,6 +14,15 @@ from .models import (
 )
 
 
+class KeptRecordAdmin:
+    """Admin mixin for records with attendance, ballots or decisions: never deleted here (no
+    delete button, no "delete selected" action; a direct delete URL answers 403). They are
+    voided or cancelled with a reason through the app, which keeps them in the history."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organization)
 class OrganizationAdmin(TreeAdmin, SimpleHistoryAdmin):
     form = movenodeform_factory(Organization)
@@ -111,4 +120,5 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
 
+from .channels import admin as _channels_admin  # noqa: E402, F401
 from .protection import admin as _protection_admin  # noqa: E402, F401

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import selectors
+from .concurrency import VersionedFormMixin
 from .models import ACTIVE_STATUSES, Education, Member, MemberStatus, Organization
 from .roster_selectors import branch_groups, parent_names_by_path, transfer_targets
 
@@ -74,7 +75,7 @@ _DETAIL_FIELDS = (
 )
 
 
-class MemberForm(forms.ModelForm):
+class MemberForm(VersionedFormMixin, forms.ModelForm):
     """Edit a member's details. The branch changes only through a transfer."""
 
     class Meta:
@@ -167,6 +168,7 @@ class MemberForm(forms.ModelForm):
                 else ""
             ),
         )
+        helper.render_hidden_fields = True  # the version (members.concurrency)
         return helper
 
 

@@ -15,6 +15,8 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from .concurrency import Versioned
+
 
 class OrganizationKind(models.TextChoices):
     COMMITTEE = "committee", _("Party committee")
@@ -50,6 +52,12 @@ class Organization(MP_Node):
                 fields=["path"], name="org_path_prefix", opclasses=["varchar_pattern_ops"]
             ),
             models.Index(fields=["kind", "path"], name="org_kind_path"),
+            # Direct children (depth = d + 1, path prefix) without reading the whole subtree.
+            models.Index(
+                fields=["depth", "path"],
+                name="org_depth_path",
+                opclasses=["int4_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self):
@@ -95,7 +103,7 @@ class MemberQuerySet(models.QuerySet):
         return self.filter(branch__path__startswith=organization.path)
 
 
-class Member(models.Model):
+class Member(Versioned):
     """A Party member and the branch that holds their organizational relationship."""
 
     full_name = models.CharField(_("full name"), max_length=60, db_index=True)
@@ -307,7 +315,7 @@ class Notification(models.Model):
     )
     email_attempts = models.PositiveSmallIntegerField(default=0)
     # When a sender claimed it (pending -> sending): a claim left behind by a dead sender is
-    # marked failed after a while, never sent again (members.services.pending_emails_send).
+    # released to pending after a while and sent again (members.services.pending_emails_send).
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
@@ -353,6 +361,58 @@ class AuditEntry(models.Model):
         return f"{self.action} {self.object_type_id}:{self.object_id}"
 
 
+class OrganizationFigures(models.Model):
+    """Figures over an organization's subtree, kept by the app that owns them (see README,
+    "Organization figures"); each app's concrete table adds its own figures.
+
+    A branch's row is written by the services that change its data, inside their
+    transaction; each write raises `version`. The rows of the organizations above are
+    recomputed from their children's rows by a coalesced task (members.figures.propagate),
+    which sets `propagated` to the version it included: a branch row with
+    version > propagated is "dirty" (its ancestors do not include it yet).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+    )
+    # The organization's parent, copied here so that an ancestor is recomputed from its
+    # children's rows alone (an index on parent), whatever the size of its subtree.
+    parent = models.ForeignKey(Organization, on_delete=models.CASCADE, null=True, related_name="+")
+    version = models.PositiveBigIntegerField(default=0)
+    propagated = models.PositiveBigIntegerField(default=0)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class OrganizationMemberFigures(OrganizationFigures):
+    """Current members (full + probationary) and probationary members below an
+    organization (its own members for a branch)."""
+
+    members = models.PositiveIntegerField(default=0)
+    probationary = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("organization member figures")
+        verbose_name_plural = _("organization member figures")
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="member_figures_once"),
+        ]
+        indexes = [
+            models.Index(fields=["parent"], name="member_figures_parent"),
+            models.Index(
+                fields=["organization"],
+                name="member_figures_dirty",
+                condition=Q(version__gt=F("propagated")),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id}: {self.members}"
+
+
 # Feature subpackages keep their models in their own module; importing them here registers
 # them with the members app.
+from .channels.models import *  # noqa: E402, F403
 from .protection.models import *  # noqa: E402, F403

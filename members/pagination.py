@@ -11,6 +11,8 @@ members must not import appraisal).
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
+from .params import MAX_PAGE
+
 
 class BoundedPaginator(Paginator):
     def __init__(self, object_list, per_page, *, lookahead=10, **kwargs):
@@ -22,8 +24,10 @@ class BoundedPaginator(Paginator):
     def get_page(self, number):
         try:
             self.asked = max(1, int(number))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.asked = 1
+        # A page past any list's end must not become a LIMIT no database can take.
+        self.asked = min(self.asked, MAX_PAGE)
         return super().get_page(number)
 
     @cached_property
@@ -36,3 +40,40 @@ class BoundedPaginator(Paginator):
             n = object_list[: limit + 1].count()
         self.capped = n > limit
         return min(n, limit)
+
+
+class NextPage:
+    """One page of a list read with a single query (per_page + 1 rows: whether a next page
+    exists, and no count): for child lists on organizer pages, whose length grows with the
+    tree. Renders with templates/_pagination_next.html ("Previous · Page n · Next")."""
+
+    def __init__(self, queryset, number, per_page):
+        try:
+            self.number = max(1, int(number))
+        except (TypeError, ValueError):
+            self.number = 1
+        start = (self.number - 1) * per_page
+        rows = list(queryset[start : start + per_page + 1])
+        self._more = len(rows) > per_page
+        self.object_list = rows[:per_page]
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def has_next(self):
+        return self._more
+
+    def has_previous(self):
+        return self.number > 1
+
+    def has_other_pages(self):
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self):
+        return self.number + 1
+
+    def previous_page_number(self):
+        return self.number - 1

@@ -255,3 +255,5 @@ rules.add_perm("members.manage_organization", manages_organization)
 rules.add_perm("members.view_roster", is_site_admin | is_organizer | is_branch_leader)
 rules.add_perm("members.view_tree", is_site_admin | is_organizer)
 rules.add_perm("members.view_own_record", has_member_record)
+# A branch's group robots and delivery log (members/channels): its committee, organizers above.
+rules.add_perm("members.manage_channels", manages_organization)

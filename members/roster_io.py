@@ -28,9 +28,9 @@ from . import services
 from .forms import phone_validator
 from .models import Education, Gender, Member, MemberStatus
 from .roster_selectors import branch_groups, existing_member_keys
+from .xlsx import DATE_FORMAT, FORMULA_TRIGGERS, Sheet, neutralize
 
 MAX_ROWS = 10_000
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ImportFileError(Exception):
@@ -434,13 +434,6 @@ def import_members(*, branch, rows, actor, batch_size=1000):
 # --- export --------------------------------------------------------------------------------
 
 
-def neutralize(value):
-    """Text a spreadsheet would run as a formula gets a leading quote; the rest is as is."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def export_headers(lang=None):
     lang = lang or _lang()
     headers = [c.zh if lang == "zh" else c.en for c in COLUMNS]
@@ -493,78 +486,44 @@ def export_csv(members):
     return buffer.getvalue()
 
 
-def export_xlsx(members, *, title):
-    """The roster as .xlsx bytes: dates as real dates, every text cell inert."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    sheet.append(export_headers())
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    count = 0
-    for row in export_rows(members):
-        sheet.append(row)
-        count += 1
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, (date, datetime)):
-                cell.number_format = "yyyy-mm-dd"
-            elif isinstance(cell.value, str):
-                cell.data_type = "s"
-    _widths(sheet)
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+ROSTER_WIDTHS = (12, 6, 12, 8, 12, 16, 26, 12, 12, 10, 20, 14)
 
 
-def _widths(sheet):
-    for letter, width in zip(
-        "ABCDEFGHIJKL", (12, 6, 12, 8, 12, 16, 26, 12, 12, 10, 20, 14), strict=False
-    ):
-        sheet.column_dimensions[letter].width = width
+def export_sheet(members, *, title):
+    """The roster as one sheet for members.xlsx: dates as real dates, every text cell inert."""
+    return Sheet(title, export_headers(), export_rows(members), widths=ROSTER_WIDTHS)
 
 
-def import_template_xlsx():
+def import_template_sheets():
     """An empty roster in the import format, with an instruction sheet and input lists."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
 
     lang = _lang()
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "花名册" if lang == "zh" else "Roster"
     headers = [c.zh if lang == "zh" else c.en for c in COLUMNS]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
     lists = {
         "gender": GENDER_WORDS_ZH.values(),
         "status": [STATUS_WORDS_ZH[MemberStatus.FULL], STATUS_WORDS_ZH[MemberStatus.PROBATIONARY]],
         "education": EDUCATION_WORDS_ZH.values(),
     }
+    validations, formats = [], {}
     for i, col in enumerate(COLUMNS):
         letter = chr(ord("A") + i)
         if col.key in lists:
             dv = DataValidation(type="list", formula1='"' + ",".join(lists[col.key]) + '"')
             dv.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-            sheet.add_data_validation(dv)
+            validations.append(dv)
         if col.key in ("birth_date", "joined_on", "full_member_on"):
-            for row in range(2, 202):
-                sheet[f"{letter}{row}"].number_format = "yyyy-mm-dd"
+            formats[i] = DATE_FORMAT
         if col.key == "phone":
-            for row in range(2, 202):
-                sheet[f"{letter}{row}"].number_format = "@"
-    _widths(sheet)
-    sheet.freeze_panes = "A2"
-
-    notes = workbook.create_sheet("说明" if lang == "zh" else "Instructions")
-    notes.append([_("Column"), _("Required"), _("What to enter")])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
+            formats[i] = "@"
+    roster = Sheet(
+        "花名册" if lang == "zh" else "Roster",
+        headers,
+        [[None] * len(COLUMNS) for _row in range(200)],
+        widths=ROSTER_WIDTHS,
+        formats=formats,
+        validations=validations,
+    )
     help_texts = {
         "full_name": _("The member's full name."),
         "gender": _("男 or 女."),
@@ -578,21 +537,18 @@ def import_template_xlsx():
         "status": _("正式党员 or 预备党员; when empty it follows from the full-membership date."),
         "group": _("The exact name of one of the branch's Party groups; may stay empty."),
     }
-    for col in COLUMNS:
-        notes.append(
-            [
-                col.zh if lang == "zh" else col.en,
-                _("yes") if col.required else "",
-                help_texts[col.key],
-            ]
-        )
-    notes.append([])
-    notes.append(
-        [_("Fill in the first sheet from row 2. Every row is checked before anything is saved.")]
+    notes_rows = [
+        [col.zh if lang == "zh" else col.en, _("yes") if col.required else "", help_texts[col.key]]
+        for col in COLUMNS
+    ]
+    notes_rows += [
+        [],
+        [_("Fill in the first sheet from row 2. Every row is checked before anything is saved.")],
+    ]
+    notes = Sheet(
+        "说明" if lang == "zh" else "Instructions",
+        [_("Column"), _("Required"), _("What to enter")],
+        notes_rows,
+        widths=(18, 8, 70),
     )
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["B"].width = 8
-    notes.column_dimensions["C"].width = 70
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return [roster, notes]

@@ -15,6 +15,7 @@ from .models import (
     OrganizationKind,
     Position,
 )
+from .pagination import NextPage
 from .permissions import members_visible_to, organizations_managed_by, scope_for
 
 # --- roster ------------------------------------------------------------------------------
@@ -95,18 +96,20 @@ def member_history(member, *, limit=10):
     """The member's latest history entries with the changed fields worked out.
 
     One query for the entries (limit + 1, so the oldest shown has something to diff
-    against) and at most one for the organization names that appear in them.
+    against), with the organizations they name joined.
     Each entry gets `.changes`: a list of (field verbose name, old, new) display strings.
     """
     records = list(
-        member.history.select_related("history_user", "history_user__member").order_by(
-            "-history_date", "-history_id"
-        )[: limit + 1]
+        member.history.select_related(
+            "history_user", "history_user__member", "branch", "group"
+        ).order_by("-history_date", "-history_id")[: limit + 1]
     )
-    org_ids = set()
+    # Organization names come with the entries (joined), not from a query of their own.
+    names = {}
     for r in records:
-        org_ids.update(i for i in (r.branch_id, r.group_id) if i)
-    names = dict(Organization.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+        for org in (r.branch, r.group):
+            if org is not None:
+                names[org.pk] = org.name
     fields = {f.attname: f for f in Member._meta.concrete_fields}
 
     def show(attname, record):
@@ -160,17 +163,20 @@ def tree_roots(user):
     return selectors.organizer_overview(paths)
 
 
-def tree_children(organization):
-    """Direct children with active-member counts: sub-organizations counted over their
-    subtree (2 queries); a branch's groups counted by group membership (1 query)."""
+TREE_PAGE = 50
+
+
+def tree_children(organization, *, page_number=None):
+    """One page of an organization's direct children with active-member counts:
+    sub-organizations from their member figures, a branch's groups counted by group
+    membership. One query."""
     if organization.kind != OrganizationKind.BRANCH:
-        return selectors.children_with_member_counts(organization)
-    groups = list(
-        branch_groups(organization).annotate(
+        children = selectors.with_member_figures(selectors.children_of(organization))
+    else:
+        children = branch_groups(organization).annotate(
             n_members=Count("group_members", filter=Q(group_members__status__in=ACTIVE_STATUSES))
         )
-    )
-    return groups
+    return NextPage(children, page_number, TREE_PAGE)
 
 
 def tree_ancestors_in_scope(user, organization):

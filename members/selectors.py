@@ -1,12 +1,9 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
-from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
-from .caching import quietly
-from .dbrouting import read_connection
 from .models import (
-    ACTIVE_STATUSES,
     COMMITTEE_ROLES,
     Member,
     MemberStatus,
@@ -73,109 +70,88 @@ def root_paths(limit=20):
     )
 
 
-def organizer_overview(organizer_paths):
-    """The organizations an organizer stands at, each with its direct children and counts:
-    one query for the roots, one per root for its children, then one subtree_member_counts
-    for them all."""
+OVERVIEW_CHILDREN = 20  # children shown per organization on the home page (the tree has all)
+
+
+def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
+    """The organizations an organizer stands at, each with its member figures and its first
+    `limit` direct children with theirs (`more`: whether there are others). Two queries
+    whatever the size of the tree: the roots with their figures, then the children (found
+    by depth and path prefix, the org_depth_path index) with theirs."""
     if not organizer_paths:
         return []
-    roots = list(Organization.objects.filter(path__in=organizer_paths).order_by("path"))
-    for root in roots:
-        root.children_with_counts = list(
-            Organization.objects.get_children(root).order_by("kind", "name")
-        )
-    counts = subtree_member_counts(
-        [*roots, *(child for root in roots for child in root.children_with_counts)]
+    roots = list(
+        with_member_figures(Organization.objects.filter(path__in=organizer_paths)).order_by("path")
     )
+    children = children_with_member_counts(roots, limit=limit + 1)
     for root in roots:
-        root.n_members = counts[root.pk]
-        for child in root.children_with_counts:
-            child.n_members = counts[child.pk]
+        root.children_with_counts = children.get(root.pk, [])[:limit]
+        root.more_children = len(children.get(root.pk, [])) > limit
     return roots
 
 
-def children_with_member_counts(organization):
-    """Direct children of an organization, each with its subtree's active-member count.
+def with_member_figures(queryset):
+    """Organizations with n_members, n_probationary and figures_at from their member
+    figures row (a LEFT JOIN; zeros for an organization with no member below)."""
+    from .models import OrganizationMemberFigures
 
-    One query for the children; the counts come from subtree_member_counts.
-    """
-    children = list(Organization.objects.get_children(organization).order_by("kind", "name"))
-    if not children:
-        return []
-    counts = subtree_member_counts(children)
-    for child in children:
-        child.n_members = counts[child.pk]
-    return children
-
-
-# Subtree member counts are kept in the cache (Redis in production) for this long. Each key
-# carries a stamp of the member tables (the highest member id and history id, read with one
-# indexed query), so any member added, changed, moved or removed through the ORM (services,
-# admin, imports with history) makes the next page count afresh; only writes that bypass
-# history (a raw UPDATE, a COPY) wait for the timeout.
-SUBTREE_COUNT_TIMEOUT = 300
+    row = OrganizationMemberFigures.objects.filter(organization=OuterRef("pk"))
+    return queryset.annotate(
+        n_members=Coalesce(Subquery(row.values("members")[:1]), 0),
+        n_probationary=Coalesce(Subquery(row.values("probationary")[:1]), 0),
+        figures_at=Subquery(row.values("computed_at")[:1]),
+    )
 
 
-def _member_tables_stamp():
-    # From the database the counts will be read from (the replica inside
-    # reads_from_replica): a count is kept under the state it was computed from.
-    connection = read_connection()
-    members = connection.ops.quote_name(Member._meta.db_table)
-    history = connection.ops.quote_name(Member.history.model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT MAX(id) FROM {members}), "  # noqa: S608 - table names only
-            f"(SELECT MAX(history_id) FROM {history})"
-        )
-        top_member, top_history = cursor.fetchone()
-    return f"{connection.settings_dict['NAME']}:{top_member or 0}:{top_history or 0}"
+def children_of(organization):
+    """The organization's direct children by kind and name (depth and path prefix: the
+    org_depth_path index, not a scan of the subtree)."""
+    return Organization.objects.filter(
+        path__startswith=organization.path, depth=organization.depth + 1
+    ).order_by("kind", "name", "path")
 
 
-def subtree_member_counts(organizations):
-    """{organization pk: current (full + probationary) members in its subtree}.
-
-    The cost does not grow with the tree: one stamp query and one cache read; only the
-    counts missing from the cache are computed, in one grouped query over the members
-    below them (then kept for SUBTREE_COUNT_TIMEOUT seconds).
-    """
+def children_with_member_counts(organizations, *, limit=None):
+    """{organization pk: its direct children by kind and name (at most `limit` each), each
+    with its subtree's member figures}. One query for any number of organizations."""
     organizations = list(organizations)
     if not organizations:
         return {}
-    stamp = _member_tables_stamp()
-    keys = {o.pk: f"members:subtree-count:{stamp}:{o.path}" for o in organizations}
-    cached = quietly(lambda: cache.get_many(list(keys.values())), {})
-    missing = [o for o in organizations if keys[o.pk] not in cached]
-    if missing:
-        computed = _count_subtrees(missing)
-        quietly(
-            lambda: cache.set_many(
-                {keys[o.pk]: computed[o.pk] for o in missing}, SUBTREE_COUNT_TIMEOUT
-            )
-        )
-        cached.update({keys[o.pk]: computed[o.pk] for o in missing})
-    return {pk: cached[key] for pk, key in keys.items()}
-
-
-def _count_subtrees(organizations):
-    """Counts for these organizations from the database: members grouped by branch path,
-    then summed up every level of each path (Organization.steplen characters a level)."""
     within = Q()
     for org in organizations:
-        within |= Q(branch__path__startswith=org.path)
-    by_branch = (
-        Member.objects.filter(within, status__in=ACTIVE_STATUSES)
-        .values_list("branch__path")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    wanted = {org.path for org in organizations}
+        within |= Q(path__startswith=org.path, depth=org.depth + 1)
+    by_parent = {org.path: [] for org in organizations}
     step = Organization.steplen
-    totals = dict.fromkeys(wanted, 0)
-    for path, n in by_branch:
-        for end in range(step, len(path) + 1, step):
-            if path[:end] in wanted:
-                totals[path[:end]] += n
-    return {org.pk: totals[org.path] for org in organizations}
+    for child in with_member_figures(Organization.objects.filter(within)):
+        by_parent[child.path[:-step]].append(child)
+    return {
+        org.pk: sorted(by_parent[org.path], key=lambda c: (c.kind, c.name, c.path))[:limit]
+        for org in organizations
+    }
+
+
+def member_figures(organization):
+    """The organization's member figures row (an unsaved row of zeros when it has none).
+    One query."""
+    from .models import OrganizationMemberFigures
+
+    return OrganizationMemberFigures.objects.filter(
+        organization=organization
+    ).first() or OrganizationMemberFigures(organization=organization)
+
+
+def subtree_member_counts(organizations):
+    """{organization pk: current (full + probationary) members in its subtree}, from the
+    member figures (one query; the rows above a branch follow within minutes)."""
+    from .models import OrganizationMemberFigures
+
+    organizations = list(organizations)
+    rows = dict(
+        OrganizationMemberFigures.objects.filter(
+            organization_id__in=[o.pk for o in organizations]
+        ).values_list("organization_id", "members")
+    )
+    return {o.pk: rows.get(o.pk, 0) for o in organizations}
 
 
 def _visible_members_q(user):

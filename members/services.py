@@ -5,18 +5,24 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history
 
+from . import figures
+from .channels import services as channels
+from .concurrency import version_claim
+from .errors import DomainError
 from .models import (
+    COMMITTEE_ROLES,
     AuditEntry,
     Member,
     MemberStatus,
@@ -28,10 +34,6 @@ from .models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-class DomainError(ValidationError):
-    """A use case refused: carries a translated message for the user."""
 
 
 # --- organizations -----------------------------------------------------------------------
@@ -68,7 +70,10 @@ def organization_create(*, parent: Organization | None, name: str, kind: str, **
                 "parent": OrganizationKind(parent.kind).label,
             }
         )
-    return Organization.objects.add_child(parent, create_kwargs)
+    organization = Organization.objects.add_child(parent, create_kwargs)
+    if kind == OrganizationKind.BRANCH:
+        figures.refresh_branches([organization.pk])  # a row for it (zeros), in every app
+    return organization
 
 
 # --- members -----------------------------------------------------------------------------
@@ -88,6 +93,7 @@ def member_create(*, actor=None, **fields) -> Member:
     _check_branch(member)
     member._history_user = actor
     member.save()
+    figures.refresh_branches([member.branch_id])
     return member
 
 
@@ -101,9 +107,16 @@ def member_create_many(
     members.roster_io.validate_rows, which runs each row's full_clean). What concerns the
     branch is checked here once: it is a branch, and every group is one of its groups.
     A few INSERTs per batch_size rows instead of two per member.
+
+    Bulk creations in one branch run one at a time: the branch row is locked (FOR UPDATE)
+    and the duplicate check runs again under the lock, so two imports of overlapping files
+    confirmed at the same moment never create the same member twice (the second is refused
+    with a DomainError naming the members already on the roster).
     """
+    branch = Organization.objects.select_for_update().get(pk=branch.pk)
     if branch.kind != OrganizationKind.BRANCH:
         raise DomainError({"branch": _("A member's relationship is held by a Party branch.")})
+    _refuse_duplicates(branch, rows)
     members = []
     for fields in rows:
         member = Member(**{**fields, "branch": branch})
@@ -112,17 +125,56 @@ def member_create_many(
             raise DomainError({"group": _("The group must belong to the member's branch.")})
         members.append(member)
     user = actor if actor is not None and actor.is_authenticated else None
-    return bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    created = bulk_create_with_history(members, Member, batch_size=batch_size, default_user=user)
+    figures.refresh_branches([branch.pk])
+    return created
+
+
+def _refuse_duplicates(branch: Organization, rows: list[dict]):
+    """Refuse rows naming a current member of the branch (same name and phone, or same name
+    and date of birth) or the same member twice. Call with the branch row locked."""
+    from .roster_selectors import existing_member_keys
+
+    existing = existing_member_keys(branch, {fields.get("full_name", "") for fields in rows})
+    seen = set()
+    dupes = []
+    for fields in rows:
+        name = fields.get("full_name", "")
+        keys = {
+            (name, "phone", fields.get("phone")),
+            (name, "birth", fields.get("birth_date")),
+        }
+        keys = {k for k in keys if k[2]}
+        if keys & existing or keys & seen:
+            dupes.append(name)
+        seen |= keys
+    if dupes:
+        raise DomainError(
+            ngettext(
+                "Nothing was saved: %(n)s of these members is already on the branch's roster "
+                "(%(names)s). Someone may have added them a moment ago.",
+                "Nothing was saved: %(n)s of these members are already on the branch's roster "
+                "(for example %(names)s). Someone may have added them a moment ago.",
+                len(dupes),
+            )
+            % {"n": len(dupes), "names": "、".join(dupes[:5])}
+        )
 
 
 @transaction.atomic
-def member_update(*, member: Member, actor=None, **fields) -> Member:
+def member_update(*, member: Member, actor=None, version: int | None = None, **fields) -> Member:
+    """Change a member's details. `version`: the one the editor saw; ConcurrentChange when
+    someone saved the member since (members.concurrency)."""
+    before = Member.objects.filter(pk=member.pk).values_list("branch_id", "status").first()
     for name, value in fields.items():
         setattr(member, name, value)
+    version_claim(member, version, fields=list(fields))
     member.full_clean()
     _check_branch(member)
     member._history_user = actor
     member.save()
+    if before != (member.branch_id, member.status):
+        figures.refresh_branches([member.branch_id, before[0] if before else None])
     return member
 
 
@@ -163,12 +215,14 @@ def member_transfer(
         position._history_user = actor
         position.save(update_fields=["ended_on"])
     member.group = None
+    from_branch_id = member.branch_id
     if to_organization is None:
         member.status = MemberStatus.TRANSFERRED_OUT
     else:
         member.branch = to_organization
     member._history_user = actor
     member.save()
+    figures.refresh_branches([from_branch_id, member.branch_id])
     return transfer
 
 
@@ -180,6 +234,9 @@ def position_assign(
     position.full_clean()
     position._history_user = actor
     position.save()
+    if role in COMMITTEE_ROLES and organization.kind == OrganizationKind.BRANCH:
+        # A committee role raises the member's study-hours requirement (education figures).
+        figures.refresh_branches([member.branch_id])
     return position
 
 
@@ -296,7 +353,20 @@ def _fan_out(
         nonlocal created
         if not chunk:
             return
-        emails = dict(Member.objects.filter(pk__in=chunk).values_list("pk", "email"))
+        # (e-mail, phone, branch, chosen channel order or None) of each recipient: one query.
+        reach = {
+            pk: (email, phone, branch_id, None if order is None else order.split(","))
+            for pk, email, phone, branch_id, order in Member.objects.filter(
+                pk__in=chunk
+            ).values_list("pk", "email", "phone", "branch_id", "channel_preference__order")
+        }
+        # Each member's channels that can reach them, in their order (default: e-mail).
+        usable = {
+            rid: channels.usable_channels(
+                [c for c in order if c] if order else order, email=e, phone=p
+            )
+            for rid, (e, p, _b, order) in reach.items()
+        }
         existing = set(
             Notification.objects.filter(
                 kind=kind,
@@ -320,14 +390,28 @@ def _fan_out(
                 created_at=now,
                 email_state=(
                     Notification.EmailState.PENDING
-                    if emails.get(rid)
+                    if usable[rid][:1] == ["email"]
                     else Notification.EmailState.NONE
                 ),
             )
             for rid in chunk
-            if rid not in existing and rid in emails
+            if rid not in existing and rid in reach
         ]
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        sms_first = [row.recipient_id for row in rows if usable[row.recipient_id][:1] == ["sms"]]
+        if sms_first:
+            channels.personal_deliveries_queue(
+                notifications={
+                    pk: (rid, reach[rid][2], ",".join(usable[rid][1:]))
+                    for pk, rid in Notification.objects.filter(
+                        kind=kind,
+                        subject_type=subject_type,
+                        subject_id__in={subject_of(rid) for rid in sms_first},
+                        recipient_id__in=sms_first,
+                        due_date=due_date,
+                    ).values_list("pk", "recipient_id")
+                }
+            )
         created += len(rows)
         chunk.clear()
 
@@ -351,10 +435,13 @@ EMAIL_BATCH_SIZE = 500
 def queue_email_sending(created: int = 1):
     """Queue sender tasks for `created` new notifications (call from transaction.on_commit)."""
     from .tasks import send_pending_emails
+    from .tasks_queue import enqueue
 
     batches = -(-created // EMAIL_BATCH_SIZE)
     for _i in range(max(1, min(EMAIL_SENDER_TASKS, batches))):
-        send_pending_emails.delay()
+        # Broker down: logged, and the beat sweep (send_pending_emails) sends them later.
+        if enqueue(send_pending_emails) is None:
+            break
 
 
 def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:
@@ -371,12 +458,16 @@ def pending_emails_send(
 
     Each batch is claimed first (pending -> sending, in one transaction that skips rows
     another sender has locked), so any number of senders may run at once and none sends a
-    message another has claimed. A claimed batch goes out over one mail connection and is
-    marked sent with one UPDATE. A failed message goes back to pending until max_attempts,
-    then is marked failed (visible in admin). A sender that dies between sending and marking
-    leaves its batch in "sending": at most once, never twice.
+    message another has claimed. A claimed batch goes out over one mail connection; each
+    message is marked sent as soon as the mail server has accepted it, so a sender that dies
+    mid-batch leaves in "sending" only what it had not sent yet (and at most the one message
+    in flight). Such claims are released back to pending once older than
+    EMAIL_CLAIM_TIMEOUT (longer than a sender may live: the task's hard time limit) and sent
+    by a later run: every message at least once, and twice only when a sender died in the
+    instant between the server's acceptance and the mark. A failed message goes back to
+    pending until max_attempts, then is marked failed (visible in admin).
     """
-    _expire_stale_email_claims()
+    _release_stale_email_claims(max_attempts=max_attempts)
     sent = 0
     batches = 0
     put_back = set()  # failed in this run: left for the next run, not retried at once
@@ -391,19 +482,29 @@ def pending_emails_send(
     return sent
 
 
-STALE_EMAIL_CLAIM = timedelta(minutes=30)
+def email_claim_timeout() -> timedelta:
+    """How long a claim may be held before it counts as left by a dead sender. Longer than
+    the sender task's hard time limit (settings), so a live sender never loses its claim."""
+    return timedelta(seconds=settings.BRANCHSITE_EMAIL_CLAIM_TIMEOUT)
 
 
-def _expire_stale_email_claims() -> int:
-    """Mark failed the messages a sender claimed and never finished (it died mid-batch).
-
-    They may or may not have gone out, so they are not sent again ("never twice"); the failed
-    state shows them in the admin, and the in-app notification was delivered regardless.
-    """
-    return Notification.objects.filter(
+def _release_stale_email_claims(*, max_attempts: int) -> int:
+    """Put back to pending the messages a sender claimed and never finished (it died or was
+    killed mid-batch), to be sent by this or a later run; a message whose claims have used up
+    max_attempts (it keeps killing its senders) is marked failed instead."""
+    stale = Notification.objects.filter(
         email_state=Notification.EmailState.SENDING,
-        email_claimed_at__lt=timezone.now() - STALE_EMAIL_CLAIM,
-    ).update(email_state=Notification.EmailState.FAILED)
+        email_claimed_at__lt=timezone.now() - email_claim_timeout(),
+    )
+    failed = stale.filter(email_attempts__gte=max_attempts).update(
+        email_state=Notification.EmailState.FAILED
+    )
+    released = stale.update(email_state=Notification.EmailState.PENDING)
+    if released or failed:
+        logger.warning(
+            "Released %s e-mail claims left by a dead sender (%s failed)", released, failed
+        )
+    return released
 
 
 def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
@@ -469,55 +570,63 @@ def _email_message(notification: Notification, subjects: dict) -> EmailMultiAlte
 
 
 def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
-    """Send a claimed batch over one connection; one UPDATE for those sent, and the failed
-    ones back to pending (or failed after max_attempts).
+    """Send a claimed batch over one connection, marking each message sent once the server
+    accepted it; the failed ones back to pending (or failed after max_attempts).
 
     Returns how many were sent and the ids put back to pending."""
-    sent_ids, retry_ids, failed_ids = [], [], []
+    sent = 0
+    retry_ids, failed_ids = [], []
     subjects = {}
+    done = set()
     connection_ = get_connection()
     try:
         connection_.open()
     except Exception:
         logger.exception("Opening the mail connection failed")
         connection_ = None
-    with translation.override(settings.LANGUAGE_CODE):
-        for notification in batch:
-            try:
-                if connection_ is None:
-                    raise ConnectionError("no mail connection")
-                message = _email_message(notification, subjects)
-                message.connection = connection_
-                if not connection_.send_messages([message]):
-                    raise RuntimeError("the mail backend refused the message")
-            except Exception:
-                logger.exception("Sending notification %s failed", notification.pk)
-                # email_attempts was already raised by the claim.
-                if notification.email_attempts + 1 >= max_attempts:
-                    failed_ids.append(notification.pk)
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            for notification in batch:
+                try:
+                    if connection_ is None:
+                        raise ConnectionError("no mail connection")
+                    message = _email_message(notification, subjects)
+                    message.connection = connection_
+                    if not connection_.send_messages([message]):
+                        raise RuntimeError("the mail backend refused the message")
+                except SoftTimeLimitExceeded:
+                    raise
+                except Exception:
+                    logger.exception("Sending notification %s failed", notification.pk)
+                    # email_attempts was already raised by the claim.
+                    if notification.email_attempts + 1 >= max_attempts:
+                        failed_ids.append(notification.pk)
+                    else:
+                        retry_ids.append(notification.pk)
                 else:
-                    retry_ids.append(notification.pk)
-            else:
-                sent_ids.append(notification.pk)
-    if connection_ is not None:
-        try:
-            connection_.close()
-        except Exception:
-            logger.exception("Closing the mail connection failed")
-    now = timezone.now()
-    if sent_ids:
-        Notification.objects.filter(pk__in=sent_ids).update(
-            email_state=Notification.EmailState.SENT, emailed_at=now
-        )
-    if retry_ids:
-        Notification.objects.filter(pk__in=retry_ids).update(
-            email_state=Notification.EmailState.PENDING
-        )
-    if failed_ids:
-        Notification.objects.filter(pk__in=failed_ids).update(
-            email_state=Notification.EmailState.FAILED
-        )
-    return len(sent_ids), retry_ids
+                    Notification.objects.filter(pk=notification.pk).update(
+                        email_state=Notification.EmailState.SENT, emailed_at=timezone.now()
+                    )
+                    sent += 1
+                done.add(notification.pk)
+    finally:
+        if connection_ is not None:
+            try:
+                connection_.close()
+            except Exception:
+                logger.exception("Closing the mail connection failed")
+        # Out of time (soft time limit): what was not tried goes back to pending now.
+        retry_ids += [n.pk for n in batch if n.pk not in done]
+        if retry_ids:
+            Notification.objects.filter(pk__in=retry_ids).update(
+                email_state=Notification.EmailState.PENDING
+            )
+        if failed_ids:
+            Notification.objects.filter(pk__in=failed_ids).update(
+                email_state=Notification.EmailState.FAILED
+            )
+            channels.email_failed(failed_ids)  # on to each member's next channel, if they chose one
+    return sent, retry_ids
 
 
 # --- audit ---------------------------------------------------------------------------------

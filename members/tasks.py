@@ -11,4 +11,22 @@ def send_pending_emails():
     return services.pending_emails_send()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def send_due_deliveries():
+    """Send every due group-robot, webhook and SMS delivery (claims each; safe to run twice)."""
+    from .channels.services import deliveries_send
+
+    return deliveries_send()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def propagate_member_figures():
+    """Bring the member figures of organizations above changed branches up to date
+    (queued on commit by writes, and swept every minute by beat; coalesced: a run takes
+    every dirty branch, a second concurrent run returns at once)."""
+    from .figures import propagate_members
+
+    return propagate_members()
+
+
 from .protection.tasks import *  # noqa: E402, F403

@@ -1,17 +1,31 @@
-"""Private uploads: checked on the way in, served only by views that checked permission.
+"""Private files: one model, one way in, one way out, for every upload of the site
+(protection-case evidence, commendation documents, session materials, make-up evidence).
 
-Used for protection-case evidence and commendation supporting documents. Files are stored
-under MEDIA_ROOT (outside the static path, never routed) with random names; the name the
-user gave is kept in the row, and the content type served is the one fixed for the
-extension, never the one the browser declared.
+- In: `validate_upload` checks the extension against ONE list of allowed types (no macro
+  formats: no .doc/.xls/.ppt/.docm/.xlsm), the declared type, the size and the CONTENT
+  (magic bytes; an Office file must be a zip whose [Content_Types].xml names the right main
+  part and that carries no macros). `store_private_file` runs it and saves the row with the
+  file under a random name (`<folder>/<year>/<random hex>.<ext>`): the user's file name is
+  kept in the row only.
+- Kept: under MEDIA_ROOT, outside the static path, never routed.
+- Out: `private_file_response`, called only by views that checked permission first, serves
+  it as an attachment with the content type fixed for the extension (never the one the
+  browser declared), `nosniff`, a sandboxing Content-Security-Policy and `no-store`.
+
+`PrivateFile` is the abstract model every file row extends. (A make-up's single evidence
+file stays a column of the make-up, `Makeup.evidence` with its name and type beside it, and
+goes in and out through the same two functions.)
 """
 
 import os
+import re
 import uuid
 import zipfile
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
+from django.db import models
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +39,18 @@ ALLOWED_TYPES = {
     "png": "image/png",
     "txt": "text/plain",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
+# The main part an Office file of each kind declares in its [Content_Types].xml; the
+# macro-enabled kinds (.docm, .xlsm, .pptm) declare another one and are refused.
+_OFFICE_MAIN_PART = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+}
+# What a file of an unknown or retired kind (an old upload named .doc) is served as.
+FALLBACK_TYPE = "application/octet-stream"
 # Content types a browser may declare for each extension.
 _DECLARED_OK = {
     "pdf": {"application/pdf", "application/x-pdf"},
@@ -34,9 +59,11 @@ _DECLARED_OK = {
     "png": {"image/png", "image/x-png"},
     "txt": {"text/plain"},
     "docx": {ALLOWED_TYPES["docx"], "application/octet-stream"},
+    "xlsx": {ALLOWED_TYPES["xlsx"], "application/octet-stream"},
+    "pptx": {ALLOWED_TYPES["pptx"], "application/octet-stream"},
 }
 ACCEPT_ATTR = ",".join(f".{ext}" for ext in ALLOWED_TYPES)
-UPLOAD_HELP = _("PDF, JPG, PNG, TXT or DOCX, at most 10 MB each.")
+UPLOAD_HELP = _("PDF, JPG, PNG, TXT, DOCX, XLSX or PPTX, at most 10 MB each.")
 
 
 def _extension(name):
@@ -64,17 +91,21 @@ def _content_matches(ext, uploaded):
             if exc.start < len(head) - 3:
                 return False
         return True
-    if ext == "docx":
+    if ext in _OFFICE_MAIN_PART:
         if not head.startswith(b"PK\x03\x04"):
             return False
         try:
             with zipfile.ZipFile(uploaded) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError):
+                types = archive.read("[Content_Types].xml")[:200_000].decode("utf-8", "replace")
+        except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, ValueError):
             return False
         finally:
             uploaded.seek(0)
-        return "word/document.xml" in names
+        if any(re.search(r"vbaProject|vbaData", n, re.IGNORECASE) for n in names):
+            return False  # macros, whatever the extension says
+        declared = set(re.findall(r'ContentType="([^"]+)"', types))
+        return _OFFICE_MAIN_PART[ext] in declared and not any("macroEnabled" in t for t in declared)
     return False
 
 
@@ -106,6 +137,11 @@ def clean_original_name(name):
     return base
 
 
+def content_type_for(name):
+    """The content type served for a stored file's name (old uploads included)."""
+    return ALLOWED_TYPES.get(_extension(name), FALLBACK_TYPE)
+
+
 def random_upload_path(folder, filename):
     """<folder>/<year>/<random>.<ext>: the user's file name never reaches the disk.
 
@@ -116,13 +152,63 @@ def random_upload_path(folder, filename):
     return f"{folder}/{timezone.now():%Y}/{uuid.uuid4().hex}.{ext}"
 
 
+def private_upload_to(instance, filename):
+    """upload_to of every PrivateFile: a random name under the model's UPLOAD_FOLDER."""
+    return random_upload_path(instance.UPLOAD_FOLDER, filename)
+
+
+class PrivateFile(models.Model):
+    """A file a user uploaded, kept under a random name and served only after a permission
+    check (by a view of the app that owns the row, through `private_file_response`)."""
+
+    UPLOAD_FOLDER = "files"
+
+    file = models.FileField(_("file"), upload_to=private_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=160)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.original_name
+
+
+def store_private_file(instance: PrivateFile, uploaded, *, actor, error_field="file"):
+    """Check `uploaded` and save `instance` (its owner already set) with it; the domain
+    error names `error_field` so the page shows it beside the file input."""
+    from .services import DomainError
+
+    try:
+        _ext, content_type = validate_upload(uploaded)
+    except ValidationError as exc:
+        raise DomainError({error_field: exc.messages}) from exc
+    instance.file = uploaded
+    instance.original_name = clean_original_name(uploaded.name)
+    instance.content_type = content_type
+    instance.size = uploaded.size
+    instance.uploaded_by = actor
+    instance.save()
+    return instance
+
+
 def private_file_response(field_file, *, filename, content_type):
-    """Serve a stored file as a download that a browser will not render or sniff."""
+    """Serve a stored file as a download that a browser will not render or sniff; 404 when
+    the file is gone from the disk. Call only after checking the user may see it."""
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:
+        raise Http404 from exc
     response = FileResponse(
-        field_file.open("rb"),
+        handle,
         as_attachment=True,
         filename=filename,
-        content_type=content_type,
+        content_type=content_type or FALLBACK_TYPE,
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"

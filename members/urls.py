@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from . import views
+from .channels import views as channel_views
 
 app_name = "members"
 urlpatterns = [
@@ -22,4 +23,6 @@ urlpatterns = [
     path("tree/", views.tree, name="tree"),
     path("tree/<int:pk>/", views.tree_children, name="tree_children"),
     path("cases/", include("members.protection.urls")),
+    path("branches/<int:pk>/channels/", channel_views.channel_settings, name="channel_settings"),
+    path("branches/<int:pk>/deliveries/", channel_views.delivery_log, name="delivery_log"),
 ]

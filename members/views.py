@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from rules.contrib.views import permission_required
 
 from . import roster_io, roster_selectors, selectors, services
+from .channels.selectors import deliveries_by_notification
+from .concurrency import ConcurrentChange
 from .dbrouting import reads_from_replica
 from .filters import RosterFilter
 from .forms import (
@@ -36,6 +38,7 @@ from .forms import (
     add_service_error,
 )
 from .models import Notification
+from .params import choice_param, id_param, page_param
 from .permissions import (
     get_member_for_user,
     get_organization_for_user,
@@ -43,8 +46,8 @@ from .permissions import (
     scope_for,
 )
 from .protection.selectors import consented_clarifications
+from .xlsx import xlsx_response
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORT_SESSION_KEY = "members.roster_import"
 # The preview lists at most this many rows (those with errors first): a 10 000-row table
 # would take longer to render and to scroll than it helps.
@@ -55,7 +58,11 @@ PREVIEW_MAX_ROWS = 200
 def inbox(request):
     member = require_member(request.user)
     qs = Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    page = Paginator(qs, 30).get_page(page_param(request))
+    # Where each notice went beyond the inbox and e-mail (SMS): one query for the page.
+    sent = deliveries_by_notification([n.pk for n in page])
+    for n in page:
+        n.channel_deliveries = sent.get(n.pk, [])
     return render(request, "members/inbox.html", {"page": page})
 
 
@@ -63,10 +70,9 @@ def inbox(request):
 @require_POST
 def inbox_mark_read(request):
     member = require_member(request.user)
-    raw = request.POST.get("notification")
-    if raw is not None and not raw.isdigit():
-        return HttpResponseBadRequest()  # never "mark all" for a malformed id
-    services.notification_mark_read(member=member, notification_id=int(raw) if raw else None)
+    # A malformed id is a 400, never "mark all".
+    notification_id = id_param(request, "notification")
+    services.notification_mark_read(member=member, notification_id=notification_id)
     return redirect("members:inbox")
 
 
@@ -107,7 +113,7 @@ def roster(request):
         roster_filter = RosterFilter(
             request.GET, queryset=selectors.roster(request.user), user=request.user
         )
-        page = Paginator(roster_filter.result, 50).get_page(request.GET.get("page"))
+        page = Paginator(roster_filter.result, 50).get_page(page_param(request))
         query = _query_without_page(request)
         return {
             "filter": roster_filter,
@@ -125,9 +131,7 @@ def roster(request):
 @require_GET
 def roster_export(request):
     """The filtered roster as a file; every export is written to the audit log."""
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in ("xlsx", "csv"):
-        return HttpResponseBadRequest(_("Unknown export format."))
+    fmt = choice_param(request, "format", ("xlsx", "csv"), default="xlsx")
     roster_filter = RosterFilter(
         request.GET, queryset=selectors.roster(request.user), user=request.user
     )
@@ -138,10 +142,10 @@ def roster_export(request):
     filename = f"{title}-{stamp}.{fmt}"
     if fmt == "csv":
         response = HttpResponse(roster_io.export_csv(members), content_type="text/csv")
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+        response["Cache-Control"] = "no-store"
     else:
-        response = HttpResponse(roster_io.export_xlsx(members, title=title), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    response["Cache-Control"] = "no-store"
+        response = xlsx_response(filename, [roster_io.export_sheet(members, title=title)])
     services.audit_log(
         actor=request.user,
         action="members.roster.export",
@@ -201,6 +205,8 @@ def member_edit(request, pk):
             return redirect(detail_url)
         try:
             services.member_update(member=member, actor=request.user, **form.cleaned_data)
+        except ConcurrentChange as exc:
+            form.show_conflict(exc)
         except ValidationError as exc:
             add_service_error(form, exc)
         else:
@@ -216,9 +222,9 @@ def member_edit(request, pk):
 def member_add(request):
     _require_branch_manager(request.user)
     initial = {}
-    raw_branch = request.GET.get("branch", "")
-    if raw_branch.isdigit():
-        initial["branch"] = raw_branch
+    branch_pk = id_param(request, "branch")
+    if branch_pk is not None:
+        initial["branch"] = branch_pk
     form = MemberAddForm(
         request.POST or None,
         user=request.user,
@@ -295,12 +301,12 @@ def tree(request):
 def tree_children(request, pk):
     """One organization's children: a partial for htmx, a page of its own otherwise."""
     organization = get_organization_for_user(request.user, pk)
-    children = roster_selectors.tree_children(organization)
-    context = {"organization": organization, "children": children}
+    page = roster_selectors.tree_children(organization, page_number=page_param(request))
+    context = {"organization": organization, "children": page, "page": page}
     if request.htmx:
         return render(request, "members/_tree_children.html", context)
     context["ancestors"] = roster_selectors.tree_ancestors_in_scope(request.user, organization)
-    context["n_members"] = selectors.subtree_member_counts([organization])[organization.pk]
+    context["figures"] = selectors.member_figures(organization)
     return render(request, "members/tree_node.html", context)
 
 
@@ -311,11 +317,7 @@ def tree_children(request, pk):
 @require_GET
 def roster_import_template(request):
     _require_branch_manager(request.user)
-    response = HttpResponse(roster_io.import_template_xlsx(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        True, _("roster-import-template") + ".xlsx"
-    )
-    return response
+    return xlsx_response(_("roster-import-template") + ".xlsx", roster_io.import_template_sheets())
 
 
 @login_required
@@ -330,8 +332,9 @@ def roster_import(request):
     if request.method == "POST" and "token" in request.POST:
         return _roster_import_confirm(request)
     initial = {}
-    if request.GET.get("branch", "").isdigit():
-        initial["branch"] = request.GET["branch"]
+    branch_pk = id_param(request, "branch")
+    if branch_pk is not None:
+        initial["branch"] = branch_pk
     form = RosterImportForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )

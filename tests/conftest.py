@@ -17,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 
 from members.models import OrganizationKind, Role
-from tests.factories import make_member, make_org, make_position, make_user
+from tests.factories import make_member, make_org, make_position, make_user, propagate_figures
 
 ROLES = (
     "anonymous",
@@ -61,6 +61,7 @@ def cast(db):
 
     outsider = make_user("outsider")
     admin = make_user("admin", is_staff=True, is_superuser=True)
+    propagate_figures()  # the rows above the branches (a task on commit in the app)
     users = {
         "anonymous": None,
         "outsider": outsider,
@@ -124,6 +125,8 @@ def pytest_collection_modifyitems(config, items):
         "broker": not os.environ.get("REDIS_URL"),
         "postgres": not settings.IS_POSTGRES,
         "browser": not _chromium_present(),
+        # The production smoke journeys need the server .ci/deploy.sh starts; it runs them.
+        "deployed": not os.environ.get("BRANCHSITE_BROWSER_BASE_URL"),
     }
     if os.environ.get("CI") == "true":
         if unavailable["browser"]:

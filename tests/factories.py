@@ -5,7 +5,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 
-from members import services
+from members import figures, services
 from members.models import Member, MemberStatus, Organization, OrganizationKind, Position
 
 _seq = itertools.count(1)
@@ -35,6 +35,7 @@ def make_member(branch, full_name=None, *, account=False, **fields) -> Member:
     if defaults["status"] == MemberStatus.PROBATIONARY:
         defaults["full_member_on"] = None
     member = Member.objects.create(branch=branch, **defaults)
+    figures.refresh_branches([branch.pk])  # what members.services.member_create does
     if account:
         member.account = make_user(account if isinstance(account, str) else None)
         member.save(update_fields=["account"])
@@ -42,9 +43,11 @@ def make_member(branch, full_name=None, *, account=False, **fields) -> Member:
 
 
 def make_position(member, organization, role, started_on=date(2020, 1, 1), **fields) -> Position:
-    return Position.objects.create(
+    position = Position.objects.create(
         member=member, organization=organization, role=role, started_on=started_on, **fields
     )
+    figures.refresh_branches([member.branch_id])  # a committee role changes required hours
+    return position
 
 
 def make_members(branch, n, **fields):
@@ -63,4 +66,20 @@ def make_members(branch, n, **fields):
         )
         for i in range(n)
     ]
-    return Member.objects.bulk_create(rows)
+    created = Member.objects.bulk_create(rows)
+    # A bulk insert, like the app's bulk paths, refreshes the branch's figures itself.
+    figures.refresh_branches([branch.pk])
+    return created
+
+
+def propagate_figures():
+    """Run the organization figures' propagation now (the task that writes queue on commit,
+    which a test's transaction never reaches)."""
+    from appraisal import figures as appraisal_figures
+    from education import figures as education_figures
+
+    return (
+        figures.propagate_members(),
+        education_figures.propagate(),
+        appraisal_figures.propagate(),
+    )

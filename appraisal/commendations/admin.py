@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from members.admin import KeptRecordAdmin
+
 from .models import Commendation, CommendationDocument
 
 
@@ -18,7 +20,7 @@ class CommendationDocumentInline(admin.TabularInline):
 
 
 @admin.register(Commendation)
-class CommendationAdmin(SimpleHistoryAdmin):
+class CommendationAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
     list_display = (
         "__str__",
         "title",

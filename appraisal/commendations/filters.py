@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.models import Organization, OrganizationKind
+from members.params import FIRST_YEAR, LAST_YEAR
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
@@ -76,6 +77,17 @@ class OrganizationFilter(django_filters.ModelChoiceFilter):
     field_class = OrganizationChoiceField
 
 
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year a record can carry: a whole number, or the filter is invalid."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", FIRST_YEAR)
+        kwargs.setdefault("max_value", LAST_YEAR)
+        super().__init__(*args, **kwargs)
+
+
 class CommendationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     organization = OrganizationFilter(
@@ -84,7 +96,7 @@ class CommendationFilter(django_filters.FilterSet):
         label=_("Organization"),
         empty_label=_("All my organizations"),
     )
-    year = django_filters.NumberFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
+    year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
         choices=CommendationTitle.choices,
         label=pgettext_lazy("commendation", "Title"),

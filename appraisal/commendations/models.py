@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from members.uploads import random_upload_path
+from members.concurrency import Versioned
+from members.uploads import PrivateFile, random_upload_path
 
 __all__ = [
     "Commendation",
@@ -42,11 +43,11 @@ ORGANIZATION_ONLY_TITLES = (CommendationTitle.ADVANCED_ORGANIZATION,)
 class CommendationStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     APPROVED = "approved", _("Approved")
-    PUBLISHED = "published", _("Published")
+    PUBLISHED = "published", pgettext_lazy("commendation status", "Published")
     REJECTED = "rejected", _("Rejected")
 
 
-class Commendation(models.Model):
+class Commendation(Versioned):
     """One commendation of a member or of an organization (collective)."""
 
     member = models.ForeignKey(
@@ -186,28 +187,20 @@ class Commendation(models.Model):
 
 
 def commendation_document_upload_to(instance, filename):
+    # Kept for the migrations that name it; new rows use PrivateFile's private_upload_to.
     return random_upload_path("commendations", filename)
 
 
-class CommendationDocument(models.Model):
+class CommendationDocument(PrivateFile):
     """A supporting document; served only by appraisal:commendation_document after a check."""
 
+    UPLOAD_FOLDER = "commendations"
+
     commendation = models.ForeignKey(
-        Commendation, on_delete=models.CASCADE, related_name="documents"
+        Commendation, on_delete=models.PROTECT, related_name="documents"
     )
-    file = models.FileField(_("file"), upload_to=commendation_document_upload_to, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=160)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("supporting document")
         verbose_name_plural = _("supporting documents")
         ordering = ["uploaded_at", "id"]
-
-    def __str__(self):
-        return self.original_name

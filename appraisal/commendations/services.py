@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.concurrency import version_claim
 from members.models import Member, Organization
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
-from members.uploads import clean_original_name, validate_upload
+from members.uploads import store_private_file
 
 from .models import Commendation, CommendationDocument, CommendationStatus
 from .permissions import can
@@ -50,20 +51,12 @@ def _save(commendation, actor, reason=None):
 
 
 def _store_document(*, commendation, uploaded, actor):
-    try:
-        _ext, content_type = validate_upload(uploaded)
-    except ValidationError as exc:
-        raise DomainError({"documents": exc.messages}) from exc
-    document = CommendationDocument(
-        commendation=commendation,
-        file=uploaded,
-        original_name=clean_original_name(uploaded.name),
-        content_type=content_type,
-        size=uploaded.size,
-        uploaded_by=actor,
+    return store_private_file(
+        CommendationDocument(commendation=commendation),
+        uploaded,
+        actor=actor,
+        error_field="documents",
     )
-    document.save()
-    return document
 
 
 @transaction.atomic
@@ -121,6 +114,10 @@ def commendation_propose(
     return commendation
 
 
+# What a decider sees of a commendation when deciding (members.concurrency).
+_DECISION_FIELDS = ["status", "rejection_reason", "decided_by", "published_by"]
+
+
 def _locked(commendation):
     return (
         Commendation.objects.select_for_update()
@@ -138,9 +135,12 @@ def _refuse_unless(commendation, *states):
 
 
 @transaction.atomic
-def commendation_approve(*, actor, commendation: Commendation) -> Commendation:
+def commendation_approve(
+    *, actor, commendation: Commendation, version: int | None = None
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     commendation.status = CommendationStatus.APPROVED
     commendation.decided_by = actor
@@ -149,9 +149,12 @@ def commendation_approve(*, actor, commendation: Commendation) -> Commendation:
 
 
 @transaction.atomic
-def commendation_reject(*, actor, commendation: Commendation, reason: str) -> Commendation:
+def commendation_reject(
+    *, actor, commendation: Commendation, version: int | None = None, reason: str
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.PROPOSED)
     reason = (reason or "").strip()
     if not reason:
@@ -164,9 +167,12 @@ def commendation_reject(*, actor, commendation: Commendation, reason: str) -> Co
 
 
 @transaction.atomic
-def commendation_publish(*, actor, commendation: Commendation) -> Commendation:
+def commendation_publish(
+    *, actor, commendation: Commendation, version: int | None = None
+) -> Commendation:
     commendation = _locked(commendation)
     _require(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
     _refuse_unless(commendation, CommendationStatus.APPROVED)
     commendation.status = CommendationStatus.PUBLISHED
     commendation.published_by = actor

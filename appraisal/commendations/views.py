@@ -1,23 +1,23 @@
 """Commendation pages (Art. 23): thin — check, read or call one service, render."""
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
-from openpyxl import Workbook
 
+from members.concurrency import posted_version
 from members.dbrouting import reads_from_replica
 from members.pagination import BoundedPaginator
+from members.params import page_param, year_param
 from members.permissions import get_organization_for_user, members_managed_by
 from members.services import DomainError, audit_log
 from members.uploads import private_file_response
+from members.xlsx import Sheet, xlsx_response
 
 from . import selectors, services
 from .filters import CommendationFilter
@@ -52,7 +52,7 @@ def commendation_list(request):
     def build():
         filterset, data = _filtered(request)
         qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
-        page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+        page = BoundedPaginator(qs, 50).get_page(page_param(request))
         if not isinstance(qs, list):
             page.object_list = selectors.rows_by_ids(page.object_list)
         return {
@@ -77,9 +77,8 @@ def commendation_export(request):
     filterset, data = _filtered(request)
     if not filterset.is_valid():
         raise Http404
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Commendations"))
-    sheet.append(
+    sheet = Sheet(
+        _("Commendations"),
         [
             _("Recipient"),
             _("Recipient kind"),
@@ -90,42 +89,33 @@ def commendation_export(request):
             _("Date"),
             _("Status"),
             _("Reason"),
-        ]
-    )
-    rows = 0
-    for c in selectors.commendation_table(filterset.qs).iterator(chunk_size=2000):
-        sheet.append(
+        ],
+        (
             [
                 c.recipient_name,
-                str(_("Organization") if c.is_collective else _("Member")),
+                _("Organization") if c.is_collective else _("Member"),
                 c.home_organization.name,
-                str(c.display_title),
+                c.display_title,
                 c.awarding_organization.name,
-                str(c.awarding_organization.get_kind_display()),
+                c.awarding_organization.get_kind_display(),
                 c.awarded_on,
-                str(c.get_status_display()),
+                c.get_status_display(),
                 c.reason,
             ]
-        )
-        rows += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+            for c in selectors.commendation_table(filterset.qs).iterator(chunk_size=2000)
+        ),
+    )
+    year = data.get("year") or "all"
+    response = xlsx_response(f"commendations-{year}.xlsx", [sheet])
     organization = filterset.form.cleaned_data.get("organization")
     audit_log(
         actor=request.user,
         action="appraisal.commendation.export",
         obj=organization,
-        rows=rows,
-        filters={k: v for k, v in data.items() if v},
+        rows=sheet.counted,
+        # Only the filter's own (validated) fields: any other parameter is the caller's noise.
+        filters={k: data[k] for k in filterset.form.fields if data.get(k)},
     )
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    year = data.get("year") or "all"
-    response["Content-Disposition"] = f'attachment; filename="commendations-{year}.xlsx"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -199,7 +189,9 @@ def commendation_approve(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_approve(actor=request.user, commendation=c),
+        lambda c: services.commendation_approve(
+            actor=request.user, commendation=c, version=posted_version(request)
+        ),
         _("The commendation is approved; publish it when it is announced."),
     )
 
@@ -212,7 +204,9 @@ def commendation_reject(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_reject(actor=request.user, commendation=c, reason=reason),
+        lambda c: services.commendation_reject(
+            actor=request.user, commendation=c, reason=reason, version=posted_version(request)
+        ),
         _("The proposal has been rejected."),
     )
 
@@ -223,7 +217,9 @@ def commendation_publish(request, pk):
     return _decide(
         request,
         pk,
-        lambda c: services.commendation_publish(actor=request.user, commendation=c),
+        lambda c: services.commendation_publish(
+            actor=request.user, commendation=c, version=posted_version(request)
+        ),
         _("The commendation is published."),
     )
 
@@ -270,10 +266,9 @@ def commendation_document(request, pk):
 def commendation_org(request, pk):
     """An organization's page of commendations: collective ones and its members', published."""
     organization = get_organization_for_user(request.user, pk)
-    year = request.GET.get("year", "")
-    year = int(year) if year.isdigit() else None
+    year = year_param(request)
     qs = selectors.organization_commendations(organization, year=year)
-    page = BoundedPaginator(qs, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(qs, 50).get_page(page_param(request))
     page.object_list = selectors.rows_by_ids(page.object_list)
     return render(
         request,

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.seed import bulk_session, in_parallel
-from bench.seed.members import allocate_ids, insert, reset_sequences
+from bench.seed.members import allocate_ids, insert, other_columns, reset_sequences
 from education.dates import local_tz
 from education.models import Attendance as AttendanceModel
 from education.models import (
@@ -243,9 +243,13 @@ def _set_based(context, today, tz):
         "committee": str(SessionKind.COMMITTEE_MEETING),
         "now": timezone.now(),
     }
+    att_cols, att_vals, att_params = other_columns(
+        AttendanceModel, ("session_id", "member_id", "status", "hours", "checked_in_at", "note")
+    )
+    params.update(att_params)
     attendance_sql = f"""
         INSERT INTO {tables["attendance"]}
-            (session_id, member_id, status, hours, checked_in_at, note, updated_at)
+            (session_id, member_id, status, hours, checked_in_at, note{att_cols})
         SELECT x.sid, x.mid,
             CASE WHEN NOT x.held THEN 'pending'
                  WHEN x.u < x.rel THEN CASE WHEN x.u > x.rel * 0.93 THEN 'late' ELSE 'present' END
@@ -253,8 +257,8 @@ def _set_based(context, today, tz):
             CASE WHEN x.held AND x.u < x.rel THEN x.hours ELSE 0 END,
             CASE WHEN x.held AND x.u < x.rel * 0.4
                  THEN x.starts_at - make_interval(mins => floor(x.u * 20)::int) END,
-            CASE WHEN x.held AND x.u >= x.rel AND x.v < 0.6 THEN '请假' ELSE '' END,
-            %(now)s
+            CASE WHEN x.held AND x.u >= x.rel AND x.v < 0.6 THEN '请假' ELSE '' END
+            {att_vals}
         FROM (
             SELECT s.id AS sid, m.id AS mid, s.state = %(held)s AS held, s.hours, s.starts_at,
                 random() AS u, random() AS v,
@@ -301,15 +305,29 @@ def _set_based(context, today, tz):
         reviewed_at = datetime(today.year, today.month, today.day, 9, tzinfo=tz)
         # Make-up study for 15 % of the missed sessions, studied 2-20 days later (not after
         # today): 70 % confirmed, 20 % waiting, 10 % rejected.
+        mk_cols, mk_vals, mk_params = other_columns(
+            Makeup,
+            (
+                "member_id",
+                "session_id",
+                "description",
+                "studied_on",
+                "hours",
+                "state",
+                "reviewed_at",
+                "review_note",
+            ),
+        )
         cursor.execute(
             f"""
             INSERT INTO {tables["makeup"]}
-                (member_id, session_id, description, studied_on, hours, evidence, state,
-                 reviewed_at, review_note, created_at)
+                (member_id, session_id, description, studied_on, hours, state,
+                 reviewed_at, review_note{mk_cols})
             SELECT y.member_id, y.session_id, '自学会议精神并撰写学习体会', y.studied_on,
-                y.hours, '', y.state,
+                y.hours, y.state,
                 CASE WHEN y.state = 'submitted' THEN NULL ELSE %(reviewed_at)s END,
-                CASE WHEN y.state = 'rejected' THEN '材料不全' ELSE '' END, %(now)s
+                CASE WHEN y.state = 'rejected' THEN '材料不全' ELSE '' END
+                {mk_vals}
             FROM (
                 SELECT a.member_id, a.session_id, s.hours,
                     (s.starts_at AT TIME ZONE %(tz)s)::date + (2 + floor(random() * 19))::int
@@ -327,16 +345,26 @@ def _set_based(context, today, tz):
             WHERE y.studied_on <= %(today)s
             ORDER BY y.member_id, y.session_id
             """,
-            {"reviewed_at": reviewed_at, "now": params["now"], "tz": tzname, "today": today},
+            {"reviewed_at": reviewed_at, "tz": tzname, "today": today, **mk_params},
         )
         counts["makeup"] = cursor.rowcount
         # The members' yearly hours, from the rows just written (as summaries.rebuild would).
+        hours_fields = (
+            "member_id",
+            "year",
+            "attended_hours",
+            "makeup_hours",
+            "sessions_held",
+            "sessions_attended",
+        )
+        h_cols, h_vals, h_params = other_columns(MemberYearHours, hours_fields)
         cursor.execute(
             f"""
             INSERT INTO {tables["hours"]}
                 (member_id, year, attended_hours, makeup_hours, sessions_held,
-                 sessions_attended)
+                 sessions_attended{h_cols})
             SELECT member_id, year, sum(attended), sum(makeup), sum(held), sum(came)
+                {h_vals}
             FROM (
                 SELECT a.member_id,
                     extract(year FROM s.starts_at AT TIME ZONE %(tz)s)::int AS year,
@@ -352,7 +380,7 @@ def _set_based(context, today, tz):
             GROUP BY member_id, year
             ORDER BY member_id, year
             """,
-            {"tz": tzname, "held": params["held"]},
+            {"tz": tzname, "held": params["held"], **h_params},
         )
         counts["member_year_hours"] = cursor.rowcount
     return counts

@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 from .models import CaseAction, CaseKind, CaseStatus, Clarification, ProtectionCase
@@ -94,6 +95,7 @@ class CaseOpenForm(forms.ModelForm):
     def __init__(self, *args, behalf_queryset=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = CaseKind.choices
+        self.fields["kind"].label = pgettext_lazy("protection case", "Case type")
         if behalf_queryset is None:
             del self.fields["on_behalf_of"]
         else:
@@ -134,7 +136,7 @@ class TransitionForm(forms.Form):
             ("decline", _("Decline")),
             ("start", _("Start handling")),
             ("resolve", _("Mark resolved")),
-            ("close", _("Close")),
+            ("close", pgettext_lazy("protection case action", "Close")),
             ("reopen", _("Reopen")),
         ]
     )

@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from ..uploads import random_upload_path
+from ..concurrency import Versioned
+from ..uploads import PrivateFile, random_upload_path
 
 __all__ = [
     "OPEN_CASE_STATUSES",
@@ -47,7 +48,7 @@ class CaseStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     IN_PROGRESS = "in_progress", _("In progress")
     RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("protection case status", "Closed")
 
 
 # Cases that still need the handlers' attention.
@@ -179,7 +180,7 @@ def organizer_position_q(prefix=""):
     )
 
 
-class ProtectionCase(models.Model):
+class ProtectionCase(Versioned):
     """One request for protection, concerning one member (Art. 24).
 
     `branch` is the member's branch when the case was opened: the case stays with the
@@ -283,7 +284,7 @@ class ProtectionCase(models.Model):
 class CaseAssignment(models.Model):
     """A handler assigned to one case; ending the assignment ends their access."""
 
-    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="assignments")
+    case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="assignments")
     handler = models.ForeignKey(
         "members.Member",
         verbose_name=_("handler"),
@@ -316,37 +317,29 @@ class CaseAssignment(models.Model):
 
 
 def evidence_upload_to(instance, filename):
+    # Kept for the migrations that name it; new rows use PrivateFile's private_upload_to.
     return random_upload_path("protection", filename)
 
 
-class CaseEvidence(models.Model):
+class CaseEvidence(PrivateFile):
     """A file of evidence; served only by members:case_evidence after a permission check."""
 
+    UPLOAD_FOLDER = "protection"
+
     ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="evidence")
-    file = models.FileField(_("file"), upload_to=evidence_upload_to, max_length=200)
-    original_name = models.CharField(_("file name"), max_length=160)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveIntegerField(_("size"))
+    case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="evidence")
     note = models.CharField(_("note"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
         ordering = ["uploaded_at", "id"]
 
-    def __str__(self):
-        return self.original_name
-
 
 class CaseAction(models.Model):
     """One step on the case's timeline, with its outcome and an optional follow-up."""
 
-    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="actions")
+    case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="actions")
     kind = models.CharField(_("action"), max_length=30, choices=CaseActionKind.choices)
     acted_on = models.DateField(_("date"))
     description = models.TextField(_("what was done"))
@@ -387,7 +380,7 @@ class Clarification(models.Model):
     """A clarification (澄清正名) issued for the member; on their record only with consent."""
 
     case = models.ForeignKey(
-        ProtectionCase, on_delete=models.CASCADE, related_name="clarifications"
+        ProtectionCase, on_delete=models.PROTECT, related_name="clarifications"
     )
     text = models.TextField(_("text of the clarification"))
     issued_on = models.DateField(_("issued on"))
@@ -430,7 +423,7 @@ class Clarification(models.Model):
 class CaseView(models.Model):
     """One read of a case (its page or one of its files): who looked and when."""
 
-    case = models.ForeignKey(ProtectionCase, on_delete=models.CASCADE, related_name="views")
+    case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="views")
     viewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

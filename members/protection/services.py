@@ -16,11 +16,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.concurrency import version_claim
 from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position
 from members.permissions import scope_for
 from members.services import DomainError, notify_many
 
-from ..uploads import clean_original_name, validate_upload
+from ..uploads import store_private_file
 from .models import (
     OPEN_CASE_STATUSES,
     CaseAction,
@@ -72,21 +73,9 @@ def _save(obj, actor, reason=None):
 
 
 def _store_evidence(*, case, uploaded, actor, note=""):
-    try:
-        _ext, content_type = validate_upload(uploaded)
-    except ValidationError as exc:
-        raise DomainError({"files": exc.messages}) from exc
-    evidence = CaseEvidence(
-        case=case,
-        file=uploaded,
-        original_name=clean_original_name(uploaded.name),
-        content_type=content_type,
-        size=uploaded.size,
-        note=note,
-        uploaded_by=actor,
+    return store_private_file(
+        CaseEvidence(case=case, note=note), uploaded, actor=actor, error_field="files"
     )
-    evidence.save()
-    return evidence
 
 
 # --- opening a case --------------------------------------------------------------------
@@ -174,9 +163,12 @@ def allowed_transitions(status):
 
 @transaction.atomic
 def case_transition(
-    *, actor, case: ProtectionCase, action: str, reason: str = ""
+    *, actor, case: ProtectionCase, action: str, reason: str = "", version: int | None = None
 ) -> ProtectionCase:
-    """Move a case along its states; refuses moves out of order or by someone not handling."""
+    """Move a case along its states; refuses moves out of order or by someone not handling.
+
+    `version`: the one the handler saw; ConcurrentChange when someone moved or changed the
+    case since (members.concurrency)."""
     if action not in _TRANSITIONS:
         raise DomainError(_("Unknown action."))
     case = (
@@ -185,6 +177,7 @@ def case_transition(
         .get(pk=case.pk)
     )
     _require(actor, "members.handle_case", case)
+    version_claim(case, version, fields=["status", "decline_reason", "reopened_count"])
     sources, target = _TRANSITIONS[action]
     if case.status not in sources:
         raise DomainError(

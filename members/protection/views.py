@@ -9,10 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.concurrency import posted_version
 from members.permissions import require_member
 from members.services import DomainError
 
 from ..pagination import BoundedPaginator
+from ..params import page_param
 from ..uploads import private_file_response
 from . import selectors, services
 from .forms import (
@@ -47,7 +49,7 @@ def case_list(request):
         if form.is_valid():
             status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
         cases = selectors.case_list(request.user, status=status, q=q)
-        page = BoundedPaginator(cases, 30).get_page(request.GET.get("page"))
+        page = BoundedPaginator(cases, 30).get_page(page_param(request))
         query = request.GET.copy()
         query.pop("page", None)
         return {"page": page, "form": form, "query": query.urlencode()}
@@ -172,6 +174,7 @@ def case_transition(request, ref):
             case=case,
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
+            version=posted_version(request),
         )
     except DomainError as error:
         messages.error(request, " ".join(error.messages))

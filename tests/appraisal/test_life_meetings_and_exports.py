@@ -3,6 +3,7 @@
 from io import BytesIO
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -92,7 +93,10 @@ def test_packet_is_printable_a4_and_logged(cast, login):
         improvements="改",
     )
     page = login("secretary").get(reverse("appraisal:packet", args=[cycle.pk])).content.decode()
-    assert "size: A4" in page and "@page" in page
+    # Laid out for A4 by its own stylesheet (no inline <style>: the CSP forbids it).
+    assert "branchsite/packet.css" in page and "<style" not in page
+    css = open(finders.find("branchsite/packet.css"), encoding="utf-8").read()
+    assert "size: A4" in css and "@page" in css
     assert "认真学习" in page  # the self-assessment summary
     assert page.count("□") == 4 * 4 * 4  # a blank ballot per voter: 4 members × 4 grades
     assert AuditEntry.objects.filter(action="appraisal.export.packet").count() == 1

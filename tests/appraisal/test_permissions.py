@@ -109,6 +109,8 @@ def _pages(w):
         ("cycle_open", [], expect(leaders, outside=403)),
         ("cycle_detail", [r], expect(MANAGERS | PARTICIPANTS)),
         ("cycle_edit", [r], expect(MANAGERS)),
+        # The confirmation before moving to the next step.
+        ("cycle_move", [r], expect(MANAGERS)),
         # The site admin has no member record: nothing of their own to write or cast.
         ("my_self_assessment", [r], expect(PARTICIPANTS, admin=404)),
         ("self_assessment_list", [r], expect(MANAGERS)),

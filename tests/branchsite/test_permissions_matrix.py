@@ -10,12 +10,22 @@ from tests.conftest import ROLES
 
 EVERYONE = {role: 200 for role in ROLES} | {"anonymous": 302}
 MEMBERS_ONLY = EVERYONE | {"outsider": 404, "admin": 404}
+# Those who run a branch or oversee organizations (and the site admin).
+LEADERS = EVERYONE | {"outsider": 403, "member": 403, "peer": 403}
 
 PAGES = {
     "home": (lambda c: reverse("home"), EVERYONE),
+    "home_work": (lambda c: reverse("home_work"), LEADERS),
     "my_record": (lambda c: reverse("my_record"), MEMBERS_ONLY),
     "password_change": (lambda c: reverse("password_change"), EVERYONE),
     "healthz": (lambda c: reverse("healthz"), {role: 200 for role in ROLES}),
+    "favicon": (lambda c: reverse("favicon"), {role: 301 for role in ROLES}),
+    # Anyone logged in may set up an authenticator; without one, verifying sends them there.
+    "second_factor_setup": (lambda c: reverse("second_factor_setup"), EVERYONE),
+    "second_factor_verify": (
+        lambda c: reverse("second_factor_verify"),
+        {role: 302 for role in ROLES},
+    ),
 }
 
 

@@ -54,11 +54,30 @@ def browser(_playwright):
     browser.close()
 
 
-def _page(browser, viewport):
-    context = browser.new_context(locale="zh-CN", viewport=viewport, timezone_id="Asia/Shanghai")
+def _page(browser, viewport, **options):
+    context = browser.new_context(
+        locale="zh-CN", viewport=viewport, timezone_id="Asia/Shanghai", **options
+    )
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Whatever the Content-Security-Policy blocked (an inline script or style, an eval) is a
+    # broken feature: Chromium reports it on the console, and the test fails at teardown.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            page.csp_violations.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     return context, page
+
+
+def _close(context, page):
+    violations = page.csp_violations
+    context.close()
+    assert violations == [], f"blocked by the Content-Security-Policy: {violations}"
 
 
 @pytest.fixture
@@ -66,7 +85,7 @@ def browser_page(browser, live_server):
     """A desktop-sized page whose browser asks for Chinese, as these users' browsers do."""
     context, page = _page(browser, DESKTOP)
     yield page
-    context.close()
+    _close(context, page)
 
 
 @pytest.fixture
@@ -74,7 +93,7 @@ def phone_page(browser, live_server):
     """A 375 px wide page (a phone)."""
     context, page = _page(browser, PHONE)
     yield page
-    context.close()
+    _close(context, page)
 
 
 def browser_login(page, live_server, username, password="pw-Test-123"):

@@ -33,10 +33,24 @@ def test_member_self_assesses_and_votes_secretary_closes_and_sees_tally(
 
     page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/ballot/")
     assert "2" in page.locator("[data-testid=turnout]").inner_text()
-    graded = list(cycle.participants.filter(graded=True).values_list("member_id", flat=True))
+    n = cycle.participants.filter(graded=True).count()
+    progress = page.get_by_test_id("ballot-progress")
+    assert f"已评 0/{n}" in progress.inner_text()
+    graded = list(
+        cycle.participants.filter(graded=True)
+        .order_by("member__full_name", "member_id")
+        .values_list("member_id", flat=True)
+    )
     for pk in graded:
         # The first choice is "excellent"; the radios are styled as buttons (their labels).
         page.click(f"label[for=id_m{pk}_0]")
+        if pk == graded[0]:
+            # The count follows the choices (static JS), and the jump moves on.
+            assert f"已评 1/{n}" in progress.inner_text()
+            jump = page.get_by_test_id("ballot-jump")
+            assert jump.get_attribute("href") == f"#grade-m{graded[1]}"
+    assert f"已评 {n}/{n}" in progress.inner_text()
+    assert page.get_by_test_id("ballot-jump").is_hidden()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the ballot is {width}px wide at 375px"
     screenshot(page, "appraisal-ballot-phone")
@@ -53,6 +67,9 @@ def test_member_self_assesses_and_votes_secretary_closes_and_sees_tally(
     browser_login(page, live_server, "secretary")
     page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
     page.click("[data-testid=move-button]")
+    # The confirmation says what closing means, then closes the ballot.
+    assert "结束民主测评后不可撤销" in page.locator("main").inner_text()
+    page.click("[data-testid=confirm-move]")
     page.locator("[data-testid=tally-table]").wait_for()
     cycle.refresh_from_db()
     assert cycle.step == Step.RATING

@@ -43,11 +43,11 @@ def test_secretary_logs_session_and_member_sees_hours(phone_page, live_server, c
     page.context.clear_cookies()
     browser_login(page, live_server, "member")
     page.goto(f"{live_server.url}/me/")
-    section = page.locator("#education-heading").locator("xpath=ancestor::section")
+    section = page.locator("#year-sessions")
     assert "网络素养专题学习" in section.inner_text()
     assert page.locator("[data-testid=hours-total]").inner_text().startswith("3.0")
-    bar = section.get_by_role("progressbar")
-    assert bar.get_attribute("aria-valuenow") == "9"  # 3 of 32 hours
+    ring = page.locator("[data-testid=hours-ring] svg")
+    assert "9%" in ring.get_attribute("aria-label")  # 3 of 32 hours
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"/me/ is {width}px wide at 375px"
     screenshot(page, "education-me-phone")

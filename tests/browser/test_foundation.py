@@ -9,6 +9,8 @@ def test_member_sees_own_record_in_chinese_on_a_phone(phone_page, live_server, c
     page.goto(f"{live_server.url}/me/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.get_by_role("heading", name="我的档案").is_visible()
+    # Personal details are folded below the to-do and the hours; opening them shows the name.
+    page.get_by_text("您的个人信息、职务和组织关系记录").click()
     assert page.locator("main").get_by_text("张伟").first.is_visible()
     # Nothing is wider than the phone: no sideways scrolling.
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -35,4 +37,5 @@ def test_secretary_edits_a_phone_and_the_member_sees_it_on_their_record(
     # The member, on their own phone, sees the new number on /me/.
     browser_login(phone_page, live_server, "member")
     phone_page.goto(f"{live_server.url}/me/")
+    phone_page.get_by_text("您的个人信息、职务和组织关系记录").click()
     assert phone_page.get_by_test_id("my-phone").inner_text() == "13812345678"

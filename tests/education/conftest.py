@@ -39,7 +39,7 @@ def edu(cast):
         description="自学党章",
         studied_on=at(2025, 3, 20).date(),
         hours=2,
-        evidence=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 test"),
+        evidence=SimpleUploadedFile("proof.pdf", b"%PDF-1.4 test", "application/pdf"),
     )
     yield type(
         "Edu",

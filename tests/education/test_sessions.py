@@ -158,7 +158,10 @@ def test_material_upload_limits(login, cast, settings, tmp_path):
     big = SimpleUploadedFile("big.pdf", b"0" * (10 * 1024 * 1024 + 1))
     client.post(url, {"title": "太大", "file": big})
     assert session.materials.count() == 0
-    client.post(url, {"title": "学习提纲", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4")})
+    client.post(
+        url,
+        {"title": "学习提纲", "file": SimpleUploadedFile("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
     material = session.materials.get()
     assert material.size == 8
     download = login("member").get(reverse("education:material_download", args=[material.pk]))
@@ -185,7 +188,7 @@ def test_makeup_flow_through_the_pages(login, cast, settings, tmp_path):
             "description": "学习《网络安全法》",
             "studied_on": "2025-04-05",
             "hours": "2.0",
-            "evidence": SimpleUploadedFile("notes.pdf", b"%PDF-1.4"),
+            "evidence": SimpleUploadedFile("notes.pdf", b"%PDF-1.4", "application/pdf"),
         },
     )
     assert response.status_code == 302

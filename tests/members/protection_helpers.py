@@ -38,7 +38,12 @@ def pdf_file(name="材料.pdf"):
 def docx_file(name="说明.docx"):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Override PartName="/word/document.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>',
+        )
         archive.writestr("word/document.xml", "<w:document/>")
     return SimpleUploadedFile(
         name,

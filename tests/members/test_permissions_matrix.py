@@ -56,6 +56,24 @@ PAGES = {
         lambda c: reverse("members:inbox"),
         _expect(default=200, outsider=404, admin=404),
     ),
+    # A branch's group robots and delivery log: its committee, the organizer above, admin.
+    "channel_settings": (
+        lambda c: reverse("members:channel_settings", args=[c.branch.pk]),
+        _expect(default=404, secretary=200, committee_member=200, organizer=200, admin=200),
+    ),
+    "delivery_log": (
+        lambda c: reverse("members:delivery_log", args=[c.branch.pk]),
+        _expect(default=404, secretary=200, committee_member=200, organizer=200, admin=200),
+    ),
+    # Not a branch: no robots there, for anyone.
+    "channel_settings_committee": (
+        lambda c: reverse("members:channel_settings", args=[c.c1.pk]),
+        _expect(default=404),
+    ),
+    "my_channels": (
+        lambda c: reverse("my_channels"),
+        _expect(default=200, outsider=404, admin=404),
+    ),
     # cast.member's own notification: only they may open it.
     "inbox_open": (
         lambda c: reverse("members:inbox_open", args=[c.notification.pk]),

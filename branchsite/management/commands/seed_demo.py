@@ -37,6 +37,10 @@ class Command(BaseCommand):
             for dotted in SEEDERS:
                 created = import_string(dotted)(rng=random.Random(f"{seed}:{dotted}"), today=today)
                 self.stdout.write(f"{dotted}: {'created' if created else 'already present'}")
+        # Some demo data is written in bulk, past the services: organization figures afresh.
+        from .rebuild_organization_figures import rebuild_organization_figures
+
+        rebuild_organization_figures()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo logins: admin, organizer, secretary, member — password: "

@@ -6,7 +6,7 @@ another way (Django admin edits and deletions, SQL, a restore)."""
 
 from django.core.management.base import BaseCommand
 
-from education import summaries
+from education import figures, summaries
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, year=None, **options):
         result = summaries.rebuild(years=year)
+        figures.rebuild(year)  # the study figures are read from these summaries
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt years {result['years']}: {result['member_year_hours']} member-year "

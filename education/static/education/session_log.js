@@ -1,4 +1,4 @@
-// Fast attendance logging: P/L/E/A (or 1-4) mark the focused row and move to the next one.
+// Fast attendance logging: P/L/E/A (or 1-4) mark the focused row and move to the next shown one.
 (function () {
   "use strict";
   var form = document.getElementById("session-log");
@@ -35,7 +35,7 @@
     event.preventDefault();
     input.checked = true;
     updateSummary();
-    var next = rows[rows.indexOf(row) + 1];
+    var next = rows.slice(rows.indexOf(row) + 1).filter(function (r) { return !r.hidden; })[0];
     if (next) checked(next).focus();
     else form.querySelector("button[type=submit]").focus();
   });

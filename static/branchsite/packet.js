@@ -1,0 +1,4 @@
+/* The packet's Print button. */
+document.querySelectorAll("[data-print]").forEach(function (b) {
+  b.addEventListener("click", function () { window.print(); });
+});

@@ -1,0 +1,183 @@
+"""Browser journey at 375 px, in Chinese: an organizer runs a branch's appraisal cycle from
+opening it to the records, the secretary rates and the organizer approves; screenshots of the
+stepper pages at 375 and 1366 px for a person to look at."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from appraisal import services
+from appraisal.models import AppraisalCycle, AppraisalRecord, Grade, Step
+from tests.appraisal.cycles import vote
+from tests.browser.conftest import DESKTOP, browser_login, screenshot
+
+
+def _fits(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"{page.url} is {width}px wide at 375px"
+
+
+def _shoot(page, name):
+    """A screenshot at the phone's width and one at a desktop's."""
+    screenshot(page, f"{name}-375")
+    page.set_viewport_size({"width": 1366, "height": DESKTOP["height"]})
+    screenshot(page, f"{name}-1366")
+    page.set_viewport_size({"width": 375, "height": 812})
+
+
+def _move(page, live_server, cycle, *, expect_open=None, reason=None):
+    """From the overview: the next step's button, the confirmation, and confirm."""
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
+    page.get_by_test_id("move-button").click()
+    page.wait_for_url(f"**/appraisal/cycles/{cycle.pk}/move/")
+    if expect_open:
+        listed = page.get_by_test_id("open-items").inner_text()
+        for name in expect_open:
+            assert name in listed, (name, listed)
+    if reason:
+        page.fill("textarea[name=reason]", reason)
+    page.get_by_test_id("confirm-move").click()
+    page.wait_for_url(lambda url: not url.endswith("/move/"))
+
+
+def test_organizer_runs_a_cycle_from_opening_to_the_records(browser, live_server, cast):
+    from tests.browser.conftest import _page
+
+    context, page = _page(browser, {"width": 375, "height": 812})
+    sec_context, secretary = _page(browser, {"width": 375, "height": 812})
+    try:
+        _journey(page, secretary, live_server, cast)
+    finally:
+        context.close()
+        sec_context.close()
+
+
+def _journey(page, secretary, live_server, cast):
+    year = timezone.localdate().year
+    browser_login(page, live_server, "organizer")
+
+    # Opening: the organizer's list, the form, the button that says what it does.
+    page.goto(f"{live_server.url}/appraisal/")
+    page.get_by_role("link", name="开启评议工作").click()
+    page.check(f"input[name=branches][value='{cast.branch.pk}']")
+    _fits(page)
+    page.get_by_test_id("open-cycles").click()
+    page.wait_for_url("**/appraisal/cycles/*/")
+    cycle = AppraisalCycle.objects.get(branch=cast.branch, year=year)
+    assert "当前步骤：个人自评" in page.get_by_test_id("current-step").inner_text()
+    stepper = page.get_by_role("navigation", name="评议步骤")
+    assert stepper.get_by_role("link", name="组织评定").count() == 0  # ahead: not a link
+    button = page.get_by_test_id("move-button")
+    assert button.inner_text().strip() == "进入下一步：党员互评"
+    _fits(page)
+    _shoot(page, "appraisal-overview")
+
+    # Two members submit their self-assessments; the confirmation names the two who did not.
+    for m in (cast.member, cast.peer):
+        services.self_assessment_save(
+            cycle=cycle,
+            member=m,
+            study="学",
+            duties="职",
+            discipline="纪",
+            online_conduct="网",
+            improvements="改",
+            submit=True,
+        )
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
+    assert "2/4" in page.get_by_test_id("progress-assessments").inner_text()
+    page.get_by_test_id("move-button").click()
+    listed = page.get_by_test_id("open-items").inner_text()
+    assert "未提交个人自评的党员 (2)" in listed
+    assert "李娜" in listed and "刘洋" in listed and "张伟" not in listed
+    _fits(page)
+    _shoot(page, "appraisal-move-confirm")
+    page.get_by_role("link", name="暂不进入").click()
+    cycle.refresh_from_db()
+    assert cycle.step == Step.SELF_ASSESSMENT  # looking changed nothing
+
+    _move(page, live_server, cycle, reason="其余两人会上当面说明")
+    cycle.refresh_from_db()
+    assert cycle.step == Step.PEER_REVIEW
+    # The done step is now a link back; the overview names the next step.
+    stepper = page.get_by_role("navigation", name="评议步骤")
+    assert stepper.get_by_role("link", name="个人自评").count() == 1
+    assert page.get_by_test_id("move-button").inner_text().strip() == "进入下一步：民主测评"
+
+    services.talk_log(
+        cycle=cycle,
+        talker=cast.secretary,
+        talked_with=cast.member,
+        held_on=timezone.localdate(),
+    )
+    _move(page, live_server, cycle, expect_open=["王芳", "刘洋"], reason="集中谈话已安排")
+    cycle.refresh_from_db()
+    assert cycle.step == Step.BALLOT
+
+    # Three of four vote; closing early names the one who has not.
+    vote(cycle, cast.member, special={cast.member: Grade.EXCELLENT})
+    vote(cycle, cast.peer)
+    vote(cycle, cast.secretary)
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
+    assert "3/4" in page.get_by_test_id("turnout").inner_text()
+    page.get_by_test_id("move-button").click()
+    assert "刘洋" in page.get_by_test_id("open-items").inner_text()
+    assert "结束民主测评，进入：组织评定" in page.get_by_test_id("confirm-move").inner_text()
+    page.fill("textarea[name=reason]", "刘洋出差，已请假")
+    page.get_by_test_id("confirm-move").click()
+    page.wait_for_url(f"**/appraisal/cycles/{cycle.pk}/tally/")
+    chart = page.get_by_test_id("tally-chart")
+    assert (
+        chart.get_by_role(
+            "img",
+            name="张伟：优秀 1（33.3%） · 合格 2（66.7%）",
+        ).count()
+        == 1
+    )
+    assert "张伟" in page.get_by_test_id("tally-table").inner_text()
+    _fits(page)
+    _shoot(page, "appraisal-tally")
+
+    # The secretary rates: "the rest qualified", then sends it up.
+    browser_login(secretary, live_server, "secretary")
+    secretary.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/rating/")
+    handoff = secretary.get_by_test_id("handoff").inner_text()
+    assert "支部评定" in handoff and "上级党组织审批" in handoff and "现在轮到此环节" in handoff
+    secretary.select_option(f"select[name=g{cast.member.pk}]", Grade.EXCELLENT)
+    secretary.get_by_test_id("fill-qualified").click()
+    assert "已将3名尚未评定的党员评为“合格”" in secretary.locator("main").inner_text()
+    _fits(secretary)
+    _shoot(secretary, "appraisal-rating")
+    secretary.get_by_role("button", name="保存并报送审批").click()
+    secretary.wait_for_url("**/rating/")
+    cycle.refresh_from_db()
+    assert cycle.rating_state == "submitted"
+
+    # The organizer sees it is their turn, and approves.
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/rating/")
+    rows = page.get_by_test_id("handoff").locator("li")
+    assert "现在轮到此环节" in rows.nth(1).inner_text()
+    assert "现在轮到此环节" not in rows.nth(0).inner_text()
+    page.get_by_label("批准").check()
+    page.get_by_role("button", name="记录决定").click()
+    page.wait_for_url("**/rating/")
+    cycle.refresh_from_db()
+    assert cycle.rating_state == "approved"
+
+    # Publicity, then the records (publicity cut short with a reason).
+    _move(page, live_server, cycle)
+    cycle.refresh_from_db()
+    assert cycle.step == Step.PUBLICITY
+    AppraisalCycle.objects.filter(pk=cycle.pk).update(
+        publicity_ends_on=timezone.localdate() + timedelta(days=1)
+    )
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
+    assert page.get_by_test_id("move-button").inner_text().strip() == "结束评议工作并生成评议档案"
+    _move(page, live_server, cycle, reason="公示期内无异议，提前归档")
+    cycle.refresh_from_db()
+    assert cycle.step == Step.CLOSED
+    assert AppraisalRecord.objects.filter(cycle=cycle).count() == 4
+    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
+    assert "本次评议工作已结束，评议档案已生成。" in page.locator("main").inner_text()
+    _fits(page)
+    _shoot(page, "appraisal-closed")
