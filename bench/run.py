@@ -284,6 +284,8 @@ def measure(args, env, services, workdir, label, import_rows, seed_report):
         args.jobs,
         "--checkins",
         str(args.checkins),
+        "--email-wait",
+        str(args.email_wait),
     ]
     if seed_report and Path(seed_report).exists():
         argv += ["--seed-report", str(seed_report)]
@@ -668,6 +670,9 @@ def main(argv=None):
     parser.add_argument("--jobs", default="downloads,writes,fanout,import")
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--checkins", type=int, default=1000, help="check-ins prepared")
+    parser.add_argument(
+        "--email-wait", type=float, default=600, help="seconds a fan-out waits for its e-mails"
+    )
     parser.add_argument(
         "--no-replica",
         action="store_true",
