@@ -135,6 +135,7 @@ def home_work(request):
     if not (scope.led_branch_ids or scope.is_organizer or scope.is_admin):
         raise PermissionDenied
     year = timezone.localdate().year
+    led_branches = member_selectors.branch_summaries(scope.led_branch_ids)
     # The organizations below an organizer: figures that may lag a few seconds (the replica).
     with reads_from_replica():
         organizer_orgs = member_selectors.organizer_overview(
@@ -144,7 +145,7 @@ def home_work(request):
     context = {
         "scope": scope,
         "year": year,
-        "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
+        "led_branches": led_branches,
         "organizer_orgs": organizer_orgs,
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
