@@ -572,7 +572,8 @@ def markdown(result):
             + (f" + {c['dirty_files']} uncommitted" if c["dirty_files"] else "")
             for n, c in result.get("code", {}).items()
         )
-        + (" (committed tree, `--snapshot`)." if result.get("snapshot") else "."),
+        + (" (committed tree, `--snapshot`)." if result.get("snapshot") else ".")
+        + (f" {result['note']}" if result.get("note") else ""),
         "",
         "| page | level | "
         + " | ".join(f"{PAIR_TITLES[name]} {head}" for name in PAIRS)
