@@ -43,7 +43,7 @@ deploy-check: $(STAMP)  ## manage.py check --deploy with production-like setting
 	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) \
 	DJANGO_ALLOWED_HOSTS=branchsite.example.org $(PY) manage.py check --deploy --fail-level WARNING
 
-bench: $(STAMP)  ## scale benchmark, N = 1 000 and 100 000, PostgreSQL + Redis (bench/README.md)
+bench: $(STAMP)  ## scale benchmark, N = 1 000, 100 000 and 1 000 000, PostgreSQL + Redis (bench/README.md)
 	$(PY) -m bench.run --snapshot $(BENCH_ARGS)
 
 bench-smoke: $(STAMP)  ## the benchmark at N = 500, a few requests per page

@@ -1,7 +1,7 @@
 """Timing of a branch-wide notice to every branch (issue 14), kept apart from the harness.
 
 Run it against a seeded database (e.g. one `python -m bench.run --reuse-db` left behind, or
-`manage.py seed_scale --members 100000`):
+`python -m bench.seed --members 100000`):
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> DJANGO_DEBUG=1 \\
         python manage.py shell -c "from bench.channels import run; print(run())"

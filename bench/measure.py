@@ -17,6 +17,7 @@ Celery worker (with the worker's peak memory) and the 10 000-row roster import.
 
 import argparse
 import io
+import itertools
 import json
 import os
 import random
@@ -25,6 +26,8 @@ import threading
 import time
 import traceback
 from datetime import date
+
+from django.db.models import Q
 
 
 def _proc_children(pid):
@@ -56,6 +59,51 @@ def proc_status_kb(pid, key):
     except OSError:
         return 0
     return 0
+
+
+def cpu_seconds(pids):
+    """{pid: user + system CPU seconds so far} from /proc (gone processes are left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def database_backend_pids():
+    """The PostgreSQL backends connected to this database (gunicorn's, the worker's)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds spent by gunicorn's processes and by this database's PostgreSQL backends
+    while the block runs (backends that connect meanwhile count from zero)."""
+
+    def __init__(self, app_pid):
+        self.app_pid = app_pid
+
+    def __enter__(self):
+        self.app = cpu_seconds(proc_tree(self.app_pid)) if self.app_pid else {}
+        self.db = cpu_seconds(database_backend_pids())
+        return self
+
+    def __exit__(self, *exc):
+        app = cpu_seconds(proc_tree(self.app_pid)) if self.app_pid else {}
+        db = cpu_seconds(database_backend_pids())
+        self.app_seconds = sum(v - self.app.get(pid, 0) for pid, v in app.items())
+        self.db_seconds = sum(v - self.db.get(pid, 0) for pid, v in db.items())
 
 
 class TreeMemorySampler:
@@ -96,14 +144,14 @@ class TreeMemorySampler:
 
 
 def build_facts(extra=None):
-    """The Facts of the seeded database; `extra` is seed_scale's context.extra (the
+    """The Facts of the seeded database; `extra` is bench.seed's context.extra (the
     seeders' hints, e.g. appraisal_cycle_id), read from its --report file."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
     from bench.pages import Facts
+    from bench.seed.members import BENCH_USERNAMES
     from members.models import Member, Organization
-    from members.scale import BENCH_USERNAMES
 
     User = get_user_model()
     users = {role: User.objects.get(username=name) for role, name in BENCH_USERNAMES.items()}
@@ -130,9 +178,14 @@ IMPORT_BRANCH_PREFIX = "基准导入党支部"
 def cleanup_earlier_runs():
     """Undo what an earlier run's jobs wrote, so a reused database measures the same world."""
     from bench.pages import FANOUT_TASKS
+    from education.models import Attendance, Session
     from members.models import Member, Notification, Organization
 
     Notification.objects.filter(kind__in=[f.kind for f in FANOUT_TASKS]).delete()
+    # The bench's own sessions (a benchmark database: deleted, not voided as the site would).
+    ours = Session.objects.filter(title__in=[CHECKIN_TITLE, LOG_TITLE])
+    Attendance.objects.filter(session__in=ours).delete()
+    ours.delete()
     imported = Organization.objects.filter(name__startswith=IMPORT_BRANCH_PREFIX)
     Member.objects.filter(branch__in=imported).delete()
     for branch in imported:
@@ -140,53 +193,304 @@ def cleanup_earlier_runs():
 
 
 def count_queries(url, user, *, timed=5):
-    """In-process figures for url as user: {status, sql, inproc_ms, queries_kept,
-    inproc_kept_ms}.
+    """In-process figures for url as user: {status, sql, inproc_ms}.
 
-    `sql` and `inproc_ms` are the page doing its work: every kept page is made out of date
-    before each of these requests (branchsite.pagecache), so they are what the first view
-    after a write costs. `queries_kept` and `inproc_kept_ms` are the same page served kept,
-    as a repeated view with no write in between is. Queries are those of one request after a
-    first one (caches warmed by it do not count); times are the median of `timed` requests,
-    free of HTTP and of other processes on the machine.
+    Every page is built on every request (nothing is kept between requests), so these are
+    what every view costs. Queries are those of one request after a first one (per-process
+    caches warmed by it do not count); the time is the median of `timed` more requests, free
+    of HTTP and of other processes on the machine.
     """
-    from django.db import connection
+    from contextlib import ExitStack
+
+    from django.db import connections
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
+
+    from members.dbrouting import REPLICA, replica_configured
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     client.get(url)
-
-    def measure(rebuilt):
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        # Read now: every request (request_started) empties the connection's query log.
-        sql = [q["sql"][:160] for q in captured.captured_queries]
-        durations = []
-        for _ in range(timed if response.status_code == 200 else 0):
-            started = time.perf_counter()
-            client.get(url)
-            durations.append(time.perf_counter() - started)
-        durations.sort()
-        median = round(durations[len(durations) // 2] * 1000, 1) if durations else None
-        return response.status_code, sql, median
-
-    status, sql, median = measure(rebuilt=True)
-    kept_status, kept_sql, kept_median = measure(rebuilt=False)
+    with ExitStack() as stack:
+        primary = stack.enter_context(CaptureQueriesContext(connections["default"]))
+        replica = (
+            stack.enter_context(CaptureQueriesContext(connections[REPLICA]))
+            if replica_configured()
+            else None
+        )
+        response = client.get(url)
+    # Read now: every request (request_started) empties the connection's query log.
+    sql = [q["sql"][:160] for q in primary.captured_queries]
+    replica_sql = ["[replica] " + q["sql"][:150] for q in (replica or [])]
+    # CPU, not wall time, for the capacity plan (bench.scaling): this process's and that of
+    # its PostgreSQL backends (the primary's and the standby's, on this machine).
+    backends = []
+    for alias in ("default", REPLICA) if replica_configured() else ("default",):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.append(cursor.fetchone()[0])
+    durations = []
+    runs = timed if response.status_code == 200 else 0
+    cpu_app, cpu_db = time.process_time(), cpu_seconds(backends)
+    for _ in range(runs):
+        started = time.perf_counter()
+        client.get(url)
+        durations.append(time.perf_counter() - started)
+    cpu_app = time.process_time() - cpu_app
+    cpu_db = sum(v - cpu_db.get(pid, 0) for pid, v in cpu_seconds(backends).items())
+    durations.sort()
+    median = round(durations[len(durations) // 2] * 1000, 1) if durations else None
     return {
-        "status": status if status != 200 else kept_status,
-        "sql": sql,
+        "status": response.status_code,
+        "sql": sql + replica_sql,
+        "replica_queries": len(replica_sql),
         "inproc_ms": median,
-        "queries_kept": len(kept_sql),
-        "inproc_kept_ms": kept_median,
+        "cpu_ms": round((cpu_app + cpu_db) * 1000 / runs, 1) if runs else None,
+        "db_cpu_ms": round(cpu_db * 1000 / runs, 1) if runs else None,
+    }
+
+
+# --- writes --------------------------------------------------------------------------------
+
+CHECKIN_TITLE = "基准签到测试"
+
+
+def _checkin_world(facts, count):
+    """`count` members who can check in now, each logged in (a session made directly in the
+    session store: a login per member would time PBKDF2, not the check-in), each holding a
+    fresh check-in pass (what scanning the room's QR code leaves), spread over planned
+    sessions of many branches starting in 10 minutes (the check-in window is open).
+    Returns [(cookie header, path, csrf token, session id, member id)]."""
+    from datetime import timedelta
+
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.urls import reverse
+    from django.utils import timezone
+    from django.utils.crypto import get_random_string
+
+    from education import services as education_services
+    from education.models import SessionKind
+    from education.views import _CHECKIN_SESSION_KEY
+    from members.models import Member, Organization, OrganizationKind
+
+    User = get_user_model()
+    starts = timezone.now() + timedelta(minutes=10)
+    branches = (
+        Organization.objects.filter(kind=OrganizationKind.BRANCH)
+        .exclude(pk=facts.bench_branch.pk)
+        .order_by("path")
+    )
+    world, users = [], {}
+    for branch in branches.iterator(chunk_size=200):
+        session = education_services.session_plan(
+            organization=branch,
+            kind=SessionKind.THEME_DAY,
+            title=CHECKIN_TITLE,
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            hours="2.0",
+        )
+        members = list(Member.objects.active().filter(branch=branch).order_by("pk"))
+        for member in members:
+            if member.account_id is None:
+                user = User.objects.create(username=f"bench_checkin_{member.pk}")
+                Member.objects.filter(pk=member.pk).update(account=user)
+            else:
+                user = User.objects.get(pk=member.account_id)
+            users[member.pk] = user
+            store = SessionStore()
+            store[SESSION_KEY] = str(user.pk)
+            store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            store[_CHECKIN_SESSION_KEY] = {"session": session.pk, "at": time.time()}
+            store.create()
+            csrf = get_random_string(32)
+            world.append(
+                (
+                    f"sessionid={store.session_key}; csrftoken={csrf}",
+                    reverse("education:checkin_confirm", args=[session.pk]),
+                    csrf,
+                    session.pk,
+                    member.pk,
+                )
+            )
+        if len(world) >= count:
+            break
+    # Interleave the sessions, so that concurrent clients check in to different ones.
+    by_session = {}
+    for item in world[:count]:
+        by_session.setdefault(item[3], []).append(item)
+    interleaved = []
+    for row in itertools.zip_longest(*by_session.values()):
+        interleaved.extend(item for item in row if item is not None)
+    return interleaved
+
+
+def job_checkins(facts, target, *, count, concurrency, duration, app_pid=None):
+    """Members checking themselves in (POST, the real view) at `concurrency` clients, each
+    request a different member: requests per second, p50/p95, and every success verified in
+    the database (present, checked in, once)."""
+    import http.client
+    import threading
+
+    from bench import httpload
+    from education.models import Attendance, AttendanceStatus
+
+    world = _checkin_world(facts, count)
+    lock = threading.Lock()
+    todo = list(world)
+    latencies, errors, done = [], {}, []
+    deadline = time.perf_counter() + duration
+
+    def client():
+        conn = target.connection()
+        try:
+            while True:
+                with lock:
+                    if not todo or time.perf_counter() >= deadline:
+                        return
+                    cookie, path, csrf, session_id, member_id = todo.pop()
+                body = f"csrfmiddlewaretoken={csrf}".encode()
+                try:
+                    started = time.perf_counter()
+                    conn.request(
+                        "POST",
+                        path,
+                        body=body,
+                        headers={
+                            "Host": target.host,
+                            "Cookie": cookie,
+                            "Content-Type": "application/x-www-form-urlencoded",
+                            "Referer": f"http://{target.host}:{target.port}{path}",
+                        },
+                    )
+                    response = conn.getresponse()
+                    response.read()
+                    status, seconds = response.status, time.perf_counter() - started
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    status, seconds = type(exc).__name__, None
+                with lock:
+                    if status == 200:
+                        latencies.append(seconds)
+                        done.append((session_id, member_id))
+                    else:
+                        errors[str(status)] = errors.get(str(status), 0) + 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    with CpuMeter(app_pid) as cpu:
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    ok = len(latencies)
+    checked = Attendance.objects.filter(
+        session_id__in={s for s, _m in done},
+        status=AttendanceStatus.PRESENT,
+        checked_in_at__isnull=False,
+    ).count()
+    return {
+        "path": "HTTP POST education:checkin_confirm, a different member each request",
+        "prepared": len(world),
+        "requests": ok + sum(errors.values()),
+        "ok": ok,
+        "errors": errors,
+        "verified_in_database": checked,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1) if elapsed > 0 else None,
+        "p50_ms": round(httpload.percentile(latencies, 0.5) * 1000, 1) if ok else None,
+        "p95_ms": round(httpload.percentile(latencies, 0.95) * 1000, 1) if ok else None,
+        "concurrency": concurrency,
+        # Where a check-in's cost goes: CPU per check-in in gunicorn and in PostgreSQL.
+        "app_cpu_ms_per_request": round(cpu.app_seconds * 1000 / ok, 2) if ok and app_pid else None,
+        "db_cpu_ms_per_request": round(cpu.db_seconds * 1000 / ok, 2) if ok else None,
+        "broken": bool(errors) or checked != ok,
+    }
+
+
+LOG_TITLE = "基准补录会议"
+
+
+def job_log_session(facts, *, attendees=30, runs=5):
+    """A secretary logs a held session with `attendees` marked (education.services
+    .session_log, in-process, one transaction): the median and max of `runs`, each a new
+    session in a branch of at least `attendees` active members."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.db.models import Count
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from education import services as education_services
+    from education.models import SessionKind
+    from members.models import ACTIVE_STATUSES, Member, Organization, OrganizationKind
+
+    branch = (
+        Organization.objects.filter(kind=OrganizationKind.BRANCH)
+        .annotate(n=Count("members", filter=Q(members__status__in=ACTIVE_STATUSES)))
+        .filter(n__gte=attendees)
+        .order_by("path")
+        .first()
+    )
+    if branch is None:
+        branch = (
+            Organization.objects.filter(kind=OrganizationKind.BRANCH)
+            .annotate(n=Count("members", filter=Q(members__status__in=ACTIVE_STATUSES)))
+            .order_by("-n")
+            .first()
+        )
+    member_ids = list(
+        Member.objects.active().filter(branch=branch).order_by("pk").values_list("pk", flat=True)
+    )[:attendees]
+    marks = ("present", "present", "present", "late", "excused", "absent")
+    attendance = {mid: (marks[i % len(marks)], None) for i, mid in enumerate(member_ids)}
+    actor = facts.users["secretary"]
+    durations, queries = [], None
+    for k in range(runs):
+        starts = timezone.now() - timedelta(days=1, hours=k)
+        with CaptureQueriesContext(connection) as captured:
+            t0 = time.perf_counter()
+            education_services.session_log(
+                organization=branch,
+                attendance=attendance,
+                actor=actor,
+                kind=SessionKind.THEME_DAY,
+                title=LOG_TITLE,
+                topics=[],
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                hours="2.0",
+                minutes="会议按议程进行。",
+            )
+            durations.append(time.perf_counter() - t0)
+        queries = len(captured.captured_queries)
+    durations.sort()
+    return {
+        "path": "education.services.session_log, in-process",
+        "attendees": len(attendance),
+        "runs": runs,
+        "median_ms": round(durations[len(durations) // 2] * 1000, 1),
+        "max_ms": round(durations[-1] * 1000, 1),
+        "queries": queries,
     }
 
 
 # --- jobs ----------------------------------------------------------------------------------
 
 
-def job_fanout(facts, *, worker_pid, timeout, entry=None):
+def job_fanout(facts, *, worker_pid, timeout, entry=None, email_wait=600):
     """A monthly reminder through the real worker: time until every notification exists,
     time until every e-mail is sent, a re-run that must add none, the worker's memory."""
     from django.db.models import Count
@@ -217,8 +521,12 @@ def job_fanout(facts, *, worker_pid, timeout, entry=None):
             email_state__in=[Notification.EmailState.PENDING, Notification.EmailState.SENDING]
         )
         while waiting.exists():
-            if time.perf_counter() - started > timeout:
+            if time.perf_counter() - started > min(timeout, email_wait):
+                # Past the wait (twice the issue's 5 minutes by default): the e-mails left
+                # are dropped from the queue, so that the jobs after do not wait behind them.
                 result["timed_out"] = True
+                result["emails_pending_at_timeout"] = waiting.count()
+                app.control.purge()
                 break
             time.sleep(0.5)
         result["seconds"] = round(time.perf_counter() - started, 2)
@@ -235,7 +543,10 @@ def job_fanout(facts, *, worker_pid, timeout, entry=None):
         result["emails_failed"] = ours.filter(email_state=Notification.EmailState.FAILED).count()
         result["without_email"] = ours.filter(email_state=Notification.EmailState.NONE).count()
         rerun_started = time.perf_counter()
-        result["rerun_created"] = app.send_task(entry.task, kwargs=kwargs).get(timeout=timeout)
+        try:
+            result["rerun_created"] = app.send_task(entry.task, kwargs=kwargs).get(timeout=timeout)
+        except Exception as exc:  # e.g. still busy with the e-mails of the first run
+            result["rerun_created"] = f"{type(exc).__name__}"
         result["rerun_seconds"] = round(time.perf_counter() - rerun_started, 2)
     result.update(sampler.report())
     # Each due member exactly once: as many notifications as distinct recipients, none twice,
@@ -252,7 +563,7 @@ def job_fanout(facts, *, worker_pid, timeout, entry=None):
 
 def import_rows(roster_io, rows):
     """`rows` new members as {column key: cell}, unique names and e-mails, valid dates."""
-    from members.scale import _name
+    from bench.seed.members import _name
 
     rng = random.Random(6)  # noqa: S311 - made-up names
     names = set()
@@ -394,11 +705,19 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pages", help="comma-separated page keys (default: all)")
-    parser.add_argument("--jobs", default="downloads,fanout,import", help="which jobs to run")
+    parser.add_argument(
+        "--jobs", default="downloads,writes,fanout,import", help="which jobs to run"
+    )
+    parser.add_argument("--checkins", type=int, default=1000, help="check-ins prepared")
+    parser.add_argument("--checkin-concurrency", type=int, default=8)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--worker-pid", type=int)
+    parser.add_argument("--gunicorn-pid", type=int)
     parser.add_argument("--job-timeout", type=float, default=900)
-    parser.add_argument("--seed-report", help="seed_scale's --report (context.extra: hints)")
+    parser.add_argument(
+        "--email-wait", type=float, default=600, help="seconds to wait for a fan-out's e-mails"
+    )
+    parser.add_argument("--seed-report", help="bench.seed's --report (context.extra: hints)")
     args = parser.parse_args(argv)
 
     import django
@@ -453,8 +772,9 @@ def main(argv=None):
             available=True,
             queries=queries,
             inproc_ms=figures["inproc_ms"],
-            queries_kept=figures["queries_kept"],
-            inproc_kept_ms=figures["inproc_kept_ms"],
+            replica_queries=figures["replica_queries"],
+            cpu_ms=figures["cpu_ms"],
+            db_cpu_ms=figures["db_cpu_ms"],
             sql=sql,
         )
         entry["loadavg_before"] = round(os.getloadavg()[0], 2)
@@ -476,8 +796,8 @@ def main(argv=None):
         )
         print(
             f"  {page.key}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, "
-            f"p95 {entry['p95_ms']} ms, {queries} queries, in-process {entry['inproc_ms']} ms "
-            f"(kept: {entry['queries_kept']} queries, {entry['inproc_kept_ms']} ms)",
+            f"p95 {entry['p95_ms']} ms, {queries} queries "
+            f"({entry['replica_queries']} on the replica), in-process {entry['inproc_ms']} ms",
             flush=True,
         )
 
@@ -509,24 +829,49 @@ def main(argv=None):
     from bench.pages import FANOUT_TASKS
 
     everyone = next(f for f in FANOUT_TASKS if f.everyone)
-    for key, run in (
+    for family, key, run in (
+        (
+            "writes",
+            "checkins",
+            lambda: job_checkins(
+                facts,
+                target,
+                count=args.checkins,
+                concurrency=args.checkin_concurrency,
+                duration=max(args.duration, 5),
+                app_pid=args.gunicorn_pid,
+            ),
+        ),
+        ("writes", "log_session", lambda: job_log_session(facts)),
         (
             "fanout",
-            lambda: job_fanout(facts, worker_pid=args.worker_pid, timeout=args.job_timeout),
+            "fanout",
+            lambda: job_fanout(
+                facts,
+                worker_pid=args.worker_pid,
+                timeout=args.job_timeout,
+                email_wait=args.email_wait,
+            ),
         ),
         (
             # The issue's figure: a monthly reminder to every active member.
+            "fanout",
             "fanout_everyone",
             lambda: job_fanout(
-                facts, worker_pid=args.worker_pid, timeout=args.job_timeout, entry=everyone
+                facts,
+                worker_pid=args.worker_pid,
+                timeout=args.job_timeout,
+                entry=everyone,
+                email_wait=args.email_wait,
             ),
         ),
         (
             "import",
+            "import",
             lambda: job_roster_import(facts, target, cookie("organizer"), rows=args.import_rows),
         ),
     ):
-        if key.split("_")[0] not in jobs:
+        if family not in jobs:
             continue
         if key.startswith("fanout") and not args.worker_pid:
             out["jobs"][key] = {"available": False, "reason": "no worker"}

@@ -40,7 +40,7 @@ class Page:
     key: str
     title: str
     level: str  # member | branch | organizer | reference
-    user: str  # a key of members.scale.BENCH_USERNAMES
+    user: str  # a key of bench.seed.members.BENCH_USERNAMES
     url: Callable[[Facts], str]
 
 
@@ -200,7 +200,13 @@ PAGES = [
         "organizer",
         lambda f: reverse_first(["members:case_list"]),
     ),
-    Page("home_organizer", "Organizer home", "organizer", "organizer", lambda f: reverse("home")),
+    Page(
+        "home_organizer",
+        "Organizer home: organizations below (home/work/)",
+        "organizer",
+        "organizer",
+        lambda f: reverse_first(["home_work", "home"]),
+    ),
     Page(
         "tree",
         "Organization tree",

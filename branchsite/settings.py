@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A user who just wrote reads from the primary, never from a lagging replica.
+    "members.dbrouting.PrimaryAfterWriteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "branchsite.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +139,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# Past one machine: a PostgreSQL streaming replica for reads that tolerate a few seconds of
+# lag (views and blocks marked members.dbrouting.reads_from_replica); a user's own reads stay
+# on the primary for REPLICA_PIN_SECONDS after they write. Unset: one database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # Tests read the test database through it (a mirror of default, not a second database).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["members.dbrouting.ReplicaRouter"]
+REPLICA_PIN_SECONDS = env.int("DJANGO_REPLICA_PIN_SECONDS", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IS_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
 

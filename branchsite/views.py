@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from appraisal import selectors as appraisal_selectors
 from education import selectors as education_selectors
 from members import selectors as member_selectors
+from members.dbrouting import reads_from_replica
 from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, permission_required, require_member, scope_for
 from members.protection import selectors as protection_selectors
@@ -131,14 +132,18 @@ def home_work(request):
     every app's work section (loaded into home by htmx, also a page on its own)."""
     scope = scope_for(request.user)
     year = timezone.localdate().year
+    led_branches = member_selectors.branch_summaries(scope.led_branch_ids)
+    # The organizations below an organizer: figures that may lag a few seconds (the replica).
+    with reads_from_replica():
+        organizer_orgs = member_selectors.organizer_overview(
+            # The site admin overlooks the whole tree from its roots.
+            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
+        )
     context = {
         "scope": scope,
         "year": year,
-        "led_branches": member_selectors.branch_summaries(scope.led_branch_ids),
-        "organizer_orgs": member_selectors.organizer_overview(
-            # The site admin overlooks the whole tree from its roots.
-            member_selectors.root_paths() if scope.is_admin else scope.organizer_paths
-        ),
+        "led_branches": led_branches,
+        "organizer_orgs": organizer_orgs,
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
     for section in context["sections"]:

@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from members.concurrency import ConcurrentChange
+from members.dbrouting import reads_from_replica
 from members.forms import add_service_error
 from members.models import OrganizationKind
 from members.params import choice_param, id_param, page_param, this_year, year_param
@@ -807,6 +808,7 @@ def _rollup_org(request):
     return roots[0]
 
 
+@reads_from_replica
 @permission_required("education.view_rollup")
 def hours_rollup(request):
     org = _rollup_org(request)
@@ -826,6 +828,7 @@ def hours_rollup(request):
     )
 
 
+@reads_from_replica
 @permission_required("education.view_rollup")
 def hours_rollup_export(request):
     org = _rollup_org(request)
@@ -877,6 +880,7 @@ def compliance_branch(request):
     return render(request, "education/compliance_branch.html", build())
 
 
+@reads_from_replica
 @permission_required("education.view_rollup")
 def compliance_rollup(request):
     org = _rollup_org(request)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import page_sections, roster_io, roster_selectors, selectors, services
 from .channels.selectors import deliveries_by_notification
 from .concurrency import ConcurrentChange
+from .dbrouting import reads_from_replica
 from .filters import RosterFilter
 from .forms import (
     MemberAddForm,
@@ -261,6 +262,7 @@ def member_transfer(request, pk):
 # --- organization tree ---------------------------------------------------------------------
 
 
+@reads_from_replica
 @permission_required("members.view_tree")
 @require_GET
 def tree(request):
@@ -269,6 +271,7 @@ def tree(request):
     )
 
 
+@reads_from_replica
 @permission_required("members.view_tree")
 @require_GET
 def tree_children(request, pk):

@@ -9,6 +9,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
+from members.dbrouting import reads_from_replica
 from members.forms import add_service_error
 from members.pagination import BoundedPaginator
 from members.params import page_param, this_year, year_param
@@ -42,6 +43,7 @@ def _filtered(request):
     ), data
 
 
+@reads_from_replica
 @permission_required("appraisal.view_commendation_list")
 def commendation_list(request):
     """Commendations per organization and year: searchable, filterable, exportable."""
@@ -66,6 +68,7 @@ def commendation_list(request):
     return render(request, "appraisal/commendations/commendation_list.html", build())
 
 
+@reads_from_replica
 @permission_required("appraisal.view_commendation_list")
 def commendation_export(request):
     """The filtered list as an XLSX workbook (audited: it holds personal data)."""

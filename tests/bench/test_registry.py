@@ -2,7 +2,7 @@
 bench user, the import file it uploads passes the real import (upload, preview, confirm), and
 the fan-out it times is the real monthly reminder, sending each due member one notification.
 
-Runs on the embedded database and on PostgreSQL (seed_scale at a small N either way).
+Runs on the embedded database and on PostgreSQL (bench.seed at a small N either way).
 """
 
 import io
@@ -10,13 +10,13 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
 from bench import measure
 from bench import run as bench_run
 from bench.pages import DOWNLOADS, FANOUT_TASKS, PAGES, NotAvailable, fanout_task
+from bench.seed import seed_scale
 from members import roster_io
 from members.models import Member, Notification, Organization, OrganizationKind
 
@@ -25,13 +25,23 @@ from members.models import Member, Notification, Organization, OrganizationKind
 CORE_PAGES = {"floor", "admin_members", "me", "roster", "tree", "home_organizer"}
 
 
-@pytest.fixture
-def world(db, tmp_path, settings):
+def _seed_world(tmp_path, settings):
     settings.ROOT_URLCONF = "bench.urls"  # the floor view, as gunicorn serves it in the bench
     report = tmp_path / "seed.json"
-    call_command("seed_scale", members=150, force=True, report=str(report), stdout=io.StringIO())
+    seed_scale(members=150, force=True, report=str(report), stdout=io.StringIO())
     extra = json.loads(report.read_text("utf-8"))["context"]["extra"]
     return measure.build_facts(extra)
+
+
+@pytest.fixture
+def world(db, tmp_path, settings):
+    return _seed_world(tmp_path, settings)
+
+
+@pytest.fixture
+def committed_world(transactional_db, tmp_path, settings):
+    """The world committed, for a server in another thread (live_server) to see."""
+    return _seed_world(tmp_path, settings)
 
 
 def _client(user):
@@ -158,3 +168,22 @@ def test_report_shows_the_http_import_and_the_real_fanout():
         "worker_peak_rss_mb_sum_sampled": 200.0,
     }
     assert "600 of 950 active members" in bench_run._fanout_cell(fan)
+
+
+@pytest.mark.postgres
+def test_the_write_jobs_check_in_members_and_log_a_session(committed_world, live_server):
+    """What job_checkins and job_log_session do, against a real server (the test's)."""
+    world = committed_world
+    from bench import httpload
+    from education.models import Attendance, Session
+
+    target = httpload.Target.from_url(live_server.url)
+    result = measure.job_checkins(world, target, count=12, concurrency=3, duration=30)
+    assert result["ok"] == 12 and not result["errors"], result
+    assert result["verified_in_database"] == 12 and not result["broken"]
+    logged = measure.job_log_session(world, attendees=8, runs=2)
+    assert logged["attendees"] == 8 and logged["median_ms"] > 0
+    session = Session.objects.filter(title=measure.LOG_TITLE).latest("pk")
+    assert Attendance.objects.filter(session=session).exclude(status="pending").count() == 8
+    measure.cleanup_earlier_runs()
+    assert not Session.objects.filter(title__in=[measure.CHECKIN_TITLE, measure.LOG_TITLE])

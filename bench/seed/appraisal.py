@@ -1,4 +1,4 @@
-"""Scale seeder (`manage.py seed_scale`, bench/README.md): this year's democratic appraisal in
+"""Scale seeder (`python -m bench.seed`, bench/README.md): this year's democratic appraisal in
 every branch, at the ballot step or later.
 
 Per branch: a cycle with its participants (the active members; probationary ones vote but
@@ -10,7 +10,7 @@ ones have approved ratings; closed ones have their records.
 
 The bench branch's cycle is at the rating step with the ballot closed and a draft rating
 half done, so the tally and rating pages show real data; its id goes to
-`context.extra["appraisal_cycle_id"]`. Bulk writes only (members.scale.insert); branches are
+`context.extra["appraisal_cycle_id"]`. Bulk writes only (bench.seed.members.insert); branches are
 processed in chunks so memory stays flat.
 """
 
@@ -19,9 +19,7 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from members.scale import allocate_ids, insert, reset_sequences
-
-from .models import (
+from appraisal.models import (
     AppraisalCycle,
     AppraisalRecord,
     AssessmentStatus,
@@ -37,6 +35,7 @@ from .models import (
     SelfAssessment,
     Step,
 )
+from bench.seed.members import allocate_ids, insert, reset_sequences
 
 CHUNK = 400  # branches per round of COPYs
 # Share of cycles at each step (the bench branch's is always at the rating step).

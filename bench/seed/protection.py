@@ -1,4 +1,4 @@
-"""Scale seeder (`manage.py seed_scale`, bench/README.md): protection cases (Art. 24).
+"""Scale seeder (`python -m bench.seed`, bench/README.md): protection cases (Art. 24).
 
 About 0.3 % of members have a case (this year or last), in every status, with the actions
 taken, the handlers assigned (the branch secretary, and a designated handler above), a
@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from bench.seed.members import allocate_ids, insert, reset_sequences
 from members.models import Organization, Position, Role
-from members.scale import allocate_ids, insert, reset_sequences
-
-from .models import (
+from members.protection.models import (
     CaseAction,
     CaseActionKind,
     CaseAssignment,

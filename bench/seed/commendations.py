@@ -1,10 +1,10 @@
-"""Scale seeder (`manage.py seed_scale`, bench/README.md): commendations across the tree.
+"""Scale seeder (`python -m bench.seed`, bench/README.md): commendations across the tree.
 
 About 3 % of members commended this year or last, and about one branch in twenty commended as
 a collective (advanced grassroots organization); awarded by the branch itself or by the
 committee above; in every state (proposed, approved, published, rejected with a reason).
 The bench branch always has a few, one in each state, and a proposal awarded by the branch
-waits for its secretary. Bulk writes only (members.scale.insert).
+waits for its secretary. Bulk writes only (bench.seed.members.insert).
 """
 
 from datetime import date, datetime, time, timedelta
@@ -12,10 +12,9 @@ from datetime import date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from appraisal.commendations.models import Commendation, CommendationStatus, CommendationTitle
+from bench.seed.members import insert
 from members.models import Organization, OrganizationKind
-from members.scale import insert
-
-from .models import Commendation, CommendationStatus, CommendationTitle
 
 MEMBER_SHARE = 0.03
 COLLECTIVE_SHARE = 0.05

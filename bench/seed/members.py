@@ -1,4 +1,4 @@
-"""Bulk seeding of the foundation for the scale benchmark (`manage.py seed_scale`, bench/).
+"""Bulk seeding of the foundation for the scale benchmark (`python -m bench.seed`, bench/).
 
 `seed(n_members=N, ...)` writes, with bulk inserts only (COPY on PostgreSQL), a realistic
 organization of N members:
@@ -32,8 +32,8 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .demo import ETHNICITIES, GIVEN, SURNAMES
-from .models import (
+from members.demo import ETHNICITIES, GIVEN, SURNAMES
+from members.models import (
     Member,
     MemberStatus,
     Organization,
@@ -138,6 +138,8 @@ def _filler(model_field, now):
         return (True, default) if callable(default) else (False, default)
     if model_field.null:
         return False, None
+    if model_field.blank and model_field.empty_strings_allowed:
+        return False, ""  # Django's "no value" for a text or file column
     raise ValueError(
         f"{model_field.model.__name__}.{model_field.attname} has no default: give its value"
     )
@@ -208,6 +210,33 @@ def insert(
         model.objects.bulk_create(batch)
         written += len(batch)
     return written
+
+
+def other_columns(model: type[models.Model], given: Sequence[str]) -> tuple[str, str, dict]:
+    """For set-based SQL (INSERT ... SELECT) that names only `given` columns: the model's
+    other columns (", col, col"), their placeholders (", %(_f0)s, ...") and values — each
+    column's default (a callable called once), "now" for auto_now, NULL when nullable, as
+    `insert` fills them. A column another branch adds later is filled without a change here.
+    """
+    opts = model._meta
+    now = timezone.now()
+    qn = connection.ops.quote_name
+    names, holders, params = [], [], {}
+    for f in opts.concrete_fields:
+        if f.attname in given or f.column in given:
+            continue
+        if f.primary_key and isinstance(f, models.AutoField):
+            continue
+        is_callable, value = _filler(f, now)
+        value = value() if is_callable else value
+        if isinstance(f, models.JSONField) and value is not None:
+            value = json.dumps(value, cls=f.encoder)
+        key = f"_f{len(names)}"
+        names.append(qn(f.column))
+        holders.append(f"%({key})s")
+        params[key] = value
+    prefix = ", " if names else ""
+    return prefix + ", ".join(names), prefix + ", ".join(holders), params
 
 
 def tree_path(parent_path: str, index: int) -> str:
@@ -459,10 +488,10 @@ def _branch_leadership(size):
 def seed(*, n_members: int, rng, today: date, context: ScaleContext, **_options) -> dict:
     """Write the foundation for n_members members; fill `context`; return rows per table.
 
-    Expects an empty database (seed_scale checks). Deterministic for a given rng seed.
+    Expects an empty database (bench.seed checks). Deterministic for a given rng seed.
     """
     if n_members < 10:
-        raise ValueError("seed_scale needs at least 10 members")
+        raise ValueError("bench.seed needs at least 10 members")
     sizes = branch_sizes(n_members, rng)
     n_branches = len(sizes)
     org_ids = iter(allocate_ids(Organization, n_branches * 3 + 1000))
