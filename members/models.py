@@ -215,7 +215,7 @@ class Position(models.Model):
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     started_on = models.DateField(_("started on"))
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
 
     history = HistoricalRecords()
     objects = PositionQuerySet.as_manager()

@@ -68,12 +68,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="historicalposition",
             name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+            field=models.CharField(blank=True, default="", max_length=200, verbose_name="note"),
         ),
         migrations.AddField(
             model_name="position",
             name="note",
-            field=models.CharField(blank=True, max_length=200, verbose_name="note"),
+            field=models.CharField(blank=True, default="", max_length=200, verbose_name="note"),
         ),
         migrations.AlterField(
             model_name="historicalposition",
