@@ -10,26 +10,17 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
-    JSONField,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from members import member_facts
-from members.json_rows import (
-    JSONArrayAgg,
-    instance_from_json,
-    instances_from_json,
-    related_rows_json,
-    row_json,
-    set_prefetched,
-)
 from members.models import COMMITTEE_ROLES, Member, Organization, Position, Role
 from members.permissions import organization_scope_q, scope_for
 from members.xlsx import Sheet
@@ -333,24 +324,22 @@ def _share(n, total):
     return (Decimal(n) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def tally(cycle, *, graded=None, counts=None):
+def tally(cycle, *, graded=None):
     """The ballot's result, or None while the ballot has not closed (results stay hidden).
 
     Per appraised member: the count and share of each grade; a member's result is withheld
-    when fewer than cycle.min_ballots_for_result ballots graded them. Three queries (one
-    when the caller passes the graded participants and their counts, {member_id: {grade: n}},
-    it already has).
+    when fewer than cycle.min_ballots_for_result ballots graded them. Three queries (two
+    when the caller passes the graded participants it already has).
     """
     if not cycle.ballot_closed:
         return None
     from .services import ballot_is_valid, ballots_counted
 
-    if counts is None:
-        counts = {}
-        for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
-            "member_id", "grade", "count"
-        ):
-            counts.setdefault(member_id, {})[grade] = n
+    counts = {}
+    for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
+        "member_id", "grade", "count"
+    ):
+        counts.setdefault(member_id, {})[grade] = n
     figures = _ballot_figures(cycle)
     n_turnout, n_eligible = figures["n_turnout"], figures["n_eligible"]
     n_counted = ballots_counted(
@@ -402,34 +391,11 @@ def tally(cycle, *, graded=None, counts=None):
 def rating_sheet(cycle):
     """Everything the rating page shows on one page, per appraised member: the ballot tally,
     study hours and attendance for the year, commendations, the proposed grade; and the
-    excellent cap. The appraised members come with their rating and ballot counts (columns
-    of one query)."""
-    member = OuterRef("member_id")
-    counts = (
-        BallotCount.objects.filter(cycle=cycle, member_id=member)
-        .order_by()
-        .values("member_id")
-        .annotate(j=JSONArrayAgg(JSONObject(grade="grade", n="count")))
-        .values("j")
-    )
-    graded = list(
-        Participant.objects.filter(cycle=cycle, graded=True)
-        .select_related("member")
-        .annotate(
-            rating_json=row_json(Rating.objects.filter(cycle=cycle, member_id=member)),
-            counts_json=Subquery(counts, output_field=JSONField()),
-        )
-        .order_by("member__full_name", "member_id")
-    )
+    excellent cap."""
+    graded = participants(cycle, graded=True)
     ids = [p.member_id for p in graded]
-    ratings = {}
-    for p in graded:
-        rating = instance_from_json(Rating, p.rating_json)
-        if rating is not None:
-            rating.member = p.member
-            ratings[p.member_id] = rating
-    by_member = {p.member_id: {c["grade"]: c["n"] for c in p.counts_json or []} for p in graded}
-    result = tally(cycle, graded=graded, counts=by_member)
+    ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
+    result = tally(cycle, graded=graded)
     # Study hours and attendance: registered by education (members.member_facts).
     facts = member_facts.facts_for(ids, cycle.year)
     commendations = commendations_by_member(ids, cycle.year)
@@ -660,48 +626,16 @@ def record_section(member, *, year):
 
     The member's closed appraisal records of the year and of the year before (with
     corrections), what they still have to do in an appraisal under way, and their open
-    rectification items. Two queries: the cycles (of the year they take part in, and those
-    holding one of their records) with their own progress, record and corrections as
-    columns; and the rectification items.
+    rectification items. Four queries.
     """
-    outer = OuterRef("pk")
-    cycles = list(
-        AppraisalCycle.objects.filter(
-            Q(year=year, pk__in=Participant.objects.filter(member=member).values("cycle_id"))
-            | Q(
-                pk__in=AppraisalRecord.objects.filter(
-                    member=member, year__in=(year - 1, year)
-                ).values("cycle_id")
-            )
-        )
-        .select_related("branch")
-        .annotate(
-            my_assessment=Subquery(
-                SelfAssessment.objects.filter(cycle=outer, member=member).values("status")[:1]
-            ),
-            my_voted=_count(BallotParticipation.objects.filter(cycle=outer, voter=member)),
-            my_record_json=related_rows_json(
-                AppraisalRecord.objects.filter(member=member), "cycle"
-            ),
-            my_amendments_json=related_rows_json(
-                RecordAmendment.objects.filter(record__member=member), "record__cycle"
-            ),
-        )
-        .order_by("-year", "branch__path")
+    both = list(
+        AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
+        .select_related("cycle__branch")
+        .prefetch_related("amendments")
     )
-    both = []
-    for cycle in cycles:
-        amendments = instances_from_json(RecordAmendment, cycle.my_amendments_json)
-        for record in instances_from_json(AppraisalRecord, cycle.my_record_json):
-            record.cycle = cycle
-            record.member = member
-            set_prefetched(
-                record, "amendments", [a for a in amendments if a.record_id == record.pk]
-            )
-            both.append(record)
     records = [r for r in both if r.year == year]
     previous = [r for r in both if r.year == year - 1]  # "last year's result", read alongside
-    open_cycles = [c for c in cycles if c.year == year and not c.is_closed]
+    open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
     items = own_rectifications(member.pk)
     if not (records or previous or open_cycles or items):
         return None
