@@ -47,7 +47,12 @@ def plan(result):
         if row.get("available") and row.get("level") in ("member", "branch") and row.get("cpu_ms")
     ]
     page_ms = statistics.median(pages)
-    fan = run["jobs"]["fanout_everyone"]
+    # The fan-out's rate at the largest N that measured it.
+    fan_n, fan = next(
+        (n, result["runs"][str(n)]["jobs"].get("fanout_everyone", {}))
+        for n in reversed(result["sizes"])
+        if result["runs"][str(n)]["jobs"].get("fanout_everyone", {}).get("created")
+    )
     fan_per_core = fan["created"] / fan["seconds"] / result["machine"]["cpus"]
 
     checkins_day = MEMBERS * ATTENDING
@@ -64,6 +69,7 @@ def plan(result):
         "writes_per_second_per_database_core": round(1000 / db_ms, 1),
         "member_page_cpu_ms_median": page_ms,
         "notifications_per_second_per_core": round(fan_per_core, 1),
+        "fanout_measured_at_N": int(fan_n),
         "checkins_on_the_day": int(checkins_day),
         "checkins_per_second_peak_hour": round(peak),
         "checkins_per_second_burst": round(burst),
