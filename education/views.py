@@ -418,8 +418,8 @@ def _attendance_context(session, **extra):
     }
 
 
-@permission_required("education.change_session", get_session_for_user)
 @require_POST
+@permission_required("education.change_session", get_session_for_user)
 def session_mark(request, session):
     """Mark one expected member by hand (button "member_id:status"). The session keeps its
     state: a planned session stays open for check-in, a held one has its hours updated."""
@@ -453,8 +453,8 @@ def session_mark(request, session):
     return redirect(reverse("education:session_detail", args=[session.pk]) + "#attendance")
 
 
-@permission_required("education.change_session", get_session_for_user)
 @require_POST
+@permission_required("education.change_session", get_session_for_user)
 def session_close(request, session):
     """Close check-in: members who did not check in (and were not marked) are absent, the
     session is held and everyone's hours count."""
@@ -527,8 +527,8 @@ def session_ics(request, pk):
 # --- materials ------------------------------------------------------------------------------
 
 
-@permission_required("education.change_session", get_session_for_user)
 @require_POST
+@permission_required("education.change_session", get_session_for_user)
 def material_add(request, session):
     form = MaterialForm(request.POST, request.FILES)
     if form.is_valid():
@@ -556,8 +556,8 @@ def material_download(request, pk):
     )
 
 
-@permission_required("education.delete_material", get_material_for_user)
 @require_POST
+@permission_required("education.delete_material", get_material_for_user)
 def material_delete(request, material):
     services.material_delete(material=material, actor=request.user)
     messages.success(request, _("The material is deleted."))
@@ -712,8 +712,8 @@ def makeup_review_list(request):
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})
 
 
-@permission_required("education.review_makeup", partial(get_makeup_for_user, write=True))
 @require_POST
+@permission_required("education.review_makeup", partial(get_makeup_for_user, write=True))
 def makeup_review(request, makeup):
     form = ReviewForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""

@@ -178,8 +178,8 @@ def _decide(request, commendation, move, success):
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 def commendation_approve(request, commendation):
     return _decide(
         request,
@@ -191,8 +191,8 @@ def commendation_approve(request, commendation):
     )
 
 
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 def commendation_reject(request, commendation):
     form = RejectForm(request.POST)
     reason = form.data.get("reason", "")
@@ -206,8 +206,8 @@ def commendation_reject(request, commendation):
     )
 
 
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 @require_POST
+@permission_required("appraisal.decide_commendation", get_commendation_for_user)
 def commendation_publish(request, commendation):
     return _decide(
         request,
@@ -219,8 +219,8 @@ def commendation_publish(request, commendation):
     )
 
 
-@permission_required("appraisal.add_commendation_document", get_commendation_for_user)
 @require_POST
+@permission_required("appraisal.add_commendation_document", get_commendation_for_user)
 def commendation_document_add(request, commendation):
     form = DocumentAddForm(request.POST, request.FILES)
     if form.is_valid():

@@ -137,8 +137,8 @@ def case_evidence(request, ref):
         raise Http404 from exc
 
 
-@permission_required("members.add_case_evidence", get_case_for_user, lookup="ref")
 @require_POST
+@permission_required("members.add_case_evidence", get_case_for_user, lookup="ref")
 def case_evidence_add(request, case):
     form = EvidenceAddForm(request.POST, request.FILES)
     if form.is_valid():
@@ -156,8 +156,8 @@ def case_evidence_add(request, case):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_transition(request, case):
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -178,8 +178,8 @@ def case_transition(request, case):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_action_add(request, case):
     form = CaseActionForm(request.POST)
     if form.is_valid():
@@ -196,16 +196,16 @@ def case_action_add(request, case):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@permission_required("members.complete_follow_up", get_case_action_for_user)
 @require_POST
+@permission_required("members.complete_follow_up", get_case_action_for_user)
 def case_follow_up_done(request, action):
     services.case_follow_up_done(actor=request.user, action=action)
     messages.success(request, _("The follow-up is marked done."))
     return redirect("members:case_detail", ref=action.case.ref)
 
 
-@permission_required("members.assign_case", get_case_for_user, lookup="ref")
 @require_POST
+@permission_required("members.assign_case", get_case_for_user, lookup="ref")
 def case_assign(request, case):
     form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
     if form.is_valid():
@@ -222,16 +222,16 @@ def case_assign(request, case):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@permission_required("members.unassign_case", get_case_assignment_for_user)
 @require_POST
+@permission_required("members.unassign_case", get_case_assignment_for_user)
 def case_unassign(request, assignment):
     services.case_unassign(actor=request.user, assignment=assignment)
     messages.success(request, _("The handler no longer handles this case."))
     return redirect("members:case_detail", ref=assignment.case.ref)
 
 
-@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 @require_POST
+@permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_clarification_add(request, case):
     form = ClarificationForm(
         request.POST, organizations=selectors.approving_organization_choices(case)
@@ -249,8 +249,8 @@ def case_clarification_add(request, case):
     return redirect("members:case_detail", ref=case.ref)
 
 
-@permission_required("members.consent_to_clarification", get_clarification_for_user)
 @require_POST
+@permission_required("members.consent_to_clarification", get_clarification_for_user)
 def case_clarification_consent(request, clarification):
     consents = request.POST.get("consents") == "1"
     services.clarification_consent_set(
