@@ -25,8 +25,11 @@ run: $(STAMP)  ## virtualenv, install, migrate, demo data, serve on 127.0.0.1:$(
 	@echo ""
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs in parallel, one pytest-xdist worker per CPU (TEST_WORKERS=0: in one process).
+# Each worker has its own test database and Redis database (branchsite/settings.py).
+TEST_WORKERS ?= auto
 test: $(STAMP)  ## the whole suite; PostgreSQL + real Celery worker when DATABASE_URL/REDIS_URL are set
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

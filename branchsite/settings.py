@@ -5,7 +5,9 @@ Two running modes (see README):
 - production: PostgreSQL, Celery worker + beat on Redis, SMTP, whitenoise.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -251,6 +253,13 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Celery: with REDIS_URL unset tasks run eagerly in-process (the embedded default).
 REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # `make test` runs the suite in parallel (pytest-xdist): each worker has its own test
+    # database, and here its own Redis database after the given one, so that one worker's
+    # queues, purges and cache are never another's.
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = int(_redis.path.strip("/") or 0) + 1 + int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

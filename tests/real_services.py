@@ -15,6 +15,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+def child_env(**overrides):
+    """The environment for a process a test starts: this one's, without the pytest-xdist
+    worker name (settings would move REDIS_URL to the worker's own Redis database, which is
+    the test process's business, not the child's), plus `overrides`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+    return {**env, **overrides}
+
+
 def _wait_port(port, *, up=True, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -130,7 +138,7 @@ class WorkerProcess:
     """`celery -A branchsite worker` in its own process, with the given environment."""
 
     def __init__(self, env, log_path):
-        self.env = {**os.environ, **env}
+        self.env = child_env(**env)
         self.log_path = log_path
         self.process = None
 

@@ -20,7 +20,14 @@ from members.models import Notification
 from tests.education.helpers import plan
 from tests.factories import make_members
 from tests.form_data import client_for
-from tests.real_services import RedisServer, SMTPStub, WorkerProcess, celery_broker, wait_for
+from tests.real_services import (
+    RedisServer,
+    SMTPStub,
+    WorkerProcess,
+    celery_broker,
+    child_env,
+    wait_for,
+)
 
 SENT, PENDING = Notification.EmailState.SENT, Notification.EmailState.PENDING
 
@@ -184,7 +191,6 @@ def test_a_hung_redis_fails_the_cache_and_the_queue_fast(tmp_path):
     production settings give up on the cache in well under a second, and queueing a task
     gives up after a few short tries without raising."""
     import json
-    import os
     import socket
     import subprocess
     import sys
@@ -205,12 +211,11 @@ def test_a_hung_redis_fails_the_cache_and_the_queue_fast(tmp_path):
             held.append(conn)
 
     threading.Thread(target=accept_and_say_nothing, daemon=True).start()
-    env = {
-        **os.environ,
-        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
-        "DJANGO_SECRET_KEY": "test-only-secret-key-for-the-hung-redis-probe-0123456789",
-        "DJANGO_DEBUG": "0",
-    }
+    env = child_env(
+        REDIS_URL=f"redis://127.0.0.1:{port}/0",
+        DJANGO_SECRET_KEY="test-only-secret-key-for-the-hung-redis-probe-0123456789",
+        DJANGO_DEBUG="0",
+    )
     env.pop("DATABASE_URL", None)
     try:
         result = subprocess.run(  # noqa: S603

@@ -21,6 +21,8 @@ from tests.factories import make_member, make_position
 
 pytestmark = [
     pytest.mark.postgres,
+    # One standby for the module: its tests stay on one pytest-xdist worker.
+    pytest.mark.xdist_group("read_replica"),
     # The replica reads committed rows: the test database's own transactions are real.
     pytest.mark.django_db(transaction=True, databases=["default", REPLICA]),
 ]
