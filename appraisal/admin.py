@@ -12,26 +12,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
 
-from .models import (
-    RULE_FIELDS,
-    AppraisalCycle,
-    AppraisalRecord,
-    AppraisalRules,
-    BallotBox,
-    BallotCount,
-    BallotParticipation,
-    CycleMove,
-    HeartToHeartTalk,
-    LifeMeeting,
-    Objection,
-    Participant,
-    PeerReview,
-    Rating,
-    RecordAmendment,
-    Rectification,
-    SelfAssessment,
-    Step,
-)
+from .models.ballot import BallotBox, BallotCount, BallotParticipation
+from .models.cycles import RULE_FIELDS, AppraisalCycle, AppraisalRules, CycleMove, Participant, Step
+from .models.meetings import LifeMeeting, Rectification
+from .models.participation import HeartToHeartTalk, PeerReview, SelfAssessment
+from .models.results import AppraisalRecord, Objection, Rating, RecordAmendment
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -24,16 +24,10 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import (
-    AppraisalCycle,
-    AppraisalRecord,
-    LifeMeeting,
-    Objection,
-    Participant,
-    Rectification,
-    SelfAssessment,
-    Step,
-)
+from .models.cycles import AppraisalCycle, Participant, Step
+from .models.meetings import LifeMeeting, Rectification
+from .models.participation import SelfAssessment
+from .models.results import AppraisalRecord, Objection
 
 # --- querysets narrowed to what a user may see ----------------------------------------------
 
