@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import ballot, cycles, meetings, packet, participation, publicity, rating
+from .views import cycles, grading, meetings, papers, participation, results, voting
 
 app_name = "appraisal"
 urlpatterns = [
@@ -26,17 +26,17 @@ urlpatterns = [
     ),
     path("cycles/<int:pk>/talks/", participation.talk_list, name="talk_list"),
     path("cycles/<int:pk>/peer-reviews/", participation.peer_reviews, name="peer_reviews"),
-    path("cycles/<int:pk>/ballot/", ballot.ballot, name="ballot"),
-    path("cycles/<int:pk>/ballot/paper/", ballot.paper_ballots, name="paper_ballots"),
-    path("cycles/<int:pk>/tally/", ballot.tally, name="tally"),
-    path("cycles/<int:pk>/rating/", rating.rating, name="rating"),
-    path("cycles/<int:pk>/rating/decide/", rating.rating_decide, name="rating_decide"),
-    path("cycles/<int:pk>/publicity/", publicity.publicity, name="publicity"),
-    path("objections/<int:pk>/answer/", publicity.objection_answer, name="objection_answer"),
-    path("cycles/<int:pk>/prepare/", packet.prepare, name="prepare"),
-    path("cycles/<int:pk>/packet/", packet.packet, name="packet"),
-    path("cycles/<int:pk>/results.xlsx", packet.export_results, name="export_results"),
-    path("records/<int:pk>/", publicity.record_detail, name="record_detail"),
+    path("cycles/<int:pk>/ballot/", voting.ballot, name="ballot"),
+    path("cycles/<int:pk>/ballot/paper/", voting.paper_ballots, name="paper_ballots"),
+    path("cycles/<int:pk>/tally/", voting.tally, name="tally"),
+    path("cycles/<int:pk>/rating/", grading.rating, name="rating"),
+    path("cycles/<int:pk>/rating/decide/", grading.rating_decide, name="rating_decide"),
+    path("cycles/<int:pk>/publicity/", results.publicity, name="publicity"),
+    path("objections/<int:pk>/answer/", results.objection_answer, name="objection_answer"),
+    path("cycles/<int:pk>/prepare/", papers.prepare, name="prepare"),
+    path("cycles/<int:pk>/packet/", papers.packet, name="packet"),
+    path("cycles/<int:pk>/results.xlsx", papers.export_results, name="export_results"),
+    path("records/<int:pk>/", results.record_detail, name="record_detail"),
     path("meetings/", meetings.meeting_list, name="meeting_list"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),

@@ -1,6 +1,5 @@
 """Appraisal cycles and the rules they run by: grades, steps, moves, participants."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -10,6 +9,8 @@ from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
 from members.models import Member, Organization
+
+from ..fields import actor_field
 
 
 class Grade(models.TextChoices):
@@ -150,17 +151,13 @@ class AppraisalCycle(RuleFields, Versioned):
         _("rating"), max_length=20, choices=RatingState.choices, default=RatingState.DRAFT
     )
     rating_comment = models.TextField(_("comment of the organization above"), blank=True)
-    rating_decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    rating_decided_by = actor_field()
     rating_decided_at = models.DateTimeField(null=True, blank=True)
     publicity_starts_on = models.DateField(_("publicity starts on"), null=True, blank=True)
     publicity_ends_on = models.DateField(_("publicity ends on"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    opened_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
@@ -220,9 +217,7 @@ class CycleMove(models.Model):
     cycle = models.ForeignKey(AppraisalCycle, on_delete=models.PROTECT, related_name="moves")
     from_step = models.CharField(max_length=20, choices=Step.choices)
     to_step = models.CharField(max_length=20, choices=Step.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    actor = actor_field()
     moved_at = models.DateTimeField(default=timezone.now)
     incomplete = models.JSONField(_("what was incomplete"), default=list, blank=True)
     reason = models.TextField(_("reason for going ahead"), blank=True)

@@ -1,6 +1,5 @@
 """Life meetings and their rectification items."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from members.concurrency import Versioned
 from members.models import Member, Organization
 
+from ..fields import actor_field
 from .cycles import AppraisalCycle
 
 # --- life meetings ---------------------------------------------------------------------------
@@ -50,9 +50,7 @@ class LifeMeeting(Versioned):
         blank=True,
         related_name="life_meetings",
     )
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    recorded_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

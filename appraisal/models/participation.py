@@ -1,6 +1,5 @@
 """What members write before the ballot: self-assessments, heart-to-heart talks, peer reviews."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -9,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from members.models import Member
 
+from ..fields import actor_field
 from .cycles import AppraisalCycle
 
 
@@ -43,9 +43,7 @@ class SelfAssessment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     return_comment = models.TextField(_("comment on return"), blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)
-    returned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    returned_by = actor_field()
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -84,9 +82,7 @@ class HeartToHeartTalk(models.Model):
     )
     held_on = models.DateField(_("held on"))
     note = models.CharField(_("note"), max_length=300, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    recorded_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

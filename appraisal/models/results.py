@@ -1,6 +1,5 @@
 """Ratings, objections during publicity, and the append-only records and amendments."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -9,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from members.models import Member
 
+from ..fields import actor_field
 from .cycles import AppraisalCycle, Grade
 
 # --- rating, publicity, record -------------------------------------------------------------
@@ -25,9 +25,7 @@ class Rating(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     grade = models.CharField(_("grade"), max_length=20, choices=Grade.choices)
     reason = models.TextField(_("reason"), blank=True)
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    proposed_by = actor_field()
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
@@ -60,9 +58,7 @@ class Objection(models.Model):
     text = models.TextField(_("objection"))
     filed_at = models.DateTimeField(default=timezone.now)
     answer = models.TextField(_("answer"), blank=True)
-    answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    answered_by = actor_field()
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -152,9 +148,7 @@ class RecordAmendment(_AppendOnly):
     record = models.ForeignKey(AppraisalRecord, on_delete=models.PROTECT, related_name="amendments")
     grade = models.CharField(_("corrected grade"), max_length=20, choices=Grade.choices)
     reason = models.TextField(_("reason for the correction"))
-    amended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    amended_by = actor_field()
     amended_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()

@@ -30,7 +30,7 @@ from .meetings import (
     meeting_detail,
     own_rectifications,
 )
-from .packet import (
+from .papers import (
     open_items,
     packet,
     preparation,

@@ -32,6 +32,20 @@ def _cycle_url(name, cycle):
     return reverse(f"appraisal:{name}", args=[cycle.pk])
 
 
+def _remind(cycle, kind, recipients, due_date, title, body, page) -> int:
+    """Notify the members of `recipients` (a queryset of participants) once about a cycle,
+    with a link to one of its pages."""
+    return notify_many(
+        kind=kind,
+        subject=cycle,
+        recipient_ids=_chunked_ids(recipients),
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=_cycle_url(page, cycle),
+    )
+
+
 def self_assessment_reminders_send(*, today: date | None = None) -> int:
     """Members who have not submitted, from REMIND_DAYS_BEFORE days before the deadline."""
     today = today or timezone.localdate()
@@ -46,16 +60,12 @@ def self_assessment_reminders_send(*, today: date | None = None) -> int:
             cycle=cycle, status=AssessmentStatus.SUBMITTED
         ).values("member_id")
         recipients = Participant.objects.filter(cycle=cycle).exclude(member_id__in=submitted)
-        sent += notify_many(
-            kind="appraisal.self_assessment_due",
-            subject=cycle,
-            recipient_ids=_chunked_ids(recipients),
-            due_date=cycle.self_assessment_due,
-            title=_("Your self-assessment is due on %(date)s")
-            % {"date": cycle.self_assessment_due.isoformat()},
-            body=_("Write and submit your self-assessment for %(cycle)s.") % {"cycle": cycle},
-            url=_cycle_url("my_self_assessment", cycle),
-        )
+        title = _("Your self-assessment is due on %(date)s") % {
+            "date": cycle.self_assessment_due.isoformat()
+        }
+        body = _("Write and submit your self-assessment for %(cycle)s.") % {"cycle": cycle}
+        due, page = cycle.self_assessment_due, "my_self_assessment"
+        sent += _remind(cycle, "appraisal.self_assessment_due", recipients, due, title, body, page)
     return sent
 
 
@@ -69,16 +79,12 @@ def ballot_open_notices_send(*, today: date | None = None) -> int:
     sent = 0
     for cycle in AppraisalCycle.objects.filter(step=Step.BALLOT).select_related("branch"):
         recipients = Participant.objects.voters().filter(cycle=cycle)
-        sent += notify_many(
-            kind="appraisal.ballot_open",
-            subject=cycle,
-            recipient_ids=_chunked_ids(recipients),
-            due_date=cycle.ballot_closes_on,
-            title=_("The democratic ballot is open until %(date)s")
-            % {"date": cycle.ballot_closes_on.isoformat()},
-            body=_("Cast your secret ballot for %(cycle)s.") % {"cycle": cycle},
-            url=_cycle_url("ballot", cycle),
-        )
+        title = _("The democratic ballot is open until %(date)s") % {
+            "date": cycle.ballot_closes_on.isoformat()
+        }
+        body = _("Cast your secret ballot for %(cycle)s.") % {"cycle": cycle}
+        due = cycle.ballot_closes_on
+        sent += _remind(cycle, "appraisal.ballot_open", recipients, due, title, body, "ballot")
     return sent
 
 
@@ -86,42 +92,34 @@ def ballot_closing_reminders_send(*, today: date | None = None) -> int:
     """The day before the ballot closes (and after), voters who have not voted yet."""
     today = today or timezone.localdate()
     sent = 0
-    cycles = AppraisalCycle.objects.filter(
-        step=Step.BALLOT, ballot_closes_on__lte=today + timedelta(days=1)
-    ).select_related("branch")
-    for cycle in cycles:
+    for cycle in _ending_by_tomorrow(Step.BALLOT, "ballot_closes_on", today):
         voted = BallotParticipation.objects.filter(cycle=cycle).values("voter_id")
         recipients = Participant.objects.voters().filter(cycle=cycle).exclude(member_id__in=voted)
         eligible = Participant.objects.voters().filter(cycle=cycle).count()
+        due = cycle.ballot_closes_on
         with translation.override(settings.LANGUAGE_CODE):
-            group_notice(
-                kind="appraisal.ballot_closing",
-                subject=cycle,
-                branch_ids=[cycle.branch_id],
-                due_date=cycle.ballot_closes_on,
-                title=_("The democratic ballot closes on %(date)s")
-                % {"date": cycle.ballot_closes_on.isoformat()},
-                body=_("Not voted yet: %(n)d") % {"n": eligible - voted.count()},
-                url=_cycle_url("ballot", cycle),
-            )
-        sent += notify_many(
-            kind="appraisal.ballot_closing",
-            subject=cycle,
-            recipient_ids=_chunked_ids(recipients),
-            due_date=cycle.ballot_closes_on,
-            title=_("The democratic ballot closes on %(date)s")
-            % {"date": cycle.ballot_closes_on.isoformat()},
-            body=_("You have not voted yet in %(cycle)s.") % {"cycle": cycle},
-            url=_cycle_url("ballot", cycle),
-        )
+            title = _("The democratic ballot closes on %(date)s") % {"date": due.isoformat()}
+            body = _("Not voted yet: %(n)d") % {"n": eligible - voted.count()}
+            _group_notice(cycle, "appraisal.ballot_closing", due, title, body, "ballot")
+        title = _("The democratic ballot closes on %(date)s") % {"date": due.isoformat()}
+        body = _("You have not voted yet in %(cycle)s.") % {"cycle": cycle}
+        sent += _remind(cycle, "appraisal.ballot_closing", recipients, due, title, body, "ballot")
     return sent
 
 
-def _committee_ids(branch_id):
+def _ending_by_tomorrow(step, last_day, today):
+    """The cycles at `step` whose `last_day` (a date field) is tomorrow or has passed."""
+    return AppraisalCycle.objects.filter(
+        step=step, **{f"{last_day}__lte": today + timedelta(days=1)}
+    ).select_related("branch")
+
+
+def _committee(branch_id):
+    """The current positions on a branch's committee, one row a member (for _chunked_ids)."""
     return (
         Position.objects.current()
         .filter(organization_id=branch_id, role__in=COMMITTEE_ROLES)
-        .values_list("member_id", flat=True)
+        .values("member_id")
         .distinct()
     )
 
@@ -130,20 +128,16 @@ def publicity_ending_reminders_send(*, today: date | None = None) -> int:
     """The branch committee, the day before publicity ends: answer objections, then close."""
     today = today or timezone.localdate()
     sent = 0
-    cycles = AppraisalCycle.objects.filter(
-        step=Step.PUBLICITY, publicity_ends_on__lte=today + timedelta(days=1)
-    ).select_related("branch")
-    for cycle in cycles:
-        sent += notify_many(
-            kind="appraisal.publicity_ending",
-            subject=cycle,
-            recipient_ids=_committee_ids(cycle.branch_id).iterator(chunk_size=2000),
-            due_date=cycle.publicity_ends_on,
-            title=_("Publicity of %(cycle)s ends on %(date)s")
-            % {"cycle": cycle, "date": cycle.publicity_ends_on.isoformat()},
-            body=_("Answer any objections; the cycle then closes and the records are written."),
-            url=_cycle_url("publicity", cycle),
-        )
+    for cycle in _ending_by_tomorrow(Step.PUBLICITY, "publicity_ends_on", today):
+        title = _("Publicity of %(cycle)s ends on %(date)s") % {
+            "cycle": cycle,
+            "date": cycle.publicity_ends_on.isoformat(),
+        }
+        body = _("Answer any objections; the cycle then closes and the records are written.")
+        committee = _committee(cycle.branch_id)
+        due = cycle.publicity_ends_on
+        kind = "appraisal.publicity_ending"
+        sent += _remind(cycle, kind, committee, due, title, body, "publicity")
     return sent
 
 
@@ -180,22 +174,27 @@ def step_group_notice(cycle: AppraisalCycle, to_step: str):
                 "cycle": cycle,
                 "n": voters,
             }
-            url, due = _cycle_url("ballot", cycle), cycle.ballot_closes_on
+            page, due = "ballot", cycle.ballot_closes_on
         elif to_step == Step.PUBLICITY:
             title = _("Publicity of %(cycle)s runs until %(date)s") % {
                 "cycle": cycle,
                 "date": cycle.publicity_ends_on.isoformat(),
             }
             body = _("The appraisal results are published on the site; objections are welcome.")
-            url, due = _cycle_url("publicity", cycle), cycle.publicity_ends_on
+            page, due = "publicity", cycle.publicity_ends_on
         else:
             return
-        group_notice(
-            kind=f"appraisal.step_{to_step}",
-            subject=cycle,
-            branch_ids=[cycle.branch_id],
-            due_date=due,
-            title=title,
-            body=body,
-            url=url,
-        )
+        _group_notice(cycle, f"appraisal.step_{to_step}", due, title, body, page)
+
+
+def _group_notice(cycle, kind, due_date, title, body, page):
+    """A notice to the cycle's branch group, with a link to one of the cycle's pages."""
+    group_notice(
+        kind=kind,
+        subject=cycle,
+        branch_ids=[cycle.branch_id],
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=_cycle_url(page, cycle),
+    )

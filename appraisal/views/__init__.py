@@ -7,11 +7,6 @@ The functions live in one module per use case; this package re-exports the publi
 that other apps keep calling `appraisal.views.<name>`.
 """
 
-from .ballot import (
-    ballot,
-    paper_ballots,
-    tally,
-)
 from .cycles import (
     CYCLE_LIST_PER_PAGE,
     cycle_detail,
@@ -20,6 +15,10 @@ from .cycles import (
     cycle_move,
     cycle_open,
 )
+from .grading import (
+    rating,
+    rating_decide,
+)
 from .meetings import (
     meeting_create,
     meeting_detail,
@@ -27,7 +26,7 @@ from .meetings import (
     meeting_list,
     rectification_done,
 )
-from .packet import (
+from .papers import (
     export_results,
     packet,
     prepare,
@@ -39,14 +38,15 @@ from .participation import (
     self_assessment_list,
     talk_list,
 )
-from .publicity import (
+from .results import (
     objection_answer,
     publicity,
     record_detail,
 )
-from .rating import (
-    rating,
-    rating_decide,
+from .voting import (
+    ballot,
+    paper_ballots,
+    tally,
 )
 
 __all__ = [

@@ -20,7 +20,7 @@ from ..permissions import (
     get_cycle_for_user,
 )
 from ..selectors import cycles as cycle_selectors
-from ..selectors import packet as packet_selectors
+from ..selectors import papers as paper_selectors
 from ..services import cycles as cycle_services
 from ..services import moves as move_services
 from .actions import act, submit
@@ -154,6 +154,6 @@ def cycle_move(request, cycle):
         "hard": hard,
         "soft": soft,
         "form": form,
-        "open_items": packet_selectors.open_items(cycle),
+        "open_items": paper_selectors.open_items(cycle),
     }
     return render(request, "appraisal/cycle_move_confirm.html", context)

@@ -22,7 +22,7 @@ from ..permissions import (
     takes_part as participates,
 )
 from ..selectors import cycles as cycle_selectors
-from ..selectors import packet as packet_selectors
+from ..selectors import papers as paper_selectors
 from ..selectors import participation as participation_selectors
 from ..services import participation as participation_services
 from .actions import submit
@@ -112,7 +112,7 @@ def talk_list(request, cycle):
         _("Talk recorded."),
     ):
         return redirect("appraisal:talk_list", cycle.pk)
-    prep = packet_selectors.preparation(cycle)
+    prep = paper_selectors.preparation(cycle)
     context = {
         "cycle": cycle,
         "form": form,

@@ -13,7 +13,7 @@ from ..permissions import (
 )
 from ..selectors import ballot as ballot_selectors
 from ..selectors import cycles as cycle_selectors
-from ..selectors import packet as packet_selectors
+from ..selectors import papers as paper_selectors
 from ..services import publicity as publicity_services
 
 # --- preparation, packet, export -------------------------------------------------------------
@@ -24,7 +24,7 @@ def prepare(request, cycle):
     n, eligible = ballot_selectors.turnout(cycle)
     context = {
         "cycle": cycle,
-        "prep": packet_selectors.preparation(cycle),
+        "prep": paper_selectors.preparation(cycle),
         "turnout": n,
         "eligible": eligible,
     }
@@ -40,13 +40,13 @@ def packet(request, cycle):
         what="packet",
         rows=len(cycle_selectors.participants(cycle)),
     )
-    context = {"cycle": cycle, "today": timezone.localdate(), **packet_selectors.packet(cycle)}
+    context = {"cycle": cycle, "today": timezone.localdate(), **paper_selectors.packet(cycle)}
     return render(request, "appraisal/packet.html", context)
 
 
 @permission_required("appraisal.manage_cycle", get_cycle_for_user)
 def export_results(request, cycle):
-    sheets, n_tallied = packet_selectors.results_sheets(cycle)
+    sheets, n_tallied = paper_selectors.results_sheets(cycle)
     response = xlsx_response(f"appraisal-{cycle.year}-{cycle.branch_id}.xlsx", sheets)
     n_rows = n_tallied + sheets[1].counted + sheets[2].counted
     publicity_services.export_logged(actor=request.user, cycle=cycle, what="results", rows=n_rows)
