@@ -12,37 +12,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
 
-from .models import (
-    RULE_FIELDS,
-    AppraisalCycle,
-    AppraisalRecord,
-    AppraisalRules,
-    BallotBox,
-    BallotCount,
-    BallotParticipation,
-    CycleMove,
-    HeartToHeartTalk,
-    LifeMeeting,
-    Objection,
-    Participant,
-    PeerReview,
-    Rating,
-    RecordAmendment,
-    Rectification,
-    SelfAssessment,
-    Step,
-)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from .models.ballot import BallotBox, BallotCount, BallotParticipation
+from .models.cycles import RULE_FIELDS, AppraisalCycle, AppraisalRules, CycleMove, Participant, Step
+from .models.meetings import LifeMeeting, Rectification
+from .models.participation import HeartToHeartTalk, PeerReview, SelfAssessment
+from .models.results import AppraisalRecord, Objection, Rating, RecordAmendment
+from .readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(AppraisalRules)
@@ -81,15 +56,9 @@ class ParticipantInline(admin.TabularInline):
         return not _ballot_reached(obj) and super().has_delete_permission(request, obj)
 
 
-class CycleMoveInline(admin.TabularInline):
+class CycleMoveInline(ReadOnlyInline):
     model = CycleMove
-    extra = 0
     fields = ("from_step", "to_step", "actor", "moved_at", "incomplete", "reason")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AppraisalCycle)
@@ -230,15 +199,9 @@ class ObjectionAdmin(KeptRecordAdmin, admin.ModelAdmin):
     raw_id_fields = ("cycle", "filed_by", "about", "answered_by")
 
 
-class RecordAmendmentInline(admin.TabularInline):
+class RecordAmendmentInline(ReadOnlyInline):
     model = RecordAmendment
-    extra = 0
     fields = ("grade", "reason", "amended_by", "amended_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AppraisalRecord)

@@ -9,8 +9,13 @@ from django.db import transaction
 
 from members.models import Organization, OrganizationKind
 
-from . import services
-from .models import AppraisalCycle, Grade, Participant, Step
+from .models.cycles import AppraisalCycle, Grade, Participant, Step
+from .services.ballot import ballot_cast
+from .services.cycles import cycle_open
+from .services.meetings import life_meeting_save, rectification_add, rectification_complete
+from .services.moves import cycle_move
+from .services.participation import peer_review_save, self_assessment_save, talk_log
+from .services.rating import rating_decide, rating_submit, ratings_save
 
 STUDY = [
     "系统学习了党的二十大精神和《中国共产党党员网络行为规定》，按时完成支部集中学习。",
@@ -39,7 +44,7 @@ IMPROVE = [
 
 
 def _move(*, cycle, to_step, **kwargs):
-    services.cycle_move(cycle=cycle, to_step=to_step, **kwargs)
+    cycle_move(cycle=cycle, to_step=to_step, **kwargs)
     cycle.refresh_from_db()
 
 
@@ -51,7 +56,7 @@ def _fill_self_assessments(rng, cycle, participants, *, submit_share=1.0, skip=(
     for p in participants:
         if p.member_id in skip:
             continue
-        services.self_assessment_save(
+        self_assessment_save(
             cycle=cycle,
             member=p.member,
             submit=rng.random() < submit_share,
@@ -66,7 +71,7 @@ def _fill_self_assessments(rng, cycle, participants, *, submit_share=1.0, skip=(
 def _talks(rng, cycle, participants, talker, on, share=1.0):
     for p in participants:
         if p.member_id != talker.pk and rng.random() < share:
-            services.talk_log(
+            talk_log(
                 cycle=cycle,
                 talker=talker,
                 talked_with=p.member,
@@ -84,11 +89,11 @@ def _vote(rng, cycle, voters, graded_ids, favourites):
                 grades[pk] = Grade.EXCELLENT if roll < 0.7 else Grade.QUALIFIED
             else:
                 grades[pk] = Grade.EXCELLENT if roll < 0.1 else Grade.QUALIFIED
-        services.ballot_cast(cycle=cycle, voter=voter, grades=grades)
+        ballot_cast(cycle=cycle, voter=voter, grades=grades)
 
 
 def _open(branch, year, first_day, actor):
-    return services.cycle_open(
+    return cycle_open(
         branch=branch,
         year=year,
         self_assessment_due=first_day,
@@ -111,7 +116,7 @@ def _closed_cycle(rng, branch, year, secretary_user, organizer_user):
     _talks(rng, cycle, people, leader, branch_day + timedelta(days=5))
     others = [p for p in people if p.member_id != leader.pk]
     if others:
-        services.talk_log(
+        talk_log(
             cycle=cycle,
             talker=others[0].member,
             talked_with=leader,
@@ -119,7 +124,7 @@ def _closed_cycle(rng, branch, year, secretary_user, organizer_user):
         )
     for p in people[:6]:
         target = rng.choice([q for q in people if q.member_id != p.member_id])
-        services.peer_review_save(
+        peer_review_save(
             cycle=cycle,
             reviewer=p.member,
             reviewed=target.member,
@@ -136,9 +141,9 @@ def _closed_cycle(rng, branch, year, secretary_user, organizer_user):
     entries = {pk: (Grade.QUALIFIED, "") for pk in graded}
     for pk in sorted(favourites)[:cap]:
         entries[pk] = (Grade.EXCELLENT, "")
-    services.ratings_save(cycle=cycle, entries=entries, actor=secretary_user)
-    services.rating_submit(cycle=cycle, actor=secretary_user)
-    services.rating_decide(cycle=cycle, approve=True, actor=organizer_user)
+    ratings_save(cycle=cycle, entries=entries, actor=secretary_user)
+    rating_submit(cycle=cycle, actor=secretary_user)
+    rating_decide(cycle=cycle, approve=True, actor=organizer_user)
     publicity_day = first_day + timedelta(days=30)
     _move(cycle=cycle, to_step=Step.PUBLICITY, actor=secretary_user, today=publicity_day)
     cycle.refresh_from_db()
@@ -174,7 +179,7 @@ def _running_cycle(rng, branch, year, today, secretary_user, member_login):
 
 def _life_meeting(branch, cycle, people, today):
     held = cycle.rating_due
-    meeting = services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=branch,
         kind="organizational_life_meeting",
         held_on=held,
@@ -188,16 +193,16 @@ def _life_meeting(branch, cycle, people, today):
         attendees=[p.member for p in people],
         cycle=cycle,
     )
-    done = services.rectification_add(
+    done = rectification_add(
         meeting=meeting,
         description="组织一次网络信息核实和网络安全专题学习",
         owner=people[0].member,
         due_on=held + timedelta(days=30),
     )
-    services.rectification_complete(
+    rectification_complete(
         rectification=done, done_on=held + timedelta(days=21), note="已举办专题学习，全员参加"
     )
-    services.rectification_add(
+    rectification_add(
         meeting=meeting,
         description="完善支部微信群管理办法",
         owner=people[min(1, len(people) - 1)].member,

@@ -11,7 +11,8 @@ from django.db.models import Count, Q
 from members import figures as base
 from members.models import Organization, OrganizationKind
 
-from .models import AppraisalCycle, OrganizationAppraisalFigures, Step
+from .models.cycles import AppraisalCycle, Step
+from .models.figures import OrganizationAppraisalFigures
 
 MODEL = OrganizationAppraisalFigures
 

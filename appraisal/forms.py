@@ -12,12 +12,9 @@ from members.concurrency import VersionedFormMixin
 from members.models import Member, Organization, OrganizationKind
 from members.permissions import organization_scope_q
 
-from .models import (
-    AppraisalCycle,
-    Grade,
-    LifeMeeting,
-    SelfAssessment,
-)
+from .models.cycles import AppraisalCycle, Grade
+from .models.meetings import LifeMeeting
+from .models.participation import SelfAssessment
 
 
 class _Form(forms.Form):

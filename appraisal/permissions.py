@@ -11,6 +11,8 @@ Objects are fetched through `cycles_visible_to` (404 outside the user's reach); 
 predicates then decide between allowed and 403.
 """
 
+from operator import attrgetter
+
 import rules
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
@@ -24,16 +26,10 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import (
-    AppraisalCycle,
-    AppraisalRecord,
-    LifeMeeting,
-    Objection,
-    Participant,
-    Rectification,
-    SelfAssessment,
-    Step,
-)
+from .models.cycles import AppraisalCycle, Participant, Step
+from .models.meetings import LifeMeeting, Rectification
+from .models.participation import SelfAssessment
+from .models.results import AppraisalRecord, Objection
 
 # --- querysets narrowed to what a user may see ----------------------------------------------
 
@@ -61,28 +57,26 @@ def get_cycle_for_user(user, pk):
     return get_object_or_404(cycles_visible_to(user).select_related("branch"), pk=pk)
 
 
-def get_record_for_user(user, pk):
-    """An appraisal record: its member, or whoever manages the member's cycle; else 404."""
+def _own_or_managed(user, model, pk):
+    """A row of a member in a cycle: for that member, or whoever manages the cycle; else 404."""
     scope = scope_for(user)
-    qs = AppraisalRecord.objects.select_related("member", "cycle__branch")
+    qs = model.objects.select_related("member", "cycle__branch")
     if not scope.is_admin:
         q = organization_scope_q(user, prefix="cycle__branch__")
         if scope.member_id:
             q |= Q(member_id=scope.member_id)
         qs = qs.filter(q)
     return get_object_or_404(qs, pk=pk)
+
+
+def get_record_for_user(user, pk):
+    """An appraisal record: its member, or whoever manages the member's cycle; else 404."""
+    return _own_or_managed(user, AppraisalRecord, pk)
 
 
 def get_self_assessment_for_user(user, pk):
     """A self-assessment: its author, or whoever manages its cycle; anyone else 404."""
-    scope = scope_for(user)
-    qs = SelfAssessment.objects.select_related("member", "cycle__branch")
-    if not scope.is_admin:
-        q = organization_scope_q(user, prefix="cycle__branch__")
-        if scope.member_id:
-            q |= Q(member_id=scope.member_id)
-        qs = qs.filter(q)
-    return get_object_or_404(qs, pk=pk)
+    return _own_or_managed(user, SelfAssessment, pk)
 
 
 def get_objection_for_user(user, pk):
@@ -121,9 +115,24 @@ def get_rectification_for_user(user, pk):
 # --- predicates ------------------------------------------------------------------------------
 
 
-@rules.predicate
-def manages_cycle(user, cycle):
-    return cycle is not None and scope_for(user).manages_org(cycle.branch)
+def managing(name, organization):
+    """A predicate: the user manages the organization at `organization` (a dotted attribute
+    path) of the object checked."""
+    get = attrgetter(organization)
+    return rules.predicate(
+        lambda user, obj: obj is not None and scope_for(user).manages_org(get(obj)), name=name
+    )
+
+
+def member_is(name, member_id):
+    """A predicate: the user is the member whose id is the object's `member_id` attribute."""
+    return rules.predicate(
+        lambda user, obj: obj is not None and scope_for(user).member_id == getattr(obj, member_id),
+        name=name,
+    )
+
+
+manages_cycle = managing("manages_cycle", "branch")
 
 
 @rules.predicate
@@ -161,44 +170,14 @@ def results_published(user, cycle):
     return cycle is not None and cycle.reached(Step.PUBLICITY)
 
 
-@rules.predicate
-def manages_meeting(user, meeting):
-    return meeting is not None and scope_for(user).manages_org(meeting.organization)
-
-
-@rules.predicate
-def manages_record(user, record):
-    return record is not None and scope_for(user).manages_org(record.cycle.branch)
-
-
-@rules.predicate
-def owns_record(user, record):
-    return record is not None and scope_for(user).member_id == record.member_id
-
-
-@rules.predicate
-def manages_objection(user, objection):
-    return objection is not None and scope_for(user).manages_org(objection.cycle.branch)
-
-
-@rules.predicate
-def wrote_assessment(user, assessment):
-    return assessment is not None and scope_for(user).member_id == assessment.member_id
-
-
-@rules.predicate
-def manages_assessment(user, assessment):
-    return assessment is not None and scope_for(user).manages_org(assessment.cycle.branch)
-
-
-@rules.predicate
-def manages_rectification(user, item):
-    return item is not None and scope_for(user).manages_org(item.meeting.organization)
-
-
-@rules.predicate
-def owns_rectification(user, item):
-    return item is not None and item.owner_id == scope_for(user).member_id
+manages_meeting = managing("manages_meeting", "organization")
+manages_record = managing("manages_record", "cycle.branch")
+owns_record = member_is("owns_record", "member_id")
+manages_objection = managing("manages_objection", "cycle.branch")
+wrote_assessment = member_is("wrote_assessment", "member_id")
+manages_assessment = managing("manages_assessment", "cycle.branch")
+manages_rectification = managing("manages_rectification", "meeting.organization")
+owns_rectification = member_is("owns_rectification", "owner_id")
 
 
 @rules.predicate

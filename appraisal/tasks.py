@@ -7,30 +7,37 @@ whose unique key (kind, subject, recipient, due date) makes a re-run or retry ha
 
 from celery import shared_task
 
-from . import services
+from .services.notices import (
+    ballot_closing_reminders_send,
+    ballot_open_notices_send,
+    publicity_ending_reminders_send,
+    rectification_reminders_send,
+    self_assessment_reminders_send,
+)
+from .services.publicity import publicity_close_finished
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_appraisal_reminders():
     """Daily: self-assessments due, ballot closing, publicity ending, rectification items due."""
     return {
-        "self_assessment_due": services.self_assessment_reminders_send(),
-        "ballot_closing": services.ballot_closing_reminders_send(),
-        "publicity_ending": services.publicity_ending_reminders_send(),
-        "rectification_due": services.rectification_reminders_send(),
+        "self_assessment_due": self_assessment_reminders_send(),
+        "ballot_closing": ballot_closing_reminders_send(),
+        "publicity_ending": publicity_ending_reminders_send(),
+        "rectification_due": rectification_reminders_send(),
     }
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def send_ballot_open_notices():
     """Often: tell the voters of each newly opened ballot, once."""
-    return services.ballot_open_notices_send()
+    return ballot_open_notices_send()
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def close_finished_publicity():
     """Daily: close the cycles whose publicity has ended (objections all answered)."""
-    return services.publicity_close_finished()
+    return publicity_close_finished()
 
 
 @shared_task(acks_late=True, ignore_result=True)

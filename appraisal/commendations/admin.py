@@ -5,18 +5,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
 
+from ..readonly_admin import ReadOnlyInline
 from .models import Commendation, CommendationDocument
 
 
-class CommendationDocumentInline(admin.TabularInline):
+class CommendationDocumentInline(ReadOnlyInline):
     model = CommendationDocument
-    extra = 0
     fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Commendation)

@@ -2,7 +2,6 @@
 organization; proposed by a branch committee or an organizer, approved at the awarding
 level, then published. Rejected proposals keep their reason."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
 from members.uploads import PrivateFile, random_upload_path
+
+from ..fields import actor_field
 
 __all__ = [
     "Commendation",
@@ -102,32 +103,12 @@ class Commendation(Versioned):
         choices=CommendationStatus.choices,
         default=CommendationStatus.PROPOSED,
     )
-    proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("proposed by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        related_name="+",
-    )
+    proposed_by = actor_field(_("proposed by"), blank=False)
     proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    decided_by = actor_field(_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
-    published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("published by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    published_by = actor_field(_("published by"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
 
     history = HistoricalRecords()

@@ -18,15 +18,9 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from members.models import COMMITTEE_ROLES, OrganizationKind, Position, Role
-from members.permissions import (
-    is_branch_leader,
-    is_organizer,
-    is_site_admin,
-    manages_organization,
-    organization_scope_q,
-    scope_for,
-)
+from members.permissions import manages_organization, organization_scope_q, scope_for
 
+from ..permissions import can_lead, managing
 from .models import Commendation, CommendationDocument, CommendationStatus
 
 
@@ -55,9 +49,7 @@ def get_commendation_document_for_user(user, pk):
     return get_object_or_404(qs, pk=pk)
 
 
-@rules.predicate
-def manages_recipient(user, commendation):
-    return commendation is not None and scope_for(user).manages_org(commendation.home_organization)
+manages_recipient = managing("manages_recipient", "home_organization")
 
 
 @rules.predicate
@@ -117,7 +109,7 @@ def proposed_it(user, commendation):
     return commendation is not None and commendation.proposed_by_id == getattr(user, "pk", None)
 
 
-may_propose = is_site_admin | is_organizer | is_branch_leader
+may_propose = can_lead
 
 rules.add_perm("appraisal.view_commendation_list", may_propose)
 rules.add_perm("appraisal.propose_commendation", may_propose)

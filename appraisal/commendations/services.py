@@ -126,46 +126,49 @@ def _refuse_unless(commendation, *states):
         )
 
 
+def _to_decide(actor, commendation, version, state):
+    """The commendation locked for a decision, once the actor may decide it, nobody changed it
+    since `version` and it is in `state`."""
+    commendation = _locked(commendation)
+    require_perm(actor, "appraisal.decide_commendation", commendation)
+    version_claim(commendation, version, fields=_DECISION_FIELDS)
+    _refuse_unless(commendation, state)
+    return commendation
+
+
+def _decided(commendation, actor, status, reason):
+    """Record the decision (approved or rejected) and save."""
+    commendation.status = status
+    commendation.decided_by = actor
+    commendation.decided_at = timezone.now()
+    return _save(commendation, actor, reason=reason)
+
+
 @transaction.atomic
 def commendation_approve(
     *, actor, commendation: Commendation, version: int | None = None
 ) -> Commendation:
-    commendation = _locked(commendation)
-    require_perm(actor, "appraisal.decide_commendation", commendation)
-    version_claim(commendation, version, fields=_DECISION_FIELDS)
-    _refuse_unless(commendation, CommendationStatus.PROPOSED)
-    commendation.status = CommendationStatus.APPROVED
-    commendation.decided_by = actor
-    commendation.decided_at = timezone.now()
-    return _save(commendation, actor, reason="approve")
+    commendation = _to_decide(actor, commendation, version, CommendationStatus.PROPOSED)
+    return _decided(commendation, actor, CommendationStatus.APPROVED, "approve")
 
 
 @transaction.atomic
 def commendation_reject(
     *, actor, commendation: Commendation, version: int | None = None, reason: str
 ) -> Commendation:
-    commendation = _locked(commendation)
-    require_perm(actor, "appraisal.decide_commendation", commendation)
-    version_claim(commendation, version, fields=_DECISION_FIELDS)
-    _refuse_unless(commendation, CommendationStatus.PROPOSED)
+    commendation = _to_decide(actor, commendation, version, CommendationStatus.PROPOSED)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError({"reason": _("Give the reason for rejecting the proposal.")})
-    commendation.status = CommendationStatus.REJECTED
     commendation.rejection_reason = reason
-    commendation.decided_by = actor
-    commendation.decided_at = timezone.now()
-    return _save(commendation, actor, reason="reject")
+    return _decided(commendation, actor, CommendationStatus.REJECTED, "reject")
 
 
 @transaction.atomic
 def commendation_publish(
     *, actor, commendation: Commendation, version: int | None = None
 ) -> Commendation:
-    commendation = _locked(commendation)
-    require_perm(actor, "appraisal.decide_commendation", commendation)
-    version_claim(commendation, version, fields=_DECISION_FIELDS)
-    _refuse_unless(commendation, CommendationStatus.APPROVED)
+    commendation = _to_decide(actor, commendation, version, CommendationStatus.APPROVED)
     commendation.status = CommendationStatus.PUBLISHED
     commendation.published_by = actor
     commendation.published_at = timezone.now()

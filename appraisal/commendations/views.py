@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
@@ -168,9 +168,16 @@ def commendation_detail(request, pk):
     )
 
 
-def _decide(request, commendation, move, success):
+def _decide(request, commendation, service, success, **fields):
+    """Run one decision service on the version the decider saw; its refusal or `success` is
+    shown on the commendation's page."""
     try:
-        move(commendation)
+        service(
+            actor=request.user,
+            commendation=commendation,
+            version=posted_version(request),
+            **fields,
+        )
     except DomainError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -178,45 +185,29 @@ def _decide(request, commendation, move, success):
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
-@require_POST
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
-def commendation_approve(request, commendation):
-    return _decide(
-        request,
-        commendation,
-        lambda c: services.commendation_approve(
-            actor=request.user, commendation=c, version=posted_version(request)
-        ),
-        _("The commendation is approved; publish it when it is announced."),
-    )
+def _decision_view(service, success, *, with_reason=False):
+    """A POST-only page that runs one decision service (approve, reject, publish)."""
+
+    @require_POST
+    @permission_required("appraisal.decide_commendation", get_commendation_for_user)
+    def view(request, commendation):
+        fields = {"reason": RejectForm(request.POST).data.get("reason", "")} if with_reason else {}
+        return _decide(request, commendation, service, success, **fields)
+
+    view.__name__ = service.__name__
+    return view
 
 
-@require_POST
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
-def commendation_reject(request, commendation):
-    form = RejectForm(request.POST)
-    reason = form.data.get("reason", "")
-    return _decide(
-        request,
-        commendation,
-        lambda c: services.commendation_reject(
-            actor=request.user, commendation=c, reason=reason, version=posted_version(request)
-        ),
-        _("The proposal has been rejected."),
-    )
-
-
-@require_POST
-@permission_required("appraisal.decide_commendation", get_commendation_for_user)
-def commendation_publish(request, commendation):
-    return _decide(
-        request,
-        commendation,
-        lambda c: services.commendation_publish(
-            actor=request.user, commendation=c, version=posted_version(request)
-        ),
-        _("The commendation is published."),
-    )
+commendation_approve = _decision_view(
+    services.commendation_approve,
+    gettext_lazy("The commendation is approved; publish it when it is announced."),
+)
+commendation_reject = _decision_view(
+    services.commendation_reject, gettext_lazy("The proposal has been rejected."), with_reason=True
+)
+commendation_publish = _decision_view(
+    services.commendation_publish, gettext_lazy("The commendation is published.")
+)
 
 
 @require_POST

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appraisal import views as appraisal_views
 from appraisal.models import AppraisalCycle
+from appraisal.views import cycles as cycle_views
 from members.models import OrganizationKind
 from tests.appraisal.cycles import open_cycle, open_cycles_like
 from tests.factories import make_member, make_org
@@ -43,7 +43,7 @@ def _walk(client, url):
 
 
 def test_cycle_list_pages_through_every_cycle_with_fixed_queries(cast, login, monkeypatch):
-    monkeypatch.setattr(appraisal_views, "CYCLE_LIST_PER_PAGE", 4)
+    monkeypatch.setattr(cycle_views, "CYCLE_LIST_PER_PAGE", 4)
     client = login("organizer")
     url = reverse("appraisal:cycle_list")
     counts = []

@@ -1,0 +1,88 @@
+"""Reads of life meetings and rectification items."""
+
+from django.db.models import (
+    Count,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from members.models import Member, Organization, OrganizationKind, Position
+from members.permissions import organization_scope_q
+
+from ..models.meetings import Rectification, RectificationStatus
+from ..permissions import life_meetings_visible_to
+
+# --- life meetings ---------------------------------------------------------------------------
+
+
+def life_meetings(user):
+    outer = OuterRef("pk")
+    return (
+        life_meetings_visible_to(user)
+        .select_related("organization")
+        .annotate(
+            n_attendees=Count("attendees", distinct=True),
+            n_open_items=Coalesce(
+                Subquery(
+                    Rectification.objects.filter(meeting=outer, status=RectificationStatus.OPEN)
+                    .order_by()
+                    .values("meeting")
+                    .annotate(n=Count("*"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
+        )
+        .order_by("-held_on", "-id")
+    )
+
+
+def meeting_detail(meeting):
+    return {
+        "attendees": list(meeting.attendees.order_by("full_name", "pk")),
+        "rectifications": list(meeting.rectifications.select_related("owner")),
+    }
+
+
+def own_rectifications(member_id):
+    return list(
+        Rectification.objects.filter(owner_id=member_id, status=RectificationStatus.OPEN)
+        .select_related("meeting")
+        .order_by("due_on")
+    )
+
+
+def meeting_people(organization):
+    """Who can attend: a branch's members; for a committee, those holding positions in it."""
+    if organization.kind == OrganizationKind.BRANCH:
+        return Member.objects.active().filter(branch=organization).order_by("full_name")
+    ids = Position.objects.current().filter(organization=organization).values("member_id")
+    return Member.objects.active().filter(pk__in=ids).order_by("full_name")
+
+
+def member_ids(people):
+    """The ids of a queryset of members, in its order."""
+    return list(people.values_list("pk", flat=True))
+
+
+def meeting_organizations(user, *, pk=None):
+    """Organizations the user may record a life meeting for (not groups); `pk`: only that one."""
+    qs = (
+        Organization.objects.filter(organization_scope_q(user))
+        .exclude(kind=OrganizationKind.GROUP)
+        .order_by("path")
+    )
+    return qs if pk is None else qs.filter(pk=pk)
+
+
+def organization_chosen(organizations, pk):
+    """The organization a new meeting is for: the one asked for among `organizations`, else the
+    only one there is; None when the user has to choose."""
+    organization = organizations.filter(pk=pk).first() if pk else None
+    if organization is None and organizations.count() == 1:
+        organization = organizations.first()
+    return organization

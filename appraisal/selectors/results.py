@@ -1,0 +1,101 @@
+"""Reads of the rating sheet, approved results, objections and records."""
+
+from django.db.models import (
+    Prefetch,
+)
+
+from members import member_facts
+
+from ..commendations.selectors import commendations_by_member
+from ..models.cycles import Grade, RatingState, Step
+from ..models.results import AppraisalRecord, Objection, Rating, RecordAmendment
+from .ballot import tally
+from .cycles import participants
+
+# --- rating --------------------------------------------------------------------------------
+
+
+def rating_sheet(cycle):
+    """Everything the rating page shows on one page, per appraised member: the ballot tally,
+    study hours and attendance for the year, commendations, the proposed grade; and the
+    excellent cap."""
+    graded = participants(cycle, graded=True)
+    ids = [p.member_id for p in graded]
+    ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
+    result = tally(cycle, graded=graded)
+    # Study hours and attendance: registered by education (members.member_facts).
+    facts = member_facts.facts_for(ids, cycle.year)
+    commendations = commendations_by_member(ids, cycle.year)
+    rows = []
+    for p in graded:
+        member_tally = result["by_member"].get(p.member_id) if result else None
+        member_facts_ = facts.get(p.member_id, [])
+        member_commendations = commendations.get(p.member_id, [])
+        rows.append(
+            {
+                "member": p.member,
+                "rating": ratings.get(p.member_id),
+                "tally": member_tally,
+                "facts": member_facts_,
+                "commendations": member_commendations,
+                # What each row prints, joined here once rather than by template loops.
+                "tally_text": " · ".join(
+                    f"{g['label']} {g['count']}（{g['share']}%）" for g in member_tally["grades"]
+                )
+                if member_tally and member_tally["shown"]
+                else "",
+                "facts_text": " · ".join(f"{label}：{value}" for label, value in member_facts_),
+                "commendations_text": "、".join(c.display_title for c in member_commendations),
+            }
+        )
+    n_excellent = sum(1 for r in ratings.values() if r.grade == Grade.EXCELLENT)
+    cap = cycle.excellent_cap(len(graded))
+    return {
+        "rows": rows,
+        "tally": result,
+        "n_graded": len(graded),
+        "n_rated": len([r for r in rows if r["rating"] and r["rating"].grade]),
+        "n_unrated": len([r for r in rows if not (r["rating"] and r["rating"].grade)]),
+        "n_excellent": n_excellent,
+        "excellent_cap": cap,
+        "over_cap": n_excellent > cap,
+        "editable": cycle.step == Step.RATING
+        and cycle.rating_state in (RatingState.DRAFT, RatingState.RETURNED),
+    }
+
+
+def approved_results(cycle):
+    """The approved grades of the appraised members (what publicity shows)."""
+    if cycle.rating_state != RatingState.APPROVED:
+        return []
+    return list(
+        Rating.objects.filter(
+            cycle=cycle,
+            member__appraisal_participations__cycle=cycle,
+            member__appraisal_participations__graded=True,
+        )
+        .select_related("member")
+        .order_by("member__full_name", "member_id")
+    )
+
+
+def objections(cycle, *, member_id=None):
+    qs = Objection.objects.filter(cycle=cycle).select_related("filed_by", "about", "answered_by")
+    if member_id is not None:
+        qs = qs.filter(filed_by_id=member_id)
+    return list(qs)
+
+
+def cycle_records(cycle):
+    return list(
+        AppraisalRecord.objects.filter(cycle=cycle)
+        .select_related("member")
+        .prefetch_related(
+            Prefetch("amendments", queryset=RecordAmendment.objects.select_related("amended_by"))
+        )
+        .order_by("member__full_name", "member_id")
+    )
+
+
+def record_with_amendments(record):
+    return list(record.amendments.select_related("amended_by"))

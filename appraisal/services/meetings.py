@@ -1,0 +1,79 @@
+"""Life meetings and rectification items."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from members.concurrency import version_claim
+from members.models import (
+    Member,
+    OrganizationKind,
+)
+from members.services import DomainError
+
+from ..models.meetings import LifeMeeting, Rectification, RectificationStatus
+
+# --- life meetings -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def life_meeting_save(
+    *,
+    meeting: LifeMeeting | None = None,
+    attendees: Iterable[Member] = (),
+    actor=None,
+    version: int | None = None,
+    **fields,
+) -> LifeMeeting:
+    """Record a life meeting (or correct its record): date, topics, minutes, attendees.
+
+    `version`: when correcting, the one the editor saw (members.concurrency)."""
+    meeting = meeting or LifeMeeting(recorded_by=actor)
+    for name, value in fields.items():
+        setattr(meeting, name, value)
+    if meeting.pk is not None:
+        version_claim(meeting, version, fields=list(fields))
+    meeting.full_clean()
+    if meeting.organization.kind == OrganizationKind.GROUP:
+        raise DomainError(_("Life meetings are held by a branch or a committee."))
+    attendees = list(attendees)
+    outside = [m for m in attendees if not m.branch.path.startswith(meeting.organization.path)]
+    if outside and meeting.organization.kind == OrganizationKind.BRANCH:
+        raise DomainError(_("Attendees of a branch meeting are members of that branch."))
+    meeting._history_user = actor
+    meeting.save()
+    meeting.attendees.set(attendees)
+    return meeting
+
+
+@transaction.atomic
+def rectification_add(
+    *, meeting: LifeMeeting, description: str, owner: Member, due_on: date, actor=None
+) -> Rectification:
+    item = Rectification(
+        meeting=meeting, description=description.strip(), owner=owner, due_on=due_on
+    )
+    item.full_clean()
+    item._history_user = actor
+    item.save()
+    return item
+
+
+@transaction.atomic
+def rectification_complete(
+    *, rectification: Rectification, done_on: date, note: str = "", actor=None
+) -> Rectification:
+    item = Rectification.objects.select_for_update().get(pk=rectification.pk)
+    if item.is_done:
+        raise DomainError(_("This rectification item is already done."))
+    if not note.strip():
+        raise DomainError(_("Say what was done."))
+    item.status = RectificationStatus.DONE
+    item.done_on = done_on
+    item.done_note = note.strip()
+    item.full_clean()
+    item._history_user = actor
+    item.save()
+    return item
