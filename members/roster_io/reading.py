@@ -12,14 +12,7 @@ from datetime import date, datetime
 from django.utils.translation import gettext as _
 
 from ..xlsx import FORMULA_TRIGGERS
-from .format import (
-    COLUMNS,
-    MAX_ROWS,
-    ImportFileError,
-    _header_map,
-    _lang,
-    _norm,
-)
+from .format import COLUMNS, MAX_ROWS, ImportFileError, _header_map, _lang, _norm
 
 # --- reading a file ------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """Every write that matters in members/: one function per use case, one transaction each.
 
-The writes live by use case in this package: `roster` (organizations, members, positions,
-transfers), `notifications` (the inbox fan-out), `email` (sending the notifications' mail)
-and `audit` (the audit log). Import them from here: `from members.services import notify_many`.
+The writes live by use case in this package: `organizations` (the tree, positions),
+`roster` (members, transfers), `notifications` (the inbox fan-out), `email` (sending the
+notifications' mail) and `audit` (the audit log). Import them from here:
+`from members.services import notify_many`.
 """
 
 from ..errors import DomainError
@@ -15,14 +16,8 @@ from .email import (
     queue_email_sending,
 )
 from .notifications import notification_mark_read, notify, notify_each, notify_many
-from .roster import (
-    member_create,
-    member_create_many,
-    member_transfer,
-    member_update,
-    organization_create,
-    position_assign,
-)
+from .organizations import organization_create, position_assign
+from .roster import member_create, member_create_many, member_transfer, member_update
 
 __all__ = [
     "EMAIL_BATCH_SIZE",

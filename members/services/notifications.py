@@ -105,19 +105,11 @@ def notify_each(*, kind: str, recipient_ids: Iterable[int], **message) -> int:
     )
 
 
-def _fan_out(
-    *,
-    kind,
-    subject_type,
-    subject_of,
-    recipient_ids,
-    due_date: date,
-    title: str,
-    body: str = "",
-    url: str = "",
-    chunk_size: int = 1000,
-) -> int:
-    """Insert the notifications of one fan-out chunk by chunk, under the unique key."""
+def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, **message) -> int:
+    """Insert the notifications of one fan-out chunk by chunk, under the unique key.
+
+    message: the notification's due_date, title and (optional) body and url."""
+    due_date = message["due_date"]
     created = 0
     chunk = []
 
@@ -155,11 +147,8 @@ def _fan_out(
                 kind=kind,
                 subject_type=subject_type,
                 subject_id=subject_of(rid),
-                due_date=due_date,
-                title=title,
-                body=body,
-                url=url,
                 created_at=now,
+                **message,
                 email_state=(
                     Notification.EmailState.PENDING
                     if usable[rid][:1] == ["email"]

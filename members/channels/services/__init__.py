@@ -9,18 +9,10 @@ personal deliveries, written as Delivery rows), `sending` (the sender run by the
 """
 
 from .common import (
-    BACKOFF_BASE,
-    BACKOFF_MAX,
-    BATCH_SIZE,
-    CLAIM_TIMEOUT,
     CONFIDENTIAL_PREFIXES,
     KIND_ROBOT_FAILED,
     KIND_TEST,
-    MAX_ATTEMPTS,
-    MAX_THREADS,
     ROBOTS,
-    RUN_SECONDS,
-    UNREACHABLE_PAUSE,
     ChannelError,
     event_key,
     is_confidential,
@@ -46,6 +38,14 @@ from .queueing import (
     usable_channels,
 )
 from .sending import (
+    BACKOFF_BASE,
+    BACKOFF_MAX,
+    BATCH_SIZE,
+    CLAIM_TIMEOUT,
+    MAX_ATTEMPTS,
+    MAX_THREADS,
+    RUN_SECONDS,
+    UNREACHABLE_PAUSE,
     deliveries_send,
 )
 

@@ -1,16 +1,12 @@
 """What every part of the channels' services shares: the robot modules, the kinds, the
 sender's limits and timings, and the names of delivery targets."""
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 
 from .. import dingtalk, feishu, sms, webhook, wecom
-from ..models import (
-    GROUP_KINDS,
-    PERSONAL_KINDS,
-    ChannelKind,
-)
+from ..models import GROUP_KINDS, PERSONAL_KINDS, ChannelKind
 
 ROBOTS = {
     ChannelKind.WECOM: wecom,
@@ -23,15 +19,6 @@ ROBOTS = {
 CONFIDENTIAL_PREFIXES = ("protection.",)
 KIND_TEST = "channels.test"
 KIND_ROBOT_FAILED = "channels.robot_failed"
-
-MAX_ATTEMPTS = 8
-BACKOFF_BASE = 30  # seconds: 30, 60, 120 … after each temporary failure, at most BACKOFF_MAX
-BACKOFF_MAX = 3600
-UNREACHABLE_PAUSE = 60  # an endpoint that did not answer: its other messages wait this long
-CLAIM_TIMEOUT = timedelta(minutes=15)
-BATCH_SIZE = 100
-MAX_THREADS = 8
-RUN_SECONDS = 50  # one run stops claiming after this: beat starts the next each minute
 
 
 class ChannelError(ValueError):

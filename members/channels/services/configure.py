@@ -10,13 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ...models import Member
-from ..models import (
-    PERSONAL_KINDS,
-    BranchChannel,
-    ChannelKind,
-    ChannelPreference,
-    Delivery,
-)
+from ..models import PERSONAL_KINDS, BranchChannel, ChannelKind, ChannelPreference, Delivery
 from .common import KIND_TEST, ChannelError, _robot_target, offered_group_kinds, url_prefixes
 from .queueing import queue_delivery_sending
 

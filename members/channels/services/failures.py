@@ -11,11 +11,7 @@ from django.utils.translation import gettext as _
 
 from ...models import ACTIVE_STATUSES, COMMITTEE_ROLES, Notification, Position, Role
 from .. import http
-from ..models import (
-    BranchChannel,
-    ChannelKind,
-    Delivery,
-)
+from ..models import BranchChannel, ChannelKind, Delivery
 from .common import KIND_ROBOT_FAILED, KIND_TEST
 
 

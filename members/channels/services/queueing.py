@@ -16,12 +16,7 @@ from django.utils.translation import gettext as _
 
 from ...models import Notification
 from .. import sms
-from ..models import (
-    BranchChannel,
-    ChannelKind,
-    ChannelPreference,
-    Delivery,
-)
+from ..models import BranchChannel, ChannelKind, ChannelPreference, Delivery
 from .common import _member_target, _robot_target, event_key, is_confidential, offered_group_kinds
 
 # --- queueing ------------------------------------------------------------------------------

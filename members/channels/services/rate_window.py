@@ -6,9 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import (
-    RateWindow,
-)
+from ..models import RateWindow
 
 # --- the rate window -------------------------------------------------------------------------
 

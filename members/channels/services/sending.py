@@ -17,30 +17,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import http, sms
-from ..models import (
-    BranchChannel,
-    ChannelKind,
-    Delivery,
-)
-from .common import (
-    BACKOFF_BASE,
-    BACKOFF_MAX,
-    BATCH_SIZE,
-    CLAIM_TIMEOUT,
-    KIND_TEST,
-    MAX_ATTEMPTS,
-    MAX_THREADS,
-    ROBOTS,
-    RUN_SECONDS,
-    UNREACHABLE_PAUSE,
-    _link,
-)
+from ..models import BranchChannel, ChannelKind, Delivery
+from .common import KIND_TEST, ROBOTS, _link
 from .failures import _after_failure
 from .rate_window import _acquire_many
 
 # --- sending -------------------------------------------------------------------------------
 
 logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = 30  # seconds: 30, 60, 120 … after each temporary failure, at most BACKOFF_MAX
+BACKOFF_MAX = 3600
+UNREACHABLE_PAUSE = 60  # an endpoint that did not answer: its other messages wait this long
+CLAIM_TIMEOUT = timedelta(minutes=15)
+BATCH_SIZE = 100
+MAX_THREADS = 8
+RUN_SECONDS = 50  # one run stops claiming after this: beat starts the next each minute
 
 
 def deliveries_send(*, batch_size: int = BATCH_SIZE, max_batches: int | None = None) -> dict:

@@ -14,17 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
-from members.models import (
-    Member,
-)
+from members.models import Member
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 
-from ..models import (
-    CaseEvidence,
-    CaseStatus,
-    ProtectionCase,
-)
+from ..models import CaseEvidence, CaseStatus, ProtectionCase
 from .common import _full_clean, _save, _store_evidence
 
 # --- opening a case --------------------------------------------------------------------

@@ -7,9 +7,7 @@ from members.permissions import scope_for
 from members.services import DomainError
 
 from ...uploads import store_private_file
-from ..models import (
-    CaseEvidence,
-)
+from ..models import CaseEvidence
 
 
 def _full_clean(obj):

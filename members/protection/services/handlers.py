@@ -7,21 +7,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import (
-    ACTIVE_STATUSES,
-    Member,
-    Notification,
-    Organization,
-    Position,
-    Role,
-)
+from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position, Role
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 
-from ..models import (
-    CaseAssignment,
-    ProtectionCase,
-)
+from ..models import CaseAssignment, ProtectionCase
 from ..permissions import forget_handler_paths
 from .common import _full_clean
 

@@ -8,21 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import (
-    ACTIVE_STATUSES,
-    Position,
-    Role,
-    organizer_position_q,
-)
+from members.models import ACTIVE_STATUSES, Position, Role, organizer_position_q
 from members.services import notify_many
 
-from ..models import (
-    OPEN_CASE_STATUSES,
-    CaseAction,
-    CaseAssignment,
-    CaseStatus,
-    ProtectionCase,
-)
+from ..models import OPEN_CASE_STATUSES, CaseAction, CaseAssignment, CaseStatus, ProtectionCase
 
 # Followed-up actions are announced this many days before they are due (and on the day).
 FOLLOW_UP_LEAD_DAYS = 1

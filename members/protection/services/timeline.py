@@ -7,20 +7,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import (
-    Organization,
-)
+from members.models import Organization
 from members.permissions import require_perm
 from members.services import DomainError
 
-from ..models import (
-    CaseAction,
-    CaseEvidence,
-    CaseStatus,
-    CaseView,
-    Clarification,
-    ProtectionCase,
-)
+from ..models import CaseAction, CaseEvidence, CaseStatus, CaseView, Clarification, ProtectionCase
 from .common import _full_clean, _member_name, _save
 
 # --- the timeline ----------------------------------------------------------------------
