@@ -14,12 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
+from members.errors import full_clean
 from members.models import Member
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 
 from ..models import CaseEvidence, CaseStatus, ProtectionCase
-from .common import _full_clean, _save, _store_evidence
+from .common import _save, _store_evidence
 
 # --- opening a case --------------------------------------------------------------------
 
@@ -58,7 +59,7 @@ def case_open(
         opened_by=actor,
         opened_on_behalf=member.account_id != actor.pk,
     )
-    _full_clean(case)
+    full_clean(case)
     if occurred_on > timezone.localdate():
         raise DomainError({"occurred_on": _("The date cannot be in the future.")})
     _save(case, actor)

@@ -1,23 +1,10 @@
-"""Helpers every protection-case write shares: validation as a DomainError, the actor's
-name, saving with history, storing evidence."""
-
-from django.core.exceptions import ValidationError
+"""Helpers every protection-case write shares: the actor's name, saving with history,
+storing evidence."""
 
 from members.permissions import scope_for
-from members.services import DomainError
 
 from ...uploads import store_private_file
 from ..models import CaseEvidence
-
-
-def _full_clean(obj):
-    """Model validation, raised as the domain error the pages know how to show."""
-    try:
-        obj.full_clean()
-    except DomainError:
-        raise
-    except ValidationError as exc:
-        raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
 
 
 def _member_name(user):

@@ -7,13 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.errors import full_clean
 from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position, Role
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 
 from ..models import CaseAssignment, ProtectionCase
 from ..permissions import forget_handler_paths
-from .common import _full_clean
 
 # --- case handlers (a position: Role.CASE_HANDLER) --------------------------------------
 
@@ -31,7 +31,7 @@ def handler_designate(
         started_on=timezone.localdate(),
         note=note,
     )
-    _full_clean(designation)
+    full_clean(designation)
     designation._history_user = actor
     designation.save()
     if member.account is not None:

@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.errors import full_clean
 from members.models import Organization
 from members.permissions import require_perm
 from members.services import DomainError
 
 from ..models import CaseAction, CaseEvidence, CaseStatus, CaseView, Clarification, ProtectionCase
-from .common import _full_clean, _member_name, _save
+from .common import _member_name, _save
 
 # --- the timeline ----------------------------------------------------------------------
 
@@ -52,7 +53,7 @@ def case_action_record(
         follow_up_note=follow_up_note,
         recorded_by=actor,
     )
-    _full_clean(action)
+    full_clean(action)
     _save(action, actor)
     if case.status == CaseStatus.ACCEPTED:
         case.status = CaseStatus.IN_PROGRESS
@@ -112,7 +113,7 @@ def clarification_record(
         approval_reference=approval_reference,
         recorded_by=actor,
     )
-    _full_clean(clarification)
+    full_clean(clarification)
     return _save(clarification, actor)
 
 
