@@ -15,6 +15,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
 
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 
 class LoginFailed(RuntimeError):
@@ -75,7 +76,7 @@ def login(target: Target, username: str, password: str) -> str:
             body=form,
             headers={
                 "Host": target.host,
-                "Content-Type": "application/x-www-form-urlencoded",
+                "Content-Type": FORM_CONTENT_TYPE,
                 "Cookie": _cookie_header(jar),
                 "Referer": f"http://{target.host}:{target.port}/accounts/login/",
             },
@@ -90,16 +91,26 @@ def login(target: Target, username: str, password: str) -> str:
     return _cookie_header(jar)
 
 
+def send(conn, target: Target, method: str, path: str, cookie: str, *, body=None, content_type=""):
+    """(status, body bytes, seconds) of one request on an open connection; a request with a
+    body carries its content type and a same-site Referer (Django's CSRF check wants one)."""
+    headers = {"Host": target.host, "Cookie": cookie}
+    if body is not None:
+        headers["Content-Type"] = content_type
+        headers["Referer"] = f"http://{target.host}:{target.port}{path}"
+    started = time.perf_counter()
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    return response.status, data, time.perf_counter() - started
+
+
 def fetch(target: Target, path: str, cookie: str, conn=None):
     """(status, body bytes, seconds) of one GET."""
     own = conn is None
     conn = conn or target.connection()
     try:
-        started = time.perf_counter()
-        conn.request("GET", path, headers={"Host": target.host, "Cookie": cookie})
-        response = conn.getresponse()
-        body = response.read()
-        return response.status, body, time.perf_counter() - started
+        return send(conn, target, "GET", path, cookie)
     finally:
         if own:
             conn.close()
@@ -135,24 +146,10 @@ def post(target: Target, path: str, cookie: str, *, fields, files=None, timeout=
     if files:
         body, content_type = multipart(fields, files)
     else:
-        body, content_type = urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        body, content_type = urlencode(fields).encode(), FORM_CONTENT_TYPE
     conn = target.connection(timeout=timeout)
     try:
-        started = time.perf_counter()
-        conn.request(
-            "POST",
-            path,
-            body=body,
-            headers={
-                "Host": target.host,
-                "Cookie": cookie,
-                "Content-Type": content_type,
-                "Referer": f"http://{target.host}:{target.port}{path}",
-            },
-        )
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, data, time.perf_counter() - started
+        return send(conn, target, "POST", path, cookie, body=body, content_type=content_type)
     finally:
         conn.close()
 
@@ -163,6 +160,66 @@ def percentile(sorted_values, fraction):
         return None
     rank = max(1, round(fraction * len(sorted_values) + 0.5))
     return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def run_clients(target: Target, *, concurrency: int, take, send_one):
+    """Drive `concurrency` client threads, each on its own keep-alive connection, until take()
+    (called under a lock) gives None; send_one(conn, item) sends one request and returns its
+    (status, body, seconds).
+
+    Returns the sorted latencies of the 200 answers, {status: count} of the others, the items
+    answered 200, and the elapsed seconds.
+    """
+    lock = threading.Lock()
+    latencies, errors, done = [], {}, []
+
+    def client():
+        conn = target.connection()
+        try:
+            while True:
+                with lock:
+                    item = take()
+                if item is None:
+                    return
+                try:
+                    status, _body, seconds = send_one(conn, item)
+                except (OSError, http.client.HTTPException) as exc:
+                    conn.close()
+                    status, seconds = type(exc).__name__, None
+                with lock:
+                    if status == 200:
+                        latencies.append(seconds)
+                        done.append(item)
+                    else:
+                        errors[str(status)] = errors.get(str(status), 0) + 1
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return latencies, errors, done, elapsed
+
+
+def load_summary(latencies, errors, elapsed, concurrency) -> dict:
+    """Requests, errors, requests per second and p50/p95/max latency (ms) of a run_clients run."""
+    ok = len(latencies)
+    return {
+        "requests": ok + sum(errors.values()),
+        "ok": ok,
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "rps": round(ok / elapsed, 1) if elapsed > 0 else None,
+        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1) if ok else None,
+        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1) if ok else None,
+        "max_ms": round(latencies[-1] * 1000, 1) if ok else None,
+        "concurrency": concurrency,
+    }
 
 
 def run_load(
@@ -186,50 +243,20 @@ def run_load(
     finally:
         conn.close()
 
-    lock = threading.Lock()
     issued = 0
-    latencies, errors = [], {}
     deadline = time.perf_counter() + duration
 
-    def client():
+    def take():
         nonlocal issued
-        conn = target.connection()
-        try:
-            while True:
-                with lock:
-                    if issued >= max_requests or time.perf_counter() >= deadline:
-                        return
-                    issued += 1
-                try:
-                    status, _body, seconds = fetch(target, path, cookie, conn)
-                except (OSError, http.client.HTTPException) as exc:
-                    conn.close()
-                    status, seconds = type(exc).__name__, None
-                with lock:
-                    if status == 200:
-                        latencies.append(seconds)
-                    else:
-                        errors[str(status)] = errors.get(str(status), 0) + 1
-        finally:
-            conn.close()
+        if issued >= max_requests or time.perf_counter() >= deadline:
+            return None
+        issued += 1
+        return path
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    latencies.sort()
-    ok = len(latencies)
-    return {
-        "requests": ok + sum(errors.values()),
-        "ok": ok,
-        "errors": errors,
-        "seconds": round(elapsed, 2),
-        "rps": round(ok / elapsed, 1) if elapsed > 0 else None,
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 1) if ok else None,
-        "p95_ms": round(percentile(latencies, 0.95) * 1000, 1) if ok else None,
-        "max_ms": round(latencies[-1] * 1000, 1) if ok else None,
-        "concurrency": concurrency,
-    }
+    latencies, errors, _done, elapsed = run_clients(
+        target,
+        concurrency=concurrency,
+        take=take,
+        send_one=lambda conn, item: fetch(target, item, cookie, conn),
+    )
+    return load_summary(latencies, errors, elapsed, concurrency)

@@ -336,82 +336,40 @@ def job_checkins(facts, target, *, count, concurrency, duration, app_pid=None):
     """Members checking themselves in (POST, the real view) at `concurrency` clients, each
     request a different member: requests per second, p50/p95, and every success verified in
     the database (present, checked in, once)."""
-    import http.client
-    import threading
-
     from bench import httpload
     from education.models import Attendance, AttendanceStatus
 
     world = _checkin_world(facts, count)
-    lock = threading.Lock()
     todo = list(world)
-    latencies, errors, done = [], {}, []
     deadline = time.perf_counter() + duration
 
-    def client():
-        conn = target.connection()
-        try:
-            while True:
-                with lock:
-                    if not todo or time.perf_counter() >= deadline:
-                        return
-                    cookie, path, csrf, session_id, member_id = todo.pop()
-                body = f"csrfmiddlewaretoken={csrf}".encode()
-                try:
-                    started = time.perf_counter()
-                    conn.request(
-                        "POST",
-                        path,
-                        body=body,
-                        headers={
-                            "Host": target.host,
-                            "Cookie": cookie,
-                            "Content-Type": "application/x-www-form-urlencoded",
-                            "Referer": f"http://{target.host}:{target.port}{path}",
-                        },
-                    )
-                    response = conn.getresponse()
-                    response.read()
-                    status, seconds = response.status, time.perf_counter() - started
-                except (OSError, http.client.HTTPException) as exc:
-                    conn.close()
-                    status, seconds = type(exc).__name__, None
-                with lock:
-                    if status == 200:
-                        latencies.append(seconds)
-                        done.append((session_id, member_id))
-                    else:
-                        errors[str(status)] = errors.get(str(status), 0) + 1
-        finally:
-            conn.close()
+    def take():
+        if not todo or time.perf_counter() >= deadline:
+            return None
+        return todo.pop()
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    def send_one(conn, item):
+        cookie, path, csrf, _session_id, _member_id = item
+        body = f"csrfmiddlewaretoken={csrf}".encode()
+        return httpload.send(
+            conn, target, "POST", path, cookie, body=body, content_type=httpload.FORM_CONTENT_TYPE
+        )
+
     with CpuMeter(app_pid) as cpu:
-        started = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - started
-    latencies.sort()
+        latencies, errors, done, elapsed = httpload.run_clients(
+            target, concurrency=concurrency, take=take, send_one=send_one
+        )
     ok = len(latencies)
     checked = Attendance.objects.filter(
-        session_id__in={s for s, _m in done},
+        session_id__in={item[3] for item in done},
         status=AttendanceStatus.PRESENT,
         checked_in_at__isnull=False,
     ).count()
     return {
         "path": "HTTP POST education:checkin_confirm, a different member each request",
         "prepared": len(world),
-        "requests": ok + sum(errors.values()),
-        "ok": ok,
-        "errors": errors,
+        **httpload.load_summary(latencies, errors, elapsed, concurrency),
         "verified_in_database": checked,
-        "seconds": round(elapsed, 2),
-        "rps": round(ok / elapsed, 1) if elapsed > 0 else None,
-        "p50_ms": round(httpload.percentile(latencies, 0.5) * 1000, 1) if ok else None,
-        "p95_ms": round(httpload.percentile(latencies, 0.95) * 1000, 1) if ok else None,
-        "concurrency": concurrency,
         # Where a check-in's cost goes: CPU per check-in in gunicorn and in PostgreSQL.
         "app_cpu_ms_per_request": round(cpu.app_seconds * 1000 / ok, 2) if ok and app_pid else None,
         "db_cpu_ms_per_request": round(cpu.db_seconds * 1000 / ok, 2) if ok else None,

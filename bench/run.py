@@ -17,6 +17,7 @@ only. One heavy process at a time: seeding, then serving + measuring.
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -494,9 +495,20 @@ PAIR_TITLES = {
 }
 
 
+def _when_available(cell):
+    """A results cell that says "not available: <reason>" for a job that did not run."""
+
+    @functools.wraps(cell)
+    def wrapped(result):
+        if not result.get("available"):
+            return f"not available: {_fmt(result.get('reason'))}"
+        return cell(result)
+
+    return wrapped
+
+
+@_when_available
 def _fanout_cell(fan):
-    if not fan.get("available"):
-        return f"not available: {_fmt(fan.get('reason'))}"
     return (
         f"`{fan.get('task')}`: {fan['created']} notifications "
         f"({fan.get('distinct_recipients')} of {fan['active_members']} active members) in "
@@ -508,9 +520,8 @@ def _fanout_cell(fan):
     )
 
 
+@_when_available
 def _import_cell(imp):
-    if not imp.get("available"):
-        return f"not available: {_fmt(imp.get('reason'))}"
     if "phases_seconds" in imp:  # results of the in-process import (earlier runs)
         phases = imp["phases_seconds"]
         return (
@@ -529,9 +540,8 @@ def _import_cell(imp):
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+@_when_available
 def _checkin_cell(c):
-    if not c.get("available"):
-        return f"not available: {_fmt(c.get('reason'))}"
     return (
         f"{c['ok']} check-ins (POST, each a different member) at concurrency "
         f"{c['concurrency']}: {c['rps']} req/s, p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms; "
@@ -542,9 +552,8 @@ def _checkin_cell(c):
     )
 
 
+@_when_available
 def _log_cell(c):
-    if not c.get("available"):
-        return f"not available: {_fmt(c.get('reason'))}"
     return (
         f"{c['attendees']} attendees: median {c['median_ms']} ms, max {c['max_ms']} ms "
         f"of {c['runs']}, {c['queries']} queries"

@@ -17,79 +17,51 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Every beat entry of every app is listed here, so that one file shows all that beat runs.
-app.conf.beat_schedule = {
-    # Organization figures: the rows above changed branches (writes queue the same task on
-    # commit; this sweep catches a queue lost with a worker). Coalesced: a run takes every
-    # dirty branch, a concurrent run returns at once.
-    "members.propagate_member_figures": {
-        "task": "members.tasks.propagate_member_figures",
-        "schedule": crontab(),  # every minute
-    },
-    "education.propagate_study_figures": {
-        "task": "education.tasks.propagate_study_figures",
-        "schedule": crontab(),
-    },
-    "appraisal.propagate_appraisal_figures": {
-        "task": "appraisal.tasks.propagate_appraisal_figures",
-        "schedule": crontab(),
-    },
-    # Who is behind the pace and which meeting periods are over change when a month begins.
-    "education.recompute_study_figures_for_month": {
-        "task": "education.tasks.recompute_study_figures_for_month",
-        "schedule": crontab(minute=1, hour=0, day_of_month=1),
-    },
-    # The sweep of pending e-mails: sends what a request could not queue (broker down) and
-    # what a dead sender left claimed (released after BRANCHSITE_EMAIL_CLAIM_TIMEOUT). With
-    # nothing pending it is one indexed query.
-    "members.send_pending_emails": {
-        "task": "members.tasks.send_pending_emails",
-        "schedule": crontab(minute="*"),
-        "options": {"expires": 55},  # after an outage, one sweep runs, not one per minute
-    },
-    "members.send_due_deliveries": {
+
+
+def _job(task: str, schedule, **options) -> tuple[str, dict]:
+    """A beat entry for the dotted task, named app.function ("members.send_pending_emails")."""
+    entry = {"task": task, "schedule": schedule}
+    if options:
+        entry["options"] = options
+    return f"{task.split('.')[0]}.{task.rsplit('.', 1)[1]}", entry
+
+
+# Every beat entry of every app is listed here, so that one file shows all that beat runs.
+app.conf.beat_schedule = dict(
+    [
+        # Organization figures: the rows above changed branches (writes queue the same task on
+        # commit; this sweep catches a queue lost with a worker). Coalesced: a run takes every
+        # dirty branch, a concurrent run returns at once.
+        _job("members.tasks.propagate_member_figures", crontab()),  # every minute
+        _job("education.tasks.propagate_study_figures", crontab()),
+        _job("appraisal.tasks.propagate_appraisal_figures", crontab()),
+        # Who is behind the pace and which meeting periods are over change when a month begins.
+        _job(
+            "education.tasks.recompute_study_figures_for_month",
+            crontab(minute=1, hour=0, day_of_month=1),
+        ),
+        # The sweep of pending e-mails: sends what a request could not queue (broker down) and
+        # what a dead sender left claimed (released after BRANCHSITE_EMAIL_CLAIM_TIMEOUT). With
+        # nothing pending it is one indexed query.
+        # After an outage, one sweep runs (expires), not one per minute.
+        _job("members.tasks.send_pending_emails", crontab(minute="*"), expires=55),
         # group robots, the signed webhook and SMS: what is due, retries after their backoff
-        "task": "members.tasks.send_due_deliveries",
-        "schedule": crontab(minute="*"),
-    },
-    "education.send_checkin_open_notices": {
-        "task": "education.tasks.send_checkin_open_notices",
-        "schedule": crontab(minute="*/5"),
-    },
-    "education.send_session_reminders": {
-        "task": "education.tasks.send_session_reminders",
-        "schedule": crontab(minute=0),  # every hour, around the clock; the unique key dedupes
-    },
-    "education.send_hours_nudges": {
-        "task": "education.tasks.send_hours_nudges",
-        "schedule": crontab(minute=0, hour=9, day_of_month=1),
-    },
-    "education.send_meeting_digests": {
-        "task": "education.tasks.send_meeting_digests",
-        "schedule": crontab(minute=30, hour=9, day_of_month=15),
-    },
-    "appraisal.send_appraisal_reminders": {
+        _job("members.tasks.send_due_deliveries", crontab(minute="*")),
+        _job("education.tasks.send_checkin_open_notices", crontab(minute="*/5")),
+        # Every hour, around the clock; the unique key dedupes.
+        _job("education.tasks.send_session_reminders", crontab(minute=0)),
+        _job("education.tasks.send_hours_nudges", crontab(minute=0, hour=9, day_of_month=1)),
+        _job("education.tasks.send_meeting_digests", crontab(minute=30, hour=9, day_of_month=15)),
         # self-assessments due, ballot closing, publicity ending, rectification items due
-        "task": "appraisal.tasks.send_appraisal_reminders",
-        "schedule": crontab(hour=8, minute=0),
-    },
-    "appraisal.send_ballot_open_notices": {
-        "task": "appraisal.tasks.send_ballot_open_notices",
-        "schedule": crontab(minute="*/15"),
-    },
-    "appraisal.close_finished_publicity": {
-        "task": "appraisal.tasks.close_finished_publicity",
-        "schedule": crontab(hour=0, minute=20),
-    },
-    "appraisal.remind_commendation_approvers": {
-        "task": "appraisal.commendations.tasks.remind_commendation_approvers",
-        "schedule": crontab(minute=15, hour="8-18"),
-    },
-    "members.remind_case_follow_ups": {
-        "task": "members.protection.tasks.remind_case_follow_ups",
-        "schedule": crontab(minute=0, hour=8),
-    },
-    "members.remind_new_protection_cases": {
-        "task": "members.protection.tasks.remind_new_protection_cases",
-        "schedule": crontab(minute="*/30"),
-    },
-}
+        _job("appraisal.tasks.send_appraisal_reminders", crontab(hour=8, minute=0)),
+        _job("appraisal.tasks.send_ballot_open_notices", crontab(minute="*/15")),
+        _job("appraisal.tasks.close_finished_publicity", crontab(hour=0, minute=20)),
+        _job(
+            "appraisal.commendations.tasks.remind_commendation_approvers",
+            crontab(minute=15, hour="8-18"),
+        ),
+        _job("members.protection.tasks.remind_case_follow_ups", crontab(minute=0, hour=8)),
+        _job("members.protection.tasks.remind_new_protection_cases", crontab(minute="*/30")),
+    ]
+)

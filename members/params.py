@@ -41,17 +41,16 @@ def _whole_number(raw, name):
     return int(raw)
 
 
-def int_param(request, name, *, default=None, minimum=0, maximum=MAX_PAGE):
-    """A whole number in [minimum, maximum]; absent or empty -> default; else 400."""
+def int_param(request, name, *, default=None, minimum=0, maximum=MAX_PAGE, out_of_range=None):
+    """A whole number in [minimum, maximum]; absent or empty -> default; else 400 (with the
+    message out_of_range, given %(name)s, %(low)s and %(high)s, when one is given)."""
     raw = _raw(request, name)
     if not raw:
         return default
     value = _whole_number(raw, name)
     if not minimum <= value <= maximum:
-        raise BadParameter(
-            _("“%(name)s” must be between %(low)s and %(high)s.")
-            % {"name": name, "low": minimum, "high": maximum}
-        )
+        message = out_of_range or _("“%(name)s” must be between %(low)s and %(high)s.")
+        raise BadParameter(message % {"name": name, "low": minimum, "high": maximum})
     return value
 
 
@@ -77,15 +76,14 @@ def this_year():
 
 def year_param(request, name="year", *, default=None, minimum=FIRST_YEAR, maximum=LAST_YEAR):
     """A calendar year in [minimum, maximum]; absent or empty -> default; else 400."""
-    raw = _raw(request, name)
-    if not raw:
-        return default
-    value = _whole_number(raw, name)
-    if not minimum <= value <= maximum:
-        raise BadParameter(
-            _("The year must be between %(low)s and %(high)s.") % {"low": minimum, "high": maximum}
-        )
-    return value
+    return int_param(
+        request,
+        name,
+        default=default,
+        minimum=minimum,
+        maximum=maximum,
+        out_of_range=_("The year must be between %(low)s and %(high)s."),
+    )
 
 
 def choice_param(request, name, choices, *, default=""):

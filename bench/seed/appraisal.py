@@ -14,10 +14,9 @@ half done, so the tally and rating pages show real data; its id goes to
 processed in chunks so memory stays flat.
 """
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from appraisal.models import (
     AppraisalCycle,
@@ -35,7 +34,7 @@ from appraisal.models import (
     SelfAssessment,
     Step,
 )
-from bench.seed.members import allocate_ids, insert, reset_sequences
+from bench.seed.members import allocate_ids, aware, insert, reset_sequences
 
 CHUNK = 400  # branches per round of COPYs
 # Share of cycles at each step (the bench branch's is always at the rating step).
@@ -75,10 +74,6 @@ IMPROVE = (
 )
 TALK_NOTES = ("谈工作和思想情况", "交流学习体会", "听取对支部工作的意见建议", "")
 LOW_REASON = "年度内多次无故不参加组织生活，经谈心谈话仍未改正。"
-
-
-def _aware(day, hour=10):
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
 def _pick_step(rng):
@@ -172,10 +167,8 @@ def _cycle_row(cycle_id, info, year, step, rating_state, today):
     elif step == Step.CLOSED:
         publicity_start = today - timedelta(days=14)
         publicity_end = publicity_start + timedelta(days=5)
-        closed_at = _aware(publicity_end + timedelta(days=1), 9)
-    decided_at = (
-        _aware(today - timedelta(days=15)) if rating_state == RatingState.APPROVED else None
-    )
+        closed_at = aware(publicity_end + timedelta(days=1), 9)
+    decided_at = aware(today - timedelta(days=15)) if rating_state == RatingState.APPROVED else None
     return (
         cycle_id,
         info.id,
@@ -192,7 +185,7 @@ def _cycle_row(cycle_id, info, year, step, rating_state, today):
         publicity_start,
         publicity_end,
         closed_at,
-        _aware(today - timedelta(days=40) - lag, 9),
+        aware(today - timedelta(days=40) - lag, 9),
     )
 
 
@@ -231,7 +224,7 @@ def _branch(rows, rng, context, info, cycle_id, step, rating_state, today, year)
             continue
         status = AssessmentStatus.DRAFT if roll < 0.08 else AssessmentStatus.SUBMITTED
         submitted = (
-            _aware(due - timedelta(days=rng.randint(0, 10)), rng.randint(8, 21))
+            aware(due - timedelta(days=rng.randint(0, 10)), rng.randint(8, 21))
             if status == AssessmentStatus.SUBMITTED
             else None
         )
@@ -256,7 +249,7 @@ def _branch(rows, rng, context, info, cycle_id, step, rating_state, today, year)
     for member_id in rng.sample(others, len(others) // 3):
         held = due + timedelta(days=rng.randint(1, 12))
         rows.talks.append(
-            (cycle_id, secretary, member_id, held, rng.choice(TALK_NOTES), _aware(held, 17))
+            (cycle_id, secretary, member_id, held, rng.choice(TALK_NOTES), aware(held, 17))
         )
 
     # Moves up to the current step.
@@ -276,7 +269,7 @@ def _branch(rows, rng, context, info, cycle_id, step, rating_state, today, year)
         today - timedelta(days=8),
     )
     for i in range(1, len(reached)):
-        rows.moves.append((cycle_id, reached[i - 1], reached[i], _aware(move_days[i], 18), ""))
+        rows.moves.append((cycle_id, reached[i - 1], reached[i], aware(move_days[i], 18), ""))
 
     # The ballot: box, who took part, and the counters.
     ballot_open = today - timedelta(days=8) - lag
@@ -284,8 +277,8 @@ def _branch(rows, rng, context, info, cycle_id, step, rating_state, today, year)
     rows.boxes.append(
         (
             cycle_id,
-            _aware(ballot_open, 8),
-            _aware(today + timedelta(days=4) - lag, 18) if ballot_closed else None,
+            aware(ballot_open, 8),
+            aware(today + timedelta(days=4) - lag, 18) if ballot_closed else None,
         )
     )
     share = rng.uniform(0.8, 1.0) if ballot_closed else rng.uniform(0.3, 0.9)
@@ -325,7 +318,7 @@ def _branch(rows, rng, context, info, cycle_id, step, rating_state, today, year)
         grade, reason = grades[member_id]
         rows.ratings.append((cycle_id, member_id, grade.value, reason))
     if step == Step.CLOSED:
-        created = _aware(today - timedelta(days=8), 9)
+        created = aware(today - timedelta(days=8), 9)
         for member_id in active:
             grade, reason = grades.get(member_id, ("", ""))
             rows.records.append(

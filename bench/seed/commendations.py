@@ -7,13 +7,12 @@ The bench branch always has a few, one in each state, and a proposal awarded by 
 waits for its secretary. Bulk writes only (bench.seed.members.insert).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
 from appraisal.commendations.models import Commendation, CommendationStatus, CommendationTitle
-from bench.seed.members import insert
+from bench.seed.members import aware, choose, insert
 from members.models import Organization, OrganizationKind
 
 MEMBER_SHARE = 0.03
@@ -58,19 +57,6 @@ FIELDS = (
 )
 
 
-def _aware(day, hour=10):
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
-
-
-def _choose(rng, weighted):
-    roll, acc = rng.random(), 0.0
-    for item in weighted:
-        acc += item[-1]
-        if roll < acc:
-            return item
-    return weighted[-1]
-
-
 def _row(
     rng,
     today,
@@ -87,7 +73,7 @@ def _row(
     proposer=None,
     decider=None,
 ):
-    proposed = _aware(awarded_on - timedelta(days=rng.randint(10, 40)), rng.randint(8, 17))
+    proposed = aware(awarded_on - timedelta(days=rng.randint(10, 40)), rng.randint(8, 17))
     decided = published = None
     if status != CommendationStatus.PROPOSED:
         decided = proposed + timedelta(days=rng.randint(2, 9))
@@ -122,8 +108,8 @@ def _rows(rng, today, context, parent_of):
         if index == 0:  # the bench branch: one in each state, one waiting for its secretary
             chosen = active[3:7]
         for k, member_id in enumerate(chosen):
-            title, detail, _w = _choose(rng, MEMBER_TITLES)
-            status = _choose(rng, STATUSES)[0] if index else STATUSES[k % len(STATUSES)][0]
+            title, detail, _w = choose(rng, MEMBER_TITLES)
+            status = choose(rng, STATUSES)[0] if index else STATUSES[k % len(STATUSES)][0]
             year = rng.choice(years)
             awarded_on = date(year, rng.choice((6, 7, 12)), rng.randint(1, 28))
             if awarded_on > today or status == CommendationStatus.PROPOSED:
@@ -143,7 +129,7 @@ def _rows(rng, today, context, parent_of):
                 awarded_on=awarded_on,
             )
         if index == 0 or rng.random() < COLLECTIVE_SHARE:
-            status = _choose(rng, STATUSES)[0] if index else CommendationStatus.PUBLISHED
+            status = choose(rng, STATUSES)[0] if index else CommendationStatus.PUBLISHED
             year = rng.choice(years)
             awarded_on = min(today - timedelta(days=1), date(year, 6, 30))
             yield _row(

@@ -53,6 +53,18 @@ PLACES = ("党员活动室", "会议室", "线上", "党群服务中心")
 LECTURERS = ("支部书记", "党委书记", "党校教师", "")
 TOPICS = [t.value for t in Topic if t != Topic.OTHER]
 
+# The make-up's own columns (who, which session, what was studied); the seeders add the rest.
+MAKEUP_STUDY_COLUMNS = ("member_id", "session_id", "description", "studied_on", "hours")
+# A member's yearly hours row, in the order both seeders write it.
+HOURS_COLUMNS = (
+    "member_id",
+    "year",
+    "attended_hours",
+    "makeup_hours",
+    "sessions_held",
+    "sessions_attended",
+)
+
 
 def _months(today):
     """The twelve (year, month) pairs ending with today's month."""
@@ -307,16 +319,7 @@ def _set_based(context, today, tz):
         # today): 70 % confirmed, 20 % waiting, 10 % rejected.
         mk_cols, mk_vals, mk_params = other_columns(
             Makeup,
-            (
-                "member_id",
-                "session_id",
-                "description",
-                "studied_on",
-                "hours",
-                "state",
-                "reviewed_at",
-                "review_note",
-            ),
+            (*MAKEUP_STUDY_COLUMNS, "state", "reviewed_at", "review_note"),
         )
         cursor.execute(
             f"""
@@ -349,15 +352,7 @@ def _set_based(context, today, tz):
         )
         counts["makeup"] = cursor.rowcount
         # The members' yearly hours, from the rows just written (as summaries.rebuild would).
-        hours_fields = (
-            "member_id",
-            "year",
-            "attended_hours",
-            "makeup_hours",
-            "sessions_held",
-            "sessions_attended",
-        )
-        h_cols, h_vals, h_params = other_columns(MemberYearHours, hours_fields)
+        h_cols, h_vals, h_params = other_columns(MemberYearHours, HOURS_COLUMNS)
         cursor.execute(
             f"""
             INSERT INTO {tables["hours"]}
@@ -478,17 +473,7 @@ def _row_by_row(context, base, months, now, today, tz, first_id):
     reviewed_at = datetime(today.year, today.month, today.day, 9, tzinfo=tz)
     counts["makeup"] = insert(
         Makeup,
-        (
-            "member_id",
-            "session_id",
-            "description",
-            "studied_on",
-            "hours",
-            "evidence",
-            "state",
-            "reviewed_at",
-            "review_note",
-        ),
+        (*MAKEUP_STUDY_COLUMNS, "evidence", "state", "reviewed_at", "review_note"),
         (
             (
                 mid,
@@ -507,14 +492,7 @@ def _row_by_row(context, base, months, now, today, tz, first_id):
     makeups.clear()
     counts["member_year_hours"] = insert(
         MemberYearHours,
-        (
-            "member_id",
-            "year",
-            "attended_hours",
-            "makeup_hours",
-            "sessions_held",
-            "sessions_attended",
-        ),
+        HOURS_COLUMNS,
         (
             (mid, y, f"{v[0] / 10:.1f}", f"{v[1] / 10:.1f}", v[2], v[3])
             for (mid, y), v in sorted(hours_acc.items())

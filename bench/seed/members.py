@@ -23,7 +23,7 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -239,6 +239,21 @@ def other_columns(model: type[models.Model], given: Sequence[str]) -> tuple[str,
     return prefix + ", ".join(names), prefix + ", ".join(holders), params
 
 
+def aware(day, hour=10):
+    """The day at the hour, in the current time zone."""
+    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
+
+
+def choose(rng, weighted):
+    """One of the weighted tuples (each with its share last), drawn with one rng.random()."""
+    roll, acc = rng.random(), 0.0
+    for item in weighted:
+        acc += item[-1]
+        if roll < acc:
+            return item
+    return weighted[-1]
+
+
 def tree_path(parent_path: str, index: int) -> str:
     """treebeard MP path of the index-th child (1-based) of parent_path ("" for a root)."""
     digits = []
@@ -350,6 +365,12 @@ class _Org:
     numchild: int = 0
 
 
+def _add_child(parent, ids, name, kind):
+    """A new organization under parent, at the parent's next child path (numchild counted)."""
+    parent.numchild += 1
+    return _Org(next(ids), tree_path(parent.path, parent.numchild), name, kind)
+
+
 def _build_tree(n_branches: int, rng, ids):
     """Organizations (as _Org, in path order per level) for n_branches branches."""
     root = _Org(next(ids), tree_path("", 1), "中共规模测试市委员会", OrganizationKind.COMMITTEE)
@@ -358,14 +379,8 @@ def _build_tree(n_branches: int, rng, ids):
     for i in range(n_committees):
         unit = COMMITTEE_UNITS[i % len(COMMITTEE_UNITS)]
         suffix = "" if i < len(COMMITTEE_UNITS) else f"第{i // len(COMMITTEE_UNITS) + 1}"
-        root.numchild += 1
         committees.append(
-            _Org(
-                next(ids),
-                tree_path(root.path, root.numchild),
-                f"中共市{unit}{suffix}委员会",
-                OrganizationKind.COMMITTEE,
-            )
+            _add_child(root, ids, f"中共市{unit}{suffix}委员会", OrganizationKind.COMMITTEE)
         )
     # Spread branches over committees; a quarter of them sit under general branches.
     parents_of_branches = []
@@ -378,10 +393,9 @@ def _build_tree(n_branches: int, rng, ids):
         n_general = math.ceil(under_general / BRANCHES_PER_GENERAL_BRANCH) if under_general else 0
         generals = []
         for g in range(n_general):
-            committee.numchild += 1
-            org = _Org(
-                next(ids),
-                tree_path(committee.path, committee.numchild),
+            org = _add_child(
+                committee,
+                ids,
                 f"{committee.name[3:-3]}{BRANCH_UNITS[g % len(BRANCH_UNITS)]}党总支",
                 OrganizationKind.GENERAL_BRANCH,
             )
@@ -503,23 +517,18 @@ def seed(*, n_members: int, rng, today: date, context: ScaleContext, **_options)
     next_member = first_member
     unit_counter = {}
     for index, (parent, size) in enumerate(zip(branch_parents, sizes, strict=True)):
-        parent.numchild += 1
         unit = BRANCH_UNITS[index % len(BRANCH_UNITS)] if index else "机关"
         unit_counter[(parent.id, unit)] = unit_counter.get((parent.id, unit), 0) + 1
         number = unit_counter[(parent.id, unit)]
         prefix = parent.name[3:-3] if parent.kind == OrganizationKind.COMMITTEE else ""
         name = f"{prefix}{unit}第{_ordinal(number)}党支部"
-        branch = _Org(next(org_ids), tree_path(parent.path, parent.numchild), name, "branch")
+        branch = _add_child(parent, org_ids, name, "branch")
         branches.append(branch)
         n_groups = 0 if size < GROUP_THRESHOLD else max(2, min(6, size // 12))
         group_ids = []
         for g in range(n_groups):
-            branch.numchild += 1
-            group = _Org(
-                next(org_ids),
-                tree_path(branch.path, branch.numchild),
-                f"第{_ordinal(g + 1)}党小组",
-                OrganizationKind.GROUP,
+            group = _add_child(
+                branch, org_ids, f"第{_ordinal(g + 1)}党小组", OrganizationKind.GROUP
             )
             groups.append(group)
             group_ids.append(group.id)
@@ -632,7 +641,7 @@ def seed(*, n_members: int, rng, today: date, context: ScaleContext, **_options)
             member_id = info.first_member_id + rng.randrange(info.size)
             transfers.append((member_id, frm.id, info.id, moved_on, "工作调动"))
         for member_id in sorted(context.inactive_member_ids):
-            info = _branch_of(branch_infos, member_id)
+            info = branch_of(branch_infos, member_id)
             moved_on = date(today.year - 1, rng.randint(1, 12), rng.randint(1, 28))
             transfers.append((member_id, info.id, None, moved_on, "转出本系统"))
     counts["transfer"] = insert(
@@ -656,7 +665,8 @@ def seed(*, n_members: int, rng, today: date, context: ScaleContext, **_options)
     return counts
 
 
-def _branch_of(branch_infos, member_id):
+def branch_of(branch_infos, member_id):
+    """The branch (of branch_infos, in id order) whose id range holds member_id."""
     lo, hi = 0, len(branch_infos) - 1
     while lo < hi:
         mid = (lo + hi + 1) // 2

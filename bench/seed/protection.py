@@ -9,12 +9,11 @@ bench branch, bench_member has a case of their own and bench_secretary is assign
 to another one. No evidence files (nothing to store on disk). Bulk writes only.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 
-from bench.seed.members import allocate_ids, insert, reset_sequences
+from bench.seed.members import allocate_ids, aware, branch_of, choose, insert, reset_sequences
 from members.models import Organization, Position, Role
 from members.protection.models import (
     CaseAction,
@@ -68,30 +67,6 @@ CASE_FIELDS = (
     "evidence_text",
     "evidence_links",
 )
-
-
-def _aware(day, hour=10):
-    return timezone.make_aware(datetime.combine(day, time(hour, 0)))
-
-
-def _choose(rng, weighted):
-    roll, acc = rng.random(), 0.0
-    for item, share in weighted:
-        acc += share
-        if roll < acc:
-            return item
-    return weighted[-1][0]
-
-
-def _branch_of(branches, member_id):
-    lo, hi = 0, len(branches) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if branches[mid].first_member_id <= member_id:
-            lo = mid
-        else:
-            hi = mid - 1
-    return branches[lo]
 
 
 def _handlers(context, today):
@@ -158,10 +133,10 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
     organizer_member = context.members.get("organizer")
     cases, actions, assignments, clarifications, views = [], [], [], [], []
     for k, (case_id, member_id) in enumerate(zip(case_ids, subjects, strict=True)):
-        info = _branch_of(branches, member_id)
-        status = CaseStatus.IN_PROGRESS if k < 2 else _choose(rng, STATUSES)
+        info = branch_of(branches, member_id)
+        status = CaseStatus.IN_PROGRESS if k < 2 else choose(rng, STATUSES)[0]
         kind, place, text = rng.choice(KINDS)
-        reported = _aware(today - timedelta(days=rng.randint(3, 540)), rng.randint(8, 20))
+        reported = aware(today - timedelta(days=rng.randint(3, 540)), rng.randint(8, 20))
         accepted = resolved = closed = None
         if status not in (CaseStatus.REPORTED, CaseStatus.DECLINED):
             accepted = reported + timedelta(days=rng.randint(1, 5))
@@ -226,7 +201,7 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
                     outcome,
                     follow_up,
                     "跟进平台处理结果" if follow_up else "",
-                    _aware(day, 16),
+                    aware(day, 16),
                 )
             )
         if resolved and rng.random() < 0.5:
@@ -257,9 +232,9 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
     fields = CASE_FIELDS
     if "branch_id" in {f.attname for f in ProtectionCase._meta.concrete_fields}:
         # The member's branch when the case was opened, where the model keeps it.
-        branch_of = {m: _branch_of(branches, m).id for m in subjects}
+        branch_id_of = {m: branch_of(branches, m).id for m in subjects}
         fields = (*CASE_FIELDS, "branch_id")
-        cases = [(*row, branch_of[row[1]]) for row in cases]
+        cases = [(*row, branch_id_of[row[1]]) for row in cases]
     counts["protectioncase"] = insert(ProtectionCase, fields, cases)
     reset_sequences(ProtectionCase)
     counts["caseassignment"] = insert(

@@ -51,17 +51,4 @@ def request(*, url: str, secret: str, message: http.Message, now: float):
     return url, http.json_body(payload), {"Content-Type": "application/json; charset=utf-8"}
 
 
-def interpret(status: int, answer: bytes, headers: dict) -> http.Outcome:
-    verdict = http.http_status_outcome(status, headers, "DingTalk")
-    if verdict is not None:
-        return verdict
-    data = http.json_answer(answer)
-    code = data.get("errcode")
-    error = f"DingTalk {code}: {data.get('errmsg', '')}"[:300]
-    if code == 0:
-        return http.ACCEPTED
-    if code in RATE_LIMITED:
-        return http.Outcome(error=error, rate_limited=True, retry_after=RATE_LIMIT_PAUSE)
-    if code in TEMPORARY or code is None:
-        return http.Outcome(error=error)
-    return http.Outcome(error=error, permanent=True)
+interpret = http.errcode_interpreter("DingTalk", RATE_LIMITED, TEMPORARY, RATE_LIMIT_PAUSE)

@@ -110,6 +110,29 @@ def http_status_outcome(status: int, headers: dict, what: str) -> Outcome | None
     return None
 
 
+def errcode_interpreter(service: str, rate_limited: set, temporary: set, rate_limit_pause: float):
+    """The `interpret` of a robot API that answers {"errcode": 0, "errmsg": …} (WeCom,
+    DingTalk): 0 accepted; a rate-limit code waits rate_limit_pause seconds; a temporary code
+    or no code is tried again; any other code is permanent."""
+
+    def interpret(status: int, answer: bytes, headers: dict) -> Outcome:
+        verdict = http_status_outcome(status, headers, service)
+        if verdict is not None:
+            return verdict
+        data = json_answer(answer)
+        code = data.get("errcode")
+        error = f"{service} {code}: {data.get('errmsg', '')}"[:300]
+        if code == 0:
+            return ACCEPTED
+        if code in rate_limited:
+            return Outcome(error=error, rate_limited=True, retry_after=rate_limit_pause)
+        if code in temporary or code is None:
+            return Outcome(error=error)
+        return Outcome(error=error, permanent=True)
+
+    return interpret
+
+
 def _retry_after(headers: dict) -> float | None:
     raw = headers.get("retry-after", "")
     return float(raw) if raw.isdigit() else None

@@ -24,17 +24,4 @@ def request(*, url: str, secret: str, message: http.Message, now: float):
     return url, body, {"Content-Type": "application/json; charset=utf-8"}
 
 
-def interpret(status: int, answer: bytes, headers: dict) -> http.Outcome:
-    verdict = http.http_status_outcome(status, headers, "WeCom")
-    if verdict is not None:
-        return verdict
-    data = http.json_answer(answer)
-    code = data.get("errcode")
-    error = f"WeCom {code}: {data.get('errmsg', '')}"[:300]
-    if code == 0:
-        return http.ACCEPTED
-    if code in RATE_LIMITED:
-        return http.Outcome(error=error, rate_limited=True, retry_after=60)
-    if code in TEMPORARY or code is None:
-        return http.Outcome(error=error)
-    return http.Outcome(error=error, permanent=True)
+interpret = http.errcode_interpreter("WeCom", RATE_LIMITED, TEMPORARY, 60)

@@ -218,7 +218,19 @@ class CaseEvidence(PrivateFile):
         ordering = ["uploaded_at", "id"]
 
 
-class CaseAction(models.Model):
+class HandlerRecord(models.Model):
+    """A row a handler writes on the case's file: who recorded it and when."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+
+class CaseAction(HandlerRecord):
     """One step on the case's timeline, with its outcome and an optional follow-up."""
 
     case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="actions")
@@ -237,10 +249,6 @@ class CaseAction(models.Model):
     )
     follow_up_note = models.CharField(_("follow-up"), max_length=200, blank=True)
     follow_up_done_at = models.DateTimeField(_("follow-up done at"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
 
@@ -258,7 +266,7 @@ class CaseAction(models.Model):
         return f"{self.get_kind_display()} · {self.acted_on}"
 
 
-class Clarification(models.Model):
+class Clarification(HandlerRecord):
     """A clarification (澄清正名) issued for the member; on their record only with consent."""
 
     case = models.ForeignKey(
@@ -286,10 +294,6 @@ class Clarification(models.Model):
     )
     member_consents = models.BooleanField(_("shown on the member's record"), default=False)
     consent_changed_at = models.DateTimeField(null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    recorded_at = models.DateTimeField(default=timezone.now)
 
     history = HistoricalRecords()
 

@@ -36,6 +36,13 @@ from .permissions import (
 )
 
 
+def _back_to_case(request, case, success=""):
+    """The case's page again, with a success message when one is given."""
+    if success:
+        messages.success(request, success)
+    return redirect("members:case_detail", ref=case.ref)
+
+
 @login_required
 def case_list(request):
     """Every case the user may read: their own and those they handle."""
@@ -200,8 +207,7 @@ def case_action_add(request, case):
 @permission_required("members.complete_follow_up", get_case_action_for_user)
 def case_follow_up_done(request, action):
     services.case_follow_up_done(actor=request.user, action=action)
-    messages.success(request, _("The follow-up is marked done."))
-    return redirect("members:case_detail", ref=action.case.ref)
+    return _back_to_case(request, action.case, _("The follow-up is marked done."))
 
 
 @require_POST
@@ -226,8 +232,7 @@ def case_assign(request, case):
 @permission_required("members.unassign_case", get_case_assignment_for_user)
 def case_unassign(request, assignment):
     services.case_unassign(actor=request.user, assignment=assignment)
-    messages.success(request, _("The handler no longer handles this case."))
-    return redirect("members:case_detail", ref=assignment.case.ref)
+    return _back_to_case(request, assignment.case, _("The handler no longer handles this case."))
 
 
 @require_POST
@@ -257,7 +262,7 @@ def case_clarification_consent(request, clarification):
         actor=request.user, clarification=clarification, consents=consents
     )
     if consents:
-        messages.success(request, _("The clarification now shows on your record."))
+        message = _("The clarification now shows on your record.")
     else:
-        messages.success(request, _("The clarification no longer shows on your record."))
-    return redirect("members:case_detail", ref=clarification.case.ref)
+        message = _("The clarification no longer shows on your record.")
+    return _back_to_case(request, clarification.case, message)

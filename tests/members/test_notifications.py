@@ -274,7 +274,7 @@ def test_a_failed_message_goes_back_alone_and_fails_after_the_last_attempt(cast,
 def test_a_claimed_batch_is_not_claimed_again(cast, counting_backend):
     """A second sender finds nothing in a batch the first one holds ("sending")."""
     _fan_out(cast, 6)
-    claimed = services._claim_email_batch(4)
+    claimed = services.email._claim_email_batch(4)
     assert len(claimed) == 4
     # Another sender only gets what is left, and a crash after the claim sends nothing twice.
     assert services.pending_emails_send() == 2

@@ -1,0 +1,194 @@
+"""Notifications: the inbox row of each (kind, subject, recipient, due date), written once.
+
+A fan-out inserts under the unique key (a re-run or a retried task never notifies twice),
+marks the e-mail pending for members who read e-mail first, and hands the rest to their
+chosen channels (members.channels); the e-mail itself is sent by members.services.email.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from functools import partial
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from ..channels import services as channels
+from ..models import Member, Notification
+from .email import queue_email_sending
+
+
+def _subject_key(subject):
+    return ContentType.objects.get_for_model(subject), str(subject.pk)
+
+
+def notify(
+    *,
+    kind: str,
+    subject,
+    recipient: Member,
+    due_date: date,
+    title: str,
+    body: str = "",
+    url: str = "",
+) -> Notification | None:
+    """Send one notification (inbox + e-mail) unless this key was already used.
+
+    The key is (kind, subject, recipient, due_date); returns the new Notification, or None
+    when one with the same key exists, so a retried or re-run task never notifies twice.
+    """
+    created = notify_many(
+        kind=kind,
+        subject=subject,
+        recipient_ids=[recipient.pk],
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+    )
+    if not created:
+        return None
+    subject_type, subject_id = _subject_key(subject)
+    return Notification.objects.get(
+        kind=kind,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        recipient=recipient,
+        due_date=due_date,
+    )
+
+
+def notify_many(
+    *,
+    kind: str,
+    subject,
+    recipient_ids: Iterable[int],
+    due_date: date,
+    title: str,
+    body: str = "",
+    url: str = "",
+    chunk_size: int = 1000,
+) -> int:
+    """Fan one notification out to many members, in chunks; returns how many were new.
+
+    Each row is inserted under the unique key; rows that exist are skipped by the database
+    (ON CONFLICT DO NOTHING), so running this twice, or after a crash half-way, sends only
+    what was not sent. recipient_ids may be a lazy iterator (e.g. values_list().iterator()).
+    """
+    subject_type, subject_id = _subject_key(subject)
+    return _fan_out(
+        kind=kind,
+        subject_type=subject_type,
+        subject_of=lambda rid: subject_id,
+        recipient_ids=recipient_ids,
+        due_date=due_date,
+        title=title,
+        body=body,
+        url=url,
+        chunk_size=chunk_size,
+    )
+
+
+def notify_each(*, kind: str, recipient_ids: Iterable[int], **message) -> int:
+    """Like notify_many (message: its due_date, title, body, url, chunk_size), but each member
+    is the subject of their own notification.
+
+    The key is then (kind, member, due date): a nudge about a member's own standing reaches
+    them once whichever branch they were in when each run happened.
+    """
+    return _fan_out(
+        kind=kind,
+        subject_type=ContentType.objects.get_for_model(Member),
+        subject_of=str,
+        recipient_ids=recipient_ids,
+        **message,
+    )
+
+
+def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, **message) -> int:
+    """Insert the notifications of one fan-out chunk by chunk, under the unique key.
+
+    message: the notification's due_date, title and (optional) body and url."""
+    due_date = message["due_date"]
+    created = 0
+    chunk = []
+
+    def flush():
+        nonlocal created
+        if not chunk:
+            return
+        # (e-mail, phone, branch, chosen channel order or None) of each recipient: one query.
+        reach = {
+            pk: (email, phone, branch_id, None if order is None else order.split(","))
+            for pk, email, phone, branch_id, order in Member.objects.filter(
+                pk__in=chunk
+            ).values_list("pk", "email", "phone", "branch_id", "channel_preference__order")
+        }
+        # Each member's channels that can reach them, in their order (default: e-mail).
+        usable = {
+            rid: channels.usable_channels(
+                [c for c in order if c] if order else order, email=e, phone=p
+            )
+            for rid, (e, p, _b, order) in reach.items()
+        }
+        existing = set(
+            Notification.objects.filter(
+                kind=kind,
+                subject_type=subject_type,
+                subject_id__in={subject_of(rid) for rid in chunk},
+                recipient_id__in=chunk,
+                due_date=due_date,
+            ).values_list("recipient_id", flat=True)
+        )
+        now = timezone.now()
+        rows = [
+            Notification(
+                recipient_id=rid,
+                kind=kind,
+                subject_type=subject_type,
+                subject_id=subject_of(rid),
+                created_at=now,
+                **message,
+                email_state=(
+                    Notification.EmailState.PENDING
+                    if usable[rid][:1] == ["email"]
+                    else Notification.EmailState.NONE
+                ),
+            )
+            for rid in chunk
+            if rid not in existing and rid in reach
+        ]
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        sms_first = [row.recipient_id for row in rows if usable[row.recipient_id][:1] == ["sms"]]
+        if sms_first:
+            channels.personal_deliveries_queue(
+                notifications={
+                    pk: (rid, reach[rid][2], ",".join(usable[rid][1:]))
+                    for pk, rid in Notification.objects.filter(
+                        kind=kind,
+                        subject_type=subject_type,
+                        subject_id__in={subject_of(rid) for rid in sms_first},
+                        recipient_id__in=sms_first,
+                        due_date=due_date,
+                    ).values_list("pk", "recipient_id")
+                }
+            )
+        created += len(rows)
+        chunk.clear()
+
+    with transaction.atomic():
+        for rid in recipient_ids:
+            chunk.append(rid)
+            if len(chunk) >= chunk_size:
+                flush()
+        flush()
+        if created:
+            transaction.on_commit(partial(queue_email_sending, created))
+    return created
+
+
+def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:
+    qs = Notification.objects.filter(recipient=member, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
