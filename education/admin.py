@@ -4,16 +4,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from members.admin import KeptRecordAdmin
 
 from . import summaries
-from .models import (
-    Attendance,
-    CalendarFeed,
-    ComplianceCadence,
-    HoursRequirement,
-    Makeup,
-    Material,
-    ReminderSettings,
-    Session,
-)
+from .models.calendar import CalendarFeed
+from .models.makeups import Makeup
+from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSettings
+from .models.sessions import Attendance, Material, Session
 
 
 class AttendanceInline(admin.TabularInline):

@@ -25,19 +25,17 @@ from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 from members.models import Member, Organization, OrganizationKind
 
 from . import figures
-from .models import (
+from .models.makeups import Makeup, MakeupState
+from .models.sessions import (
     CREDITED_STATUSES,
     REGULAR_KINDS,
     Attendance,
-    BranchYearMeetings,
-    Makeup,
-    MakeupState,
-    MemberYearHours,
     Session,
     SessionKind,
     SessionState,
     held_meeting_q,
 )
+from .models.summaries import BranchYearMeetings, MemberYearHours
 
 CHUNK = 2000
 ZERO = Decimal("0.0")

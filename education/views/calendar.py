@@ -1,0 +1,91 @@
+"""Calendars: a member's private feed (page, new link, revoke, the feed) and one session's .ics."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from members.permissions import (
+    require_member,
+)
+
+from .. import ics
+from ..checkin import qr_svg
+from ..models.calendar import CalendarFeed
+from ..permissions import (
+    get_session_for_user,
+)
+from ..selectors import sessions as sessions_selectors
+from ..services import calendar as calendar_services
+
+
+@login_required
+def session_ics(request, pk):
+    session = get_session_for_user(request.user, pk)
+    body = ics.sessions_calendar(
+        [session],
+        name=session.title,
+        url_for=lambda s: request.build_absolute_uri(
+            reverse("education:session_detail", args=[s.pk])
+        ),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="session-{session.pk}.ics"'
+    return response
+
+
+@login_required
+def calendar_page(request):
+    member = require_member(request.user)
+    feed = CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
+    context = {"feed": feed, "url": "", "webcal_url": "", "qr": ""}
+    if feed:
+        url = request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
+        context.update(
+            url=url,
+            # webcal:// asks the phone's calendar to subscribe instead of downloading once.
+            webcal_url="webcal://" + url.split("://", 1)[1],
+            qr=qr_svg(url, title=_("QR code of your calendar address")),
+        )
+    return render(request, "education/calendar.html", context)
+
+
+@login_required
+@require_POST
+def calendar_regenerate(request):
+    member = require_member(request.user)
+    calendar_services.calendar_feed_regenerate(member=member)
+    messages.success(request, _("Your calendar link is new; the old one no longer works."))
+    return redirect("education:calendar")
+
+
+@login_required
+@require_POST
+def calendar_revoke(request):
+    member = require_member(request.user)
+    calendar_services.calendar_feed_revoke(member=member)
+    messages.success(request, _("Your calendar link is turned off."))
+    return redirect("education:calendar")
+
+
+@never_cache
+def calendar_feed(request, token):
+    """A member's private feed: the secret URL is the credential (calendar clients cannot
+    log in). Revoked or unknown tokens get 404."""
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("member"), token=token, revoked_at__isnull=True
+    )
+    if not feed.member.is_active:  # transferred out or deceased: the feed stops
+        raise Http404
+    body = ics.sessions_calendar(
+        sessions_selectors.calendar_sessions(feed.member_id),
+        name=_("Study sessions"),
+        url_for=lambda s: request.build_absolute_uri(
+            reverse("education:session_detail", args=[s.pk])
+        ),
+    )
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
