@@ -209,6 +209,24 @@ def _branch_chunks():
         yield chunk
 
 
+def _behind_in(chunk, year, today):
+    """The active members behind on hours in a chunk of branches [(pk, path)], those of
+    branches whose reminder settings send hours nudges only (a queryset, read from the hours
+    summary); None when no branch of the chunk sends them."""
+    paths = [path for _pk, path in chunk]
+    prefs_rows = reminder_settings_by_path(paths, below=False)
+    reqs = requirements_by_path(paths, year, below=False)
+    req_of = {
+        pk: requirement_for(reqs, path)
+        for pk, path in chunk
+        if reminder_settings_for(prefs_rows, path).hours_nudges
+    }
+    if not req_of:
+        return None
+    members = Member.objects.active().filter(branch_id__in=list(req_of))
+    return with_behind(members, year, req_of, today=today, many=True).filter(behind=True)
+
+
 def hours_nudges_send(*, today: date | None = None) -> int:
     """Once a month: nudge members whose hours are behind the pace needed to reach the
     year's requirement (required × whole months gone / 12). Nothing is sent in January.
@@ -232,31 +250,12 @@ def hours_nudges_send(*, today: date | None = None) -> int:
         )
         url = reverse("my_record")
         for chunk in _branch_chunks():
-            paths = {pk: path for pk, path in chunk}
-            prefs_rows = reminder_settings_by_path(list(paths.values()), below=False)
-            reqs = requirements_by_path(list(paths.values()), year, below=False)
-            req_of = {
-                pk: requirement_for(reqs, path)
-                for pk, path in chunk
-                if reminder_settings_for(prefs_rows, path).hours_nudges
-            }
-            if not req_of:
+            behind = _behind_in(chunk, year, today)
+            if behind is None:
                 continue
-            # One query per chunk of branches: (branch, member) of everyone behind, read
-            # from the hours summary, in branch order.
-            behind = (
-                with_behind(
-                    Member.objects.active().filter(branch_id__in=list(req_of)),
-                    year,
-                    req_of,
-                    today=today,
-                    many=True,
-                )
-                .filter(behind=True)
-                .order_by("branch_id", "pk")
-                .values_list("branch_id", "pk")
-            )
-            behind = list(behind)  # at most BRANCH_CHUNK branches' members
+            # One query per chunk of branches: (branch, member) of everyone behind, in
+            # branch order; at most BRANCH_CHUNK branches' members.
+            behind = list(behind.order_by("branch_id", "pk").values_list("branch_id", "pk"))
             # Keyed on the member (subject = member): someone who moves branch mid-month is
             # nudged once, not once per branch.
             sent += _notify_each_self(
@@ -280,26 +279,9 @@ def hours_nudge_recipients(*, today: date | None = None) -> int:
         return 0
     total = 0
     for chunk in _branch_chunks():
-        paths = [path for _pk, path in chunk]
-        prefs_rows = reminder_settings_by_path(paths, below=False)
-        reqs = requirements_by_path(paths, year, below=False)
-        req_of = {
-            pk: requirement_for(reqs, path)
-            for pk, path in chunk
-            if reminder_settings_for(prefs_rows, path).hours_nudges
-        }
-        if req_of:
-            total += (
-                with_behind(
-                    Member.objects.active().filter(branch_id__in=list(req_of)),
-                    year,
-                    req_of,
-                    today=today,
-                    many=True,
-                )
-                .filter(behind=True)
-                .count()
-            )
+        behind = _behind_in(chunk, year, today)
+        if behind is not None:
+            total += behind.count()
     return total
 
 

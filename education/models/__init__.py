@@ -36,6 +36,7 @@ from .summaries import (
     BranchYearMeetings,
     MemberYearHours,
     OrganizationStudyFigures,
+    YearSummary,
 )
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "SessionKind",
     "SessionState",
     "Topic",
+    "YearSummary",
     "_new_feed_token",
     "held_meeting_q",
     "makeup_evidence_upload_to",

@@ -10,15 +10,30 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member, Organization, OrganizationFigures
 
 
-class MemberYearHours(models.Model):
+class YearSummary(models.Model):
+    """A summary row of one owner (OWNER: the foreign key naming it) for one calendar year."""
+
+    OWNER = ""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{getattr(self, f'{self.OWNER}_id')} {self.year}"
+
+
+class MemberYearHours(YearSummary):
     """A member's study hours in a calendar year, summed from held sessions and confirmed
     make-up study. Written by the services that change attendance, sessions or make-ups (in
     their transaction); `manage.py education_rebuild_summaries` recomputes it from scratch."""
 
+    OWNER = "member"
+
     member = models.ForeignKey(
         Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="year_hours"
     )
-    year = models.PositiveSmallIntegerField(_("year"))
     attended_hours = models.DecimalField(max_digits=7, decimal_places=1, default=Decimal("0.0"))
     makeup_hours = models.DecimalField(max_digits=7, decimal_places=1, default=Decimal("0.0"))
     sessions_held = models.PositiveIntegerField(default=0)
@@ -31,13 +46,12 @@ class MemberYearHours(models.Model):
             models.UniqueConstraint(fields=["member", "year"], name="member_year_hours_once")
         ]
 
-    def __str__(self):
-        return f"{self.member_id} {self.year}"
 
-
-class BranchYearMeetings(models.Model):
+class BranchYearMeetings(YearSummary):
     """Which months of a year a branch held each regular meeting: one bit per month
     (bit 0 = January) per kind. Kept up to date like MemberYearHours."""
+
+    OWNER = "branch"
 
     branch = models.ForeignKey(
         Organization,
@@ -45,7 +59,6 @@ class BranchYearMeetings(models.Model):
         on_delete=models.CASCADE,
         related_name="meeting_summaries",
     )
-    year = models.PositiveSmallIntegerField(_("year"))
     general_meeting = models.PositiveIntegerField(default=0)
     committee_meeting = models.PositiveIntegerField(default=0)
     group_meeting = models.PositiveIntegerField(default=0)
@@ -58,9 +71,6 @@ class BranchYearMeetings(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["branch", "year"], name="branch_year_meetings_once")
         ]
-
-    def __str__(self):
-        return f"{self.branch_id} {self.year}"
 
 
 class OrganizationStudyFigures(OrganizationFigures):

@@ -103,3 +103,19 @@ def reminder_settings_by_path(roots, *, below=True):
 
 def cadences_by_path(roots, *, below=True):
     return _rows_by_path(ComplianceCadence.objects.all(), roots, below=below)
+
+
+def own_settings(organization, year):
+    """The organization's own settings rows, each a new unsaved row with the defaults where it
+    has none: {"hours": its HoursRequirement for `year`, "cadence": its ComplianceCadence,
+    "reminders": its ReminderSettings}. Three queries."""
+    rows = {}
+    for name, model, lookup in (
+        ("hours", HoursRequirement, {"year": year}),
+        ("cadence", ComplianceCadence, {}),
+        ("reminders", ReminderSettings, {}),
+    ):
+        rows[name] = model.objects.filter(organization=organization, **lookup).first() or model(
+            organization=organization, **lookup
+        )
+    return rows

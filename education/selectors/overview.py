@@ -76,7 +76,7 @@ def member_overview(member, year, *, now=None):
         )
         .order_by("-session__starts_at", "-session_id")
     )
-    from .services import CHECKIN_OPENS_BEFORE
+    from ..services.checkin import CHECKIN_OPENS_BEFORE
 
     missed = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
     attendances = [a for a in rows if start <= a.session.starts_at < end]

@@ -132,7 +132,7 @@ def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=
     for r in held:
         counts[(r["organization_id"], r["session__kind"], r["month"])] = r["n"]
     # Group meetings are required of each Party group: a month counts when every group met.
-    from .summaries import group_meeting_months
+    from ..summaries import group_meeting_months
 
     gm_months, gm_branches = group_meeting_months(
         None, [year], paths={b.path: b.pk for b in branches}
@@ -197,7 +197,7 @@ def compliance_from_summary(branches, year, *, today=None):
     """The regular-meeting grid of these branches read from BranchYearMeetings (the month
     bits the services keep) rather than from the sessions: two queries for any number of
     branches (the bits, the cadence rows that apply)."""
-    from .models import BranchYearMeetings
+    from ..models.summaries import BranchYearMeetings
 
     today = today or timezone.localdate()
     branches = list(branches)

@@ -91,3 +91,42 @@ def rollup_children(organization, year, *, page_number=None, per_page=50, branch
     page = NextPage(rows, page_number, per_page)
     page.object_list = [_with_figures(r.organization, r) for r in page.object_list]
     return page
+
+
+def picked_branch(user, pk, *, limit):
+    """(the branch `pk` among those the user manages, None when it is not one of them; without
+    `pk` the first they manage, None when they manage none), and up to `limit` + 1 of the
+    branches they manage, by path. One query, two when `pk` is past that list: the page does
+    not grow with the number of branches an organizer manages."""
+    managed = branch_choices(user)
+    choices = list(managed[: limit + 1])
+    if pk is None:
+        return (choices[0] if choices else None), choices
+    branch = next((b for b in choices if b.pk == pk), None)
+    if branch is None:
+        branch = managed.filter(pk=pk).first()
+    return branch, choices
+
+
+def led_branches(user, *, limit=2):
+    """Up to `limit` branches the user manages, by path (one query)."""
+    managed = organizations_managed_by(user).exclude(kind=OrganizationKind.GROUP)
+    return list(managed.filter(kind=OrganizationKind.BRANCH).order_by("path")[:limit])
+
+
+def organizations_to_log_for(user, *, limit=500):
+    """The organizations a user may log a session for, by path (lazy: read by the page)."""
+    return organizations_managed_by(user).order_by("path")[:limit]
+
+
+def hours_rollup_below(organization, year, *, chunk_size=500):
+    """`hours_rollup` of every branch below the organization, by path, read `chunk_size`
+    branches at a time (memory stays flat for an export of the whole subtree)."""
+    ids = []
+    for pk in branches_below(organization).values_list("pk", flat=True).iterator(chunk_size):
+        ids.append(pk)
+        if len(ids) == chunk_size:
+            yield from hours_rollup(organization, ids, year)
+            ids = []
+    if ids:
+        yield from hours_rollup(organization, ids, year)

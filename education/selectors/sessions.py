@@ -15,6 +15,7 @@ from members.models import (
 )
 
 from ..dates import year_bounds
+from ..models.calendar import CalendarFeed
 from ..models.makeups import Makeup, MakeupState
 from ..models.sessions import CREDITED_STATUSES, Attendance, AttendanceStatus, Session, SessionState
 
@@ -98,7 +99,7 @@ def similar_sessions(organization, *, kind, starts_at, ends_at, limit=5):
 def log_rows(session, organization):
     """What the logging page lists: every expected member plus the organization's other
     active members (unticked), so a secretary can mark anyone in one go. Two queries."""
-    from .services import default_branches, default_expected_members
+    from ..services.sessions import default_branches, default_expected_members
 
     rows = {}
     if session is not None:
@@ -147,9 +148,12 @@ def calendar_sessions(member_id, *, now=None, days_back=180):
     )
 
 
-def makeups_to_review(queryset):
+def makeups_to_review(queryset, *, reviewer_member_id=None):
+    """Submitted make-up study in `queryset`, oldest first. Nobody confirms their own: the
+    reviewer's own rows (`reviewer_member_id`) are left out, for another reviewer."""
     return (
-        queryset.filter(state=MakeupState.SUBMITTED)
+        queryset.exclude(member_id=reviewer_member_id)
+        .filter(state=MakeupState.SUBMITTED)
         .select_related("member", "member__branch", "session")
         .order_by("created_at", "id")
     )
@@ -157,7 +161,7 @@ def makeups_to_review(queryset):
 
 def expected_candidates(session):
     """Members who can be expected at a session, and the ids of those who are. Two queries."""
-    from .services import default_expected_members
+    from ..services.sessions import default_expected_members
 
     current = set(session.attendances.values_list("member_id", flat=True))
     candidates = (
@@ -196,7 +200,7 @@ def reminded_count(session):
 
     from members.models import Notification
 
-    from .reminders import KIND_SESSION
+    from ..reminders import KIND_SESSION
 
     return (
         Notification.objects.filter(
@@ -207,4 +211,75 @@ def reminded_count(session):
         .values("recipient_id")
         .distinct()
         .count()
+    )
+
+
+# --- one session's page -------------------------------------------------------------------
+
+
+def session_materials(session):
+    return list(session.materials.all())
+
+
+def session_branches(session):
+    """The branches the session counts for."""
+    return list(session.branches.all())
+
+
+def own_attendance(session, member_id):
+    """The member's attendance row at the session, or None (one query)."""
+    return session.attendances.filter(member_id=member_id).first()
+
+
+def expected_row(session, member_id):
+    """An expected member's attendance row with the member, or None (one query)."""
+    return session.attendances.select_related("member").filter(member_id=member_id).first()
+
+
+def pending_member_ids(session):
+    """Members still pending at the session: no check-in, not marked."""
+    return set(
+        session.attendances.filter(status=AttendanceStatus.PENDING).values_list(
+            "member_id", flat=True
+        )
+    )
+
+
+def has_open_makeup(member_id, session):
+    """Whether the member has make-up study for the session that is not rejected."""
+    return (
+        Makeup.objects.filter(member_id=member_id, session=session)
+        .exclude(state=MakeupState.REJECTED)
+        .exists()
+    )
+
+
+def session_for_checkin(pk):
+    """The session a member checks in to, with its organization, or None."""
+    return Session.objects.select_related("organization").filter(pk=pk).first()
+
+
+# --- a member's make-ups and calendar feed ------------------------------------------------
+
+
+def member_makeups(member):
+    return Makeup.objects.filter(member=member).select_related("session")
+
+
+def missed_session(member, pk):
+    """One of `missed_sessions(member)`, or None."""
+    return missed_sessions(member).filter(pk=pk).first()
+
+
+def live_calendar_feed(member):
+    """The member's calendar feed that is not revoked, or None."""
+    return CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
+
+
+def calendar_feed_by_token(token):
+    """The feed (with its member) whose secret URL this is, or None when unknown or revoked."""
+    return (
+        CalendarFeed.objects.select_related("member")
+        .filter(token=token, revoked_at__isnull=True)
+        .first()
     )

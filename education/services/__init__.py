@@ -1,7 +1,8 @@
-"""education/ services: every write that matters, one function per use case, one transaction each.
+"""Every write that matters in education/, one function per use case and one transaction each,
+grouped by use case in the modules of this package.
 
-The names keep their old import path (education.services.X) for other apps and tests; inside
-education, import from the submodule."""
+Other apps and tests import them from here (education.services.X), as before the split;
+inside education, code imports from the submodule."""
 
 from .attendance import (
     MARKED_STATUSES,
@@ -40,6 +41,7 @@ from .sessions import (
     session_set_expected,
     session_update,
     session_void,
+    set_session_fields,
 )
 
 __all__ = [
@@ -66,5 +68,6 @@ __all__ = [
     "session_set_expected",
     "session_update",
     "session_void",
+    "set_session_fields",
     "settings_save",
 ]

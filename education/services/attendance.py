@@ -15,13 +15,17 @@ from members.services import DomainError
 from .. import summaries
 from ..models.sessions import (
     CREDITED_STATUSES,
-    SESSION_FIELDS,
     Attendance,
     AttendanceStatus,
     Session,
     SessionState,
 )
-from .sessions import clean_session, default_branches, default_expected_members
+from .sessions import (
+    clean_session,
+    default_branches,
+    default_expected_members,
+    set_session_fields,
+)
 
 MARKED_STATUSES = tuple(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
 
@@ -67,10 +71,7 @@ def session_log(
             raise DomainError(_("A cancelled session cannot be logged."))
         new = False
     old_starts_at = None if new else session.starts_at
-    for name, value in fields.items():
-        if name not in SESSION_FIELDS:
-            raise TypeError(name)
-        setattr(session, name, value)
+    set_session_fields(session, fields)
     if not new:
         version_claim(session, version, fields=list(fields))
     session.state = SessionState.HELD

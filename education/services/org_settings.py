@@ -43,7 +43,7 @@ def settings_save(*, instance, actor=None, version: int | None = None, fields=No
         # study figures are recomputed by a task (in chunks), the rows above follow.
         years = [instance.year] if isinstance(instance, HoursRequirement) else None
         organization_id = instance.organization_id
-        from .tasks import refresh_study_figures_below
+        from ..tasks import refresh_study_figures_below
 
         queue_after_commit(refresh_study_figures_below, organization_id, years)
     audit_log(

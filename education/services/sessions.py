@@ -1,6 +1,6 @@
 """Planning, editing, cancelling and voiding a session, and who is expected at it."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from django.db import transaction
@@ -79,6 +79,14 @@ def clean_session(session: Session):
             raise DomainError({"kind": _("A Party group cannot hold this kind of meeting.")})
 
 
+def set_session_fields(session: Session, fields: Mapping):
+    """Set what a secretary describes about a session (SESSION_FIELDS, nothing else)."""
+    for name, value in fields.items():
+        if name not in SESSION_FIELDS:
+            raise TypeError(name)
+        setattr(session, name, value)
+
+
 @transaction.atomic
 def session_plan(
     *,
@@ -123,10 +131,7 @@ def session_update(
     old_starts_at = session.starts_at
     old_hours = session.hours
     old_branch_ids = list(session.branches.values_list("pk", flat=True)) if session.is_held else []
-    for name, value in fields.items():
-        if name not in SESSION_FIELDS:
-            raise TypeError(name)
-        setattr(session, name, value)
+    set_session_fields(session, fields)
     version_claim(session, version, fields=list(fields))
     clean_session(session)
     session._history_user = actor
@@ -136,7 +141,7 @@ def session_update(
     if session.is_held and session.hours != old_hours:
         _recredit(session, old_hours, actor)
     if session.is_planned and session.starts_at != old_starts_at:
-        from .reminders import session_changed_notify
+        from ..reminders import session_changed_notify
 
         session_changed_notify(session=session)
     if session.is_held:
@@ -202,7 +207,7 @@ def session_cancel(*, session: Session, actor=None) -> Session:
     session._history_user = actor
     session.save(update_fields=["state", "updated_at"])
     summaries.refresh_session(session)
-    from .reminders import session_changed_notify
+    from ..reminders import session_changed_notify
 
     session_changed_notify(session=session)
     return session

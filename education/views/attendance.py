@@ -5,20 +5,16 @@ from decimal import Decimal, InvalidOperation
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from members.concurrency import ConcurrentChange
-from members.forms import add_service_error
-from members.models import OrganizationKind
 from members.params import id_param
 from members.permissions import (
     get_organization_for_user,
-    organizations_managed_by,
     permission_required,
     require_perm,
     scope_for,
@@ -37,8 +33,10 @@ from ..models.sessions import (
 from ..permissions import (
     get_session_for_user,
 )
+from ..selectors import rollup as rollup_selectors
 from ..selectors import sessions as sessions_selectors
 from ..services import attendance as attendance_services
+from .saving import save_form
 
 MAX_ROW_HOURS = Decimal("99.9")
 
@@ -87,12 +85,7 @@ def _parse_attendance(post):
 def _settle_unmarked(post, session, attendance):
     """On an existing session, members still pending (no check-in, not marked) are never
     guessed: they are marked absent only when the secretary says so, else nothing is saved."""
-    pending = set(
-        session.attendances.filter(status=AttendanceStatus.PENDING).values_list(
-            "member_id", flat=True
-        )
-    )
-    left = pending - set(attendance)
+    left = sessions_selectors.pending_member_ids(session) - set(attendance)
     if not left:
         return
     if post.get("unmarked") == AttendanceStatus.ABSENT:
@@ -122,14 +115,13 @@ def session_log(request, pk=None):
         session = None
         org_pk = id_param(request, "org")
         if org_pk is None:
-            managed = organizations_managed_by(request.user).exclude(kind=OrganizationKind.GROUP)
-            led = list(managed.filter(kind=OrganizationKind.BRANCH).order_by("path")[:2])
+            led = rollup_selectors.led_branches(request.user, limit=2)
             if len(led) == 1 and not scope_for(request.user).is_organizer:
                 return redirect(reverse("education:session_log_new") + f"?org={led[0].pk}")
             return render(
                 request,
                 "education/session_log_choose.html",
-                {"organizations": organizations_managed_by(request.user).order_by("path")[:500]},
+                {"organizations": rollup_selectors.organizations_to_log_for(request.user)},
             )
         organization = get_organization_for_user(request.user, org_pk)
     initial = {}
@@ -149,7 +141,8 @@ def session_log(request, pk=None):
         data = {k: v for k, v in form.cleaned_data.items() if k in SESSION_FIELDS}
         if session is None:
             duplicates = _unconfirmed_duplicates(request.POST, organization, data)
-        try:
+
+        def log():
             attendance = _parse_attendance(request.POST)
             if duplicates:
                 raise DomainError(
@@ -160,7 +153,7 @@ def session_log(request, pk=None):
                 )
             if session is not None:
                 _settle_unmarked(request.POST, session, attendance)
-            session = attendance_services.session_log(
+            return attendance_services.session_log(
                 session=session,
                 organization=organization,
                 attendance=attendance,
@@ -169,13 +162,10 @@ def session_log(request, pk=None):
                 version=form.cleaned_data.get("version"),
                 **data,
             )
-        except ConcurrentChange as exc:
-            form.show_conflict(exc)
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The session and its attendance are saved."))
-            return redirect("education:session_detail", session.pk)
+
+        logged = save_form(request, form, log, _("The session and its attendance are saved."))
+        if logged is not None:
+            return redirect("education:session_detail", logged.pk)
     rows = sessions_selectors.log_rows(session, organization)
     if request.method == "POST":
         for row in rows:
@@ -241,7 +231,9 @@ def session_mark(request, session):
     raw_member, _sep, status = request.POST.get("mark", "").partition(":")
     if not raw_member.isdigit():
         raise Http404
-    row = get_object_or_404(session.attendances.select_related("member"), member_id=raw_member)
+    row = sessions_selectors.expected_row(session, int(raw_member))
+    if row is None:
+        raise Http404
     error = ""
     try:
         if status not in _MARKED:

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,7 +15,6 @@ from members.permissions import (
 
 from .. import ics
 from ..checkin import qr_svg
-from ..models.calendar import CalendarFeed
 from ..permissions import (
     get_session_for_user,
 )
@@ -41,7 +40,7 @@ def session_ics(request, pk):
 @login_required
 def calendar_page(request):
     member = require_member(request.user)
-    feed = CalendarFeed.objects.filter(member=member, revoked_at__isnull=True).first()
+    feed = sessions_selectors.live_calendar_feed(member)
     context = {"feed": feed, "url": "", "webcal_url": "", "qr": ""}
     if feed:
         url = request.build_absolute_uri(reverse("education:calendar_feed", args=[feed.token]))
@@ -54,32 +53,36 @@ def calendar_page(request):
     return render(request, "education/calendar.html", context)
 
 
+def _change_feed(request, change, message):
+    change(member=require_member(request.user))
+    messages.success(request, message)
+    return redirect("education:calendar")
+
+
 @login_required
 @require_POST
 def calendar_regenerate(request):
-    member = require_member(request.user)
-    calendar_services.calendar_feed_regenerate(member=member)
-    messages.success(request, _("Your calendar link is new; the old one no longer works."))
-    return redirect("education:calendar")
+    return _change_feed(
+        request,
+        calendar_services.calendar_feed_regenerate,
+        _("Your calendar link is new; the old one no longer works."),
+    )
 
 
 @login_required
 @require_POST
 def calendar_revoke(request):
-    member = require_member(request.user)
-    calendar_services.calendar_feed_revoke(member=member)
-    messages.success(request, _("Your calendar link is turned off."))
-    return redirect("education:calendar")
+    return _change_feed(
+        request, calendar_services.calendar_feed_revoke, _("Your calendar link is turned off.")
+    )
 
 
 @never_cache
 def calendar_feed(request, token):
     """A member's private feed: the secret URL is the credential (calendar clients cannot
     log in). Revoked or unknown tokens get 404."""
-    feed = get_object_or_404(
-        CalendarFeed.objects.select_related("member"), token=token, revoked_at__isnull=True
-    )
-    if not feed.member.is_active:  # transferred out or deceased: the feed stops
+    feed = sessions_selectors.calendar_feed_by_token(token)
+    if feed is None or not feed.member.is_active:  # transferred out or deceased: it stops
         raise Http404
     body = ics.sessions_calendar(
         sessions_selectors.calendar_sessions(feed.member_id),

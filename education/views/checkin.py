@@ -24,9 +24,6 @@ from ..checkin import (
     current_step,
     qr_svg,
 )
-from ..models.sessions import (
-    Session,
-)
 from ..permissions import (
     get_session_for_user,
 )
@@ -122,7 +119,7 @@ def checkin_confirm(request, pk):
     """The member confirms their own check-in (only themselves, only once)."""
     held = request.session.get(_CHECKIN_SESSION_KEY) or {}
     fresh = held.get("session") == pk and time.time() - held.get("at", 0) <= CHECKIN_PASS_SECONDS
-    session = Session.objects.select_related("organization").filter(pk=pk).first()
+    session = sessions_selectors.session_for_checkin(pk)
     if not fresh or session is None:
         return render(
             request,

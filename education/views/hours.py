@@ -101,21 +101,7 @@ def hours_rollup_export(request):
     year = year_param(request, default=this_year())
     audit_log(actor=request.user, action="education.hours.export_rollup", obj=org, year=year)
 
-    def branches():
-        ids = []
-        for pk in (
-            rollup_selectors.branches_below(org)
-            .values_list("pk", flat=True)
-            .iterator(chunk_size=500)
-        ):
-            ids.append(pk)
-            if len(ids) == 500:
-                yield from rollup_selectors.hours_rollup(org, ids, year)
-                ids = []
-        if ids:
-            yield from rollup_selectors.hours_rollup(org, ids, year)
-
-    header, rows = exports.rollup_rows(branches())
+    header, rows = exports.rollup_rows(rollup_selectors.hours_rollup_below(org, year))
     return xlsx_response(
         f"hours-rollup-{org.pk}-{year}.xlsx", [Sheet(f"{org.name} {year}", header, rows)]
     )

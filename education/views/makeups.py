@@ -10,7 +10,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.forms import add_service_error
 from members.params import id_param, page_param
 from members.permissions import (
     permission_required,
@@ -24,19 +23,19 @@ from ..forms import (
     MakeupForm,
     ReviewForm,
 )
-from ..models.makeups import Makeup
 from ..permissions import (
     get_makeup_for_user,
     makeups_managed_by,
 )
 from ..selectors import sessions as sessions_selectors
 from ..services import makeups as makeups_services
+from .saving import save_form
 
 
 @login_required
 def makeup_list(request):
     member = require_member(request.user)
-    makeups = Makeup.objects.filter(member=member).select_related("session")
+    makeups = sessions_selectors.member_makeups(member)
     page = Paginator(makeups, 30).get_page(page_param(request))
     return render(request, "education/makeup_list.html", {"page": page})
 
@@ -48,32 +47,30 @@ def makeup_create(request):
     initial = {}
     session_pk = id_param(request, "session")
     if session_pk:
-        initial["session"] = missed.filter(pk=session_pk).first()
+        initial["session"] = sessions_selectors.missed_session(member, session_pk)
         if initial["session"] is not None:
             initial["hours"] = initial["session"].hours
     form = MakeupForm(
         request.POST or None, request.FILES or None, missed_sessions=missed, initial=initial
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            makeups_services.makeup_submit(member=member, actor=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(
-                request,
-                _("Your make-up study is recorded. It counts once the secretary confirms it."),
-            )
+        makeup = save_form(
+            request,
+            form,
+            lambda: makeups_services.makeup_submit(
+                member=member, actor=request.user, **form.cleaned_data
+            ),
+            _("Your make-up study is recorded. It counts once the secretary confirms it."),
+        )
+        if makeup is not None:
             return redirect("education:makeup_list")
     return render(request, "education/makeup_form.html", {"form": form})
 
 
 @permission_required("education.review_makeups")
 def makeup_review_list(request):
-    # Nobody confirms their own make-up study: a leader's own rows go to another reviewer.
-    own = scope_for(request.user).member_id
     qs = sessions_selectors.makeups_to_review(
-        makeups_managed_by(request.user).exclude(member_id=own)
+        makeups_managed_by(request.user), reviewer_member_id=scope_for(request.user).member_id
     )
     page = Paginator(qs, 30).get_page(page_param(request))
     return render(request, "education/makeup_review.html", {"page": page, "form": ReviewForm()})

@@ -1,7 +1,6 @@
 """Which branch or organization a hours or compliance page shows, from the query string."""
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from members.params import id_param
 from members.permissions import (
@@ -18,15 +17,10 @@ def chosen_branch(request):
     first one they manage, else None; the branches for the picker, empty when there are more
     than PICKER_LIMIT). One query, two when the branch named is past the picker's list: the
     page does not grow with the number of branches an organizer manages."""
-    managed = rollup_selectors.branch_choices(request.user)
-    choices = list(managed[: PICKER_LIMIT + 1])
     pk = id_param(request, "branch")
-    if pk is not None:
-        branch = next((b for b in choices if b.pk == pk), None)
-        if branch is None:
-            branch = get_object_or_404(managed, pk=pk)
-    else:
-        branch = choices[0] if choices else None
+    branch, choices = rollup_selectors.picked_branch(request.user, pk, limit=PICKER_LIMIT)
+    if pk is not None and branch is None:
+        raise Http404
     return branch, choices if len(choices) <= PICKER_LIMIT else []
 
 

@@ -6,8 +6,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from members.concurrency import ConcurrentChange
-from members.forms import add_service_error
 from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_organization_for_user,
@@ -24,7 +22,6 @@ from ..forms import (
     SessionForm,
     SessionVoidForm,
 )
-from ..models.makeups import Makeup, MakeupState
 from ..models.sessions import SESSION_FIELDS, AttendanceStatus, SessionState
 from ..permissions import (
     get_session_for_user,
@@ -35,6 +32,7 @@ from ..selectors import sessions as sessions_selectors
 from ..services import checkin as checkin_services
 from ..services import sessions as sessions_services
 from .attendance import attendance_context
+from .saving import save_form
 
 
 @permission_required("education.add_session")
@@ -70,14 +68,15 @@ def session_create(request):
         organization = data.pop("organization")
         branches = data.pop("branches", None) or ()
         require_perm(request.user, "members.manage_organization", organization)
-        try:
-            session = sessions_services.session_plan(
+        session = save_form(
+            request,
+            form,
+            lambda: sessions_services.session_plan(
                 organization=organization, branches=branches, actor=request.user, **data
-            )
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The session is planned."))
+            ),
+            _("The session is planned."),
+        )
+        if session is not None:
             return redirect("education:session_detail", session.pk)
     return render(request, "education/session_form.html", {"form": form, "session": None})
 
@@ -90,9 +89,9 @@ def session_detail(request, pk):
     context = {
         "session": session,
         "manage": manage,
-        "materials": list(session.materials.all()),
+        "materials": sessions_selectors.session_materials(session),
         "material_form": MaterialForm() if manage else None,
-        "branches": list(session.branches.all()),
+        "branches": sessions_selectors.session_branches(session),
     }
     if manage:
         context.update(attendance_context(session))
@@ -103,16 +102,14 @@ def session_detail(request, pk):
         own = (
             next((a for a in context["rows"] if a.member_id == scope.member_id), None)
             if manage  # the attendance list is loaded already
-            else session.attendances.filter(member_id=scope.member_id).first()
+            else sessions_selectors.own_attendance(session, scope.member_id)
         )
         context["own"] = own
         context["own_makeup_open"] = (
             own is not None
             and session.is_held
             and own.status in (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
-            and not Makeup.objects.filter(member_id=scope.member_id, session=session)
-            .exclude(state=MakeupState.REJECTED)
-            .exists()
+            and not sessions_selectors.has_open_makeup(scope.member_id, session)
         )
     return render(request, "education/session_detail.html", context)
 
@@ -124,20 +121,20 @@ def session_edit(request, session):
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in SESSION_FIELDS}
-        try:
-            sessions_services.session_update(
+        branches = form.cleaned_data.get("branches") if "branches" in form.fields else None
+        saved = save_form(
+            request,
+            form,
+            lambda: sessions_services.session_update(
                 session=session,
                 actor=request.user,
-                branches=form.cleaned_data.get("branches") if "branches" in form.fields else None,
+                branches=branches,
                 version=form.cleaned_data.get("version"),
                 **data,
-            )
-        except ConcurrentChange as exc:
-            form.show_conflict(exc)
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The session is saved."))
+            ),
+            _("The session is saved."),
+        )
+        if saved is not None:
             return redirect("education:session_detail", session.pk)
     return render(request, "education/session_form.html", {"form": form, "session": session})
 
@@ -149,14 +146,15 @@ def session_expected(request, session):
         request.POST or None, candidates=candidates, initial={"members": sorted(current)}
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            sessions_services.session_set_expected(
+        saved = save_form(
+            request,
+            form,
+            lambda: sessions_services.session_set_expected(
                 session=session, member_ids=form.cleaned_data["members"], actor=request.user
-            )
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The list of expected members is saved."))
+            ),
+            _("The list of expected members is saved."),
+        )
+        if saved is not None:
             return redirect("education:session_detail", session.pk)
     return render(request, "education/session_expected.html", {"form": form, "session": session})
 
@@ -187,14 +185,15 @@ def _session_void(request, session):
     on record and it stops counting for hours and the meeting grid."""
     form = SessionVoidForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            sessions_services.session_void(
+        voided = save_form(
+            request,
+            form,
+            lambda: sessions_services.session_void(
                 session=session, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except DomainError as exc:
-            add_service_error(form, exc)
-        else:
-            messages.success(request, _("The session is voided; its attendance stays on record."))
+            ),
+            _("The session is voided; its attendance stays on record."),
+        )
+        if voided is not None:
             return redirect("education:session_detail", session.pk)
     return render(
         request, "education/session_void_confirm.html", {"session": session, "form": form}

@@ -1,13 +1,10 @@
 """An organization's education settings: hours requirement, meeting cadence, reminders."""
 
-from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from members.concurrency import ConcurrentChange
-from members.forms import add_service_error
 from members.params import this_year, year_param
 from members.permissions import (
     get_organization_for_user,
@@ -15,17 +12,17 @@ from members.permissions import (
     permission_required,
     require_perm,
 )
-from members.services import DomainError
 
 from ..forms import (
     CadenceForm,
     HoursRequirementForm,
     ReminderSettingsForm,
 )
-from ..models.org_settings import ComplianceCadence, Frequency, HoursRequirement, ReminderSettings
+from ..models.org_settings import Frequency
 from ..models.sessions import SessionKind
 from ..selectors import org_settings as org_settings_selectors
 from ..services import org_settings as org_settings_services
+from .saving import save_form
 
 # The required hours and the meeting cadence are the bar a branch is measured against: only
 # the organization above sets them (education.change_requirements); a branch's leaders
@@ -37,22 +34,14 @@ _REQUIREMENT_FORMS = ("hours", "cadence")
 def org_settings(request, org):
     year = year_param(request, default=this_year())
     can_set_bar = has_perm(request.user, "education.change_requirements", org)
+    rows = org_settings_selectors.own_settings(org, year)
     forms_by_name = {
-        "hours": HoursRequirementForm(
-            instance=HoursRequirement.objects.filter(organization=org, year=year).first()
-            or HoursRequirement(organization=org, year=year),
-            prefix="hours",
-        ),
-        "cadence": CadenceForm(
-            instance=ComplianceCadence.objects.filter(organization=org).first()
-            or ComplianceCadence(organization=org),
-            prefix="cadence",
-        ),
-        "reminders": ReminderSettingsForm(
-            instance=ReminderSettings.objects.filter(organization=org).first()
-            or ReminderSettings(organization=org),
-            prefix="reminders",
-        ),
+        name: form_class(instance=rows[name], prefix=name)
+        for name, form_class in (
+            ("hours", HoursRequirementForm),
+            ("cadence", CadenceForm),
+            ("reminders", ReminderSettingsForm),
+        )
     }
     if request.method == "POST":
         name = request.POST.get("form")
@@ -65,19 +54,18 @@ def org_settings(request, org):
         )
         forms_by_name[name] = form
         if form.is_valid():
-            try:
-                org_settings_services.settings_save(
+            saved = save_form(
+                request,
+                form,
+                lambda: org_settings_services.settings_save(
                     instance=form.save(commit=False),
                     actor=request.user,
                     version=form.cleaned_data.get("version"),
                     fields=list(form.Meta.fields),
-                )
-            except ConcurrentChange as exc:
-                form.show_conflict(exc)
-            except DomainError as exc:
-                add_service_error(form, exc)
-            else:
-                messages.success(request, _("The settings are saved."))
+                ),
+                _("The settings are saved."),
+            )
+            if saved is not None:
                 return redirect(reverse("education:settings", args=[org.pk]) + f"?year={year}")
     return render(
         request,
