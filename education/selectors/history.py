@@ -4,18 +4,11 @@ session and its attendance."""
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import (
-    F,
-)
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models.sessions import (
-    SESSION_FIELDS,
-    Attendance,
-    Session,
-    Topic,
-)
+from ..models.sessions import SESSION_FIELDS, Attendance, Session, Topic
 
 CHANGES_LIMIT = 50
 

@@ -28,12 +28,7 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import (
-    COMMITTEE_ROLES,
-    Member,
-    OrganizationKind,
-    Position,
-)
+from members.models import COMMITTEE_ROLES, Member, OrganizationKind, Position
 
 from ..dates import year_bounds
 from ..models.makeups import Makeup, MakeupState
@@ -50,8 +45,6 @@ from .org_settings import (
 )
 
 HOURS = DecimalField(max_digits=8, decimal_places=1)
-
-
 ZERO = Value(Decimal("0.0"), output_field=HOURS)
 
 DEFAULT_REQUIREMENT = Requirement()  # where no organization above sets one
@@ -140,12 +133,12 @@ def pace_fraction(year, today=None):
     return Decimal(today.month - 1) / 12
 
 
-#
-# A member is behind when their credited hours (attended + confirmed make-up) are below
-# `pace_hours`: the year's requirement times the share of the year gone (whole months), to one
-# decimal. The member's page, the branch table, the study figures of every organization, the
-# secretary's dashboard and the monthly nudge all use it: `is_behind` for a row already read,
-# `with_behind` (the annotation `behind`) for the database.
+# "Behind on hours", the one definition. A member is behind when their credited hours
+# (attended + confirmed make-up) are below `pace_hours`: the year's requirement times the share
+# of the year gone (whole months), to one decimal. The member's page, the branch table, the
+# study figures of every organization, the secretary's dashboard and the monthly nudge all use
+# it: `is_behind` for a row already read, `with_behind` (the annotation `behind`) for the
+# database.
 
 
 def pace_hours(required, pace):

@@ -4,14 +4,9 @@ requirement, a field of the meeting cadence, or the reminders, wins."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import (
-    F,
-    Q,
-)
+from django.db.models import F, Q
 
-from members.models import (
-    Organization,
-)
+from members.models import Organization
 
 from ..models.org_settings import (
     DEFAULT_CADENCE,

@@ -1,16 +1,10 @@
 """A member's own page (home and /me/) and the sections other apps compose: the member's record
 and the home dashboard."""
 
-from django.db.models import (
-    Exists,
-    OuterRef,
-    Q,
-)
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from members.models import (
-    Organization,
-)
+from members.models import Organization
 
 from ..dates import month_bounds, year_bounds
 from ..models.makeups import Makeup, MakeupState

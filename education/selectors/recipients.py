@@ -1,11 +1,6 @@
 """Who gets a branch's monthly meetings digest."""
 
-from members.models import (
-    ACTIVE_STATUSES,
-    COMMITTEE_ROLES,
-    Position,
-    Role,
-)
+from members.models import ACTIVE_STATUSES, COMMITTEE_ROLES, Position, Role
 
 from .org_settings import STEPLEN
 

@@ -19,22 +19,12 @@ from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
-from members.models import (
-    Organization,
-    OrganizationKind,
-)
+from members.models import Organization, OrganizationKind
 from members.pagination import NextPage
 
 from ..dates import month_bounds, quarter_months, year_bounds
-from ..models.org_settings import (
-    Frequency,
-)
-from ..models.sessions import (
-    REGULAR_KINDS,
-    Session,
-    SessionKind,
-    held_meeting_q,
-)
+from ..models.org_settings import Frequency
+from ..models.sessions import REGULAR_KINDS, Session, SessionKind, held_meeting_q
 from .org_settings import STEPLEN, cadence_for, cadences_by_path
 from .rollup import child_branches
 

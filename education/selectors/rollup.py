@@ -3,10 +3,7 @@ figures of an organization and of its children."""
 
 from decimal import Decimal
 
-from members.models import (
-    Organization,
-    OrganizationKind,
-)
+from members.models import Organization, OrganizationKind
 from members.pagination import NextPage
 from members.permissions import loaded_positions, organizations_managed_by, scope_for
 

@@ -1,18 +1,10 @@
 """Reads behind the session pages: lists, attendance, counts, the check-in board, the logging
 table, calendars and make-ups to review."""
 
-from django.db.models import (
-    Count,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-)
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from members.models import (
-    Member,
-)
+from members.models import Member
 
 from ..dates import year_bounds
 from ..models.calendar import CalendarFeed

@@ -4,6 +4,8 @@ grouped by use case in the modules of this package.
 Other apps and tests import them from here (education.services.X), as before the split;
 inside education, code imports from the submodule."""
 
+from members.services import DomainError  # what they raise; tests catch it from here
+
 from .attendance import (
     MARKED_STATUSES,
     attendance_mark,
@@ -47,6 +49,7 @@ from .sessions import (
 __all__ = [
     "CHECKIN_OPENS_BEFORE",
     "MARKED_STATUSES",
+    "DomainError",
     "attendance_mark",
     "calendar_feed_regenerate",
     "calendar_feed_revoke",

@@ -13,19 +13,8 @@ from members.models import Member, Organization
 from members.services import DomainError
 
 from .. import summaries
-from ..models.sessions import (
-    CREDITED_STATUSES,
-    Attendance,
-    AttendanceStatus,
-    Session,
-    SessionState,
-)
-from .sessions import (
-    clean_session,
-    default_branches,
-    default_expected_members,
-    set_session_fields,
-)
+from ..models.sessions import CREDITED_STATUSES, Attendance, AttendanceStatus, Session, SessionState
+from .sessions import clean_session, default_branches, default_expected_members, set_session_fields
 
 MARKED_STATUSES = tuple(s for s in AttendanceStatus.values if s != AttendanceStatus.PENDING)
 

@@ -11,12 +11,7 @@ from members.models import Member
 from members.services import DomainError
 
 from .. import summaries
-from ..models.sessions import (
-    Attendance,
-    AttendanceStatus,
-    Session,
-    SessionState,
-)
+from ..models.sessions import Attendance, AttendanceStatus, Session, SessionState
 
 # Check-in opens this long before the start and closes at the end.
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)

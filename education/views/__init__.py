@@ -1,7 +1,8 @@
 """education/ pages: thin — check, read or call one service, render.
 
 Objects are fetched through the user's scope (404 outside it); a logged-in user who lacks a
-permission gets 403. The views keep their old import path (education.views.X) for urls.py."""
+permission gets 403. The views keep their old import path (education.views.X) for other code
+and tests; urls.py and the rest of education import from the submodules."""
 
 from .attendance import (
     MAX_REASON_LENGTH,
@@ -18,7 +19,7 @@ from .calendar import (
     session_ics,
 )
 from .checkin import (
-    _CHECKIN_SESSION_KEY,
+    _CHECKIN_SESSION_KEY,  # bench/measure.py reads the check-in pass
     CHECKIN_POLL_SECONDS,
     checkin_confirm,
     checkin_qr,

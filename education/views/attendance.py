@@ -21,18 +21,9 @@ from members.permissions import (
 )
 from members.services import DomainError
 
-from ..forms import (
-    SessionForm,
-)
-from ..models.sessions import (
-    CREDITED_STATUSES,
-    SESSION_FIELDS,
-    Attendance,
-    AttendanceStatus,
-)
-from ..permissions import (
-    get_session_for_user,
-)
+from ..forms import SessionForm
+from ..models.sessions import CREDITED_STATUSES, SESSION_FIELDS, Attendance, AttendanceStatus
+from ..permissions import get_session_for_user
 from ..selectors import rollup as rollup_selectors
 from ..selectors import sessions as sessions_selectors
 from ..services import attendance as attendance_services

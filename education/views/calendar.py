@@ -9,15 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from members.permissions import (
-    require_member,
-)
+from members.permissions import require_member
 
 from .. import ics
 from ..checkin import qr_svg
-from ..permissions import (
-    get_session_for_user,
-)
+from ..permissions import get_session_for_user
 from ..selectors import sessions as sessions_selectors
 from ..services import calendar as calendar_services
 

@@ -11,10 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from members.permissions import (
-    permission_required,
-    require_member,
-)
+from members.permissions import permission_required, require_member
 from members.services import DomainError
 
 from ..checkin import (
@@ -24,9 +21,7 @@ from ..checkin import (
     current_step,
     qr_svg,
 )
-from ..permissions import (
-    get_session_for_user,
-)
+from ..permissions import get_session_for_user
 from ..selectors import sessions as sessions_selectors
 from ..services import checkin as checkin_services
 

@@ -4,9 +4,7 @@ from django.shortcuts import render
 
 from members.dbrouting import reads_from_replica
 from members.params import choice_param, page_param, this_year, year_param
-from members.permissions import (
-    permission_required,
-)
+from members.permissions import permission_required
 
 from ..models.sessions import REGULAR_KINDS, SessionKind
 from ..selectors import regular_meetings as meetings_selectors

@@ -6,11 +6,7 @@ from django.shortcuts import render
 
 from members.dbrouting import reads_from_replica
 from members.params import page_param, this_year, year_param
-from members.permissions import (
-    get_member_for_user,
-    permission_required,
-    scope_for,
-)
+from members.permissions import get_member_for_user, permission_required, scope_for
 from members.services import audit_log
 from members.xlsx import Sheet, xlsx_response
 

@@ -11,22 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.params import id_param, page_param
-from members.permissions import (
-    permission_required,
-    require_member,
-    scope_for,
-)
+from members.permissions import permission_required, require_member, scope_for
 from members.services import DomainError
 from members.uploads import private_file_response
 
-from ..forms import (
-    MakeupForm,
-    ReviewForm,
-)
-from ..permissions import (
-    get_makeup_for_user,
-    makeups_managed_by,
-)
+from ..forms import MakeupForm, ReviewForm
+from ..permissions import get_makeup_for_user, makeups_managed_by
 from ..selectors import sessions as sessions_selectors
 from ..services import makeups as makeups_services
 from .saving import save_form

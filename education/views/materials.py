@@ -6,19 +6,12 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.permissions import (
-    permission_required,
-)
+from members.permissions import permission_required
 from members.services import DomainError
 from members.uploads import private_file_response
 
-from ..forms import (
-    MaterialForm,
-)
-from ..permissions import (
-    get_material_for_user,
-    get_session_for_user,
-)
+from ..forms import MaterialForm
+from ..permissions import get_material_for_user, get_session_for_user
 from ..services import materials as materials_services
 
 

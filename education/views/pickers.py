@@ -3,9 +3,7 @@
 from django.http import Http404
 
 from members.params import id_param
-from members.permissions import (
-    get_organization_for_user,
-)
+from members.permissions import get_organization_for_user
 
 from ..selectors import rollup as rollup_selectors
 

@@ -16,17 +16,9 @@ from members.permissions import (
 )
 from members.services import DomainError
 
-from ..forms import (
-    ExpectedForm,
-    MaterialForm,
-    SessionForm,
-    SessionVoidForm,
-)
+from ..forms import ExpectedForm, MaterialForm, SessionForm, SessionVoidForm
 from ..models.sessions import SESSION_FIELDS, AttendanceStatus, SessionState
-from ..permissions import (
-    get_session_for_user,
-    sessions_managed_by,
-)
+from ..permissions import get_session_for_user, sessions_managed_by
 from ..selectors import history as history_selectors
 from ..selectors import sessions as sessions_selectors
 from ..services import checkin as checkin_services

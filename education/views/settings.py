@@ -13,11 +13,7 @@ from members.permissions import (
     require_perm,
 )
 
-from ..forms import (
-    CadenceForm,
-    HoursRequirementForm,
-    ReminderSettingsForm,
-)
+from ..forms import CadenceForm, HoursRequirementForm, ReminderSettingsForm
 from ..models.org_settings import Frequency
 from ..models.sessions import SessionKind
 from ..selectors import org_settings as org_settings_selectors
