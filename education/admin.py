@@ -4,16 +4,10 @@ from simple_history.admin import SimpleHistoryAdmin
 from members.admin import KeptRecordAdmin
 
 from . import summaries
-from .models import (
-    Attendance,
-    CalendarFeed,
-    ComplianceCadence,
-    HoursRequirement,
-    Makeup,
-    Material,
-    ReminderSettings,
-    Session,
-)
+from .models.calendar import CalendarFeed
+from .models.makeups import Makeup
+from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSettings
+from .models.sessions import REGULAR_KINDS, Attendance, Material, Session
 
 
 class AttendanceInline(admin.TabularInline):
@@ -63,13 +57,18 @@ class SessionAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
         )
 
 
+class MemberRecordAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
+    """A member's record about a session (attendance, make-up study): kept, with history."""
+
+    list_select_related = ("member", "session")
+    raw_id_fields = ("member", "session")
+
+
 @admin.register(Attendance)
-class AttendanceAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
+class AttendanceAdmin(MemberRecordAdmin):
     list_display = ("member", "session", "status", "hours", "checked_in_at")
     list_filter = ("status",)
     search_fields = ("member__full_name", "session__title")
-    list_select_related = ("member", "session")
-    raw_id_fields = ("member", "session")
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -90,12 +89,10 @@ class MaterialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Makeup)
-class MakeupAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
+class MakeupAdmin(MemberRecordAdmin):
     list_display = ("member", "studied_on", "hours", "state", "session")
     list_filter = ("state",)
     search_fields = ("member__full_name", "description")
-    list_select_related = ("member", "session")
-    raw_id_fields = ("member", "session")
 
     def save_model(self, request, obj, form, change):
         old = Makeup.objects.filter(pk=obj.pk).values_list("studied_on", flat=True).first()
@@ -104,30 +101,27 @@ class MakeupAdmin(KeptRecordAdmin, SimpleHistoryAdmin):
         summaries.refresh_members([obj.member_id], years)
 
 
-@admin.register(HoursRequirement)
-class HoursRequirementAdmin(admin.ModelAdmin):
-    list_display = ("organization", "year", "member_hours", "leader_hours")
-    list_filter = ("year",)
+class OrganizationSettingsAdmin(admin.ModelAdmin):
+    """A row an organization sets for those below it, found and chosen by organization."""
+
     search_fields = ("organization__name",)
     autocomplete_fields = ("organization",)
+
+
+@admin.register(HoursRequirement)
+class HoursRequirementAdmin(OrganizationSettingsAdmin):
+    list_display = ("organization", "year", "member_hours", "leader_hours")
+    list_filter = ("year",)
 
 
 @admin.register(ComplianceCadence)
-class ComplianceCadenceAdmin(admin.ModelAdmin):
-    list_display = (
-        "organization",
-        "general_meeting",
-        "committee_meeting",
-        "group_meeting",
-        "party_lecture",
-        "theme_day",
-    )
-    search_fields = ("organization__name",)
-    autocomplete_fields = ("organization",)
+class ComplianceCadenceAdmin(OrganizationSettingsAdmin):
+    # One column a regular meeting kind (the fields are named after the kinds).
+    list_display = ("organization", *(str(kind) for kind in REGULAR_KINDS))
 
 
 @admin.register(ReminderSettings)
-class ReminderSettingsAdmin(admin.ModelAdmin):
+class ReminderSettingsAdmin(OrganizationSettingsAdmin):
     list_display = (
         "organization",
         "session_reminders",
@@ -135,8 +129,6 @@ class ReminderSettingsAdmin(admin.ModelAdmin):
         "hours_nudges",
         "meeting_digests",
     )
-    search_fields = ("organization__name",)
-    autocomplete_fields = ("organization",)
 
 
 @admin.register(CalendarFeed)

@@ -13,7 +13,7 @@ class EducationConfig(AppConfig):
         # Register this app's `rules` permissions before any request checks one.
         from . import permissions as _permissions  # noqa: F401
         from .figures import on_branches_changed
-        from .selectors import member_year_facts
+        from .selectors.hours import member_year_facts
 
         branches_changed.connect(on_branches_changed, dispatch_uid="education.figures")
         # Study hours and attendance beside each member on the appraisal rating page.

@@ -14,9 +14,12 @@ from django.utils import timezone
 
 from members.models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position
 
-from . import services
 from .dates import local_tz
-from .models import AttendanceStatus, Makeup, Session, SessionKind, Topic
+from .models.makeups import Makeup
+from .models.sessions import AttendanceStatus, Session, SessionKind, Topic
+from .services import attendance as attendance_services
+from .services import makeups as makeups_services
+from .services import sessions as sessions_services
 
 # (kind, months it is held in, day of month, hours, title)
 PLAN = [
@@ -56,7 +59,7 @@ def _status(rng, diligence):
 def _log(rng, organization, kind, when, hours, title, members, diligence):
     if not members:
         return None
-    return services.session_log(
+    return attendance_services.session_log(
         organization=organization,
         attendance={m.pk: (_status(rng, diligence[m.pk]), None) for m in members},
         kind=kind,
@@ -122,7 +125,7 @@ def seed(*, rng, today):
 
 def _makeups(rng, branch, reviewer, today):
     """A few absent members record make-up study; the secretary confirms most of them."""
-    from .models import Attendance
+    from .models.sessions import Attendance
 
     missed = list(
         Attendance.objects.filter(
@@ -132,7 +135,7 @@ def _makeups(rng, branch, reviewer, today):
     account = reviewer.account if reviewer else None
     for i, row in enumerate(missed):
         studied_on = min(row.session.starts_at.date() + timedelta(days=7), today)
-        makeup = services.makeup_submit(
+        makeup = makeups_services.makeup_submit(
             member=row.member,
             session=row.session,
             description=f"自学《{row.session.title}》会议材料并撰写心得",
@@ -141,7 +144,7 @@ def _makeups(rng, branch, reviewer, today):
         )
         # Nobody confirms their own make-up study: the secretary's own rows stay waiting.
         if i % 3 != 2 and (reviewer is None or row.member_id != reviewer.pk):
-            services.makeup_confirm(makeup=makeup, actor=account)
+            makeups_services.makeup_confirm(makeup=makeup, actor=account)
     return Makeup.objects.filter(member__branch=branch).count()
 
 
@@ -155,7 +158,7 @@ def _upcoming(branch, now):
         (timedelta(days=9), SessionKind.THEME_DAY, "主题党日：网上正能量", "2.0"),
     ):
         starts = soon + offset
-        services.session_plan(
+        sessions_services.session_plan(
             organization=branch,
             kind=kind,
             title=title,

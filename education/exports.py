@@ -35,7 +35,8 @@ def member_hours_rows(detail):
     """A member's year: "Hours" is what the row records (a make-up's hours whatever its
     state), "Credited hours" what counts towards the requirement (held sessions attended,
     confirmed make-up study); the totals add up the credited column."""
-    from .models import CREDITED_STATUSES, MakeupState
+    from .models.makeups import MakeupState
+    from .models.sessions import CREDITED_STATUSES
 
     header = [
         _("Date"),

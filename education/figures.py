@@ -20,7 +20,8 @@ from django.utils import timezone
 from members import figures as base
 from members.models import Member, Organization, OrganizationKind
 
-from .models import REGULAR_KINDS, BranchYearMeetings, OrganizationStudyFigures
+from .models.sessions import REGULAR_KINDS
+from .models.summaries import BranchYearMeetings, OrganizationStudyFigures
 
 MODEL = OrganizationStudyFigures
 CHUNK = 500
@@ -35,14 +36,9 @@ def compute(branch_ids, years, *, today=None):
     """{(branch_id, year): figures} for these branches from the summary tables. Five
     queries per year whatever the number of branches (members are aggregated by the
     database, meetings from each branch's month bits)."""
-    from .selectors import (
-        _compliance_grid,
-        _q1,
-        cadences_by_path,
-        requirement_for,
-        requirements_by_path,
-        with_behind,
-    )
+    from .selectors.hours import round_hours, with_behind
+    from .selectors.org_settings import cadences_by_path, requirement_for, requirements_by_path
+    from .selectors.regular_meetings import compliance_grid
 
     today = today or timezone.localdate()
     branches = list(
@@ -83,9 +79,7 @@ def compute(branch_ids, years, *, today=None):
                 for m in range(1, 13):
                     if bits & (1 << (m - 1)):
                         counts[(branch_id, kind, m)] = 1
-        grid = {
-            bc.branch.pk: bc for bc in _compliance_grid(branches, year, today, counts, cadences)
-        }
+        grid = {bc.branch.pk: bc for bc in compliance_grid(branches, year, today, counts, cadences)}
         for b in branches:
             p = people.get(b.pk, {})
             row = masks.get(b.pk)
@@ -94,7 +88,7 @@ def compute(branch_ids, years, *, today=None):
                 "branches": 1,
                 "members": p.get("n", 0),
                 "leaders": p.get("nl", 0),
-                "hours": _q1(p.get("h")),
+                "hours": round_hours(p.get("h")),
                 "met": p.get("met", 0),
                 "behind": p.get("behind", 0),
                 "meetings_held": sum(_popcount(getattr(row, k)) for k in REGULAR_KINDS)
@@ -216,7 +210,7 @@ def propagate():
 def rebuild(years=None, *, today=None):
     """Every row from scratch: the years given, or every year with hours or meetings
     summaries and this year. Branches in chunks of CHUNK (five queries each)."""
-    from .models import MemberYearHours
+    from .models.summaries import MemberYearHours
 
     today = today or timezone.localdate()
     every_year = years is None

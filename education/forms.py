@@ -10,16 +10,9 @@ from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
 from members.uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 
-from .models import (
-    SESSION_FIELDS,
-    ComplianceCadence,
-    HoursRequirement,
-    Makeup,
-    Material,
-    ReminderSettings,
-    Session,
-    Topic,
-)
+from .models.makeups import Makeup
+from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSettings
+from .models.sessions import SESSION_FIELDS, Material, Session, Topic
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 # A date input reads and writes ISO dates only, whatever the page's language.

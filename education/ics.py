@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event
 
-from .models import SessionState
+from .models.sessions import SessionState
 
 PRODID = "-//branchsite//education//ZH"
 # Calendars remind the member this long before each session.

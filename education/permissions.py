@@ -23,7 +23,8 @@ from members.permissions import (
     scope_for,
 )
 
-from .models import Attendance, Makeup, Material, Session
+from .models.makeups import Makeup
+from .models.sessions import Attendance, Material, Session
 
 
 def sessions_managed_by(user, queryset=None):

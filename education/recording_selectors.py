@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from members.permissions import scope_for
 
-from .models import Session, SessionState
+from .models.sessions import Session, SessionState
 
 
 def _recorded_by(user):

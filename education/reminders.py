@@ -26,9 +26,18 @@ from members.models import (
 )
 from members.services import notify_many
 
-from . import selectors
 from .dates import day_bounds, local_date
-from .models import Attendance, AttendanceStatus, Session, SessionState
+from .models.org_settings import ReminderSettings
+from .models.sessions import Attendance, AttendanceStatus, Session, SessionState
+from .selectors.hours import pace_fraction, with_behind
+from .selectors.org_settings import (
+    reminder_settings_by_path,
+    reminder_settings_for,
+    requirement_for,
+    requirements_by_path,
+)
+from .selectors.recipients import digest_recipients
+from .selectors.regular_meetings import compliance
 
 KIND_SESSION = "education.session_reminder"
 KIND_NUDGE = "education.hours_nudge"
@@ -66,9 +75,7 @@ def session_reminders_send(*, now: datetime | None = None) -> int:
     reminded. Returns how many notifications were new."""
     now = now or timezone.now()
     today = local_date(now)
-    max_lead = max(
-        selectors.ReminderSettings.objects.aggregate(m=Max("session_lead_days"))["m"] or 0, 1
-    )
+    max_lead = max(ReminderSettings.objects.aggregate(m=Max("session_lead_days"))["m"] or 0, 1)
     _, horizon = day_bounds(today + timedelta(days=max_lead))
     sessions = (
         Session.objects.filter(state=SessionState.PLANNED, starts_at__gt=now, starts_at__lt=horizon)
@@ -77,12 +84,12 @@ def session_reminders_send(*, now: datetime | None = None) -> int:
     )
     settings_rows = {
         row.organization.path: row
-        for row in selectors.ReminderSettings.objects.select_related("organization")
+        for row in ReminderSettings.objects.select_related("organization")
     }
     sent = 0
     with translation.override(settings.LANGUAGE_CODE):
         for session in sessions.iterator(chunk_size=500):
-            prefs = selectors.reminder_settings_for(settings_rows, session.organization.path)
+            prefs = reminder_settings_for(settings_rows, session.organization.path)
             starts_on = local_date(session.starts_at)
             if (
                 not prefs.session_reminders
@@ -145,7 +152,7 @@ def checkin_open_notices_send(*, now: datetime | None = None) -> int:
     """Tell each branch's group once that check-in of a planned session has opened (the window
     opens CHECKIN_OPENS_BEFORE the start and closes at the end), with how many of the
     branch's expected members have not checked in yet. Returns how many sessions qualified."""
-    from .services import CHECKIN_OPENS_BEFORE
+    from .services.checkin import CHECKIN_OPENS_BEFORE
 
     now = now or timezone.now()
     sessions = Session.objects.filter(
@@ -202,6 +209,24 @@ def _branch_chunks():
         yield chunk
 
 
+def _behind_in(chunk, year, today):
+    """The active members behind on hours in a chunk of branches [(pk, path)], those of
+    branches whose reminder settings send hours nudges only (a queryset, read from the hours
+    summary); None when no branch of the chunk sends them."""
+    paths = [path for _pk, path in chunk]
+    prefs_rows = reminder_settings_by_path(paths, below=False)
+    reqs = requirements_by_path(paths, year, below=False)
+    req_of = {
+        pk: requirement_for(reqs, path)
+        for pk, path in chunk
+        if reminder_settings_for(prefs_rows, path).hours_nudges
+    }
+    if not req_of:
+        return None
+    members = Member.objects.active().filter(branch_id__in=list(req_of))
+    return with_behind(members, year, req_of, today=today, many=True).filter(behind=True)
+
+
 def hours_nudges_send(*, today: date | None = None) -> int:
     """Once a month: nudge members whose hours are behind the pace needed to reach the
     year's requirement (required × whole months gone / 12). Nothing is sent in January.
@@ -212,7 +237,7 @@ def hours_nudges_send(*, today: date | None = None) -> int:
     once). Memory stays flat: at most BRANCH_CHUNK branches' ids at once."""
     today = today or timezone.localdate()
     year, due = today.year, today.replace(day=1)
-    pace = selectors.pace_fraction(year, today)
+    pace = pace_fraction(year, today)
     if not pace:
         return 0
     sent = 0
@@ -225,31 +250,12 @@ def hours_nudges_send(*, today: date | None = None) -> int:
         )
         url = reverse("my_record")
         for chunk in _branch_chunks():
-            paths = {pk: path for pk, path in chunk}
-            prefs_rows = selectors.reminder_settings_by_path(list(paths.values()), below=False)
-            reqs = selectors.requirements_by_path(list(paths.values()), year, below=False)
-            req_of = {
-                pk: selectors.requirement_for(reqs, path)
-                for pk, path in chunk
-                if selectors.reminder_settings_for(prefs_rows, path).hours_nudges
-            }
-            if not req_of:
+            behind = _behind_in(chunk, year, today)
+            if behind is None:
                 continue
-            # One query per chunk of branches: (branch, member) of everyone behind, read
-            # from the hours summary, in branch order.
-            behind = (
-                selectors.with_behind(
-                    Member.objects.active().filter(branch_id__in=list(req_of)),
-                    year,
-                    req_of,
-                    today=today,
-                    many=True,
-                )
-                .filter(behind=True)
-                .order_by("branch_id", "pk")
-                .values_list("branch_id", "pk")
-            )
-            behind = list(behind)  # at most BRANCH_CHUNK branches' members
+            # One query per chunk of branches: (branch, member) of everyone behind, in
+            # branch order; at most BRANCH_CHUNK branches' members.
+            behind = list(behind.order_by("branch_id", "pk").values_list("branch_id", "pk"))
             # Keyed on the member (subject = member): someone who moves branch mid-month is
             # nudged once, not once per branch.
             sent += _notify_each_self(
@@ -268,31 +274,14 @@ def hours_nudge_recipients(*, today: date | None = None) -> int:
     benchmark: a first run creates this many notifications, a re-run none)."""
     today = today or timezone.localdate()
     year = today.year
-    pace = selectors.pace_fraction(year, today)
+    pace = pace_fraction(year, today)
     if not pace:
         return 0
     total = 0
     for chunk in _branch_chunks():
-        paths = [path for _pk, path in chunk]
-        prefs_rows = selectors.reminder_settings_by_path(paths, below=False)
-        reqs = selectors.requirements_by_path(paths, year, below=False)
-        req_of = {
-            pk: selectors.requirement_for(reqs, path)
-            for pk, path in chunk
-            if selectors.reminder_settings_for(prefs_rows, path).hours_nudges
-        }
-        if req_of:
-            total += (
-                selectors.with_behind(
-                    Member.objects.active().filter(branch_id__in=list(req_of)),
-                    year,
-                    req_of,
-                    today=today,
-                    many=True,
-                )
-                .filter(behind=True)
-                .count()
-            )
+        behind = _behind_in(chunk, year, today)
+        if behind is not None:
+            total += behind.count()
     return total
 
 
@@ -307,18 +296,14 @@ def meeting_digests_send(*, today: date | None = None) -> int:
     with translation.override(settings.LANGUAGE_CODE):
         for chunk in _branch_chunks():
             branches = [Organization(pk=pk, path=path) for pk, path in chunk]
-            prefs_rows = selectors.reminder_settings_by_path(
-                [b.path for b in branches], below=False
-            )
+            prefs_rows = reminder_settings_by_path([b.path for b in branches], below=False)
             branches = [
-                b
-                for b in branches
-                if selectors.reminder_settings_for(prefs_rows, b.path).meeting_digests
+                b for b in branches if reminder_settings_for(prefs_rows, b.path).meeting_digests
             ]
             if not branches:
                 continue
-            secretaries = selectors.digest_recipients(branches)
-            grid = selectors.compliance(branches, year, today=today)
+            secretaries = digest_recipients(branches)
+            grid = compliance(branches, year, today=today)
             for bc in grid:
                 recipients = secretaries.get(bc.branch.pk)
                 due_kinds = bc.due_now()

@@ -25,19 +25,17 @@ from django.db.models.functions import ExtractMonth, ExtractYear, Length, Substr
 from members.models import Member, Organization, OrganizationKind
 
 from . import figures
-from .models import (
+from .models.makeups import Makeup, MakeupState
+from .models.sessions import (
     CREDITED_STATUSES,
     REGULAR_KINDS,
     Attendance,
-    BranchYearMeetings,
-    Makeup,
-    MakeupState,
-    MemberYearHours,
     Session,
     SessionKind,
     SessionState,
     held_meeting_q,
 )
+from .models.summaries import BranchYearMeetings, MemberYearHours
 
 CHUNK = 2000
 ZERO = Decimal("0.0")
@@ -81,32 +79,42 @@ def _member_rows(member_ids, years):
     return rows
 
 
+def _rewrite(model, owner, ids, years, rows_of, refresh_figures):
+    """Replace the `model` rows of these owners (`owner`: the field naming them) and years by
+    `rows_of(chunk, years)`, a chunk of owners at a time, in one transaction; then
+    `refresh_figures(ids, years)` unless it is None."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        return
+    ids = list(ids)
+    with transaction.atomic():
+        for chunk in _chunks(ids):
+            rows = list(rows_of(chunk, years))  # read before the old rows go
+            model.objects.filter(**{f"{owner}_id__in": chunk, "year__in": years}).delete()
+            model.objects.bulk_create(rows)
+        if refresh_figures is not None:
+            refresh_figures(ids, years)
+
+
+def _member_year_hours(member_ids, years):
+    for (mid, y), v in _member_rows(member_ids, years).items():
+        yield MemberYearHours(
+            member_id=mid,
+            year=y,
+            attended_hours=Decimal(v[0]).quantize(Decimal("0.1")),
+            makeup_hours=Decimal(v[1]).quantize(Decimal("0.1")),
+            sessions_held=v[2],
+            sessions_attended=v[3],
+        )
+
+
 def refresh_members(
     member_ids: Iterable[int], years: Iterable[int], *, with_figures: bool = True
 ) -> None:
     """Recompute MemberYearHours for these members and years (3 queries per 2000 members),
     and (with_figures) their branches' study figures."""
-    years = sorted({int(y) for y in years})
-    if not years:
-        return
-    member_ids = list(member_ids)
-    with transaction.atomic():
-        for chunk in _chunks(member_ids):
-            rows = _member_rows(chunk, years)
-            MemberYearHours.objects.filter(member_id__in=chunk, year__in=years).delete()
-            MemberYearHours.objects.bulk_create(
-                MemberYearHours(
-                    member_id=mid,
-                    year=y,
-                    attended_hours=Decimal(v[0]).quantize(Decimal("0.1")),
-                    makeup_hours=Decimal(v[1]).quantize(Decimal("0.1")),
-                    sessions_held=v[2],
-                    sessions_attended=v[3],
-                )
-                for (mid, y), v in rows.items()
-            )
-        if with_figures:
-            figures.refresh_members(member_ids, years)
+    refresh = figures.refresh_members if with_figures else None
+    _rewrite(MemberYearHours, "member", member_ids, years, _member_year_hours, refresh)
 
 
 def _branch_masks(branch_ids, years):
@@ -184,20 +192,13 @@ def refresh_branches(
 ) -> None:
     """Recompute BranchYearMeetings for these branches and years (3 queries per chunk), and
     (with_figures) their study figures."""
-    years = sorted({int(y) for y in years})
-    if not years:
-        return
-    branch_ids = list(branch_ids)
-    with transaction.atomic():
-        for chunk in _chunks(branch_ids):
-            masks = _branch_masks(chunk, years)
-            BranchYearMeetings.objects.filter(branch_id__in=chunk, year__in=years).delete()
-            BranchYearMeetings.objects.bulk_create(
-                BranchYearMeetings(branch_id=bid, year=y, **kinds)
-                for (bid, y), kinds in masks.items()
-            )
-        if with_figures:
-            figures.refresh_branches(branch_ids, years)
+    refresh = figures.refresh_branches if with_figures else None
+    _rewrite(BranchYearMeetings, "branch", branch_ids, years, _branch_year_meetings, refresh)
+
+
+def _branch_year_meetings(branch_ids, years):
+    for (bid, y), kinds in _branch_masks(branch_ids, years).items():
+        yield BranchYearMeetings(branch_id=bid, year=y, **kinds)
 
 
 def years_of(*moments) -> set[int]:

@@ -12,28 +12,36 @@ from celery import shared_task
 from . import reminders
 
 
+def _at(now: str | None) -> datetime | None:
+    return datetime.fromisoformat(now) if now else None
+
+
+def _on(today: str | None) -> date | None:
+    return date.fromisoformat(today) if today else None
+
+
 @shared_task(acks_late=True, ignore_result=False)
 def send_session_reminders(now: str | None = None) -> int:
     """Remind expected attendees of sessions starting within their lead time."""
-    return reminders.session_reminders_send(now=datetime.fromisoformat(now) if now else None)
+    return reminders.session_reminders_send(now=_at(now))
 
 
 @shared_task(acks_late=True, ignore_result=False)
 def send_hours_nudges(today: str | None = None) -> int:
     """Monthly: nudge members behind the pace for the year's study hours."""
-    return reminders.hours_nudges_send(today=date.fromisoformat(today) if today else None)
+    return reminders.hours_nudges_send(today=_on(today))
 
 
 @shared_task(acks_late=True, ignore_result=False)
 def send_meeting_digests(today: str | None = None) -> int:
     """Monthly: tell secretaries which regular meetings are not yet held this period."""
-    return reminders.meeting_digests_send(today=date.fromisoformat(today) if today else None)
+    return reminders.meeting_digests_send(today=_on(today))
 
 
 @shared_task(acks_late=True, ignore_result=False)
 def send_checkin_open_notices(now: str | None = None) -> int:
     """Often: tell each branch's group that check-in of a session has opened, once."""
-    return reminders.checkin_open_notices_send(now=datetime.fromisoformat(now) if now else None)
+    return reminders.checkin_open_notices_send(now=_at(now))
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -63,4 +71,4 @@ def recompute_study_figures_for_month(today: str | None = None):
     """On the 1st: who is behind the pace and which periods are over changed."""
     from . import figures
 
-    return figures.month_turned(date.fromisoformat(today) if today else None)
+    return figures.month_turned(_on(today))

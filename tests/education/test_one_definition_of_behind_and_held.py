@@ -49,7 +49,7 @@ def test_every_count_of_members_behind_agrees_with_the_member_rows(cast):
         .values_list("pk", flat=True)
     )
     assert in_database == behind
-    (dashboard,) = selectors._behind_by_branch([cast.branch], year)
+    (dashboard,) = selectors.behind_by_branch([cast.branch], year)
     assert dashboard.n_behind == len(behind)
     figure = figures.compute([cast.branch.pk], [year], today=today)[(cast.branch.pk, year)]
     assert figure["behind"] == len(behind)

@@ -1,0 +1,78 @@
+"""Make-up study (补学): what a member studied for a session they missed, and its review."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from members.models import Member
+from members.uploads import random_upload_path
+
+from .sessions import HOURS_FIELD, Session
+
+
+def makeup_evidence_upload_to(instance, filename):
+    return random_upload_path("education/makeups", filename)
+
+
+class MakeupState(models.TextChoices):
+    SUBMITTED = "submitted", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Makeup(models.Model):
+    """Make-up study (补学) a member records for a missed session; counts once confirmed."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="makeups"
+    )
+    session = models.ForeignKey(
+        Session,
+        verbose_name=_("missed session"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="makeups",
+    )
+    description = models.TextField(_("what was studied"))
+    studied_on = models.DateField(_("studied on"))
+    hours = models.DecimalField(_("hours"), **HOURS_FIELD)
+    # One evidence file, checked, named and served as every PrivateFile is
+    # (members.uploads); its name as the member gave it and its served type beside it.
+    evidence = models.FileField(
+        _("evidence"), upload_to=makeup_evidence_upload_to, blank=True, max_length=200
+    )
+    evidence_name = models.CharField(
+        _("evidence file name"), max_length=160, blank=True, default=""
+    )
+    evidence_type = models.CharField(max_length=100, blank=True, default="")
+    state = models.CharField(
+        _("state"), max_length=12, choices=MakeupState.choices, default=MakeupState.SUBMITTED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("make-up study")
+        verbose_name_plural = _("make-up studies")
+        ordering = ["-studied_on", "-id"]
+        indexes = [models.Index(fields=["member", "state", "studied_on"], name="makeup_member")]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="makeup_hours_positive"),
+            models.UniqueConstraint(
+                fields=["member", "session"],
+                condition=~Q(state="rejected") & Q(session__isnull=False),
+                name="makeup_once_per_session",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.member} · {self.studied_on}"

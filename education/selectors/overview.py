@@ -1,0 +1,95 @@
+"""A member's own page (home and /me/) and the sections other apps compose: the member's record
+and the home dashboard."""
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from members.models import Organization
+
+from ..dates import month_bounds, year_bounds
+from ..models.makeups import Makeup, MakeupState
+from ..models.sessions import Attendance, AttendanceStatus, SessionState
+from .hours import behind_by_branch, decorate_hours, member_hours, member_hours_row, pace_fraction
+from .regular_meetings import compliance
+from .sessions import member_sessions_upcoming
+
+
+def record_section(member, *, year):
+    """Context for education/_record_section.html on the member's record, or None."""
+    context = member_hours(member, year, upcoming=year >= timezone.localdate().year)
+    context.setdefault("upcoming", [])
+    context["member"] = member
+    return context
+
+
+def dashboard_section(user, scope, *, year):
+    """Context for education/_dashboard_section.html on the home dashboard, or None."""
+    context = {"year": year, "upcoming": [], "branches": [], "is_organizer": scope.is_organizer}
+    if scope.member_id:
+        context["upcoming"] = member_sessions_upcoming(scope.member_id)
+    if scope.led_branch_ids:
+        branches = list(Organization.objects.filter(pk__in=scope.led_branch_ids).order_by("path"))
+        rollup = {b.pk: b for b in behind_by_branch(branches, year)}
+        grid = compliance(branches, year)
+        for bc in grid:
+            bc.hours = rollup[bc.branch.pk]
+        context["branches"] = grid
+    if not (context["upcoming"] or context["branches"] or scope.is_organizer or scope.is_admin):
+        return None
+    return context
+
+
+def member_overview(member, year, *, now=None):
+    """What a member's home and /me/ open with, in two queries: their hours for `year` against
+    the requirement (summary row), and one read of their attendance — the year's sessions and
+    the sessions still ahead, each with whether a make-up study is already open for it.
+
+    Returns {"hours", "year", "attendances" (the year's, newest first), "month" (this month's
+    sessions, in order), "checkin_today" (sessions open for check-in now where the member has
+    not checked in), "makeups_owed" (held sessions of the year missed with no make-up yet),
+    "upcoming"}."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    row = member_hours_row(member, year)
+    decorate_hours(row, pace_fraction(year, today))
+    start, end = year_bounds(year)
+    month_start, month_end = month_bounds(today.year, today.month)
+    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end)
+    this_month = Q(session__starts_at__gte=month_start, session__starts_at__lt=month_end)
+    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
+    rows = list(
+        Attendance.objects.filter(in_year | this_month | ahead, member=member)
+        .exclude(session__state=SessionState.CANCELLED)
+        .select_related("session", "session__organization")
+        .annotate(
+            makeup_open=Exists(
+                Makeup.objects.filter(member_id=member.pk, session_id=OuterRef("session_id"))
+                .exclude(state=MakeupState.REJECTED)
+                .values("pk")
+            )
+        )
+        .order_by("-session__starts_at", "-session_id")
+    )
+    from ..services.checkin import CHECKIN_OPENS_BEFORE
+
+    missed = (AttendanceStatus.ABSENT, AttendanceStatus.EXCUSED)
+    attendances = [a for a in rows if start <= a.session.starts_at < end]
+    for a in attendances:
+        a.can_make_up = a.session.is_held and a.status in missed and not a.makeup_open
+    return {
+        "hours": row,
+        "year": year,
+        "attendances": attendances,
+        "month": [a for a in reversed(rows) if month_start <= a.session.starts_at < month_end],
+        "checkin_today": [
+            a
+            for a in reversed(rows)
+            if a.session.is_planned
+            and a.status == AttendanceStatus.PENDING
+            and a.session.starts_at - CHECKIN_OPENS_BEFORE <= now <= a.session.ends_at
+        ],
+        "makeups_owed": [a for a in attendances if a.can_make_up],
+        "upcoming": [
+            a for a in reversed(rows) if a.session.is_planned and a.session.ends_at >= now
+        ][:5],
+    }

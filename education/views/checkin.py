@@ -1,0 +1,142 @@
+"""Check-in: the kiosk screen and its polled QR code, the scan, the member's confirmation, and
+closing check-in."""
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from members.permissions import permission_required, require_member
+from members.services import DomainError
+
+from ..checkin import (
+    CHECKIN_PASS_SECONDS,
+    checkin_code,
+    checkin_code_is_fresh,
+    current_step,
+    qr_svg,
+)
+from ..permissions import get_session_for_user
+from ..selectors import sessions as sessions_selectors
+from ..services import checkin as checkin_services
+
+_CHECKIN_SESSION_KEY = "education_checkin_pass"
+
+
+@require_POST
+@permission_required("education.change_session", get_session_for_user)
+def session_close(request, session):
+    """Close check-in: members who did not check in (and were not marked) are absent, the
+    session is held and everyone's hours count."""
+    try:
+        checkin_services.session_close_checkin(session=session, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Check-in is closed and the session is held; the hours are credited.")
+        )
+    return redirect("education:session_detail", session.pk)
+
+
+@permission_required("education.change_session", get_session_for_user)
+def checkin_screen(request, session):
+    """The kiosk for the meeting room's screen: full screen, no navigation; the QR code, the
+    count and the names are the partial below, polled every few seconds."""
+    opens, _closes = checkin_services.checkin_window(session)
+    return render(
+        request,
+        "education/checkin_screen.html",
+        {
+            "session": session,
+            "can_close": checkin_services.checkin_can_close(session),
+            "opens_at": opens,
+            "poll_seconds": CHECKIN_POLL_SECONDS,
+        },
+    )
+
+
+# The kiosk asks for a fresh partial this often; the code itself changes every 15 s.
+CHECKIN_POLL_SECONDS = 3
+
+
+@never_cache
+@permission_required("education.change_session", get_session_for_user)
+def checkin_qr(request, session):
+    """htmx partial polled by the kiosk: a fresh code, the live count and who has checked in
+    (newest first). Two queries after the user's scope: the session and its attendance."""
+    url = request.build_absolute_uri(
+        reverse(
+            "education:checkin_scan", args=[session.pk, checkin_code(session.pk, current_step())]
+        )
+    )
+    board = sessions_selectors.checkin_board(session)
+    return render(
+        request,
+        "education/_checkin_qr.html",
+        {
+            "session": session,
+            "svg": qr_svg(url, title=_("Check-in code")) if session.is_planned else "",
+            "url": url,
+            **board,
+        },
+    )
+
+
+@never_cache
+def checkin_scan(request, pk, code):
+    """Where the QR code points. A fresh code leaves a short-lived pass in the browser's
+    session (it survives logging in) and sends the member on to confirm."""
+    if not checkin_code_is_fresh(pk, code):
+        return render(
+            request,
+            "education/checkin_result.html",
+            {
+                "ok": False,
+                "message": _(
+                    "This check-in code has expired. Scan the code on the screen in the room again."
+                ),
+            },
+            status=400,
+        )
+    request.session[_CHECKIN_SESSION_KEY] = {"session": pk, "at": time.time()}
+    return redirect("education:checkin_confirm", pk)
+
+
+@never_cache
+@login_required
+def checkin_confirm(request, pk):
+    """The member confirms their own check-in (only themselves, only once)."""
+    held = request.session.get(_CHECKIN_SESSION_KEY) or {}
+    fresh = held.get("session") == pk and time.time() - held.get("at", 0) <= CHECKIN_PASS_SECONDS
+    session = sessions_selectors.session_for_checkin(pk)
+    if not fresh or session is None:
+        return render(
+            request,
+            "education/checkin_result.html",
+            {"ok": False, "message": _("Scan the code on the screen in the room to check in.")},
+            status=400,
+        )
+    member = require_member(request.user)
+    if request.method != "POST":
+        return render(request, "education/checkin_confirm.html", {"session": session})
+    try:
+        checkin_services.check_in(session=session, member=member, actor=request.user)
+    except DomainError as exc:
+        return render(
+            request,
+            "education/checkin_result.html",
+            {"ok": False, "message": " ".join(exc.messages), "session": session},
+            status=400,
+        )
+    request.session.pop(_CHECKIN_SESSION_KEY, None)
+    return render(
+        request,
+        "education/checkin_result.html",
+        {"ok": True, "message": _("You are checked in. Welcome!"), "session": session},
+    )
