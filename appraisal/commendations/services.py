@@ -6,13 +6,13 @@ historical table keeps every earlier state and who made the change.
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
+from members.errors import full_clean
 from members.models import Member, Organization
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
@@ -24,16 +24,6 @@ from .selectors import (
     approvers_for,
     leader_ids_by_organization,
 )
-
-
-def _full_clean(obj):
-    """Model validation, raised as the domain error the pages know how to show."""
-    try:
-        obj.full_clean()
-    except DomainError:
-        raise
-    except ValidationError as exc:
-        raise DomainError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from exc
 
 
 def _save(commendation, actor, reason=None):
@@ -99,7 +89,7 @@ def commendation_propose(
         awarded_on=awarded_on,
         proposed_by=actor,
     )
-    _full_clean(commendation)
+    full_clean(commendation)
     _save(commendation, actor, reason="propose")
     for uploaded in documents:
         _store_document(commendation=commendation, uploaded=uploaded, actor=actor)
