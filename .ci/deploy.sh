@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Deploy branchsite exactly as README.md "Running in production" says, then test what was
-# deployed: `check --deploy`, the production smoke journeys in Chromium against it
-# (tests/browser/test_deployed.py, marker `deployed`), one worker and exactly one beat alive.
+# deployed: `check --deploy`, then in Chromium over HTTPS the production smoke checks
+# (tests/browser/test_deployed.py) and the users' journeys (test_deployed_journeys.py: a
+# secretary logs a session, a member checks in by the code, an organizer runs an appraisal to
+# its records and export, a case handler records a clarification, a commendation is decided
+# and the deployed worker e-mails the member, beat's schedule reaches the worker), both marked
+# `deployed`; then one worker and exactly one beat still alive.
 #
 # CI stands in for what the README leaves to the operator: it creates an empty PostgreSQL
 # database, gives gunicorn a self-signed certificate where a TLS proxy would sit, sends mail
@@ -9,7 +13,8 @@
 # the journeys have logins. Everything it starts is stopped on exit.
 #
 # Needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379 (.ci/run starts them).
-# DEPLOY_DB (branchsite_deploy), DEPLOY_REDIS_DB (1) and DEPLOY_PORT (8300) keep trials apart.
+# DEPLOY_DB (branchsite_deploy), DEPLOY_REDIS_DB (1) and DEPLOY_PORT (8300) keep trials apart;
+# screenshots at 375 px go to BROWSER_SCREENSHOT_DIR (test-results/deployed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-$PWD/.venv/bin/python}
@@ -17,8 +22,17 @@ BIN=$(dirname "$PY")
 DB=${DEPLOY_DB:-branchsite_deploy}
 REDIS_DB=${DEPLOY_REDIS_DB:-1}
 PORT=${DEPLOY_PORT:-8300}
+SCREENSHOTS=${BROWSER_SCREENSHOT_DIR:-$PWD/test-results/deployed}
 work=$(mktemp -d /tmp/branchsite-deploy.XXXXXX)
 pids=()
+started=$(date +%s)
+mark=$started
+phase() {  # how long the step before took, and the whole so far
+  local now
+  now=$(date +%s)
+  printf '=== deploy: %s (%ss, %ss in all)\n' "$1" "$((now - mark))" "$((now - started))"
+  mark=$now
+}
 
 stop() {
   local status=$?
@@ -55,11 +69,16 @@ export BRANCHSITE_HEALTHZ_TOKEN="$("$PY" -c 'import secrets; print(secrets.token
 unset DJANGO_STATIC_MANIFEST DJANGO_SECURE_SSL_REDIRECT DJANGO_SECURE_COOKIES \
   DJANGO_HSTS_SECONDS BRANCHSITE_2FA_REQUIRED_FOR
 
+phase "database, Redis and certificate ready"
 "$PY" manage.py check --deploy --fail-level WARNING
+phase "check --deploy"
 "$PY" manage.py migrate --noinput
+phase "migrate"
 "$PY" manage.py collectstatic --noinput
+phase "collectstatic"
 # CI only: demo logins and records for the journeys (never on a real server).
 "$PY" manage.py seed_demo --force
+phase "seed_demo"
 
 "$BIN/gunicorn" branchsite.wsgi --workers 4 --bind "127.0.0.1:$PORT" \
   --certfile "$work/tls.crt" --keyfile "$work/tls.key" \
@@ -84,13 +103,18 @@ for i in $(seq 90); do
   sleep 1
 done
 
-# --- the production smoke journeys --------------------------------------------------------
+phase "gunicorn, worker and beat up"
+
+# --- the production smoke checks and the users' journeys ----------------------------------
 BRANCHSITE_BROWSER_BASE_URL="$base" BRANCHSITE_DEPLOY_MAIL_DIR="$work/mail" \
-  "$PY" -m pytest tests/browser/test_deployed.py -m deployed -q -p no:cacheprovider
+  BRANCHSITE_DEPLOY_LOG_DIR="$work" BROWSER_SCREENSHOT_DIR="$SCREENSHOTS" \
+  "$PY" -m pytest tests/browser/test_deployed.py tests/browser/test_deployed_journeys.py \
+  -m deployed -q -p no:cacheprovider --durations=5
+phase "smoke checks and journeys in Chromium"
 
 # --- one worker, exactly one beat, still running; beat did start its scheduler ---------------
 for pid in "${pids[@]}"; do kill -0 "$pid" || { echo "process $pid died"; exit 1; }; done
 grep -q "beat: Starting" "$work/beat.log" || { echo "beat did not start"; exit 1; }
 beats=$(pgrep -P $$ -f "celery -A branchsite beat" | wc -l)
 [ "$beats" -eq 1 ] || { echo "expected exactly one beat, found $beats"; exit 1; }
-echo "deploy: passed (gunicorn, worker and one beat ran the journeys; stopping them)"
+phase "passed (gunicorn, worker and one beat ran the journeys; stopping them)"

@@ -85,3 +85,15 @@ def test_htmx_is_told_not_to_inject_styles_or_eval(login, cast):
     html = login("member").get(reverse("home")).content.decode()
     assert '"includeIndicatorStyles": false' in html
     assert '"allowEval": false' in html
+
+
+def test_every_page_that_loads_htmx_configures_it():
+    """A page with a head of its own (the check-in kiosk) loaded htmx without the
+    configuration, and Chromium blocked htmx's indicator styles there."""
+    templates = Path(settings.BASE_DIR, "templates")
+    missing = [
+        path.relative_to(templates).as_posix()
+        for path in sorted(templates.rglob("*.html"))
+        if "htmx.min.js" in (text := path.read_text("utf-8")) and "_htmx_config.html" not in text
+    ]
+    assert missing == []

@@ -3,6 +3,7 @@ self-assessment and casts a secret ballot; the secretary closes the ballot and s
 
 from appraisal.models import BallotCount, BallotParticipation, Grade, SelfAssessment, Step
 from tests.appraisal.cycles import move_to, open_cycle, vote
+from tests.browser import journeys as j
 from tests.browser.conftest import browser_login, screenshot
 
 
@@ -14,14 +15,7 @@ def test_member_self_assesses_and_votes_secretary_closes_and_sees_tally(
 
     # The member writes and submits a self-assessment.
     browser_login(page, live_server, "member")
-    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/self-assessment/")
-    page.fill("#id_study", "系统学习了党员网络行为规定。")
-    page.fill("#id_duties", "按时完成本职工作。")
-    page.fill("#id_discipline", "严守纪律。")
-    page.fill("#id_online_conduct", "网上发言注意身份，不转发未核实信息。")
-    page.fill("#id_improvements", "转发前先核实来源。")
-    page.click("[data-testid=submit-assessment]")
-    page.locator("[data-testid=assessment-submitted]").wait_for()
+    j.self_assessment_submit(page, live_server, cycle.pk)
     assessment = SelfAssessment.objects.get(cycle=cycle, member=cast.member)
     assert assessment.status == "submitted"
     assert "不转发未核实信息" in assessment.online_conduct
@@ -41,22 +35,17 @@ def test_member_self_assesses_and_votes_secretary_closes_and_sees_tally(
         .order_by("member__full_name", "member_id")
         .values_list("member_id", flat=True)
     )
-    for pk in graded:
-        # The first choice is "excellent"; the radios are styled as buttons (their labels).
-        page.click(f"label[for=id_m{pk}_0]")
-        if pk == graded[0]:
-            # The count follows the choices (static JS), and the jump moves on.
-            assert f"已评 1/{n}" in progress.inner_text()
-            jump = page.get_by_test_id("ballot-jump")
-            assert jump.get_attribute("href") == f"#grade-m{graded[1]}"
+    # The radios are styled as buttons (their labels). The count follows the choices (static
+    # JS), and the jump moves on.
+    page.click(f"#grade-m{graded[0]} input[value=excellent] + label")
+    assert f"已评 1/{n}" in progress.inner_text()
+    assert page.get_by_test_id("ballot-jump").get_attribute("href") == f"#grade-m{graded[1]}"
+    j.ballot_grade(page, default="excellent")
     assert f"已评 {n}/{n}" in progress.inner_text()
     assert page.get_by_test_id("ballot-jump").is_hidden()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"the ballot is {width}px wide at 375px"
+    j.fits(page)
     screenshot(page, "appraisal-ballot-phone")
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("[data-testid=cast-ballot]")
-    page.locator("[data-testid=voted]").wait_for()
+    j.ballot_cast(page)
     assert BallotParticipation.objects.filter(cycle=cycle).count() == 3
     assert (
         BallotCount.objects.get(cycle=cycle, member=cast.member, grade=Grade.EXCELLENT).count == 1

@@ -9,12 +9,8 @@ from django.utils import timezone
 from appraisal import services
 from appraisal.models import AppraisalCycle, AppraisalRecord, Grade, Step
 from tests.appraisal.cycles import vote
-from tests.browser.conftest import DESKTOP, browser_login, screenshot
-
-
-def _fits(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{page.url} is {width}px wide at 375px"
+from tests.browser import journeys as j
+from tests.browser.conftest import DESKTOP, PHONE, browser_login, screenshot, tab
 
 
 def _shoot(page, name):
@@ -25,31 +21,9 @@ def _shoot(page, name):
     page.set_viewport_size({"width": 375, "height": 812})
 
 
-def _move(page, live_server, cycle, *, expect_open=None, reason=None):
-    """From the overview: the next step's button, the confirmation, and confirm."""
-    page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
-    page.get_by_test_id("move-button").click()
-    page.wait_for_url(f"**/appraisal/cycles/{cycle.pk}/move/")
-    if expect_open:
-        listed = page.get_by_test_id("open-items").inner_text()
-        for name in expect_open:
-            assert name in listed, (name, listed)
-    if reason:
-        page.fill("textarea[name=reason]", reason)
-    page.get_by_test_id("confirm-move").click()
-    page.wait_for_url(lambda url: not url.endswith("/move/"))
-
-
 def test_organizer_runs_a_cycle_from_opening_to_the_records(browser, live_server, cast):
-    from tests.browser.conftest import _page
-
-    context, page = _page(browser, {"width": 375, "height": 812})
-    sec_context, secretary = _page(browser, {"width": 375, "height": 812})
-    try:
+    with tab(browser, PHONE) as page, tab(browser, PHONE) as secretary:
         _journey(page, secretary, live_server, cast)
-    finally:
-        context.close()
-        sec_context.close()
 
 
 def _journey(page, secretary, live_server, cast):
@@ -57,19 +31,15 @@ def _journey(page, secretary, live_server, cast):
     browser_login(page, live_server, "organizer")
 
     # Opening: the organizer's list, the form, the button that says what it does.
-    page.goto(f"{live_server.url}/appraisal/")
-    page.get_by_role("link", name="开启评议工作").click()
-    page.check(f"input[name=branches][value='{cast.branch.pk}']")
-    _fits(page)
-    page.get_by_test_id("open-cycles").click()
-    page.wait_for_url("**/appraisal/cycles/*/")
+    cycle_id = j.cycle_open(page, live_server, cast.branch.name)
     cycle = AppraisalCycle.objects.get(branch=cast.branch, year=year)
+    assert cycle.pk == cycle_id
     assert "当前步骤：个人自评" in page.get_by_test_id("current-step").inner_text()
     stepper = page.get_by_role("navigation", name="评议步骤")
     assert stepper.get_by_role("link", name="组织评定").count() == 0  # ahead: not a link
     button = page.get_by_test_id("move-button")
     assert button.inner_text().strip() == "进入下一步：党员互评"
-    _fits(page)
+    j.fits(page)
     _shoot(page, "appraisal-overview")
 
     # Two members submit their self-assessments; the confirmation names the two who did not.
@@ -90,13 +60,13 @@ def _journey(page, secretary, live_server, cast):
     listed = page.get_by_test_id("open-items").inner_text()
     assert "未提交个人自评的党员 (2)" in listed
     assert "李娜" in listed and "刘洋" in listed and "张伟" not in listed
-    _fits(page)
+    j.fits(page)
     _shoot(page, "appraisal-move-confirm")
     page.get_by_role("link", name="暂不进入").click()
     cycle.refresh_from_db()
     assert cycle.step == Step.SELF_ASSESSMENT  # looking changed nothing
 
-    _move(page, live_server, cycle, reason="其余两人会上当面说明")
+    j.cycle_move(page, live_server, cycle.pk, reason="其余两人会上当面说明")
     cycle.refresh_from_db()
     assert cycle.step == Step.PEER_REVIEW
     # The done step is now a link back; the overview names the next step.
@@ -110,7 +80,7 @@ def _journey(page, secretary, live_server, cast):
         talked_with=cast.member,
         held_on=timezone.localdate(),
     )
-    _move(page, live_server, cycle, expect_open=["王芳", "刘洋"], reason="集中谈话已安排")
+    j.cycle_move(page, live_server, cycle.pk, expect_open=["王芳", "刘洋"], reason="集中谈话已安排")
     cycle.refresh_from_db()
     assert cycle.step == Step.BALLOT
 
@@ -135,7 +105,7 @@ def _journey(page, secretary, live_server, cast):
         == 1
     )
     assert "张伟" in page.get_by_test_id("tally-table").inner_text()
-    _fits(page)
+    j.fits(page)
     _shoot(page, "appraisal-tally")
 
     # The secretary rates: "the rest qualified", then sends it up.
@@ -143,13 +113,12 @@ def _journey(page, secretary, live_server, cast):
     secretary.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/rating/")
     handoff = secretary.get_by_test_id("handoff").inner_text()
     assert "支部评定" in handoff and "上级党组织审批" in handoff and "现在轮到此环节" in handoff
-    secretary.select_option(f"select[name=g{cast.member.pk}]", Grade.EXCELLENT)
-    secretary.get_by_test_id("fill-qualified").click()
+    j.rating_propose(secretary, live_server, cycle.pk, excellent=["张伟"])
     assert "已将3名尚未评定的党员评为“合格”" in secretary.locator("main").inner_text()
-    _fits(secretary)
+    j.fits(secretary)
     _shoot(secretary, "appraisal-rating")
-    secretary.get_by_role("button", name="保存并报送审批").click()
-    secretary.wait_for_url("**/rating/")
+    j.rating_send(secretary)
+    assert secretary.url.endswith("/rating/")
     cycle.refresh_from_db()
     assert cycle.rating_state == "submitted"
 
@@ -158,14 +127,12 @@ def _journey(page, secretary, live_server, cast):
     rows = page.get_by_test_id("handoff").locator("li")
     assert "现在轮到此环节" in rows.nth(1).inner_text()
     assert "现在轮到此环节" not in rows.nth(0).inner_text()
-    page.get_by_label("批准").check()
-    page.get_by_role("button", name="记录决定").click()
-    page.wait_for_url("**/rating/")
+    j.rating_approve(page, live_server, cycle.pk)
     cycle.refresh_from_db()
     assert cycle.rating_state == "approved"
 
     # Publicity, then the records (publicity cut short with a reason).
-    _move(page, live_server, cycle)
+    j.cycle_move(page, live_server, cycle.pk)
     cycle.refresh_from_db()
     assert cycle.step == Step.PUBLICITY
     AppraisalCycle.objects.filter(pk=cycle.pk).update(
@@ -173,11 +140,11 @@ def _journey(page, secretary, live_server, cast):
     )
     page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
     assert page.get_by_test_id("move-button").inner_text().strip() == "结束评议工作并生成评议档案"
-    _move(page, live_server, cycle, reason="公示期内无异议，提前归档")
+    j.cycle_move(page, live_server, cycle.pk, reason="公示期内无异议，提前归档")
     cycle.refresh_from_db()
     assert cycle.step == Step.CLOSED
     assert AppraisalRecord.objects.filter(cycle=cycle).count() == 4
     page.goto(f"{live_server.url}/appraisal/cycles/{cycle.pk}/")
     assert "本次评议工作已结束，评议档案已生成。" in page.locator("main").inner_text()
-    _fits(page)
+    j.fits(page)
     _shoot(page, "appraisal-closed")

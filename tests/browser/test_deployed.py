@@ -3,8 +3,8 @@
 files through whitenoise, the demo data).
 
 Marked `deployed`: they run only where BRANCHSITE_BROWSER_BASE_URL names such a server, and
-use its demo logins; they never touch a test database. The journeys that set up their own
-data run against live_server in the other modules of this folder.
+use its demo logins; they never touch a test database. The users' journeys against the same
+server are in test_deployed_journeys.py.
 """
 
 import json
@@ -13,18 +13,17 @@ import re
 import ssl
 import time
 import urllib.request
-from base64 import b32decode
+from datetime import date
 from pathlib import Path
 
 import pytest
-from django_otp.oath import TOTP
 
-from tests.browser.conftest import PHONE, _close, _page
+from tests.browser.conftest import DEMO_PASSWORD, DEPLOYED, browser_login
+from tests.browser.journeys import case_open, fits, second_factor_set_up
 
 pytestmark = pytest.mark.deployed
 
-BASE = os.environ.get("BRANCHSITE_BROWSER_BASE_URL", "").rstrip("/")
-PASSWORD = os.environ.get("DEMO_PASSWORD", "branchsite-demo")
+BASE = DEPLOYED
 MAIL_DIR = Path(os.environ.get("BRANCHSITE_DEPLOY_MAIL_DIR", "/nonexistent"))
 HEALTHZ_TOKEN = os.environ.get("BRANCHSITE_HEALTHZ_TOKEN", "")
 # The deployment's certificate is self-signed (CI has no CA): check everything but that.
@@ -42,19 +41,8 @@ def fetch(path, headers=None):
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.fixture
-def page(browser):
-    context, page = _page(browser, PHONE, ignore_https_errors=True)
-    yield page
-    _close(context, page)
-
-
 def log_in(page, username):
-    page.goto(f"{BASE}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form:has(input[name=password]) button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    browser_login(page, BASE, username, DEMO_PASSWORD)
 
 
 def test_pages_carry_the_production_headers():
@@ -90,8 +78,8 @@ def test_healthz_tells_anonymous_callers_the_status_and_the_monitor_the_workers(
     assert json.loads(body)["database_vendor"] == "postgresql"
 
 
-def test_secretary_reads_pages_and_a_write_reaches_the_member_by_mail(page):
-    log_in(page, "secretary")
+def test_secretary_reads_pages_and_a_write_reaches_the_member_by_mail(deployed):
+    page = deployed("secretary")
     for path, heading in (
         ("/", None),
         ("/me/", "我的档案"),
@@ -102,27 +90,23 @@ def test_secretary_reads_pages_and_a_write_reaches_the_member_by_mail(page):
         assert response.status == 200, path
         if heading:
             assert page.get_by_role("heading", name=heading).is_visible()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{width}px wide at 375px"
+    fits(page)
 
     # A write whose e-mail only the deployed Celery worker sends: a protection case opened
     # on a member's behalf tells that member at once.
     before = set(MAIL_DIR.glob("*")) if MAIL_DIR.exists() else set()
     page.goto(f"{BASE}/members/cases/new/")
-    page.select_option("select[name=on_behalf_of]", index=1)
-    page.select_option("select[name=kind]", index=1)
-    page.fill("textarea[name=description]", "部署冒烟测试：代为申请保护。")
-    page.fill("input[name=place]", "单位公众号")
-    page.fill("textarea[name=help_requested]", "请组织协调处理。")
-    page.fill("input[name=occurred_on]", time.strftime("%Y-%m-%d"))
-    page.set_input_files(
-        "input[name=files]",
-        files=[{"name": "说明.txt", "mimeType": "text/plain", "buffer": "冒烟测试".encode()}],
+    first = page.locator("select[name=on_behalf_of] option").nth(1).inner_text()
+    case_open(
+        page,
+        BASE,
+        on_behalf_of=first.split(" · ")[0],
+        kind="threat",
+        description="部署冒烟测试：代为申请保护。",
+        place="单位公众号",
+        occurred_on=date.today(),
+        help="请组织协调处理。",
     )
-    page.locator("form[enctype] [type=submit]").first.click()
-    page.wait_for_load_state()
-    errors = page.locator(".invalid-feedback").all_inner_texts()
-    assert "/members/cases/new/" not in page.url, errors
 
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -134,37 +118,30 @@ def test_secretary_reads_pages_and_a_write_reaches_the_member_by_mail(page):
         pytest.fail("the deployed worker sent no mail for the new case within 60 s")
 
 
-def test_case_handlers_must_set_up_two_step_login(page):
+def test_case_handlers_must_set_up_two_step_login(deployed):
+    page = deployed()
     log_in(page, "organizer")  # the demo's designated case handler
     page.goto(f"{BASE}/")
     assert "/accounts/two-step/" in page.url
 
 
-def test_admin_sets_up_two_step_login_then_logs_in_with_a_recovery_code(page, browser):
+def test_admin_sets_up_two_step_login_then_logs_in_with_a_recovery_code(deployed):
+    page = deployed()
     log_in(page, "admin")
     page.goto(f"{BASE}/admin/")
     assert "/accounts/two-step/" in page.url  # required for admins in production
     assert page.locator("[data-testid=second-factor-qr] svg").is_visible()
-    key = page.get_by_test_id("second-factor-key").inner_text().replace(" ", "")
-    secret = b32decode(key + "=" * (-len(key) % 8))
-    totp = TOTP(secret)
-    totp.time = time.time()
-    page.fill("input[name=token]", f"{totp.token():06d}")
-    page.click("form:has(input[name=token]) button[type=submit]")
-    codes = page.get_by_test_id("recovery-codes").locator("li").all_inner_texts()
+    _totp, codes = second_factor_set_up(page)
     assert len(codes) == 10
     page.goto(f"{BASE}/admin/")
     assert page.url.rstrip("/").endswith("/admin")
     assert page.locator("#site-name").is_visible()
 
-    context, again = _page(browser, PHONE, ignore_https_errors=True)
-    try:
-        log_in(again, "admin")
-        again.goto(f"{BASE}/admin/")
-        assert "/accounts/two-step/verify/" in again.url
-        again.fill("input[name=token]", codes[0])
-        again.click("form:has(input[name=token]) button[type=submit]")
-        again.wait_for_url(lambda url: "/two-step/" not in url)
-        assert again.url.rstrip("/").endswith("/admin")
-    finally:
-        _close(context, again)
+    again = deployed()
+    log_in(again, "admin")
+    again.goto(f"{BASE}/admin/")
+    assert "/accounts/two-step/verify/" in again.url
+    again.fill("input[name=token]", codes[0])
+    again.click("form:has(input[name=token]) button[type=submit]")
+    again.wait_for_url(lambda url: "/two-step/" not in url)
+    assert again.url.rstrip("/").endswith("/admin")

@@ -5,38 +5,26 @@ year's result and a to-do. Screenshots of each page at 375 and 1366 px go to tes
 
 from datetime import timedelta
 
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from appraisal.models import Step
 from education.models import Attendance, Makeup, Session
 from tests.appraisal.cycles import move_to, open_cycle
-from tests.browser.conftest import PHONE, _page, browser_login, screenshot
+from tests.browser import journeys as j
+from tests.browser.conftest import PHONE, browser_login, screenshot, tab
+from tests.browser.journeys import fits as no_sideways_scroll
+from tests.browser.journeys import zh
 from tests.education.helpers import held, plan
 from tests.factories import make_members
 
 WIDE = {"width": 1366, "height": 900}
 
 
-def zh(text):
-    with translation.override("zh-hans"):
-        return gettext(text)
-
-
-def no_sideways_scroll(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
-
-
 def test_secretary_logs_thirty_members_with_two_absences_and_reasons(phone_page, live_server, cast):
     make_members(cast.branch, 26)  # 30 with the cast's four
     page = phone_page
     browser_login(page, live_server, "secretary")
-    page.goto(f"{live_server.url}/education/sessions/log/?org={cast.branch.pk}")
-    page.fill("#id_title", "主题党日学习")
-    page.select_option("#id_kind", "theme_day")
-    page.fill("#id_hours", "2")
-    assert page.locator("[data-log-row]").count() == 30
+    assert len(j.session_log_open(page, live_server, cast.branch.pk)) == 30
 
     # One line per member: the four choices side by side, each at least 44 px tall.
     boxes = [
@@ -52,20 +40,17 @@ def test_secretary_logs_thirty_members_with_two_absences_and_reasons(phone_page,
     # Find 王芳 by her initials, mark her absent with a reason.
     page.fill("#att-filter", "wf")
     assert page.locator("[data-log-row]:visible").count() == 1
-    page.click(f"label[for=s{cast.peer.pk}_absent]")
-    page.fill(f"#note_{cast.peer.pk}", "生病住院")
+    j.attendance_mark(page, "王芳", "absent", "生病住院")
     # 张伟 by full pinyin: excused, away on business.
     page.fill("#att-filter", "zhangwei")
-    page.click(f"label[for=s{cast.member.pk}_excused]")
-    page.fill(f"#note_{cast.member.pk}", "出差")
+    assert page.locator("[data-log-row]:visible").get_attribute("data-name") == "张伟"
+    j.attendance_mark(page, "张伟", "excused", "出差")
     page.fill("#att-filter", "")
     assert page.locator("[data-log-row]:visible").count() == 30
     assert not page.locator(f"#note_{cast.secretary.pk}").is_visible()  # present: no reason
     no_sideways_scroll(page)
     screenshot(page, "member-log-375")
-    page.click("#session-log button[type=submit]")
-    page.wait_for_url(lambda url: "/log/" not in url)
-    assert zh("The session and its attendance are saved.") in page.inner_text("main")
+    j.session_log_save(page, title="主题党日学习", kind="theme_day", hours="2")
 
     session = Session.objects.get(title="主题党日学习")
     rows = {a.member_id: a for a in session.attendances.all()}
@@ -77,31 +62,18 @@ def test_secretary_logs_thirty_members_with_two_absences_and_reasons(phone_page,
 
 def test_member_checks_in_by_qr_from_a_second_browser(browser, live_server, cast):
     session = plan(cast.branch, starts_at=timezone.now() + timedelta(minutes=5), title="党课")
-    kiosk_context, kiosk = _page(browser, WIDE)
-    phone_context, phone = _page(browser, PHONE)
-    try:
+    with tab(browser, WIDE) as kiosk, tab(browser, PHONE) as phone:
         browser_login(kiosk, live_server, "secretary")
-        kiosk.goto(f"{live_server.url}/education/sessions/{session.pk}/checkin-screen/")
-        qr = kiosk.locator(".kiosk-qr svg")
-        qr.wait_for()
+        url = j.kiosk_open(kiosk, live_server, session.pk)
         assert kiosk.locator("nav.navbar").count() == 0
-        size = qr.bounding_box()
+        size = kiosk.locator(".kiosk-qr svg").bounding_box()
         assert size["width"] >= 0.5 * 900, size  # as large as the screen allows
-        url = kiosk.locator("[data-checkin-url]").get_attribute("data-checkin-url")
         screenshot(kiosk, "member-kiosk-1366")
 
-        # The member's phone "scans" the code: opens its address, logs in, confirms.
-        phone.goto(url)
-        phone.wait_for_url(lambda u: "/accounts/login/" in u or "/checkin/" in u)
-        if "/accounts/login/" in phone.url:
-            phone.fill("input[name=username]", "member")
-            phone.fill("input[name=password]", "pw-Test-123")
-            phone.click("form:has(input[name=password]) button[type=submit]")
-        phone.get_by_role("button", name=zh("Check me in")).click()
-        assert zh("You are checked in. Welcome!") in phone.inner_text("main")
-
-        # The kiosk shows the name within a few seconds.
-        kiosk.locator("[data-testid=checkin-names]", has_text="张伟").wait_for(timeout=10_000)
+        # The member's phone "scans" the code: opens its address, logs in, confirms; the
+        # kiosk shows the name within a few seconds.
+        j.check_in_by_phone(phone, url, "member", "pw-Test-123")
+        j.kiosk_sees(kiosk, "张伟")
         assert "1" in kiosk.inner_text("[data-testid=checkin-count]")
         screenshot(kiosk, "member-kiosk-arrived-1366")
         kiosk.set_viewport_size(PHONE)
@@ -111,9 +83,6 @@ def test_member_checks_in_by_qr_from_a_second_browser(browser, live_server, cast
         session.refresh_from_db()
         assert session.is_held
         assert Attendance.objects.get(session=session, member=cast.member).status == "present"
-    finally:
-        kiosk_context.close()
-        phone_context.close()
 
 
 def test_absent_member_submits_makeup_and_secretary_confirms(phone_page, live_server, cast):
@@ -171,8 +140,7 @@ def test_member_opens_me_and_sees_hours_last_years_result_and_a_to_do(
     assert page.locator("[data-testid=todo]").count() == 0
 
     # The same pages at 1366 px, and the other changed pages, for a person to look at.
-    context, wide = _page(browser, WIDE)
-    try:
+    with tab(browser, WIDE) as wide:
         browser_login(wide, live_server, "member")
         for path, name in (("/", "home"), ("/me/", "me"), ("/education/calendar/", "calendar")):
             wide.goto(live_server.url + path)
@@ -194,5 +162,3 @@ def test_member_opens_me_and_sees_hours_last_years_result_and_a_to_do(
             wide.goto(live_server.url + path)
             wide.wait_for_load_state("networkidle")
             screenshot(wide, f"member-{name}-1366")
-    finally:
-        context.close()
