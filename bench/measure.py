@@ -262,6 +262,7 @@ def _checkin_world(facts, count):
     sessions of many branches starting in 10 minutes (the check-in window is open).
     Returns [(cookie header, path, csrf token, session id, member id)]."""
     from datetime import timedelta
+    from types import SimpleNamespace
 
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -274,6 +275,7 @@ def _checkin_world(facts, count):
     from django.utils import timezone
     from django.utils.crypto import get_random_string
 
+    from branchsite.second_factor import decide_at_login
     from education import services as education_services
     from education.models import SessionKind
     from education.views import _CHECKIN_SESSION_KEY
@@ -309,6 +311,9 @@ def _checkin_world(facts, count):
             store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
             store[HASH_SESSION_KEY] = user.get_session_auth_hash()
             store[_CHECKIN_SESSION_KEY] = {"session": session.pk, "at": time.time()}
+            # What logging in leaves in the session besides the user: the second-factor
+            # decision (branchsite.second_factor), which a check-in then only reads.
+            decide_at_login(sender=User, request=SimpleNamespace(session=store), user=user)
             store.create()
             csrf = get_random_string(32)
             world.append(

@@ -92,8 +92,7 @@ def _member_today(user, scope, member, year, *, cycles=None):
     todo = None
     if year == this_year:
         if cycles is None:
-            appraisal = appraisal_selectors.dashboard_section(user, scope, year=year)
-            cycles = appraisal["own"] if appraisal else []
+            cycles = appraisal_selectors.open_own_cycles(member.pk, year=year)
         todo = todo_items.member_todo(education=education, cycles=cycles)
     return {
         "education": education,
@@ -147,9 +146,8 @@ def home_work(request):
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
     for section in context["sections"]:
-        # The user's own sessions and appraisal steps are on home already, in their to-do.
+        # The user's own sessions are on home already, in their to-do.
         section["context"]["upcoming"] = []
-        section["context"]["own"] = []
     template = "branchsite/_home_work.html" if request.htmx else "branchsite/home_work.html"
     return render(request, template, context)
 

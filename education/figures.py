@@ -55,7 +55,12 @@ def compute(branch_ids, years, *, today=None):
         reqs = requirements_by_path([b.path for b in branches], year, below=False)
         req_of = {b.pk: requirement_for(reqs, b.path) for b in branches}
         qs = with_behind(
-            Member.objects.active().filter(branch_id__in=ids), year, req_of, today=today, many=True
+            Member.objects.active().filter(branch_id__in=ids),
+            year,
+            req_of,
+            today=today,
+            many=True,
+            branch_ids=ids,
         )
         people = {
             r["branch_id"]: r

@@ -14,9 +14,11 @@ branches' study figures (education.figures); `rebuild` leaves those to
 `manage.py rebuild_organization_figures`.
 """
 
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from functools import reduce
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -38,6 +40,7 @@ from .models.sessions import (
 from .models.summaries import BranchYearMeetings, MemberYearHours
 
 CHUNK = 2000
+FEW_BRANCHES = 20
 ZERO = Decimal("0.0")
 
 
@@ -87,7 +90,8 @@ def _rewrite(model, owner, ids, years, rows_of, refresh_figures):
     if not years:
         return
     ids = list(ids)
-    with transaction.atomic():
+    # Part of the caller's transaction (no savepoint: nothing here is retried on failure).
+    with transaction.atomic(savepoint=False):
         for chunk in _chunks(ids):
             rows = list(rows_of(chunk, years))  # read before the old rows go
             model.objects.filter(**{f"{owner}_id__in": chunk, "year__in": years}).delete()
@@ -147,9 +151,14 @@ def group_meeting_months(branch_ids, years, *, paths=None):
         Organization.objects.filter(pk__in=list(branch_ids)).values_list("path", "pk")
     )
     groups = defaultdict(set)  # branch_id -> group ids
+    candidates = Organization.objects.filter(kind=OrganizationKind.GROUP)
+    if len(branches) <= FEW_BRANCHES:
+        # A write's few branches: their groups by path prefix (an index range each), not a
+        # pass over every group in the country.
+        below = [Q(path__startswith=path) for path in branches]
+        candidates = candidates.filter(reduce(operator.or_, below, Q(pk__in=[])))
     for path, pk in (
-        Organization.objects.filter(kind=OrganizationKind.GROUP)
-        .annotate(parent_path=Substr("path", 1, Length("path") - steplen))
+        candidates.annotate(parent_path=Substr("path", 1, Length("path") - steplen))
         .filter(parent_path__in=list(branches))
         .values_list("parent_path", "pk")
     ):
@@ -207,18 +216,31 @@ def years_of(*moments) -> set[int]:
     return {local_date(m).year for m in moments if m is not None}
 
 
-def refresh_session(session: Session, *, old_starts_at=None, old_branch_ids=()) -> None:
+def refresh_session(
+    session: Session,
+    *,
+    old_starts_at=None,
+    old_branch_ids=(),
+    branch_ids=None,
+    attendees=None,
+) -> None:
     """After a session changed: its attendees' hours and its branches' meetings, for the
-    year it is in now and the year it was in before."""
+    year it is in now and the year it was in before; then the study figures of those
+    branches and of the attendees' branches, once.
+
+    A caller that knows them passes the session's `branch_ids` and `attendees` ({member id:
+    branch id} of every attendance row of the session), saving the queries that read them."""
     years = years_of(session.starts_at, old_starts_at)
-    branch_ids = set(session.branches.values_list("pk", flat=True)) | set(old_branch_ids)
+    if branch_ids is None:
+        branch_ids = session.branches.values_list("pk", flat=True)
+    branch_ids = set(branch_ids) | set(old_branch_ids)
     refresh_branches(branch_ids, years, with_figures=False)
-    member_ids = list(session.attendances.values_list("member_id", flat=True))
-    refresh_members(member_ids, years, with_figures=False)
-    branch_ids |= set(
-        Member.objects.filter(pk__in=member_ids).values_list("branch_id", flat=True).distinct()
-    )
-    figures.refresh_branches(branch_ids, years)
+    if attendees is None:
+        attendees = dict(
+            session.attendances.values_list("member_id", "member__branch_id").order_by()
+        )
+    refresh_members(list(attendees), years, with_figures=False)
+    figures.refresh_branches(branch_ids | set(attendees.values()), years)
 
 
 def rebuild(*, years: Iterable[int] | None = None) -> dict:

@@ -105,7 +105,7 @@ def write_branch_rows(model, branch_ids, compute, *, keys=(None,), queue=None):
             for r in qs.order_by("organization_id", *([key_field] if key_field else []))
         }
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction, when it has one
         rows = locked()
         missing = [(b, k) for b in branch_ids for k in keys if (b, k) not in rows]
         created = bool(missing)

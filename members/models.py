@@ -72,6 +72,21 @@ class Organization(MP_Node):
         return Q(**{f"{prefix}path__startswith": self.path})
 
 
+def subtree_range_q(path, field="path"):
+    """Q matching the organization at `path` and everything below it as a range of paths
+    (path >= '0001' AND path < '0002'), not a LIKE: an index on the path then reads the
+    subtree in path order, so `ORDER BY path LIMIT n` stops after n rows whatever the
+    collation (a LIKE prefix only uses the pattern-ops index, which does not sort)."""
+    alphabet = Organization.alphabet
+    head = path
+    while head and head[-1] == alphabet[-1]:
+        head = head[:-1]
+    q = Q(**{f"{field}__gte": path})
+    if head:  # else `path` is the last possible one of its length: no upper bound
+        q &= Q(**{f"{field}__lt": head[:-1] + alphabet[alphabet.index(head[-1]) + 1]})
+    return q
+
+
 class Gender(models.TextChoices):
     MALE = "male", _("Male")
     FEMALE = "female", _("Female")

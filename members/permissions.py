@@ -208,6 +208,17 @@ def loaded_positions(user):
     return getattr(user, _POSITIONS_ATTR, [])
 
 
+def member_id_of(user):
+    """The id of the member behind a login account (None without one): from the scope when
+    this request computed it, else one small query (no positions, no scope)."""
+    if user is None or not user.is_authenticated:
+        return None
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached.member_id
+    return Member.objects.filter(account=user).values_list("pk", flat=True).first()
+
+
 def require_member(user):
     """The member behind a login account, or 404 for accounts without one (e.g. admin)."""
     scope = scope_for(user)

@@ -3,7 +3,8 @@ recipient kind and a free-text search. They only ever narrow commendations_visib
 
 import django_filters
 from django import forms
-from django.db.models import Case, Count, Q, Value, When, Window
+from django.db import connections
+from django.db.models import Case, Q, Value, When
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -56,19 +57,26 @@ class OrganizationChoiceField(django_filters.fields.ModelChoiceField):
 
     def list_bounded(self, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
-        branches and the selected one. One query at any size: the upper levels sort first,
-        and a window count says how many there are in all."""
+        branches and the selected one. One query at any size, whose cost does not grow with
+        the reach: the first MAX + 1 of the upper levels and the first MAX + 1 of the rest,
+        each walked in path order (an index) and stopped there."""
         upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
         if selected_pk:
             upper |= Q(pk=selected_pk)
-        rows = list(
-            self.queryset.annotate(
-                n_in_reach=Window(Count("pk")),
-                is_upper=Case(When(upper, then=Value(1)), default=Value(0)),
-            ).order_by("-is_upper", "path")[: MAX_LISTED_ORGANIZATIONS + 1]
-        )
-        if rows and rows[0].n_in_reach > MAX_LISTED_ORGANIZATIONS:
-            rows = [o for o in rows if o.is_upper][:MAX_LISTED_ORGANIZATIONS]
+        first = MAX_LISTED_ORGANIZATIONS + 1
+        if connections[self.queryset.db].features.supports_slicing_ordering_in_compound:
+            tops = self.queryset.filter(upper).annotate(is_upper=Value(1)).order_by("path")
+            rest = self.queryset.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
+            rows = list(tops[:first].union(rest[:first], all=True))
+        else:  # SQLite: the same rows from one sort of the reach
+            rows = list(
+                self.queryset.annotate(
+                    is_upper=Case(When(upper, then=Value(1)), default=Value(0))
+                ).order_by("-is_upper", "path")[:first]
+            )
+        if len(rows) > MAX_LISTED_ORGANIZATIONS:
+            rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
+            rows = rows[:MAX_LISTED_ORGANIZATIONS]
         self.listed = sorted(rows, key=lambda o: o.path)
         self.widget.choices = self.choices
 

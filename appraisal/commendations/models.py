@@ -121,6 +121,15 @@ class Commendation(Versioned):
             models.Index(fields=["home_organization", "awarded_on"], name="commendation_home_year"),
             models.Index(fields=["status", "awarding_organization"], name="commendation_waiting"),
             models.Index(fields=["member", "status", "awarded_on"], name="commendation_member"),
+            # The lists read newest first and stop at a page (or at the bounded count):
+            # walked in this order, a whole tree's list costs a page, not the tree.
+            models.Index(fields=["awarded_on", "id"], name="commendation_awarded"),
+            # Proposals waiting for a decision, oldest first (the organizer's "waiting" box).
+            models.Index(
+                fields=["proposed_at", "id"],
+                condition=Q(status__in=["proposed", "approved"]),
+                name="commendation_waiting_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -55,6 +55,7 @@ from .results import (
 )
 from .sections import (
     dashboard_section,
+    open_own_cycles,
     record_section,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "non_voters",
     "objections",
     "open_items",
+    "open_own_cycles",
     "own_cycles",
     "own_part",
     "own_rectifications",

@@ -1,21 +1,20 @@
 """The appraisal sections on /me/ (the member's record) and on the home dashboard."""
 
-from django.db.models import (
-    OuterRef,
-    Q,
-    Subquery,
-)
+import operator
+from functools import reduce
 
-from members.permissions import organization_scope_q
+from django.db.models import Q
 
-from ..models.ballot import BallotParticipation
-from ..models.cycles import AppraisalCycle, Participant
-from ..models.participation import SelfAssessment
+from members.models import OrganizationKind, subtree_range_q
+
+from ..models.cycles import AppraisalCycle
 from ..models.results import AppraisalRecord
-from .cycles import count_subquery, own_cycles, with_progress
+from .cycles import own_cycles, with_progress
 from .meetings import own_rectifications
 
 # --- sections on /me/ and the home dashboard -------------------------------------------------
+
+DASHBOARD_CYCLES = 50  # the cycles listed on an organizer's home; the rest on the cycle list
 
 
 def record_section(member, *, year):
@@ -32,7 +31,7 @@ def record_section(member, *, year):
     )
     records = [r for r in both if r.year == year]
     previous = [r for r in both if r.year == year - 1]  # "last year's result", read alongside
-    open_cycles = [c for c in own_cycles(member.pk, year=year) if not c.is_closed]
+    open_cycles = open_own_cycles(member.pk, year=year)
     items = own_rectifications(member.pk)
     if not (records or previous or open_cycles or items):
         return None
@@ -48,29 +47,34 @@ def record_section(member, *, year):
 def dashboard_section(user, scope, *, year):
     """Context for appraisal/_dashboard_section.html on the home dashboard, or None.
 
-    One query: this year's cycles the user runs or follows (with progress) and the ones they
-    take part in (with their own self-assessment status and whether they voted).
+    One query: the first DASHBOARD_CYCLES of this year's cycles in the branches the user runs
+    or follows, in tree order, with progress. Read as a walk of those branches in path order
+    (index org_kind_path), each probed for its cycle of the year, stopped at the last row
+    shown: the cost is that of the rows shown, not of the tree below an organizer. (The
+    cycles the user takes part in are on home, in their to-do: `open_own_cycles`.)
     """
-    q = organization_scope_q(user, prefix="branch__")
-    if scope.member_id:
-        q |= Q(pk__in=Participant.objects.filter(member_id=scope.member_id).values("cycle_id"))
-    member_id = scope.member_id or 0
-    outer = OuterRef("pk")
-    cycles = list(
-        with_progress(AppraisalCycle.objects.filter(q, year=year))
-        .annotate(
-            my_part=count_subquery(Participant.objects.filter(cycle=outer, member_id=member_id)),
-            my_assessment=Subquery(
-                SelfAssessment.objects.filter(cycle=outer, member_id=member_id).values("status")[:1]
-            ),
-            my_voted=count_subquery(
-                BallotParticipation.objects.filter(cycle=outer, voter_id=member_id)
-            ),
-        )
-        .order_by("branch__path")[:50]
+    if scope.is_admin:
+        reach = Q()
+    else:
+        paths = sorted(scope.organizer_paths + scope.led_branch_paths, key=len)
+        tops = []
+        for path in paths:  # nested reaches (a led branch under an organizer's) once
+            if not any(path.startswith(top) for top in tops):
+                tops.append(path)
+        if not tops:
+            return None
+        reach = reduce(operator.or_, (subtree_range_q(p, "branch__path") for p in tops))
+    managed = list(
+        with_progress(
+            AppraisalCycle.objects.filter(reach, year=year, branch__kind=OrganizationKind.BRANCH)
+        ).order_by("branch__path")[:DASHBOARD_CYCLES]
     )
-    managed = [c for c in cycles if scope.manages_org(c.branch)]
-    own = [c for c in cycles if c.my_part and not c.is_closed]
-    if not (managed or own):
+    if not managed:
         return None
-    return {"managed": managed, "own": own, "year": year}
+    return {"managed": managed, "year": year}
+
+
+def open_own_cycles(member_id, *, year):
+    """This year's cycles the member takes part in that are not closed, with their own
+    progress (my_assessment, my_voted): what their to-do asks of them. One query."""
+    return [c for c in own_cycles(member_id, year=year) if not c.is_closed]

@@ -55,28 +55,32 @@ def _summary_join(queryset, year):
     return queryset.alias(_yh=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
 
 
-def leader_ids(year):
+def leader_ids(year, *, branch_ids=None):
     """Ids of members who held a committee role in a branch at some point of the year
-    (uncorrelated, so PostgreSQL hashes it once rather than probing per member)."""
-    return (
-        Position.objects.filter(
-            role__in=COMMITTEE_ROLES,
-            organization__kind=OrganizationKind.BRANCH,
-            started_on__lte=date(year, 12, 31),
-        )
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
-        .values("member_id")
-    )
+    (uncorrelated, so PostgreSQL hashes it once rather than probing per member). With
+    `branch_ids`, only of members now in these branches: the set hashed is then as large
+    as the branches read, not as every branch leader in the country."""
+    qs = Position.objects.filter(
+        role__in=COMMITTEE_ROLES,
+        organization__kind=OrganizationKind.BRANCH,
+        started_on__lte=date(year, 12, 31),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
+    if branch_ids is not None:
+        qs = qs.filter(member__branch_id__in=list(branch_ids))
+    return qs.values("member_id")
 
 
-def leader_exists(year, *, hashed=False):
+def leader_exists(year, *, hashed=False, branch_ids=None):
     """Held a committee role in a branch at some point of the year.
 
     A correlated EXISTS (an index probe per member: cheap for a branch or one member, and
     independent of the size of the tree), or with `hashed` an uncorrelated IN that
-    PostgreSQL hashes once (cheaper when thousands of members are read)."""
+    PostgreSQL hashes once (cheaper when thousands of members are read); `branch_ids`
+    (the branches the members read are in) keeps that IN to their leaders."""
     if hashed:
-        return ExpressionWrapper(Q(pk__in=leader_ids(year)), output_field=BooleanField())
+        return ExpressionWrapper(
+            Q(pk__in=leader_ids(year, branch_ids=branch_ids)), output_field=BooleanField()
+        )
     return Exists(leader_ids(year).filter(member=OuterRef("pk")))
 
 
@@ -103,17 +107,20 @@ def with_hours(
     alias=False,
     default=DEFAULT_REQUIREMENT,
     many=False,
+    branch_ids=None,
     required=True,
 ):
     """Members with attended_hours, makeup_hours, total_hours, is_leader, required_hours.
 
-    Hours come from the MemberYearHours summary (one LEFT JOIN), not from attendance."""
+    Hours come from the MemberYearHours summary (one LEFT JOIN), not from attendance.
+    `many`: thousands of members are read (see leader_exists); `branch_ids`: they are all
+    in these branches."""
     qs = _summary_join(queryset, year)
     method = qs.alias if alias else qs.annotate
     qs = method(
         attended_hours=Coalesce(F("_yh__attended_hours"), ZERO, output_field=HOURS),
         makeup_hours=Coalesce(F("_yh__makeup_hours"), ZERO, output_field=HOURS),
-        is_leader=leader_exists(year, hashed=many),
+        is_leader=leader_exists(year, hashed=many, branch_ids=branch_ids),
     )
     method = qs.alias if alias else qs.annotate
     qs = method(total_hours=F("attended_hours") + F("makeup_hours"))
@@ -150,10 +157,12 @@ def is_behind(total_hours, required_hours, pace):
     return total_hours < pace_hours(required_hours, pace)
 
 
-def with_behind(queryset, year, requirement_of_branch, *, today=None, many=False):
+def with_behind(queryset, year, requirement_of_branch, *, today=None, many=False, branch_ids=None):
     """`with_hours` (aliased) plus `pace_hours` and the boolean `behind` (see above)."""
     pace = pace_fraction(year, today)
-    qs = with_hours(queryset, year, requirement_of_branch, alias=True, many=many)
+    qs = with_hours(
+        queryset, year, requirement_of_branch, alias=True, many=many, branch_ids=branch_ids
+    )
     qs = qs.alias(
         pace_hours=_required_expr(
             requirement_of_branch, scale=lambda hours: pace_hours(hours, pace)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members.concurrency import version_claim
 from members.models import Member, Organization
@@ -70,15 +70,25 @@ def session_log(
     session._history_user = actor
     session.save()
     if new:
-        session.branches.set(default_branches(session.organization, branches))
+        covered = default_branches(session.organization, branches)
+        session.branches.add(*covered)  # a new session has none yet: nothing to compare
+    else:
+        covered = list(session.branches.all())
 
-    allowed = set(
-        default_expected_members(session.organization, list(session.branches.all()))
+    # Who may be marked, with their branch (whose figures follow): one query.
+    allowed = dict(
+        default_expected_members(session.organization, covered)
         .filter(pk__in=list(attendance))
-        .values_list("pk", flat=True)
+        .values_list("pk", "branch_id")
+        .order_by()
     )
-    rows = {a.member_id: a for a in session.attendances.filter(member_id__in=list(attendance))}
-    new_rows = []
+    rows = (
+        {}
+        if new
+        else {a.member_id: a for a in session.attendances.filter(member_id__in=list(attendance))}
+    )
+    new_rows, changed = [], []
+    now = timezone.now()
     for member_id, (status, hours, *reason) in attendance.items():
         if status not in MARKED_STATUSES:
             raise DomainError(_("Mark every member present, late, excused or absent."))
@@ -99,12 +109,26 @@ def session_log(
             continue
         note = reason[0] if reason else row.note
         if row.status != status or row.hours != credited or row.note != note:
-            row.status, row.hours, row.note = status, credited, note
-            row._history_user = actor
-            row.save(update_fields=["status", "hours", "note", "updated_at"])
+            row.status, row.hours, row.note, row.updated_at = status, credited, note, now
+            changed.append(row)
+    # Every row written in two queries a batch (the rows, their history).
+    if changed:
+        bulk_update_with_history(
+            changed,
+            Attendance,
+            ["status", "hours", "note", "updated_at"],
+            batch_size=2000,
+            default_user=actor,
+        )
     if new_rows:
         bulk_create_with_history(new_rows, Attendance, default_user=actor)
-    summaries.refresh_session(session, old_starts_at=old_starts_at)
+    summaries.refresh_session(
+        session,
+        old_starts_at=old_starts_at,
+        branch_ids=[b.pk for b in covered],
+        # A new session's rows are exactly the members just marked.
+        attendees={m: allowed[m] for m in attendance} if new else None,
+    )
     return session
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
 from members.models import Member
 from members.services import DomainError
@@ -28,10 +29,14 @@ def checkin_can_close(session: Session, now=None) -> bool:
 
 
 @transaction.atomic
-def check_in(*, session: Session, member: Member, now=None, actor=None) -> Attendance:
-    """A member checks themselves in: inside the window, if expected, only once."""
+def check_in(*, session: Session | int, member: Member | int, now=None, actor=None) -> Attendance:
+    """A member checks themselves in: inside the window, if expected, only once.
+
+    `session` and `member` as objects or ids: only their keys are used (the session is read
+    again, locked). Session.DoesNotExist for a session id that does not exist."""
     now = now or timezone.now()
-    session = Session.objects.select_for_update().get(pk=session.pk)
+    session = Session.objects.select_for_update().get(pk=getattr(session, "pk", session))
+    member_id = getattr(member, "pk", member)
     if not session.is_planned:
         raise DomainError(_("Check-in is closed: this session is not open for check-in."))
     opens, closes = checkin_window(session)
@@ -42,7 +47,9 @@ def check_in(*, session: Session, member: Member, now=None, actor=None) -> Atten
         )
     if now > closes:
         raise DomainError(_("Check-in has closed: the session is over."))
-    row = Attendance.objects.select_for_update().filter(session=session, member=member).first()
+    row = (
+        Attendance.objects.select_for_update().filter(session=session, member_id=member_id).first()
+    )
     if row is None:
         raise DomainError(
             _("You are not on the list for this session. Ask the secretary to mark you.")
@@ -54,8 +61,9 @@ def check_in(*, session: Session, member: Member, now=None, actor=None) -> Atten
     row.checked_in_at = now
     row._history_user = actor
     row.save(update_fields=["status", "hours", "checked_in_at", "updated_at"])
+    row.session = session
     if session.is_held:  # check-in is only open while planned; kept for safety
-        summaries.refresh_members([member.pk], summaries.years_of(session.starts_at))
+        summaries.refresh_members([member_id], summaries.years_of(session.starts_at))
     return row
 
 
@@ -64,8 +72,6 @@ def session_close_checkin(*, session: Session, actor=None) -> Session:
     """Close check-in on a planned session whose check-in has opened (at any time from then,
     also before the start): members who neither checked in nor were marked by hand are
     absent, and the session is held (check-ins now count)."""
-    from simple_history.utils import bulk_update_with_history
-
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_planned:
         raise DomainError(_("Check-in can only be closed on a planned session."))

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members.concurrency import version_claim
 from members.models import Member, Organization, OrganizationKind
@@ -70,7 +70,13 @@ def clean_session(session: Session):
     unknown = [t for t in session.topics if t not in Topic.values]
     if unknown:
         raise DomainError({"topics": _("Choose topics from the list.")})
-    session.full_clean()
+    # No query: the organization and the author passed in as loaded objects exist (the
+    # foreign keys check the rest), and the two check constraints are checked here in Python
+    # (hours by the field's validator, the times below), with a translated message.
+    loaded = [
+        f for f in ("organization", "created_by") if Session._meta.get_field(f).is_cached(session)
+    ]
+    session.full_clean(exclude=loaded, validate_constraints=False)
     if session.ends_at <= session.starts_at:
         raise DomainError({"ends_at": _("The session must end after it starts.")})
     if session.organization.kind == OrganizationKind.GROUP and session.kind != "group_meeting":
@@ -154,8 +160,6 @@ def session_update(
 def _recredit(session: Session, old_hours: Decimal, actor) -> int:
     """A held session's hours changed: rows credited the old session hours get the new ones
     (each with history); rows credited different hours by hand are left alone."""
-    from simple_history.utils import bulk_update_with_history
-
     rows = list(
         session.attendances.select_for_update().filter(
             status__in=CREDITED_STATUSES, hours=old_hours

@@ -5,13 +5,15 @@ import time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from members.permissions import permission_required, require_member
+from members.permissions import member_id_of, permission_required, require_member
 from members.services import DomainError
 
 from ..checkin import (
@@ -21,6 +23,7 @@ from ..checkin import (
     current_step,
     qr_svg,
 )
+from ..models.sessions import Session
 from ..permissions import get_session_for_user
 from ..selectors import sessions as sessions_selectors
 from ..services import checkin as checkin_services
@@ -111,32 +114,52 @@ def checkin_scan(request, pk, code):
 @never_cache
 @login_required
 def checkin_confirm(request, pk):
-    """The member confirms their own check-in (only themselves, only once)."""
+    """The member confirms their own check-in (only themselves, only once).
+
+    The POST is what a room full of members sends at once, so it is kept small: no query
+    for the session before the service (which reads it locked), the member's id only, the
+    pass left in the browser's session to expire (no write of the session row: a second
+    confirm finds the member checked in), and an answer without the menu."""
     held = request.session.get(_CHECKIN_SESSION_KEY) or {}
     fresh = held.get("session") == pk and time.time() - held.get("at", 0) <= CHECKIN_PASS_SECONDS
-    session = sessions_selectors.session_for_checkin(pk)
-    if not fresh or session is None:
-        return render(
-            request,
-            "education/checkin_result.html",
-            {"ok": False, "message": _("Scan the code on the screen in the room to check in.")},
-            status=400,
-        )
-    member = require_member(request.user)
     if request.method != "POST":
+        session = sessions_selectors.session_for_checkin(pk)
+        if not fresh or session is None:
+            return _checkin_unscanned(request)
+        require_member(request.user)
         return render(request, "education/checkin_confirm.html", {"session": session})
+    if not fresh:
+        return _checkin_unscanned(request)
+    member_id = member_id_of(request.user)
+    if member_id is None:
+        raise Http404
     try:
-        checkin_services.check_in(session=session, member=member, actor=request.user)
+        row = checkin_services.check_in(session=pk, member=member_id, actor=request.user)
+    except Session.DoesNotExist:
+        return _checkin_unscanned(request)
     except DomainError as exc:
         return render(
             request,
             "education/checkin_result.html",
-            {"ok": False, "message": " ".join(exc.messages), "session": session},
+            {
+                "ok": False,
+                "message": " ".join(exc.messages),
+                "session": sessions_selectors.session_for_checkin(pk),
+            },
             status=400,
         )
-    request.session.pop(_CHECKIN_SESSION_KEY, None)
+    return HttpResponse(
+        render_to_string(
+            "education/checkin_done.html",
+            {"message": _("You are checked in. Welcome!"), "session": row.session},
+        )
+    )
+
+
+def _checkin_unscanned(request):
     return render(
         request,
         "education/checkin_result.html",
-        {"ok": True, "message": _("You are checked in. Welcome!"), "session": session},
+        {"ok": False, "message": _("Scan the code on the screen in the room to check in.")},
+        status=400,
     )

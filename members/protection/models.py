@@ -139,6 +139,8 @@ class ProtectionCase(Versioned):
         indexes = [
             models.Index(fields=["member", "status"], name="case_member_status"),
             models.Index(fields=["status", "reported_at"], name="case_status_reported"),
+            # The lists read newest first and stop at a page (members.protection.permissions).
+            models.Index(fields=["reported_at", "id"], name="case_reported"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -4,13 +4,34 @@ import pytest
 from django.db import IntegrityError
 
 from members import services
-from members.models import MemberStatus, Organization, OrganizationKind, Position, Role, Transfer
+from members.models import (
+    MemberStatus,
+    Organization,
+    OrganizationKind,
+    Position,
+    Role,
+    Transfer,
+    subtree_range_q,
+)
 from tests.factories import make_member, make_org, make_position
 
 
 def test_organization_tree_subtree_query(cast):
     below_c1 = set(Organization.objects.filter(cast.c1.subtree_q()).values_list("name", flat=True))
     assert below_c1 == {"第一党委", "第一支部", "第一党小组", "第二支部"}
+
+
+def test_subtree_as_a_path_range_is_the_subtree(cast):
+    """The range form (read in path order by an index) matches what the prefix form matches,
+    for every organization, also where the last step of a path is the alphabet's last
+    character (the upper bound carries into the step before)."""
+    last = Organization.alphabet[-1]
+    odd = make_org("末位支部", parent=cast.c1)
+    Organization.objects.filter(pk=odd.pk).update(path=cast.c1.path + last * Organization.steplen)
+    for org in Organization.objects.all():
+        by_range = set(Organization.objects.filter(subtree_range_q(org.path)).values_list("pk"))
+        by_prefix = set(Organization.objects.filter(org.subtree_q()).values_list("pk"))
+        assert by_range == by_prefix, org.path
 
 
 def test_a_group_cannot_hold_a_branch(cast):
