@@ -1,8 +1,9 @@
 """Appraisal progress per organization and year (appraisal.models.OrganizationAppraisalFigures):
-how many branches below opened their democratic appraisal cycle, and how many closed it.
+how many branches below opened their democratic appraisal cycle, and how many closed it (a
+voided cycle counts for neither).
 
-A branch's row is written by cycle_open / cycles_open_many / cycle_move (to closed) in their
-transaction; ancestors follow through members.figures.propagate (task
+A branch's row is written by cycle_open / cycles_open_many / cycle_move (to closed) /
+cycle_void in their transaction; ancestors follow through members.figures.propagate (task
 appraisal.tasks.propagate_appraisal_figures).
 """
 
@@ -21,7 +22,8 @@ def compute(branch_ids, years):
     """{(branch_id, year): figures} from the cycles. One query."""
     return {
         (r["branch_id"], r["year"]): {"cycles": r["n"], "closed": r["c"]}
-        for r in AppraisalCycle.objects.filter(branch_id__in=list(branch_ids), year__in=list(years))
+        for r in AppraisalCycle.objects.not_voided()
+        .filter(branch_id__in=list(branch_ids), year__in=list(years))
         .values("branch_id", "year")
         .annotate(n=Count("pk"), c=Count("pk", filter=Q(step=Step.CLOSED)))
         .order_by()
@@ -53,7 +55,8 @@ def rebuild():
     )
     values = {
         (r["branch_id"], r["year"]): {"cycles": r["n"], "closed": r["c"]}
-        for r in AppraisalCycle.objects.values("branch_id", "year")
+        for r in AppraisalCycle.objects.not_voided()
+        .values("branch_id", "year")
         .annotate(n=Count("pk"), c=Count("pk", filter=Q(step=Step.CLOSED)))
         .order_by()
     }

@@ -4,6 +4,8 @@
   cycle: move it, read every self-assessment, log talks, rate, answer objections, export;
 - only the organization above the branch (organizers, site admin) approves or returns the
   rating — the branch committee cannot approve its own proposal;
+- a cycle opened or run in error is voided (with a reason) by those who run it, or, once the
+  rating is approved, only by the organization above;
 - the members taking part write their own self-assessment, comment on peers, vote, and see
   the results once publicity has started.
 
@@ -26,7 +28,7 @@ from members.permissions import (
     scope_for,
 )
 
-from .models.cycles import AppraisalCycle, Participant, Step
+from .models.cycles import AppraisalCycle, Participant, RatingState, Step
 from .models.meetings import LifeMeeting, Rectification
 from .models.participation import SelfAssessment
 from .models.results import AppraisalRecord, Objection
@@ -145,6 +147,11 @@ def above_cycle(user, cycle):
 
 
 @rules.predicate
+def rating_approved(user, cycle):
+    return cycle is not None and cycle.rating_state == RatingState.APPROVED
+
+
+@rules.predicate
 def takes_part(user, cycle):
     scope = scope_for(user)
     if cycle is None or not scope.member_id:
@@ -193,6 +200,9 @@ rules.add_perm("appraisal.view_cycle", manages_cycle | takes_part)
 rules.add_perm("appraisal.manage_cycle", manages_cycle)
 rules.add_perm("appraisal.move_cycle", manages_cycle)
 rules.add_perm("appraisal.approve_rating", above_cycle)
+# Voiding a cycle opened or run in error: those who run it, until the organization above has
+# approved its rating; from then on only the organization above (it took that decision).
+rules.add_perm("appraisal.void_cycle", (manages_cycle & ~rating_approved) | above_cycle)
 rules.add_perm("appraisal.take_part", takes_part)
 rules.add_perm("appraisal.vote", votes_in)
 rules.add_perm("appraisal.view_publicity", manages_cycle | (takes_part & results_published))
@@ -206,5 +216,6 @@ rules.add_perm("appraisal.amend_record", manages_record & ~owns_record)
 rules.add_perm("appraisal.view_life_meetings", can_lead | has_member_record)
 rules.add_perm("appraisal.add_life_meeting", can_lead)
 rules.add_perm("appraisal.manage_life_meeting", manages_meeting)
+rules.add_perm("appraisal.void_life_meeting", manages_meeting)
 rules.add_perm("appraisal.close_rectification", manages_rectification | owns_rectification)
 rules.add_perm("appraisal.manage_organization", manages_organization)

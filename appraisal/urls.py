@@ -9,6 +9,7 @@ urlpatterns = [
     path("cycles/<int:pk>/", cycles.cycle_detail, name="cycle_detail"),
     path("cycles/<int:pk>/edit/", cycles.cycle_edit, name="cycle_edit"),
     path("cycles/<int:pk>/move/", cycles.cycle_move, name="cycle_move"),
+    path("cycles/<int:pk>/void/", cycles.cycle_void, name="cycle_void"),
     path(
         "cycles/<int:pk>/self-assessment/",
         participation.my_self_assessment,
@@ -41,6 +42,7 @@ urlpatterns = [
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/void/", meetings.meeting_void, name="meeting_void"),
     path("rectifications/<int:pk>/done/", meetings.rectification_done, name="rectification_done"),
     path("commendations/", include("appraisal.commendations.urls")),
 ]

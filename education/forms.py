@@ -9,6 +9,7 @@ from members.concurrency import VersionedFormMixin
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
 from members.uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
+from members.voiding import VoidForm
 
 from .models.makeups import Makeup
 from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSettings
@@ -158,13 +159,15 @@ class MakeupForm(forms.ModelForm):
         return hours
 
 
-class SessionVoidForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Why is the session voided?"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Recorded twice, by mistake, or for the wrong branch: kept in the history."),
-    )
+class SessionVoidForm(VoidForm):
+    """The reason for voiding a held session (members.voiding.VoidForm, in a session's words)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = _("Why is the session voided?")
+        self.fields["reason"].help_text = _(
+            "Recorded twice, by mistake, or for the wrong branch: kept in the history."
+        )
 
 
 class ReviewForm(forms.Form):

@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
 from members.uploads import PrivateFile, random_upload_path
+from members.voiding import Voidable
 
 from ..fields import actor_field
 
@@ -46,10 +47,14 @@ class CommendationStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     PUBLISHED = "published", pgettext_lazy("commendation status", "Published")
     REJECTED = "rejected", _("Rejected")
+    VOIDED = "voided", pgettext_lazy("commendation status", "Voided")
 
 
-class Commendation(Versioned):
-    """One commendation of a member or of an organization (collective)."""
+class Commendation(Voidable, Versioned):
+    """One commendation of a member or of an organization (collective).
+
+    One recorded in error is voided with a reason (services.commendation_void): its status
+    becomes "voided" and it no longer counts anywhere a published commendation does."""
 
     member = models.ForeignKey(
         "members.Member",
@@ -140,6 +145,10 @@ class Commendation(Versioned):
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="commendation_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
+                name="commendation_voided_has_reason",
             ),
             models.CheckConstraint(
                 condition=~Q(title="other") | ~Q(title_detail=""),

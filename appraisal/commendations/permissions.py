@@ -6,6 +6,8 @@
   at or above the awarding organization, or, when a branch commends within itself, that
   branch's secretary; a site admin too. Never the person who proposed it, nor the one
   commended (the member, or a leader of the commended organization).
+- Void (one recorded in error, with a reason): the awarding level, as for deciding, except
+  that the proposer may void their own; never the one commended.
 - See: the managers of the recipient's organization (and the site admin); the member sees
   their own published commendations.
 
@@ -116,4 +118,6 @@ rules.add_perm("appraisal.propose_commendation", may_propose)
 rules.add_perm("appraisal.view_commendation", manages_recipient | is_recipient)
 rules.add_perm("appraisal.decide_commendation", awards_at_its_level & ~proposed_it & ~is_commended)
 rules.add_perm("appraisal.add_commendation_document", manages_recipient)
+# A commendation recorded in error is voided by the awarding level, never by the one commended.
+rules.add_perm("appraisal.void_commendation", awards_at_its_level & ~is_commended)
 rules.add_perm("appraisal.view_commendation_org", manages_organization)

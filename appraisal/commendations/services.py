@@ -17,6 +17,7 @@ from members.models import Member, Organization
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 from members.uploads import store_private_file
+from members.voiding import void_mark
 
 from .models import Commendation, CommendationDocument, CommendationStatus
 from .selectors import (
@@ -176,9 +177,47 @@ def commendation_publish(
 
 
 @transaction.atomic
+def commendation_void(*, commendation: Commendation, reason: str, actor) -> Commendation:
+    """Void a commendation recorded in error (proposed, approved or published), with a
+    written reason; never a deletion.
+
+    Its status becomes "voided": it no longer counts wherever a published commendation does
+    (the member's record and page, the rating sheet, the organization's page) and stays in
+    the list, marked voided with the reason; the history keeps every earlier state. A member
+    told of the published commendation is told it was voided. Decided by the awarding level
+    (not by the one commended). Refuses an empty reason, a rejected proposal and a
+    commendation already voided."""
+    commendation = _locked(commendation)
+    require_perm(actor, "appraisal.void_commendation", commendation)
+    if commendation.status == CommendationStatus.REJECTED:
+        raise DomainError(_("A rejected proposal counts for nothing already; it is not voided."))
+    was_published = commendation.status == CommendationStatus.PUBLISHED
+    fields = void_mark(
+        commendation,
+        reason=reason,
+        actor=actor,
+        already=_("This commendation is already voided."),
+    )
+    commendation.status = CommendationStatus.VOIDED
+    commendation.save(update_fields=[*fields, "status"])
+    if was_published and commendation.member_id:
+        notify_many(
+            kind="appraisal.commendation_voided",
+            subject=commendation,
+            recipient_ids=[commendation.member_id],
+            due_date=timezone.localdate(commendation.voided_at),
+            title=_("Your commendation “%(title)s” was voided")
+            % {"title": commendation.display_title},
+            body=_("Reason: %(reason)s") % {"reason": commendation.void_reason},
+            url=reverse("my_record"),
+        )
+    return commendation
+
+
+@transaction.atomic
 def commendation_document_add(*, actor, commendation: Commendation, uploaded):
     require_perm(actor, "appraisal.add_commendation_document", commendation)
-    if commendation.status in (CommendationStatus.PUBLISHED, CommendationStatus.REJECTED):
+    if commendation.status not in (CommendationStatus.PROPOSED, CommendationStatus.APPROVED):
         raise DomainError(_("Documents are added before the commendation is published."))
     return _store_document(commendation=commendation, uploaded=uploaded, actor=actor)
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/approve/", views.commendation_approve, name="commendation_approve"),
     path("<int:pk>/reject/", views.commendation_reject, name="commendation_reject"),
     path("<int:pk>/publish/", views.commendation_publish, name="commendation_publish"),
+    path("<int:pk>/void/", views.commendation_void, name="commendation_void"),
     path("<int:pk>/documents/", views.commendation_document_add, name="commendation_document_add"),
     path("documents/<int:pk>/", views.commendation_document, name="commendation_document"),
     path("organizations/<int:pk>/", views.commendation_org, name="commendation_org"),

@@ -21,16 +21,21 @@ from members.permissions import (
 )
 from members.services import DomainError, audit_log
 from members.uploads import private_file_response
+from members.void_pages import void_view
 from members.xlsx import Sheet, xlsx_response
 
 from . import selectors, services
 from .filters import CommendationFilter
 from .forms import CommendationProposeForm, DocumentAddForm, RejectForm
+from .models import CommendationStatus
 from .permissions import (
     commendations_visible_to,
     get_commendation_document_for_user,
     get_commendation_for_user,
 )
+
+# What a commendation page offers to void (a rejected proposal counts for nothing already).
+VOIDABLE = (CommendationStatus.PROPOSED, CommendationStatus.APPROVED, CommendationStatus.PUBLISHED)
 
 
 def _filtered(request):
@@ -157,6 +162,8 @@ def commendation_detail(request, pk):
             "documents": list(commendation.documents.all()),
             "may_decide": may_decide,
             "may_add_document": may_manage and commendation.status in ("proposed", "approved"),
+            "may_void": commendation.status in VOIDABLE
+            and has_perm(request.user, "appraisal.void_commendation", commendation),
             "history": (
                 list(commendation.history.select_related("history_user__member").all()[:30])
                 if may_manage
@@ -207,6 +214,16 @@ commendation_reject = _decision_view(
 )
 commendation_publish = _decision_view(
     services.commendation_publish, gettext_lazy("The commendation is published.")
+)
+
+
+commendation_void = void_view(
+    perm="appraisal.void_commendation",
+    fetch=get_commendation_for_user,
+    service=services.commendation_void,
+    field="commendation",
+    success=gettext_lazy("The commendation is voided; it stays on record with your reason."),
+    back="appraisal:commendation_detail",
 )
 
 

@@ -3,12 +3,14 @@
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.errors import DomainError
 from members.models import Member, Organization
+from members.voiding import Voidable
 
 from ..fields import actor_field
 
@@ -126,8 +128,19 @@ class AppraisalRules(RuleFields, Versioned):
         return f"{self.organization} · {self.year or '*'}"
 
 
-class AppraisalCycle(RuleFields, Versioned):
-    """One branch's democratic appraisal of its members (民主评议党员) for one year."""
+class CycleQuerySet(models.QuerySet):
+    def not_voided(self):
+        """The cycles that count: every one but those voided."""
+        return self.filter(voided_at__isnull=True)
+
+
+class AppraisalCycle(RuleFields, Voidable, Versioned):
+    """One branch's democratic appraisal of its members (民主评议党员) for one year.
+
+    A cycle opened or run in error is voided with a reason (services.cycles.cycle_void), never
+    deleted: it stays readable, stops counting in the figures, its records stop being the
+    members' results, and the branch may open a new cycle for the year.
+    """
 
     branch = models.ForeignKey(
         Organization,
@@ -160,6 +173,7 @@ class AppraisalCycle(RuleFields, Versioned):
     opened_by = actor_field()
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = CycleQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -167,7 +181,11 @@ class AppraisalCycle(RuleFields, Versioned):
         verbose_name_plural = _("appraisal cycles")
         ordering = ["-year", "branch__path"]
         constraints = [
-            models.UniqueConstraint(fields=["branch", "year"], name="appraisal_cycle_once_a_year"),
+            models.UniqueConstraint(
+                fields=["branch", "year"],
+                condition=Q(voided_at__isnull=True),
+                name="appraisal_cycle_once_a_year",
+            ),
             models.CheckConstraint(
                 condition=Q(ballot_closes_on__gte=F("ballot_opens_on")),
                 name="appraisal_cycle_ballot_dates",
@@ -181,6 +199,19 @@ class AppraisalCycle(RuleFields, Versioned):
     @property
     def is_closed(self):
         return self.step == Step.CLOSED
+
+    @property
+    def is_running(self):
+        """Open for work: neither closed nor voided."""
+        return not (self.is_closed or self.is_voided)
+
+    def refuse_unless_running(self, closed_message=None):
+        """Raise the DomainError a write into a voided or closed cycle gets."""
+        if self.is_voided:
+            message = gettext("This appraisal cycle was voided: %(reason)s")
+            raise DomainError(message % {"reason": self.void_reason})
+        if self.is_closed:
+            raise DomainError(closed_message or gettext("This appraisal is closed."))
 
     @property
     def step_index(self):
@@ -199,7 +230,7 @@ class AppraisalCycle(RuleFields, Versioned):
         return self.reached(Step.PUBLICITY)
 
     def next_step(self):
-        if self.step == Step.CLOSED:
+        if not self.is_running:
             return None
         nxt = STEP_ORDER[self.step_index + 1]
         if nxt == Step.PUBLICITY and not self.uses_publicity:

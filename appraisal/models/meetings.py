@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
 from members.models import Member, Organization
+from members.voiding import Voidable
 
 from ..fields import actor_field
 from .cycles import AppraisalCycle
@@ -21,8 +22,11 @@ class MeetingKind(models.TextChoices):
     DEMOCRATIC = "democratic_life_meeting", _("Democratic life meeting")
 
 
-class LifeMeeting(Versioned):
-    """An organizational life meeting (组织生活会) or democratic life meeting (民主生活会)."""
+class LifeMeeting(Voidable, Versioned):
+    """An organizational life meeting (组织生活会) or democratic life meeting (民主生活会).
+
+    A record entered in error is voided with a reason (services.meetings.life_meeting_void):
+    it stays listed, marked voided, and its open rectification items are no longer due."""
 
     organization = models.ForeignKey(
         Organization,

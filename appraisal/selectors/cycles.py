@@ -153,6 +153,8 @@ def rating_waiting(user):
         q = Q(pk__in=[])
         for path in scope.organizer_paths:
             q |= Q(branch__path__startswith=path)
-    return AppraisalCycle.objects.filter(
-        q, step=Step.RATING, rating_state=RatingState.SUBMITTED
-    ).select_related("branch")
+    return (
+        AppraisalCycle.objects.not_voided()
+        .filter(q, step=Step.RATING, rating_state=RatingState.SUBMITTED)
+        .select_related("branch")
+    )

@@ -49,8 +49,11 @@ def meeting_detail(meeting):
 
 
 def own_rectifications(member_id):
+    """A member's open rectification items (those of a voided meeting are no longer due)."""
     return list(
-        Rectification.objects.filter(owner_id=member_id, status=RectificationStatus.OPEN)
+        Rectification.objects.filter(
+            owner_id=member_id, status=RectificationStatus.OPEN, meeting__voided_at__isnull=True
+        )
         .select_related("meeting")
         .order_by("due_on")
     )

@@ -25,7 +25,10 @@ def record_section(member, *, year):
     rectification items. Four queries.
     """
     both = list(
-        AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
+        # A voided cycle's records are not the member's result.
+        AppraisalRecord.objects.filter(
+            member=member, year__in=(year - 1, year), cycle__voided_at__isnull=True
+        )
         .select_related("cycle__branch")
         .prefetch_related("amendments")
     )
@@ -76,5 +79,6 @@ def dashboard_section(user, scope, *, year):
 
 def open_own_cycles(member_id, *, year):
     """This year's cycles the member takes part in that are not closed, with their own
-    progress (my_assessment, my_voted): what their to-do asks of them. One query."""
-    return [c for c in own_cycles(member_id, year=year) if not c.is_closed]
+    progress (my_assessment, my_voted): what their to-do asks of them (a voided cycle asks
+    nothing). One query."""
+    return [c for c in own_cycles(member_id, year=year) if c.is_running]

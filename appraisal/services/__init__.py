@@ -21,11 +21,13 @@ from .ballot import (
 from .cycles import (
     cycle_open,
     cycle_update,
+    cycle_void,
     cycles_open_many,
     rules_for,
 )
 from .meetings import (
     life_meeting_save,
+    life_meeting_void,
     rectification_add,
     rectification_complete,
 )
@@ -70,9 +72,11 @@ __all__ = [
     "cycle_move",
     "cycle_open",
     "cycle_update",
+    "cycle_void",
     "cycles_open_many",
     "export_logged",
     "life_meeting_save",
+    "life_meeting_void",
     "move_blockers",
     "objection_answer",
     "objection_file",

@@ -26,7 +26,7 @@ def _locked_open_box(cycle) -> tuple[AppraisalCycle, BallotBox]:
     """
     cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
     box = BallotBox.objects.select_for_update().filter(cycle_id=cycle.pk).first()
-    if box is None or box.closed_at is not None or cycle.step != Step.BALLOT:
+    if box is None or box.closed_at is not None or cycle.step != Step.BALLOT or cycle.is_voided:
         raise DomainError(_("The ballot is not open."))
     return cycle, box
 

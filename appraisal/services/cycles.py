@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
@@ -16,10 +17,15 @@ from members.models import (
     Organization,
     OrganizationKind,
 )
+from members.permissions import has_perm
 from members.services import DomainError
+from members.voiding import void_mark
 
 from .. import figures
-from ..models.cycles import AppraisalCycle, AppraisalRules, Participant
+from ..models.ballot import BallotBox
+from ..models.cycles import AppraisalCycle, AppraisalRules, Participant, Step
+from .ballot import ballot_seal
+from .notices import cycle_void_notice
 
 # --- rules and opening ---------------------------------------------------------------------
 
@@ -62,7 +68,7 @@ def _check_deadlines(fields: Mapping):
 def _open_one(*, branch, year, deadlines, actor, peer_reviews_shown=None) -> AppraisalCycle:
     if branch.kind != OrganizationKind.BRANCH:
         raise DomainError(_("An appraisal cycle is opened for a Party branch."))
-    if AppraisalCycle.objects.filter(branch=branch, year=year).exists():
+    if AppraisalCycle.objects.not_voided().filter(branch=branch, year=year).exists():
         raise DomainError(
             _("%(branch)s already has an appraisal cycle for %(year)s.")
             % {"branch": branch, "year": year}
@@ -136,9 +142,9 @@ def cycles_open_many(
     opened, skipped = [], []
     branches = list(branches)
     existing = set(
-        AppraisalCycle.objects.filter(branch__in=branches, year=year).values_list(
-            "branch_id", flat=True
-        )
+        AppraisalCycle.objects.not_voided()
+        .filter(branch__in=branches, year=year)
+        .values_list("branch_id", flat=True)
     )
     for branch in branches:
         if branch.pk in existing:
@@ -166,8 +172,7 @@ def cycle_update(
     }
     if set(fields) - allowed:
         raise DomainError(_("Only the deadlines and the peer-comment choice can be changed."))
-    if cycle.is_closed:
-        raise DomainError(_("A closed cycle can no longer be changed."))
+    cycle.refuse_unless_running(_("A closed cycle can no longer be changed."))
     for name, value in fields.items():
         setattr(cycle, name, value)
     version_claim(cycle, version, fields=list(fields))
@@ -175,4 +180,36 @@ def cycle_update(
     cycle.full_clean()
     cycle._history_user = actor
     cycle.save()
+    return cycle
+
+
+@transaction.atomic
+def cycle_void(*, cycle: AppraisalCycle, reason: str, actor) -> AppraisalCycle:
+    """Void a cycle opened or run in error, with a written reason; never a deletion.
+
+    Everything it holds stays (participants, self-assessments, ballot counts, ratings,
+    records) and the history shows who voided it and why; from then on nothing more is
+    written into it, it no longer counts in the appraisal figures, its records are no longer
+    the members' results, and the branch may open a new cycle for the year. A ballot still
+    open is closed and sealed first (README "Ballot secrecy"). The participants are told.
+    Refuses an empty reason and a cycle already voided.
+    """
+    cycle = (
+        AppraisalCycle.objects.select_for_update(of=("self",))
+        .select_related("branch")
+        .get(pk=cycle.pk)
+    )
+    if actor is not None and not has_perm(actor, "appraisal.void_cycle", cycle):
+        raise DomainError(_("Only those who run this appraisal can void it."))
+    fields = void_mark(
+        cycle, reason=reason, actor=actor, already=_("This appraisal cycle is already voided.")
+    )
+    if cycle.step == Step.BALLOT:
+        BallotBox.objects.select_for_update().filter(cycle=cycle, closed_at__isnull=True).update(
+            closed_at=timezone.now()
+        )
+        ballot_seal(cycle)
+    cycle.save(update_fields=fields)
+    figures.refresh_branches([cycle.branch_id], [cycle.year])
+    cycle_void_notice(cycle)
     return cycle

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
@@ -11,7 +13,8 @@ from members.models import (
     Member,
     OrganizationKind,
 )
-from members.services import DomainError
+from members.services import DomainError, notify_many
+from members.voiding import void_mark
 
 from ..models.meetings import LifeMeeting, Rectification, RectificationStatus
 
@@ -31,6 +34,8 @@ def life_meeting_save(
 
     `version`: when correcting, the one the editor saw (members.concurrency)."""
     meeting = meeting or LifeMeeting(recorded_by=actor)
+    if meeting.is_voided:
+        raise DomainError(_("This meeting record was voided; it is no longer changed."))
     for name, value in fields.items():
         setattr(meeting, name, value)
     if meeting.pk is not None:
@@ -52,6 +57,8 @@ def life_meeting_save(
 def rectification_add(
     *, meeting: LifeMeeting, description: str, owner: Member, due_on: date, actor=None
 ) -> Rectification:
+    if meeting.is_voided:
+        raise DomainError(_("This meeting record was voided; it is no longer changed."))
     item = Rectification(
         meeting=meeting, description=description.strip(), owner=owner, due_on=due_on
     )
@@ -77,3 +84,34 @@ def rectification_complete(
     item._history_user = actor
     item.save()
     return item
+
+
+@transaction.atomic
+def life_meeting_void(*, meeting: LifeMeeting, reason: str, actor) -> LifeMeeting:
+    """Void a life-meeting record entered in error, with a written reason; never a deletion.
+
+    The record, its attendees and rectification items stay (the history shows who voided it
+    and why); it stays listed, marked voided, and its open rectification items are no longer
+    due: their owners are told and reminded no more. Refuses an empty reason and a record
+    already voided."""
+    meeting = LifeMeeting.objects.select_for_update().get(pk=meeting.pk)
+    fields = void_mark(
+        meeting, reason=reason, actor=actor, already=_("This meeting record is already voided.")
+    )
+    meeting.save(update_fields=[*fields, "updated_at"])
+    owners = (
+        Rectification.objects.filter(meeting=meeting, status=RectificationStatus.OPEN)
+        .values_list("owner_id", flat=True)
+        .distinct()
+    )
+    notify_many(
+        kind="appraisal.life_meeting_voided",
+        subject=meeting,
+        recipient_ids=list(owners),
+        due_date=timezone.localdate(meeting.voided_at),
+        title=_("The record of “%(title)s” was voided; its rectification items are no longer due")
+        % {"title": meeting.title},
+        body=_("Reason: %(reason)s") % {"reason": meeting.void_reason},
+        url=reverse("appraisal:meeting_detail", args=[meeting.pk]),
+    )
+    return meeting

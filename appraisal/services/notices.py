@@ -50,11 +50,15 @@ def self_assessment_reminders_send(*, today: date | None = None) -> int:
     """Members who have not submitted, from REMIND_DAYS_BEFORE days before the deadline."""
     today = today or timezone.localdate()
     sent = 0
-    cycles = AppraisalCycle.objects.filter(
-        step=Step.SELF_ASSESSMENT,
-        self_assessment_due__gte=today,
-        self_assessment_due__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
-    ).select_related("branch")
+    cycles = (
+        AppraisalCycle.objects.not_voided()
+        .filter(
+            step=Step.SELF_ASSESSMENT,
+            self_assessment_due__gte=today,
+            self_assessment_due__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+        )
+        .select_related("branch")
+    )
     for cycle in cycles:
         submitted = SelfAssessment.objects.filter(
             cycle=cycle, status=AssessmentStatus.SUBMITTED
@@ -77,7 +81,8 @@ def ballot_open_notices_send(*, today: date | None = None) -> int:
     """
     today = today or timezone.localdate()
     sent = 0
-    for cycle in AppraisalCycle.objects.filter(step=Step.BALLOT).select_related("branch"):
+    ballots = AppraisalCycle.objects.not_voided().filter(step=Step.BALLOT).select_related("branch")
+    for cycle in ballots:
         recipients = Participant.objects.voters().filter(cycle=cycle)
         title = _("The democratic ballot is open until %(date)s") % {
             "date": cycle.ballot_closes_on.isoformat()
@@ -109,9 +114,11 @@ def ballot_closing_reminders_send(*, today: date | None = None) -> int:
 
 def _ending_by_tomorrow(step, last_day, today):
     """The cycles at `step` whose `last_day` (a date field) is tomorrow or has passed."""
-    return AppraisalCycle.objects.filter(
-        step=step, **{f"{last_day}__lte": today + timedelta(days=1)}
-    ).select_related("branch")
+    return (
+        AppraisalCycle.objects.not_voided()
+        .filter(step=step, **{f"{last_day}__lte": today + timedelta(days=1)})
+        .select_related("branch")
+    )
 
 
 def _committee(branch_id):
@@ -146,7 +153,9 @@ def rectification_reminders_send(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     sent = 0
     due = Rectification.objects.filter(
-        status=RectificationStatus.OPEN, due_on__lte=today + timedelta(days=REMIND_DAYS_BEFORE)
+        status=RectificationStatus.OPEN,
+        due_on__lte=today + timedelta(days=REMIND_DAYS_BEFORE),
+        meeting__voided_at__isnull=True,
     ).select_related("meeting")
     for item in due.iterator(chunk_size=2000):
         sent += notify_many(
@@ -159,6 +168,16 @@ def rectification_reminders_send(*, today: date | None = None) -> int:
             url=reverse("appraisal:meeting_detail", args=[item.meeting_id]),
         )
     return sent
+
+
+def cycle_void_notice(cycle: AppraisalCycle) -> int:
+    """Every participant hears once that their cycle was voided, and why."""
+    title = _("The appraisal %(cycle)s was voided") % {"cycle": cycle}
+    body = _("Reason: %(reason)s") % {"reason": cycle.void_reason}
+    participants = Participant.objects.filter(cycle=cycle)
+    today = timezone.localdate(cycle.voided_at)
+    kind, page = "appraisal.cycle_voided", "cycle_detail"
+    return _remind(cycle, kind, participants, today, title, body, page)
 
 
 def step_group_notice(cycle: AppraisalCycle, to_step: str):

@@ -31,8 +31,7 @@ def self_assessment_save(
 ) -> SelfAssessment:
     """Save the member's draft, or submit it (final until the committee returns it)."""
     participant_of(cycle, member)
-    if cycle.is_closed:
-        raise DomainError(_("This appraisal is closed."))
+    cycle.refuse_unless_running()
     assessment, _created = SelfAssessment.objects.select_for_update().get_or_create(
         cycle=cycle, member=member
     )
@@ -72,8 +71,7 @@ def self_assessment_return(*, assessment: SelfAssessment, comment: str, actor=No
         raise DomainError(_("Only a submitted self-assessment can be returned."))
     if not comment.strip():
         raise DomainError(_("Say why the self-assessment is returned."))
-    if assessment.cycle.is_closed:
-        raise DomainError(_("This appraisal is closed."))
+    assessment.cycle.refuse_unless_running()
     assessment.status = AssessmentStatus.RETURNED
     assessment.return_comment = comment.strip()
     assessment.returned_at = timezone.now()
@@ -98,8 +96,7 @@ def talk_log(
 ) -> HeartToHeartTalk:
     if talker.pk == talked_with.pk:
         raise DomainError(_("A heart-to-heart talk is between two people."))
-    if cycle.is_closed:
-        raise DomainError(_("This appraisal is closed."))
+    cycle.refuse_unless_running()
     if not (
         talker.branch_id == cycle.branch_id
         or Participant.objects.filter(cycle=cycle, member=talker).exists()
@@ -127,7 +124,7 @@ def peer_review_save(
     *, cycle: AppraisalCycle, reviewer: Member, reviewed: Member, comment: str
 ) -> PeerReview:
     """Leave (or rewrite) a signed comment on a fellow member during peer review."""
-    if cycle.step != Step.PEER_REVIEW:
+    if cycle.step != Step.PEER_REVIEW or cycle.is_voided:
         raise DomainError(_("Peer review is not open."))
     if reviewer.pk == reviewed.pk:
         raise DomainError(_("Peer review is about fellow members, not yourself."))

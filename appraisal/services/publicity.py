@@ -24,6 +24,7 @@ from .participation import participant_of
 def objection_file(
     *, cycle: AppraisalCycle, member: Member, text: str, about: Member | None = None
 ) -> Objection:
+    cycle.refuse_unless_running()
     if cycle.step != Step.PUBLICITY:
         raise DomainError(_("Objections are filed while the results are published."))
     participant_of(cycle, member)
@@ -58,6 +59,8 @@ def record_amend(
     """Correct a closed record: a new amendment row; the record and earlier ones stay."""
     if actor is not None and not has_perm(actor, "appraisal.amend_record", record):
         raise DomainError(_("You cannot correct this record (nobody corrects their own)."))
+    if record.cycle.is_voided:
+        raise DomainError(_("The appraisal cycle of this record was voided; it is not corrected."))
     if grade not in Grade.values:
         raise DomainError(_("Unknown grade."))
     if not reason.strip():
@@ -73,8 +76,10 @@ def record_amend(
 def publicity_close_finished(*, today: date | None = None) -> int:
     """Close every cycle whose publicity has ended and whose objections are all answered."""
     today = today or timezone.localdate()
-    due = AppraisalCycle.objects.filter(step=Step.PUBLICITY, publicity_ends_on__lte=today).exclude(
-        pk__in=Objection.objects.filter(answered_at__isnull=True).values("cycle_id")
+    due = (
+        AppraisalCycle.objects.not_voided()
+        .filter(step=Step.PUBLICITY, publicity_ends_on__lte=today)
+        .exclude(pk__in=Objection.objects.filter(answered_at__isnull=True).values("cycle_id"))
     )
     closed = 0
     for pk in due.values_list("pk", flat=True).iterator(chunk_size=2000):

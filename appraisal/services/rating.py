@@ -20,6 +20,7 @@ from .ballot import graded_ids
 
 
 def _check_rating_editable(cycle):
+    cycle.refuse_unless_running()
     if cycle.step != Step.RATING:
         raise DomainError(_("The rating is made after the ballot closes."))
     if cycle.rating_state not in (RatingState.DRAFT, RatingState.RETURNED):
@@ -90,6 +91,7 @@ def rating_decide(
     )
     if actor is not None and not has_perm(actor, "appraisal.approve_rating", cycle):
         raise DomainError(_("Only the organization above the branch approves its rating."))
+    cycle.refuse_unless_running()
     if cycle.step != Step.RATING or cycle.rating_state != RatingState.SUBMITTED:
         raise DomainError(_("There is no rating waiting for approval."))
     if not approve and not comment.strip():

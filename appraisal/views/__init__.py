@@ -14,6 +14,7 @@ from .cycles import (
     cycle_list,
     cycle_move,
     cycle_open,
+    cycle_void,
 )
 from .grading import (
     rating,
@@ -24,6 +25,7 @@ from .meetings import (
     meeting_detail,
     meeting_edit,
     meeting_list,
+    meeting_void,
     rectification_done,
 )
 from .papers import (
@@ -57,11 +59,13 @@ __all__ = [
     "cycle_list",
     "cycle_move",
     "cycle_open",
+    "cycle_void",
     "export_results",
     "meeting_create",
     "meeting_detail",
     "meeting_edit",
     "meeting_list",
+    "meeting_void",
     "my_self_assessment",
     "objection_answer",
     "packet",

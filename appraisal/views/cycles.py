@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from members.pagination import BoundedPaginator
 from members.params import page_param, year_param
@@ -12,6 +13,7 @@ from members.permissions import (
     permission_required,
     scope_for,
 )
+from members.void_pages import void_view
 
 from .. import forms
 from ..models.cycles import Step
@@ -104,6 +106,9 @@ def cycle_detail(request, cycle):
         context["progress"] = cycle_selectors.cycle_progress(cycle)
         context["moves"] = cycle_selectors.cycle_moves(cycle)
         context["can_approve"] = has_perm(request.user, "appraisal.approve_rating", cycle)
+    context["can_void"] = not cycle.is_voided and has_perm(
+        request.user, "appraisal.void_cycle", cycle
+    )
     return render(request, "appraisal/cycle_detail.html", context)
 
 
@@ -157,3 +162,13 @@ def cycle_move(request, cycle):
         "open_items": paper_selectors.open_items(cycle),
     }
     return render(request, "appraisal/cycle_move_confirm.html", context)
+
+
+cycle_void = void_view(
+    perm="appraisal.void_cycle",
+    fetch=get_cycle_for_user,
+    service=cycle_services.cycle_void,
+    field="cycle",
+    success=gettext_lazy("The appraisal cycle is voided; it stays on record with your reason."),
+    back="appraisal:cycle_detail",
+)

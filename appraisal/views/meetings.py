@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.models import OrganizationKind
@@ -16,6 +17,7 @@ from members.permissions import (
     permission_required,
     scope_for,
 )
+from members.void_pages import void_view
 
 from .. import forms
 from ..permissions import (
@@ -102,7 +104,7 @@ def meeting_detail(request, pk):
     manages = has_perm(request.user, "appraisal.manage_life_meeting", meeting)
     detail = meeting_selectors.meeting_detail(meeting)
     form = None
-    if manages:
+    if manages and not meeting.is_voided:
         form = forms.RectificationForm(
             request.POST or None,
             members=list(meeting_selectors.meeting_people(meeting.organization)),
@@ -125,9 +127,21 @@ def meeting_detail(request, pk):
         "form": form,
         "done_form": forms.RectificationDoneForm(),
         "member_id": member_id,
+        "can_void": not meeting.is_voided
+        and has_perm(request.user, "appraisal.void_life_meeting", meeting),
         **detail,
     }
     return render(request, "appraisal/meeting_detail.html", context)
+
+
+meeting_void = void_view(
+    perm="appraisal.void_life_meeting",
+    fetch=get_life_meeting_for_user,
+    service=meeting_services.life_meeting_void,
+    field="meeting",
+    success=gettext_lazy("The meeting record is voided; it stays on record with your reason."),
+    back="appraisal:meeting_detail",
+)
 
 
 @require_POST

@@ -34,7 +34,7 @@ from .actions import submit
 def my_self_assessment(request, cycle):
     member = require_member(request.user)
     assessment = participation_selectors.own_self_assessment(cycle, member.pk)
-    editable = not cycle.is_closed and (
+    editable = cycle.is_running and (
         assessment is None or assessment.status != AssessmentStatus.SUBMITTED
     )
     form = forms.SelfAssessmentForm(request.POST or None, instance=assessment)

@@ -35,7 +35,7 @@ def publicity(request, cycle):
     takes_part = participates(request.user, cycle)
     results = result_selectors.approved_results(cycle) if cycle.reached(Step.PUBLICITY) else []
     form = None
-    if takes_part and cycle.step == Step.PUBLICITY:
+    if takes_part and cycle.step == Step.PUBLICITY and cycle.is_running:
         member = require_member(request.user)
         form = forms.ObjectionForm(request.POST or None, members=[r.member for r in results])
         if submit(
@@ -83,7 +83,9 @@ def objection_answer(request, objection):
 
 @permission_required("appraisal.view_record", get_record_for_user)
 def record_detail(request, record):
-    can_amend = has_perm(request.user, "appraisal.amend_record", record)
+    can_amend = not record.cycle.is_voided and has_perm(
+        request.user, "appraisal.amend_record", record
+    )
     form = forms.AmendForm(request.POST or None) if can_amend else None
     if request.method == "POST" and not can_amend:
         raise PermissionDenied

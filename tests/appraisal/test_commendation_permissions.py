@@ -98,6 +98,16 @@ def _pages(cast, c):
             {"secretary", "committee_member"},
             404,
         ),
+        # Voiding one recorded in error: the awarding level, as for deciding.
+        "void": (
+            "post",
+            reverse("appraisal:commendation_void", args=[c.pk]),
+            {"reason": "录入有误"},
+            MANAGERS,
+            302,
+            {"secretary", "committee_member"},
+            404,
+        ),
         "org": (
             "get",
             reverse("appraisal:commendation_org", args=[cast.branch.pk]),
@@ -120,6 +130,7 @@ PAGES = [
     "approve",
     "reject",
     "publish",
+    "void",
     "org",
 ]
 

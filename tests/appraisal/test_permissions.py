@@ -157,6 +157,11 @@ def _post_pages(w, cast):
         ("rating_decide", [c], {"decision": "approve"}, {"organizer", "admin"}),
         ("objection_answer", [w["objection"].pk], {"answer": "再答"}, MANAGERS),
         ("rectification_done", [w["item"].pk], {"note": "完成"}, MANAGERS | {"member"}),
+        # Voiding, last (a void changes what the other actions may do). Once the organization
+        # above approved the closed cycle's rating, only it may void the cycle.
+        ("cycle_void", [c], {"reason": "开错了"}, {"organizer", "admin"}),
+        ("cycle_void", [r], {"reason": "开错了"}, MANAGERS),
+        ("meeting_void", [w["meeting"].pk], {"reason": "重复录入"}, MANAGERS),
     ]
 
 
@@ -172,8 +177,8 @@ def test_every_post_view_for_every_role(world, login, cast):
                 want = 302
             elif role in OUTSIDE:
                 want = 404
-            elif name == "rectification_done" and role == "peer":
-                want = 404  # the peer neither attended nor owns the item
+            elif name in ("rectification_done", "meeting_void") and role == "peer":
+                want = 404  # the peer neither attended the meeting nor owns the item
             else:
                 want = 403
             if response.status_code != want:

@@ -147,12 +147,15 @@ POST_ONLY = {
     "education:makeup_review",
     "education:calendar_regenerate",
     "education:calendar_revoke",
+    "appraisal:cycle_void",
+    "appraisal:meeting_void",
     "appraisal:rating_decide",
     "appraisal:objection_answer",
     "appraisal:rectification_done",
     "appraisal:commendation_approve",
     "appraisal:commendation_reject",
     "appraisal:commendation_publish",
+    "appraisal:commendation_void",
     "appraisal:commendation_document_add",
 }
 # Files served after a permission check, and answers that only redirect.

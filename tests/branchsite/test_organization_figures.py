@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal import figures as appraisal_figures
+from appraisal import services as appraisal_services
 from appraisal.models import OrganizationAppraisalFigures, Step
 from education import figures as education_figures
 from education import services as education_services
@@ -124,9 +125,14 @@ def test_maintained_figures_equal_a_recount_after_random_writes(cast, seed):
             education_services.makeup_confirm(makeup=makeup)
         elif action == "cycle":
             branch = rng.choice(branches)
+            roll = rng.random()
             if (branch.pk, year - 1) not in cycles:
                 cycles[(branch.pk, year - 1)] = open_cycle(branch, year=year - 1)
-            elif rng.random() < 0.5:
+            elif roll < 0.3:
+                # Voided (opened or run in error): the branch may open the year's cycle again.
+                cycle = cycles.pop((branch.pk, year - 1))
+                appraisal_services.cycle_void(cycle=cycle, reason="开错了", actor=None)
+            elif roll < 0.65:
                 cycle = cycles[(branch.pk, year - 1)]
                 cycle.refresh_from_db()
                 if cycle.step != Step.CLOSED:
