@@ -29,21 +29,23 @@ def void_posted(request, void: Callable[[str], object], success: str) -> bool:
     return True
 
 
-def void_view(*, perm: str, fetch, service, field: str, success: str, back: str):
+def void_view(
+    *, perm: str, fetch, service, field: str, success: str, back: str, lookup: str = "pk"
+):
     """A POST-only page voiding one record: `fetch` (the app's get_<object>_for_user) finds it
-    within the user's reach (404), `perm` decides (403), then `service(<field>=record,
-    reason=…, actor=…)` runs with the posted reason; the user goes back to the record's page
-    (the URL named `back`), told the outcome."""
+    by the URL's `lookup` argument within the user's reach (404), `perm` decides (403), then
+    `service(<field>=record, reason=…, actor=…)` runs with the posted reason; the user goes
+    back to the record's page (the URL named `back`, by the same `lookup`), told the outcome."""
 
     @require_POST
-    @permission_required(perm, fetch)
+    @permission_required(perm, fetch, lookup=lookup)
     def view(request, record):
         void_posted(
             request,
             lambda reason: service(**{field: record}, reason=reason, actor=request.user),
             success,
         )
-        return redirect(back, record.pk)
+        return redirect(back, **{lookup: getattr(record, lookup)})
 
     view.__name__ = service.__name__
     view.__doc__ = service.__doc__

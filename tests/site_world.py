@@ -134,6 +134,7 @@ OBJECT_OF = {
     "members:case_detail": "case",
     "members:case_evidence_add": "case",
     "members:case_transition": "case",
+    "members:case_void": "case",
     "members:case_action_add": "case",
     "members:case_assign": "case",
     "members:case_clarification_add": "case",

@@ -26,7 +26,7 @@ def ballot(request, cycle):
     member = require_member(request.user)
     graded = [p.member for p in cycle_selectors.participants(cycle, graded=True)]
     voted = ballot_selectors.has_voted(cycle, member.pk)
-    is_open = cycle.step == Step.BALLOT
+    is_open = cycle.step == Step.BALLOT and not cycle.is_voided
     form = forms.BallotForm(request.POST or None, members=graded)
     if request.method == "POST" and not form.is_valid():
         form.add_error(None, _("Grade every member on the ballot."))
@@ -90,7 +90,7 @@ def paper_ballots(request, cycle):
         "enter_form": enter_form,
         "grades": list(enter_form.rows()),
         "box": ballot_selectors.ballot_box(cycle),
-        "is_open": cycle.step == Step.BALLOT,
+        "is_open": cycle.step == Step.BALLOT and not cycle.is_voided,
         "turnout": n,
         "eligible": eligible,
     }

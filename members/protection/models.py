@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 
 from ..concurrency import Versioned
 from ..uploads import PrivateFile, random_upload_path
+from ..voiding import Voidable
 
 __all__ = [
     "OPEN_CASE_STATUSES",
@@ -48,6 +49,7 @@ class CaseStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", pgettext_lazy("protection case status", "Closed")
+    VOIDED = "voided", pgettext_lazy("protection case status", "Voided")
 
 
 # Cases that still need the handlers' attention.
@@ -62,13 +64,15 @@ class CaseActionKind(models.TextChoices):
     OTHER = "other", pgettext_lazy("case action kind", "Other")
 
 
-class ProtectionCase(Versioned):
+class ProtectionCase(Voidable, Versioned):
     """One request for protection, concerning one member (Art. 24).
 
     `branch` is the member's branch when the case was opened: the case stays with the
     organizations that took it up even if the member later moves (its handlers are chosen
     from above this branch). `ref` is the case's public name (URLs, notices, pages), so that
-    nobody learns how many cases exist from a sequential number.
+    nobody learns how many cases exist from a sequential number. A case opened in error
+    (twice, for the wrong member) is voided with a reason by its handlers, from any state
+    (services.case_void): status "voided", kept and readable, no longer open anywhere.
     """
 
     ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -146,6 +150,10 @@ class ProtectionCase(Versioned):
             models.CheckConstraint(
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="case_declined_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
+                name="case_voided_has_reason",
             ),
         ]
 

@@ -185,6 +185,8 @@ def may_open_case_for(user, member):
 
 rules.add_perm("members.view_case", is_case_member | handles_case)
 rules.add_perm("members.handle_case", handles_case)
+# A case opened in error is voided (with a reason) by those who handle it.
+rules.add_perm("members.void_case", handles_case)
 rules.add_perm("members.assign_case", ~is_case_member & supervises_case)
 rules.add_perm("members.add_case_evidence", is_case_member | handles_case)
 rules.add_perm("members.consent_clarification", is_case_member)

@@ -137,7 +137,10 @@ def consented_clarifications(member):
     """The clarifications the member agreed to show on their record (one query). Nothing else
     about a case ever appears on a record or on the member's page, which other people read."""
     return list(
-        Clarification.objects.filter(case__member=member, member_consents=True)
+        # A voided case's clarification is not on the record.
+        Clarification.objects.filter(
+            case__member=member, member_consents=True, case__voided_at__isnull=True
+        )
         .select_related("approving_organization")
         .order_by("-issued_on", "-id")
     )

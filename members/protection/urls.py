@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:ref>/", views.case_detail, name="case_detail"),
     path("<uuid:ref>/evidence/", views.case_evidence_add, name="case_evidence_add"),
     path("<uuid:ref>/status/", views.case_transition, name="case_transition"),
+    path("<uuid:ref>/void/", views.case_void, name="case_void"),
     path("<uuid:ref>/actions/", views.case_action_add, name="case_action_add"),
     path("<uuid:ref>/assign/", views.case_assign, name="case_assign"),
     path("<uuid:ref>/clarifications/", views.case_clarification_add, name="case_clarification_add"),

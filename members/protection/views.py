@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
@@ -16,6 +17,7 @@ from members.services import DomainError
 from ..pagination import BoundedPaginator
 from ..params import page_param
 from ..uploads import private_file_response
+from ..void_pages import void_view
 from . import selectors, services
 from .forms import (
     AssignForm,
@@ -106,7 +108,8 @@ def case_detail(request, ref):
         "may_handle": may_handle,
         "may_assign": may_assign,
         "may_add_evidence": has_perm(user, "members.add_case_evidence", case)
-        and case.status != "closed",
+        and case.status not in ("closed", "voided"),
+        "may_void": not case.is_voided and has_perm(user, "members.void_case", case),
         "transitions": services.allowed_transitions(case.status) if may_handle else [],
         "may_record_action": may_handle and case.status in ("accepted", "in_progress"),
         "may_record_clarification": may_handle and case.status not in ("reported", "declined"),
@@ -183,6 +186,17 @@ def case_transition(request, case):
     else:
         messages.success(request, _("The case has been updated."))
     return redirect("members:case_detail", ref=case.ref)
+
+
+case_void = void_view(
+    perm="members.void_case",
+    fetch=get_case_for_user,
+    service=services.case_void,
+    field="case",
+    success=gettext_lazy("The case is voided; it stays on record with your reason."),
+    back="members:case_detail",
+    lookup="ref",
+)
 
 
 @require_POST

@@ -134,6 +134,7 @@ POST_ONLY = {
     "members:inbox_mark_read",
     "members:case_evidence_add",
     "members:case_transition",
+    "members:case_void",
     "members:case_action_add",
     "members:case_assign",
     "members:case_clarification_add",

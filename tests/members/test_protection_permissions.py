@@ -87,6 +87,15 @@ def _pages(world, cast):
             302,
             {"member"},
         ),
+        # Voiding a case opened in error: those who handle it, not the member.
+        "void": (
+            "post",
+            reverse("members:case_void", args=[case.ref]),
+            {"reason": "重复提交"},
+            READERS,
+            302,
+            {"member"},
+        ),
         "action_add": (
             "post",
             reverse("members:case_action_add", args=[case.ref]),
@@ -143,6 +152,7 @@ PAGE_NAMES = [
     "evidence",
     "evidence_add",
     "transition",
+    "void",
     "action_add",
     "follow_up_done",
     "assign",

@@ -13,6 +13,7 @@ from .cases import (
     case_evidence_add,
     case_open,
     case_transition,
+    case_void,
 )
 from .handlers import (
     case_assign,
@@ -50,6 +51,7 @@ __all__ = [
     "case_transition",
     "case_unassign",
     "case_view_record",
+    "case_void",
     "clarification_consent_set",
     "clarification_record",
     "handler_designate",

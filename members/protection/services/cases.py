@@ -2,8 +2,9 @@
 
 States: reported -> accepted (or declined, with a reason the member sees) -> in progress ->
 resolved -> closed. Reopening a declined case sends it back to "reported"; reopening a
-resolved or closed one sends it back to "in progress". Nothing is deleted: the historical
-tables keep every earlier state.
+resolved or closed one sends it back to "in progress". A case opened in error is voided from
+any state, with a reason (`case_void`); a voided case is final. Nothing is deleted: the
+historical tables keep every earlier state.
 """
 
 from datetime import date
@@ -18,6 +19,7 @@ from members.errors import full_clean
 from members.models import Member
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
+from members.voiding import void_mark
 
 from ..models import CaseEvidence, CaseStatus, ProtectionCase
 from .common import _save, _store_evidence
@@ -84,6 +86,8 @@ def case_evidence_add(*, actor, case: ProtectionCase, uploaded, note: str = "") 
     require_perm(actor, "members.add_case_evidence", case)
     if case.status == CaseStatus.CLOSED:
         raise DomainError(_("A closed case takes no more evidence; reopen it first."))
+    if case.status == CaseStatus.VOIDED:
+        raise DomainError(_("A voided case takes no more evidence."))
     return _store_evidence(case=case, uploaded=uploaded, actor=actor, note=note)
 
 
@@ -153,6 +157,28 @@ def case_transition(
     return case
 
 
+@transaction.atomic
+def case_void(*, case: ProtectionCase, reason: str, actor) -> ProtectionCase:
+    """Void a case opened in error (twice, for the wrong member, not a protection matter),
+    from any state, with a written reason; never a deletion.
+
+    The case, its evidence, timeline and clarification stay, readable by those who could read
+    them, with the reason; it is no longer open anywhere (lists, counts, reminders), takes no
+    more writes and cannot be reopened; a clarification of it leaves the member's record.
+    The member is told (without details). Refuses an empty reason and a voided case."""
+    case = (
+        ProtectionCase.objects.select_for_update()
+        .select_related("member", "member__branch", "branch")
+        .get(pk=case.pk)
+    )
+    require_perm(actor, "members.void_case", case)
+    fields = void_mark(case, reason=reason, actor=actor, already=_("This case is already voided."))
+    case.status = CaseStatus.VOIDED
+    case.save(update_fields=[*fields, "status", "updated_at"])
+    _tell_member(case, "void")
+    return case
+
+
 def case_accept(*, actor, case):
     return case_transition(actor=actor, case=case, action="accept")
 
@@ -163,6 +189,7 @@ def _tell_member(case, action):
         "accept": _("Your protection case has been accepted"),
         "decline": _("Your protection case has been declined"),
         "resolve": _("Your protection case has been resolved"),
+        "void": _("Your protection case has been voided as opened in error"),
     }
     notify_many(
         kind=f"protection.case_{action}",

@@ -93,7 +93,7 @@ def clarification_record(
         pk=case.pk
     )
     require_perm(actor, "members.handle_case", case)
-    if case.status in (CaseStatus.REPORTED, CaseStatus.DECLINED):
+    if case.status in (CaseStatus.REPORTED, CaseStatus.DECLINED, CaseStatus.VOIDED):
         raise DomainError(_("A clarification is recorded on an accepted case."))
     if not case.branch.path.startswith(approving_organization.path):
         raise DomainError(
