@@ -1,7 +1,8 @@
 """Who may do what: the one place that decides (DESIGN.md, "Permissions").
 
-A user's reach is derived from their current positions, computed once per request (two
-queries) and kept on the user object for the rest of that request only:
+A user's reach is derived from their current positions, computed once per request (one
+query: the member with their positions and unread count) and kept on the user object for the
+rest of that request only:
 
 - self: the member linked to the login account;
 - branch leader: a committee role (secretary, deputy secretary, committee member, officers)
@@ -26,11 +27,21 @@ from functools import wraps
 import rules
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import IntegerField, Q
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from .models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position, Role
+from .json_rows import AllRelatedRowsJSON, instances_from_json
+from .models import (
+    COMMITTEE_ROLES,
+    Member,
+    Notification,
+    Organization,
+    OrganizationKind,
+    Position,
+    Role,
+)
 
 _CACHE_ATTR = "_branchsite_scope"
 _MEMBER_ATTR = "_branchsite_member"
@@ -80,7 +91,7 @@ ANONYMOUS_SCOPE = Scope()
 
 
 def scope_for(user):
-    """The user's Scope, computed with two queries once per request and kept on the user."""
+    """The user's Scope, computed with one query once per request and kept on the user."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS_SCOPE
     cached = getattr(user, _CACHE_ATTR, None)
@@ -93,21 +104,47 @@ def scope_for(user):
     return scope
 
 
+def _position_order(position):
+    """Open positions first, then by end and start, newest first."""
+    ended = position.ended_on
+    return (
+        ended is not None,
+        -(ended.toordinal() if ended else 0),
+        -position.started_on.toordinal(),
+    )
+
+
+# The unread count as a correlated subquery written once: compiling the ORM's on every page
+# costs more than running it. Names from the models only, no value: nothing to inject.
+_UNREAD_SQL = (
+    f'SELECT COUNT(*) FROM "{Notification._meta.db_table}" n'  # noqa: S608
+    f' WHERE n."{Notification._meta.get_field("recipient").column}"'
+    f' = "{Member._meta.db_table}"."{Member._meta.pk.column}" AND n."read_at" IS NULL'
+)
+
+
 def _compute_scope(user):
-    """(Scope, member, positions) from the database: two queries."""
-    member = Member.objects.filter(account=user).select_related("branch", "group").first()
+    """(Scope, member, positions) from the database: one query. The member row brings its
+    branch and group (joins), all its positions with their organizations (a JSON column) and
+    the header's unread count (a count subquery)."""
+    member = (
+        Member.objects.filter(account=user)
+        .select_related("branch", "group")
+        .annotate(
+            positions_json=AllRelatedRowsJSON(Position, "member", attach="organization"),
+            unread_count=RawSQL(_UNREAD_SQL, (), output_field=IntegerField()),  # noqa: S611
+        )
+        .first()
+    )
     led, led_paths, organizer_paths = set(), [], []
     # All the member's positions, newest first: current ones give the reach, and the member's
     # record shows the whole list without asking again (loaded_positions).
-    positions = (
-        list(
-            Position.objects.filter(member=member)
-            .select_related("organization")
-            .order_by(F("ended_on").desc(nulls_first=True), "-started_on")
-        )
-        if member is not None
-        else []
-    )
+    positions = []
+    if member is not None:
+        positions = instances_from_json(Position, member.positions_json, attach="organization")
+        positions.sort(key=_position_order)
+        for pos in positions:
+            pos.member = member
     if member is not None and member.is_active:
         for pos in positions:
             if not pos.is_current:
@@ -217,6 +254,21 @@ def member_id_of(user):
     if cached is not None:
         return cached.member_id
     return Member.objects.filter(account=user).values_list("pk", flat=True).first()
+
+
+def led_branches(user):
+    """The branches the user leads (Organization rows, by path), from the positions scope_for
+    loaded: no query of its own."""
+    led = scope_for(user).led_branch_ids
+    branches = {p.organization.pk: p.organization for p in loaded_positions(user)}
+    return sorted((branches[pk] for pk in led), key=lambda b: b.path)
+
+
+def unread_notification_count(user):
+    """The user's unread notifications, as counted with the scope (no query of its own)."""
+    scope_for(user)
+    member = getattr(user, _MEMBER_ATTR, None)
+    return member.unread_count if member is not None else 0
 
 
 def require_member(user):

@@ -3,6 +3,7 @@
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from .json_rows import instances_from_json, related_rows_json
 from .models import (
     COMMITTEE_ROLES,
     Member,
@@ -32,29 +33,26 @@ def member_transfers(member):
 
 
 def branch_summaries(branch_ids):
-    """For each led branch: counts by status and its current leadership. Three queries."""
+    """For each led branch: counts by status and its current leadership. One query (the
+    leaders are a JSON column of the branch row)."""
     if not branch_ids:
         return []
+    leaders = Position.objects.current().exclude(role="group_leader")
     branches = list(
         Organization.objects.filter(pk__in=branch_ids)
         .annotate(
             n_full=Count("members", filter=Q(members__status=MemberStatus.FULL)),
             n_probationary=Count("members", filter=Q(members__status=MemberStatus.PROBATIONARY)),
+            leaders_json=related_rows_json(leaders, "organization", attach="member"),
         )
         .order_by("path")
     )
-    leaders = (
-        Position.objects.current()
-        .filter(organization_id__in=branch_ids)
-        .exclude(role="group_leader")
-        .select_related("member")
-    )
     rank = {role: i for i, role in enumerate(COMMITTEE_ROLES)}
-    by_branch = {}
-    for pos in sorted(leaders, key=lambda p: (rank.get(p.role, 99), p.member.full_name)):
-        by_branch.setdefault(pos.organization_id, []).append(pos)
     for b in branches:
-        b.leaders = by_branch.get(b.pk, [])
+        b.leaders = sorted(
+            instances_from_json(Position, b.leaders_json, attach="member"),
+            key=lambda p: (rank.get(p.role, 99), p.member.full_name),
+        )
         b.n_active = b.n_full + b.n_probationary
     return branches
 

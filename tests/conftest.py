@@ -15,6 +15,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 
 from members.models import OrganizationKind, Role
 from tests.factories import make_member, make_org, make_position, make_user, propagate_figures
@@ -35,6 +36,9 @@ ROLES = (
 
 @pytest.fixture
 def cast(db):
+    # SQLite's JSON support is probed once per connection (three statements, on the first
+    # JSON column a page reads): probed here, so no exact query pin depends on test order.
+    connection.features.supports_json_field  # noqa: B018
     root = make_org("测试市委", OrganizationKind.COMMITTEE)
     c1 = make_org("第一党委", OrganizationKind.COMMITTEE, parent=root)
     c2 = make_org("第二党委", OrganizationKind.COMMITTEE, parent=root)

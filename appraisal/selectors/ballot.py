@@ -68,20 +68,22 @@ def _share(n, total):
     return (Decimal(n) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def tally(cycle, *, graded=None):
+def tally(cycle, *, graded=None, counts=None):
     """The ballot's result, or None while the ballot has not closed (results stay hidden).
 
     Per appraised member: the count and share of each grade; a member's result is withheld
-    when fewer than cycle.min_ballots_for_result ballots graded them. Three queries (two
-    when the caller passes the graded participants it already has).
+    when fewer than cycle.min_ballots_for_result ballots graded them. Three queries (one
+    when the caller passes the graded participants and their counts, {member_id: {grade: n}},
+    it already has).
     """
     if not cycle.ballot_closed:
         return None
-    counts = {}
-    for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
-        "member_id", "grade", "count"
-    ):
-        counts.setdefault(member_id, {})[grade] = n
+    if counts is None:
+        counts = {}
+        for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
+            "member_id", "grade", "count"
+        ):
+            counts.setdefault(member_id, {})[grade] = n
     figures = _ballot_figures(cycle)
     n_turnout, n_eligible = figures["n_turnout"], figures["n_eligible"]
     n_counted = ballots_counted(

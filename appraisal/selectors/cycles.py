@@ -64,18 +64,20 @@ def own_cycles(member_id, *, year=None):
     qs = AppraisalCycle.objects.filter(participants__member_id=member_id)
     if year:
         qs = qs.filter(year=year)
+    return with_own_progress(qs, member_id).order_by("-year")
+
+
+def with_own_progress(cycles, member_id):
+    """The cycles with their branch and the member's own progress in each: my_assessment
+    (their self-assessment's status) and my_voted (whether they voted)."""
     outer = OuterRef("pk")
-    return (
-        qs.select_related("branch")
-        .annotate(
-            my_assessment=Subquery(
-                SelfAssessment.objects.filter(cycle=outer, member_id=member_id).values("status")[:1]
-            ),
-            my_voted=count_subquery(
-                BallotParticipation.objects.filter(cycle=outer, voter_id=member_id)
-            ),
-        )
-        .order_by("-year")
+    return cycles.select_related("branch").annotate(
+        my_assessment=Subquery(
+            SelfAssessment.objects.filter(cycle=outer, member_id=member_id).values("status")[:1]
+        ),
+        my_voted=count_subquery(
+            BallotParticipation.objects.filter(cycle=outer, voter_id=member_id)
+        ),
     )
 
 

@@ -1,16 +1,16 @@
 """Reads of the rating sheet, approved results, objections and records."""
 
-from django.db.models import (
-    Prefetch,
-)
+from django.db.models import JSONField, OuterRef, Prefetch, Subquery
+from django.db.models.functions import JSONObject
 
 from members import member_facts
+from members.json_rows import JSONArrayAgg, instance_from_json, row_json
 
 from ..commendations.selectors import commendations_by_member
-from ..models.cycles import Grade, RatingState, Step
+from ..models.ballot import BallotCount
+from ..models.cycles import Grade, Participant, RatingState, Step
 from ..models.results import AppraisalRecord, Objection, Rating, RecordAmendment
 from .ballot import tally
-from .cycles import participants
 
 # --- rating --------------------------------------------------------------------------------
 
@@ -18,11 +18,34 @@ from .cycles import participants
 def rating_sheet(cycle):
     """Everything the rating page shows on one page, per appraised member: the ballot tally,
     study hours and attendance for the year, commendations, the proposed grade; and the
-    excellent cap."""
-    graded = participants(cycle, graded=True)
+    excellent cap. The appraised members come with their rating and ballot counts (columns
+    of one query)."""
+    member = OuterRef("member_id")
+    counts = (
+        BallotCount.objects.filter(cycle=cycle, member_id=member)
+        .order_by()
+        .values("member_id")
+        .annotate(j=JSONArrayAgg(JSONObject(grade="grade", n="count")))
+        .values("j")
+    )
+    graded = list(
+        Participant.objects.filter(cycle=cycle, graded=True)
+        .select_related("member")
+        .annotate(
+            rating_json=row_json(Rating.objects.filter(cycle=cycle, member_id=member)),
+            counts_json=Subquery(counts, output_field=JSONField()),
+        )
+        .order_by("member__full_name", "member_id")
+    )
     ids = [p.member_id for p in graded]
-    ratings = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
-    result = tally(cycle, graded=graded)
+    ratings = {}
+    for p in graded:
+        rating = instance_from_json(Rating, p.rating_json)
+        if rating is not None:
+            rating.member = p.member
+            ratings[p.member_id] = rating
+    by_member = {p.member_id: {c["grade"]: c["n"] for c in p.counts_json or []} for p in graded}
+    result = tally(cycle, graded=graded, counts=by_member)
     # Study hours and attendance: registered by education (members.member_facts).
     facts = member_facts.facts_for(ids, cycle.year)
     commendations = commendations_by_member(ids, cycle.year)

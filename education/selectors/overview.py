@@ -4,14 +4,13 @@ and the home dashboard."""
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from members.models import Organization
+from members.permissions import led_branches as scope_led_branches
 
 from ..dates import month_bounds, year_bounds
 from ..models.makeups import Makeup, MakeupState
 from ..models.sessions import Attendance, AttendanceStatus, SessionState
 from .hours import behind_by_branch, decorate_hours, member_hours, member_hours_row, pace_fraction
-from .regular_meetings import compliance
-from .sessions import member_sessions_upcoming
+from .regular_meetings import compliance_from_summary
 
 
 def record_section(member, *, year):
@@ -23,18 +22,18 @@ def record_section(member, *, year):
 
 
 def dashboard_section(user, scope, *, year):
-    """Context for education/_dashboard_section.html on the home dashboard, or None."""
+    """Context for education/_dashboard_section.html on the home dashboard (the work part:
+    the member's own sessions are on home already), or None. For a branch leader four
+    queries: requirements, members behind, the meeting summaries, cadences."""
     context = {"year": year, "upcoming": [], "branches": [], "is_organizer": scope.is_organizer}
-    if scope.member_id:
-        context["upcoming"] = member_sessions_upcoming(scope.member_id)
     if scope.led_branch_ids:
-        branches = list(Organization.objects.filter(pk__in=scope.led_branch_ids).order_by("path"))
+        branches = scope_led_branches(user)  # loaded with the scope
         rollup = {b.pk: b for b in behind_by_branch(branches, year)}
-        grid = compliance(branches, year)
+        grid = compliance_from_summary(branches, year)
         for bc in grid:
             bc.hours = rollup[bc.branch.pk]
         context["branches"] = grid
-    if not (context["upcoming"] or context["branches"] or scope.is_organizer or scope.is_admin):
+    if not (context["branches"] or scope.is_organizer or scope.is_admin):
         return None
     return context
 

@@ -9,7 +9,7 @@ from members.models import Member
 from ..dates import year_bounds
 from ..models.calendar import CalendarFeed
 from ..models.makeups import Makeup, MakeupState
-from ..models.sessions import CREDITED_STATUSES, Attendance, AttendanceStatus, Session, SessionState
+from ..models.sessions import CREDITED_STATUSES, AttendanceStatus, Session, SessionState
 
 
 def session_list(queryset, *, year=None, state=None, organization=None):
@@ -114,17 +114,6 @@ def log_rows(session, organization):
             "note": "",
         }
     return sorted(rows.values(), key=lambda r: (r["member"].full_name, r["member"].pk))
-
-
-def member_sessions_upcoming(member_id, *, limit=5, now=None):
-    now = now or timezone.now()
-    return list(
-        Attendance.objects.filter(
-            member_id=member_id, session__state=SessionState.PLANNED, session__ends_at__gte=now
-        )
-        .select_related("session", "session__organization")
-        .order_by("session__starts_at")[:limit]
-    )
 
 
 def calendar_sessions(member_id, *, now=None, days_back=180):

@@ -208,12 +208,12 @@ def test_tally_draws_each_members_grades_as_a_bar_with_the_table_behind(cast, lo
 @pytest.mark.parametrize(
     ("page", "step", "role", "queries"),
     [
-        ("cycle_detail", Step.BALLOT, "secretary", 9),
-        ("cycle_detail", Step.BALLOT, "member", 8),
-        ("cycle_move", Step.BALLOT, "secretary", 10),
-        ("ballot", Step.BALLOT, "member", 10),
-        ("tally", Step.RATING, "secretary", 9),
-        ("rating", Step.RATING, "secretary", 14),
+        ("cycle_detail", Step.BALLOT, "secretary", 7),
+        ("cycle_detail", Step.BALLOT, "member", 6),
+        ("cycle_move", Step.BALLOT, "secretary", 8),
+        ("ballot", Step.BALLOT, "member", 8),
+        ("tally", Step.RATING, "secretary", 7),
+        ("rating", Step.RATING, "secretary", 10),
     ],
 )
 def test_stepper_pages_have_exact_query_counts(
@@ -221,5 +221,7 @@ def test_stepper_pages_have_exact_query_counts(
 ):
     cycle = _branch_cycle(cast, n, step)
     client = login(role)
+    url = reverse(f"appraisal:{page}", args=[cycle.pk])
+    client.get(url)  # per-process caches (content types, translations) warm
     with django_assert_num_queries(queries):
-        assert client.get(reverse(f"appraisal:{page}", args=[cycle.pk])).status_code == 200
+        assert client.get(url).status_code == 200

@@ -49,21 +49,22 @@ def kiosk(cast):
 
 
 PAGES = [
-    # (role, url builder, extra headers, exact queries). /me/ reads 14: the 4 every page
-    # needs, hours, attendance, transfers, appraisal records (+ their corrections), cycles,
-    # rectifications, commendations, clarifications, the unread count. Home's work part
-    # (led branches, compliance, rollups) loads after the member's own part.
-    ("member", lambda c: reverse("home"), {}, 10),
-    ("secretary", lambda c: reverse("home"), {}, 10),
-    ("organizer", lambda c: reverse("home"), {}, 10),
+    # (role, url builder, extra headers, exact queries). /me/ reads 10: the 3 every page
+    # needs (session, user, member with positions and unread count), hours, attendance,
+    # transfers, the appraisal cycles with the member's records and corrections,
+    # rectifications, commendations, clarifications. Home's work part (led branches,
+    # compliance, rollups) loads after the member's own part.
+    ("member", lambda c: reverse("home"), {}, 8),
+    ("secretary", lambda c: reverse("home"), {}, 8),
+    ("organizer", lambda c: reverse("home"), {}, 8),
     ("admin", lambda c: reverse("home"), {}, 3),
-    ("member", lambda c: reverse("my_record"), {}, 14),
-    ("secretary", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 17),
-    ("organizer", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 9),
-    ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", {}, 7),
-    ("secretary", lambda c: reverse("education:session_log", args=[kiosk(c).pk]), {}, 9),
-    ("secretary", lambda c: reverse("education:checkin_screen", args=[kiosk(c).pk]), {}, 5),
-    ("secretary", lambda c: reverse("education:checkin_qr", args=[kiosk(c).pk]), {}, 6),
+    ("member", lambda c: reverse("my_record"), {}, 10),
+    ("secretary", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 10),
+    ("organizer", lambda c: reverse("home_work"), {"HTTP_HX_REQUEST": "true"}, 7),
+    ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", {}, 5),
+    ("secretary", lambda c: reverse("education:session_log", args=[kiosk(c).pk]), {}, 7),
+    ("secretary", lambda c: reverse("education:checkin_screen", args=[kiosk(c).pk]), {}, 4),
+    ("secretary", lambda c: reverse("education:checkin_qr", args=[kiosk(c).pk]), {}, 5),
 ]
 
 

@@ -46,28 +46,28 @@ def count(client, url):
 
 # (role, url, exact queries)
 PAGES = [
-    ("secretary", lambda c: reverse("education:session_list") + "?year=2025", 7),
-    ("secretary", lambda c: reverse("education:hours_branch") + "?year=2025", 8),
-    ("secretary", lambda c: reverse("education:hours_branch_export") + "?year=2025", 8),
-    ("secretary", lambda c: reverse("education:compliance") + "?year=2025", 8),
-    ("secretary", lambda c: reverse("education:makeup_review_list"), 7),
-    ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", 7),
-    ("organizer", lambda c: reverse("education:hours_rollup") + f"?org={c.c1.pk}&year=2025", 8),
+    ("secretary", lambda c: reverse("education:session_list") + "?year=2025", 5),
+    ("secretary", lambda c: reverse("education:hours_branch") + "?year=2025", 6),
+    ("secretary", lambda c: reverse("education:hours_branch_export") + "?year=2025", 7),
+    ("secretary", lambda c: reverse("education:compliance") + "?year=2025", 6),
+    ("secretary", lambda c: reverse("education:makeup_review_list"), 5),
+    ("secretary", lambda c: reverse("education:session_log_new") + f"?org={c.branch.pk}", 5),
+    ("organizer", lambda c: reverse("education:hours_rollup") + f"?org={c.c1.pk}&year=2025", 6),
     (
         "organizer",
         lambda c: reverse("education:hours_rollup_export") + f"?org={c.c1.pk}&year=2025",
-        9,
+        8,
     ),
     (
         "organizer",
         lambda c: reverse("education:compliance_rollup") + f"?org={c.c1.pk}&year=2025",
-        10,
+        8,
     ),
-    ("organizer", lambda c: reverse("education:session_list") + "?year=2025", 7),
-    ("member", lambda c: reverse("education:hours_member", args=[c.member.pk]) + "?year=2025", 9),
-    ("member", lambda c: reverse("education:makeup_list"), 6),
-    ("member", lambda c: reverse("my_record") + "?year=2025", 13),
-    ("secretary", lambda c: reverse("home"), 10),
+    ("organizer", lambda c: reverse("education:session_list") + "?year=2025", 5),
+    ("member", lambda c: reverse("education:hours_member", args=[c.member.pk]) + "?year=2025", 7),
+    ("member", lambda c: reverse("education:makeup_list"), 4),
+    ("member", lambda c: reverse("my_record") + "?year=2025", 10),
+    ("secretary", lambda c: reverse("home"), 8),
 ]
 
 
@@ -98,7 +98,7 @@ def test_session_pages_cost_exact_queries_at_two_sizes(login, cast):
         services.attendance_mark(session=session, member=m, status="present")
     client = login("secretary")
     large = [count(client, u) for u in urls]
-    assert small == large == [11, 9, 8]
+    assert small == large == [9, 7, 6]
 
 
 def test_feed_export_and_ics_query_counts_are_exact(login, cast, client):
@@ -124,4 +124,4 @@ def test_feed_export_and_ics_query_counts_are_exact(login, cast, client):
         session=session, member_ids=cast.branch.members.values_list("pk", flat=True)
     )
     large = [count(c, u) for c, u in urls()]
-    assert small == large == [2, 8, 5]
+    assert small == large == [2, 7, 4]

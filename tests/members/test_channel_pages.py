@@ -121,9 +121,9 @@ def test_delivery_log_query_count_does_not_grow(login, cast, n, django_assert_nu
     _log_rows(cast, n)
     client = login("secretary")
     url = reverse("members:delivery_log", args=[cast.branch.pk])
-    # session, user, the reader's member and positions, the unread badge, the branch, the
+    # session, user, the reader's member (with positions and unread badge), the branch, the
     # bounded count, the page of rows
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert response.status_code == 200
     assert response.content.decode().count('data-testid="delivery"') == min(n, 50)
@@ -141,8 +141,8 @@ def test_delivery_log_of_another_branch_shows_nothing_of_this_one(login, cast):
 
 def test_channel_settings_query_count(login, cast, wecom, django_assert_num_queries):
     client = login("secretary")
-    # session, user, the reader's member and positions, the unread badge, the branch, its robots
-    with django_assert_num_queries(7):
+    # session, user, the reader's member (with positions and unread badge), the branch, its robots
+    with django_assert_num_queries(5):
         response = client.get(_settings_url(cast))
     assert response.status_code == 200
 
@@ -171,8 +171,8 @@ def test_sms_cannot_be_chosen_where_no_gateway_is_configured(login, cast, settin
 
 def test_my_channels_query_count(login, cast, django_assert_num_queries):
     client = login("member")
-    # session, user, the reader's member and positions, the unread badge, the preference
-    with django_assert_num_queries(6):
+    # session, user, the reader's member (with positions and unread badge), the preference
+    with django_assert_num_queries(4):
         assert client.get(reverse("my_channels")).status_code == 200
 
 
@@ -199,9 +199,9 @@ def test_inbox_shows_where_each_notice_went(login, cast, n, django_assert_num_qu
             accepted_at=notification.created_at,
         )
     client = login("member")
-    # session, user, the reader's member and positions, the unread badge, count, page, the
+    # session, user, the reader's member (with positions and unread badge), count, page, the
     # page's deliveries (one query however many)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(reverse("members:inbox"))
     body = response.content.decode()
     assert body.count('data-testid="where-it-went"') == n

@@ -355,7 +355,7 @@ def test_new_case_reminders_reach_designated_handlers_once(cast, world):
 def test_case_list_query_count_is_exact(login, cast, world, n, django_assert_num_queries):
     many_cases(cast, n)
     client = login("organizer")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(reverse("members:case_list"))
     assert response.status_code == 200
     assert response.content.decode().count('class="list-group-item') == min(n + 1, 30)
@@ -368,7 +368,7 @@ def test_case_detail_query_count_is_exact(login, cast, world, n, django_assert_n
         services.case_evidence_add(actor=cast.member.account, case=world.case, uploaded=txt_file())
         services.case_view_record(viewer=cast.organizer.account, case=world.case)
     client = login("organizer")
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(13):
         assert client.get(reverse("members:case_detail", args=[world.case.ref])).status_code == 200
 
 

@@ -88,10 +88,10 @@ def _grow_tree(cast, n_branches, n_members):
 )
 def test_tree_pages_cost_the_same_at_any_size(cast, login, django_assert_num_queries, page):
     """Exact pins, the same with 2 or 32 branches: counts come from the member figures
-    and children are paginated. Session, user, scope (2), unread badge (1), and the page:
+    and children are paginated. Session, user, scope with the unread badge (1), and the page:
     tree 2 (roots with figures, their children); a node 4 (breadcrumbs, figures, children
     count and page)."""
-    expected = {TREE: 7}.get(page(cast), 9)
+    expected = {TREE: 5}.get(page(cast), 7)
     _grow_tree(cast, 2, 10)
     client = login("organizer")
     with django_assert_num_queries(expected):
