@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -86,6 +87,7 @@ def move_blockers(cycle: AppraisalCycle, *, today: date | None = None):
     return hard, soft
 
 
+@transaction.atomic
 def cycle_move(
     *,
     cycle: AppraisalCycle,
