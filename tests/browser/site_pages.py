@@ -45,6 +45,10 @@ NOT_PAGES = {
     "members:case_follow_up_done",
     "members:case_unassign",
     "members:case_clarification_consent",
+    "members:case_void",  # POST-only: the reason form is on the case page
+    "appraisal:cycle_void",  # POST-only, likewise on the cycle page
+    "appraisal:meeting_void",  # POST-only, on the life-meeting page
+    "appraisal:commendation_void",  # POST-only, on the commendation page
     "education:session_mark",
     "education:session_close",
     "education:session_ics",
