@@ -9,7 +9,7 @@ from django.utils import timezone
 from education import services as education_services
 from members.services import notify
 from tests.appraisal import commendation_helpers
-from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
+from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
 from tests.education.helpers import at, held, plan
 from tests.members import protection_helpers
 
@@ -40,16 +40,7 @@ def build_site_world(cast):
     running = open_cycle(cast.branch)
     from appraisal import services as appraisal_services
 
-    assessment = appraisal_services.self_assessment_save(
-        cycle=running,
-        member=cast.member,
-        study="学习",
-        duties="履职",
-        discipline="纪律",
-        online_conduct="网络言行",
-        improvements="改进",
-        submit=True,
-    )
+    assessment = submitted_self_assessment(running, cast.member)
     closed = open_cycle(cast.branch, year=YEAR - 1)
     move_to(closed, "ballot")
     for m in (cast.member, cast.peer, cast.secretary):

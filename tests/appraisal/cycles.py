@@ -32,6 +32,20 @@ def approve_rating(cycle, *, grade=Grade.QUALIFIED):
     services.rating_decide(cycle=cycle, approve=True)
 
 
+def submitted_self_assessment(cycle, member):
+    """The member's self-assessment for the cycle, filled in and submitted."""
+    return services.self_assessment_save(
+        cycle=cycle,
+        member=member,
+        study="学习",
+        duties="履职",
+        discipline="纪律",
+        online_conduct="网络言行",
+        improvements="改进",
+        submit=True,
+    )
+
+
 def move_to(cycle, step, *, today=None) -> AppraisalCycle:
     """Drive a cycle forward to `step` as the system, giving a reason wherever one is needed."""
     while cycle.step != step:

@@ -17,7 +17,7 @@ from appraisal.models import (
     SelfAssessment,
     Step,
 )
-from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
+from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
 from tests.education.helpers import at, held
 
 ROLES = (
@@ -60,16 +60,7 @@ def expect(allowed, *, denied=403, outside=404, **special):
 def world(cast):
     """A running cycle (at the ballot), a closed one with records, and a life meeting."""
     running = open_cycle(cast.branch)
-    assessment = services.self_assessment_save(
-        cycle=running,
-        member=cast.member,
-        study="学习",
-        duties="履职",
-        discipline="纪律",
-        online_conduct="网络言行",
-        improvements="改进",
-        submit=True,
-    )
+    assessment = submitted_self_assessment(running, cast.member)
     move_to(running, Step.BALLOT)
     closed = open_cycle(cast.branch, year=YEAR - 1)
     move_to(closed, Step.BALLOT)

@@ -19,7 +19,7 @@ from appraisal.models import Step
 from education import services as education_services
 from members import services as member_services
 from tests.appraisal.commendation_helpers import propose
-from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
+from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
 from tests.education.helpers import at, held, plan
 from tests.members.protection_helpers import build_world
 
@@ -186,16 +186,7 @@ def seed_world(cast, media_root):
     )
 
     running = open_cycle(cast.branch)
-    assessment = appraisal_services.self_assessment_save(
-        cycle=running,
-        member=cast.member,
-        study="学习",
-        duties="履职",
-        discipline="纪律",
-        online_conduct="网络言行",
-        improvements="改进",
-        submit=True,
-    )
+    assessment = submitted_self_assessment(running, cast.member)
     move_to(running, Step.BALLOT)
     vote(running, cast.peer)
 
