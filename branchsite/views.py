@@ -145,9 +145,6 @@ def home_work(request):
         "organizer_orgs": organizer_orgs,
         "sections": record.dashboard_sections(request.user, scope, year=year),
     }
-    for section in context["sections"]:
-        # The user's own sessions are on home already, in their to-do.
-        section["context"]["upcoming"] = []
     template = "branchsite/_home_work.html" if request.htmx else "branchsite/home_work.html"
     return render(request, template, context)
 

@@ -25,7 +25,7 @@ def dashboard_section(user, scope, *, year):
     """Context for education/_dashboard_section.html on the home dashboard (the work part:
     the member's own sessions are on home already), or None. For a branch leader four
     queries: requirements, members behind, the meeting summaries, cadences."""
-    context = {"year": year, "upcoming": [], "branches": [], "is_organizer": scope.is_organizer}
+    context = {"year": year, "branches": [], "is_organizer": scope.is_organizer}
     if scope.led_branch_ids:
         branches = scope_led_branches(user)  # loaded with the scope
         rollup = {b.pk: b for b in behind_by_branch(branches, year)}
