@@ -205,7 +205,11 @@ class Standby:
             self.stop()
             raise StandbyUnavailable(f"the standby did not start: {started.stderr} {log}")
         self.started = True
-        self.wait_until_caught_up(timeout=timeout)
+        try:
+            self.wait_until_caught_up(timeout=timeout)
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ fails: leave nothing running
+            raise
         return self
 
     def stop(self):

@@ -122,8 +122,25 @@ def _chromium_present():
     return os.path.exists(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 
 
+def _check_groups_kept(config, items):
+    """Under `--dist loadgroup`, a test marked xdist_group must carry its group in its node
+    id (pytest-xdist's way of keeping a group on one worker). A pytest that drops it
+    (pytest-xdist#1386) would silently split the group: stop instead."""
+    if not config.getoption("loadgroup", default=False):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                f"--dist loadgroup does not keep {item.nodeid} in its group: "
+                "check the pinned pytest and pytest-xdist"
+            )
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped node ids
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
+
+    _check_groups_kept(config, items)
 
     unavailable = {
         "broker": not os.environ.get("REDIS_URL"),

@@ -7,6 +7,7 @@ copy, so a page that shows the old figure read it from the replica, and one that
 new figure read the primary.
 """
 
+import os
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
-from bench.standby import Standby
+from bench.standby import PORTS, Standby
 from members.dbrouting import PIN_COOKIE, REPLICA, reads_from_replica
 from members.models import Member, Role
 from tests.factories import make_member, make_position
@@ -33,7 +34,10 @@ def replica(django_db_setup, django_db_blocker):
     """A standby of the test server, and the "replica" alias pointed at it (reading the test
     database, which the standby copies). Module-scoped: set up before each test's database
     fixture, which must know the alias."""
-    with Standby(label="branchsite_test") as standby:
+    # Its own port and slot per pytest-xdist worker, should the group ever be split again.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    port = PORTS[int(worker.removeprefix("gw")) % len(PORTS)]
+    with Standby(port, label=f"branchsite_test_{worker}") as standby:
         saved = connections.settings.get(REPLICA)
         default = connections.settings["default"]
         connections.settings[REPLICA] = {
