@@ -27,9 +27,10 @@ run: $(STAMP)  ## virtualenv, install, migrate, demo data, serve on 127.0.0.1:$(
 
 # The suite runs in parallel, one pytest-xdist worker per CPU (TEST_WORKERS=0: in one process).
 # Each worker has its own test database and Redis database (branchsite/settings.py).
+# The 15 slowest tests are listed at the end of each run.
 TEST_WORKERS ?= auto
 test: $(STAMP)  ## the whole suite; PostgreSQL + real Celery worker when DATABASE_URL/REDIS_URL are set
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
