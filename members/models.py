@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
 from .concurrency import Versioned
+from .fields import actor_field
 
 
 class OrganizationKind(models.TextChoices):
@@ -420,9 +421,7 @@ class AuditEntry(models.Model):
     """Who did what to which object, for actions that history tables do not capture:
     exports of personal data, views of confidential records, workflow moves."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    actor = actor_field(blank=False)
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True)
     object_id = models.CharField(max_length=40, blank=True)

@@ -11,13 +11,13 @@ recomputes what the record counted for.
 """
 
 from django import forms
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
+from .fields import actor_field
 
 REASON_MAX_LENGTH = 500
 
@@ -29,14 +29,7 @@ class Voidable(models.Model):
         gettext_lazy("reason for voiding"), max_length=REASON_MAX_LENGTH, blank=True, default=""
     )
     voided_at = models.DateTimeField(gettext_lazy("voided at"), null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=gettext_lazy("voided by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    voided_by = actor_field(gettext_lazy("voided by"))
 
     class Meta:
         abstract = True

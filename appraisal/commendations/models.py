@@ -10,10 +10,9 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.fields import actor_field
 from members.uploads import PrivateFile, random_upload_path
 from members.voiding import Voidable
-
-from ..fields import actor_field
 
 __all__ = [
     "Commendation",

@@ -8,7 +8,6 @@ member's check-in) fills in the outcome and the credited hours.
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -17,6 +16,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.fields import actor_field
 from members.models import Member, Organization
 from members.uploads import PrivateFile
 
@@ -106,9 +106,7 @@ class Session(Versioned):
     state = models.CharField(
         _("state"), max_length=12, choices=SessionState.choices, default=SessionState.PLANNED
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = actor_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # A held session is never deleted: voided (state "cancelled") with a reason, its attendance
