@@ -19,6 +19,7 @@ from members.concurrency import Versioned
 from members.fields import actor_field
 from members.models import Member, Organization
 from members.uploads import PrivateFile
+from members.voiding import VoidReason
 
 HOURS_FIELD = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(0)]}
 
@@ -77,9 +78,12 @@ SESSION_FIELDS = (
 )
 
 
-class Session(Versioned):
+class Session(VoidReason, Versioned):
     """A study session held by an organization (branch, group, or a committee for several
-    branches). `branches` are the branches it counts for in the regular-meeting grid."""
+    branches). `branches` are the branches it counts for in the regular-meeting grid.
+
+    A held session is never deleted: voided (state "cancelled") with a reason, its attendance
+    kept; it no longer counts for hours or the meeting grid (services.session_void)."""
 
     organization = models.ForeignKey(
         Organization,
@@ -109,10 +113,6 @@ class Session(Versioned):
     created_by = actor_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # A held session is never deleted: voided (state "cancelled") with a reason, its attendance
-    # kept; it no longer counts for hours or the meeting grid (services.session_void).
-    void_reason = models.CharField(_("reason for voiding"), max_length=500, blank=True, default="")
-    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
 
     # The branches it counts for are kept in the history too (which grid a held session
     # filled is part of the record).

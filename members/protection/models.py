@@ -19,7 +19,7 @@ from simple_history.models import HistoricalRecords
 from ..concurrency import Versioned
 from ..fields import actor_field
 from ..uploads import PrivateFile, random_upload_path
-from ..voiding import Voidable
+from ..voiding import Voidable, voided_status_check
 
 __all__ = [
     "OPEN_CASE_STATUSES",
@@ -144,10 +144,7 @@ class ProtectionCase(Voidable, Versioned):
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="case_declined_has_reason",
             ),
-            models.CheckConstraint(
-                condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
-                name="case_voided_has_reason",
-            ),
+            voided_status_check("case_voided_has_reason"),
         ]
 
     def __str__(self):
