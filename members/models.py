@@ -463,6 +463,46 @@ class OrganizationFigures(models.Model):
         abstract = True
 
 
+def figures_keys(prefix, *by):
+    """(constraints, indexes) of a figures table, named after `prefix`: one row per
+    organization (and `by`, e.g. "year"), the children of an organization by their parent,
+    and the dirty rows that members.figures.propagate reads."""
+    constraints = [models.UniqueConstraint(fields=["organization", *by], name=f"{prefix}_once")]
+    indexes = [
+        models.Index(fields=["parent", *by], name=f"{prefix}_parent"),
+        models.Index(
+            fields=["organization"],
+            name=f"{prefix}_dirty",
+            condition=Q(version__gt=F("propagated")),
+        ),
+    ]
+    return constraints, indexes
+
+
+class YearSummary(models.Model):
+    """A summary row of one owner (OWNER: the foreign key naming it) for one calendar year."""
+
+    OWNER = ""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{getattr(self, f'{self.OWNER}_id')} {self.year}"
+
+
+class OrganizationYearFigures(OrganizationFigures, YearSummary):
+    """Figures of an organization's subtree for one calendar year (members.figures keys the
+    rows by `year`)."""
+
+    OWNER = "organization"
+
+    class Meta:
+        abstract = True
+
+
 class OrganizationMemberFigures(OrganizationFigures):
     """Current members (full + probationary) and probationary members below an
     organization (its own members for a branch)."""
@@ -473,17 +513,7 @@ class OrganizationMemberFigures(OrganizationFigures):
     class Meta:
         verbose_name = _("organization member figures")
         verbose_name_plural = _("organization member figures")
-        constraints = [
-            models.UniqueConstraint(fields=["organization"], name="member_figures_once"),
-        ]
-        indexes = [
-            models.Index(fields=["parent"], name="member_figures_parent"),
-            models.Index(
-                fields=["organization"],
-                name="member_figures_dirty",
-                condition=Q(version__gt=F("propagated")),
-            ),
-        ]
+        constraints, indexes = figures_keys("member_figures")
 
     def __str__(self):
         return f"{self.organization_id}: {self.members}"
