@@ -22,12 +22,13 @@ import re
 import uuid
 import zipfile
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .fields import actor_field
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -162,9 +163,7 @@ class PrivateFile(models.Model):
     original_name = models.CharField(_("file name"), max_length=160)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    uploaded_by = actor_field()
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,32 +11,26 @@ recomputes what the record counted for.
 """
 
 from django import forms
-from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
+from .fields import actor_field
 
 REASON_MAX_LENGTH = 500
 
 
-class Voidable(models.Model):
-    """The fields of a record that can be voided: why, when and by whom."""
+class VoidReason(models.Model):
+    """Why and when a record was voided. Alone only on a study session (who voided it is in
+    its history and the audit log); every other voidable record is a Voidable."""
 
     void_reason = models.CharField(
         gettext_lazy("reason for voiding"), max_length=REASON_MAX_LENGTH, blank=True, default=""
     )
     voided_at = models.DateTimeField(gettext_lazy("voided at"), null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=gettext_lazy("voided by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         abstract = True
@@ -44,6 +38,24 @@ class Voidable(models.Model):
     @property
     def is_voided(self):
         return self.voided_at is not None
+
+
+class Voidable(VoidReason):
+    """The fields of a record that can be voided: why, when and by whom."""
+
+    voided_by = actor_field(gettext_lazy("voided by"))
+
+    class Meta:
+        abstract = True
+
+
+def voided_status_check(name):
+    """The check a record whose `status` can say "voided" carries: then it has a reason and
+    a time."""
+    return models.CheckConstraint(
+        condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
+        name=name,
+    )
 
 
 def void_mark(record: Voidable, *, reason: str, actor, already: str | None = None) -> list[str]:
