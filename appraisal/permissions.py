@@ -23,6 +23,7 @@ from members.permissions import (
     is_branch_leader,
     is_organizer,
     is_site_admin,
+    managed_or_own,
     manages_organization,
     organization_scope_q,
     scope_for,
@@ -44,14 +45,15 @@ def cycles_managed_by(user, queryset=None):
 def cycles_visible_to(user, queryset=None):
     """Cycles a user manages, plus those they take part in."""
     qs = AppraisalCycle.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    q = organization_scope_q(user, prefix="branch__")
-    if scope.member_id:
+    return managed_or_own(
+        user,
+        qs,
+        prefix="branch__",
         # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
-        q |= Q(pk__in=Participant.objects.filter(member_id=scope.member_id).values("cycle_id"))
-    return qs.filter(q)
+        own=lambda member_id: Q(
+            pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id")
+        ),
+    )
 
 
 def get_cycle_for_user(user, pk):
@@ -61,13 +63,12 @@ def get_cycle_for_user(user, pk):
 
 def _own_or_managed(user, model, pk):
     """A row of a member in a cycle: for that member, or whoever manages the cycle; else 404."""
-    scope = scope_for(user)
-    qs = model.objects.select_related("member", "cycle__branch")
-    if not scope.is_admin:
-        q = organization_scope_q(user, prefix="cycle__branch__")
-        if scope.member_id:
-            q |= Q(member_id=scope.member_id)
-        qs = qs.filter(q)
+    qs = managed_or_own(
+        user,
+        model.objects.select_related("member", "cycle__branch"),
+        prefix="cycle__branch__",
+        own=lambda member_id: Q(member_id=member_id),
+    )
     return get_object_or_404(qs, pk=pk)
 
 
@@ -91,13 +92,12 @@ def life_meetings_visible_to(user, queryset=None):
     """Meetings of organizations the user manages, those the user attended, and those that
     gave the user a rectification item."""
     qs = LifeMeeting.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    q = organization_scope_q(user, prefix="organization__")
-    if scope.member_id:
-        q |= Q(attendees__id=scope.member_id) | Q(rectifications__owner_id=scope.member_id)
-    return qs.filter(q).distinct()
+    return managed_or_own(
+        user,
+        qs,
+        prefix="organization__",
+        own=lambda member_id: Q(attendees__id=member_id) | Q(rectifications__owner_id=member_id),
+    ).distinct()
 
 
 def get_life_meeting_for_user(user, pk):
