@@ -52,6 +52,21 @@ def test_secretary_records_a_meeting_with_rectification_followed_to_done(cast, l
         rectification_complete(rectification=item, done_on=item.done_on, note="再次")
 
 
+def test_an_attending_member_sees_every_attendee_counted(cast, login):
+    """The member's list shows the meeting they attended with all its attendees, not just the
+    one row their own attendance let them see."""
+    meeting = life_meeting_save(
+        organization=cast.branch,
+        kind="organizational_life_meeting",
+        held_on=open_cycle(cast.branch).rating_due,
+        title="支部组织生活会",
+        attendees=[cast.member, cast.peer, cast.secretary],
+    )
+    for role in ("member", "secretary"):
+        page = login(role).get(reverse("appraisal:meeting_list")).content.decode()
+        assert meeting.title in page and "3 attendees" in page, role
+
+
 def test_branch_meeting_attendees_must_be_branch_members(cast):
     with pytest.raises(DomainError):
         life_meeting_save(
