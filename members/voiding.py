@@ -58,9 +58,10 @@ def voided_status_check(name):
     )
 
 
-def void_mark(record: Voidable, *, reason: str, actor, already: str | None = None) -> list[str]:
+def void_mark(record: VoidReason, *, reason: str, actor, already: str | None = None) -> list[str]:
     """Mark a locked row voided by `actor` for `reason`, for its history too (who, and the
-    reason as the change reason); returns the fields to save.
+    reason as the change reason); returns the fields to save (with who voided it when the
+    record is a Voidable).
 
     Refuses an empty reason (on the form's `reason` field) and a record already voided
     (`already`: the message saying so)."""
@@ -71,10 +72,12 @@ def void_mark(record: Voidable, *, reason: str, actor, already: str | None = Non
         raise DomainError(already or _("This record is already voided."))
     record.void_reason = reason[:REASON_MAX_LENGTH]
     record.voided_at = timezone.now()
-    record.voided_by = actor if actor is not None and actor.is_authenticated else None
-    record._history_user = record.voided_by
+    record._history_user = actor if actor is not None and actor.is_authenticated else None
     # simple_history keeps at most 100 characters of a change reason.
     record._change_reason = (_("Voided: %(reason)s") % {"reason": reason})[:100]
+    if not isinstance(record, Voidable):
+        return ["void_reason", "voided_at"]
+    record.voided_by = record._history_user
     return ["void_reason", "voided_at", "voided_by"]
 
 

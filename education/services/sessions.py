@@ -12,6 +12,7 @@ from members.concurrency import version_claim
 from members.history import save_with_history
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
+from members.voiding import void_mark
 
 from .. import summaries
 from ..models.sessions import (
@@ -221,21 +222,12 @@ def session_void(*, session: Session, reason: str, actor=None) -> Session:
     written reason: it becomes "cancelled", keeps its attendance rows and the branches it
     counted for (both in the history), and stops counting for hours and the meeting grid.
     Never a deletion: attendance, ballots and decisions are records."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError({"reason": _("Say why the session is voided.")})
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_held:
         raise DomainError(_("Only a held session can be voided; cancel a planned one."))
+    fields = void_mark(session, reason=reason, actor=actor)
     session.state = SessionState.CANCELLED
-    session.void_reason = reason[:500]
-    session.voided_at = timezone.now()
-    save_with_history(
-        session,
-        actor,
-        reason=_("Voided: %(reason)s") % {"reason": reason[:80]},
-        update_fields=["state", "void_reason", "voided_at", "updated_at"],
-    )
+    session.save(update_fields=[*fields, "state", "updated_at"])
     # The summaries are kept by the services: a voided session's hours and meeting month go.
     summaries.refresh_session(session)
     audit_log(actor=actor, action="education.session.void", obj=session, reason=reason[:500])
