@@ -521,5 +521,22 @@ class OrganizationMemberFigures(OrganizationFigures):
 
 # Feature subpackages keep their models in their own module; importing them here registers
 # them with the members app.
-from .channels.models import *  # noqa: E402, F403
-from .protection.models import *  # noqa: E402, F403
+from .channels.models import (  # noqa: E402, F401 (registered with the app, importable from here)
+    BranchChannel,
+    ChannelKind,
+    ChannelPreference,
+    Delivery,
+    RateWindow,
+)
+from .protection.models import (  # noqa: E402, F401 (registered with the app, importable from here)
+    OPEN_CASE_STATUSES,
+    CaseAction,
+    CaseActionKind,
+    CaseAssignment,
+    CaseEvidence,
+    CaseKind,
+    CaseStatus,
+    CaseView,
+    Clarification,
+    ProtectionCase,
+)
