@@ -20,7 +20,7 @@ from members.permissions import (
     permission_required,
 )
 from members.services import DomainError, audit_log
-from members.uploads import private_file_response
+from members.uploads import private_file_download
 from members.void_pages import void_view
 from members.xlsx import Sheet, xlsx_response
 
@@ -249,13 +249,7 @@ def commendation_document_add(request, commendation):
 @login_required
 def commendation_document(request, pk):
     """Download a supporting document, only for someone who may read its commendation."""
-    document = get_commendation_document_for_user(request.user, pk)
-    try:
-        return private_file_response(
-            document.file, filename=document.original_name, content_type=document.content_type
-        )
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    return private_file_download(get_commendation_document_for_user(request.user, pk))
 
 
 @login_required

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from members.permissions import permission_required
 from members.services import DomainError
-from members.uploads import private_file_response
+from members.uploads import private_file_download
 
 from ..forms import MaterialForm
 from ..permissions import get_material_for_user, get_session_for_user
@@ -38,10 +38,7 @@ def material_add(request, session):
 
 @login_required
 def material_download(request, pk):
-    material = get_material_for_user(request.user, pk)
-    return private_file_response(
-        material.file, filename=material.original_name, content_type=material.content_type
-    )
+    return private_file_download(get_material_for_user(request.user, pk))
 
 
 @require_POST

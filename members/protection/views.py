@@ -3,7 +3,6 @@ service, render. Any case outside the user's reach is a 404; every read is logge
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,7 +15,7 @@ from members.services import DomainError
 
 from ..pagination import BoundedPaginator
 from ..params import page_param
-from ..uploads import private_file_response
+from ..uploads import private_file_download
 from ..void_pages import void_view
 from . import selectors, services
 from .forms import (
@@ -139,12 +138,7 @@ def case_evidence(request, ref):
     """Download one evidence file: permission first, then the log, then the file."""
     evidence = get_case_evidence_for_user(request.user, ref)
     services.case_view_record(viewer=request.user, case=evidence.case, evidence=evidence)
-    try:
-        return private_file_response(
-            evidence.file, filename=evidence.original_name, content_type=evidence.content_type
-        )
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    return private_file_download(evidence)
 
 
 @require_POST
