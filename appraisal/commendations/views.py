@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from members.concurrency import posted_version
 from members.dbrouting import reads_from_replica
 from members.forms import add_service_error
+from members.page_actions import run_service, run_service_for_form
 from members.pagination import BoundedPaginator
 from members.params import page_param, this_year, year_param
 from members.permissions import (
@@ -178,17 +179,16 @@ def commendation_detail(request, pk):
 def _decide(request, commendation, service, success, **fields):
     """Run one decision service on the version the decider saw; its refusal or `success` is
     shown on the commendation's page."""
-    try:
-        service(
+    run_service(
+        request,
+        lambda: service(
             actor=request.user,
             commendation=commendation,
             version=posted_version(request),
             **fields,
-        )
-    except DomainError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
+        ),
+        success,
+    )
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
@@ -231,18 +231,14 @@ commendation_void = void_view(
 @permission_required("appraisal.add_commendation_document", get_commendation_for_user)
 def commendation_document_add(request, commendation):
     form = DocumentAddForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            for uploaded in form.cleaned_data["documents"]:
-                services.commendation_document_add(
-                    actor=request.user, commendation=commendation, uploaded=uploaded
-                )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The documents have been added."))
-    else:
-        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+
+    def add():
+        for uploaded in form.cleaned_data["documents"]:
+            services.commendation_document_add(
+                actor=request.user, commendation=commendation, uploaded=uploaded
+            )
+
+    run_service_for_form(request, form, add, _("The documents have been added."))
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 

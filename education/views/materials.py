@@ -6,8 +6,8 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.page_actions import run_service_for_form
 from members.permissions import permission_required
-from members.services import DomainError
 from members.uploads import private_file_download
 
 from ..forms import MaterialForm
@@ -19,20 +19,17 @@ from ..services import materials as materials_services
 @permission_required("education.change_session", get_session_for_user)
 def material_add(request, session):
     form = MaterialForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            materials_services.material_add(
-                session=session,
-                title=form.cleaned_data["title"],
-                file=form.cleaned_data["file"],
-                actor=request.user,
-            )
-        except DomainError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The material is uploaded."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    run_service_for_form(
+        request,
+        form,
+        lambda: materials_services.material_add(
+            session=session,
+            title=form.cleaned_data["title"],
+            file=form.cleaned_data["file"],
+            actor=request.user,
+        ),
+        _("The material is uploaded."),
+    )
     return redirect("education:session_detail", session.pk)
 
 

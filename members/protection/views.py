@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
 from members.forms import add_service_error
+from members.page_actions import run_service_for_form
 from members.permissions import has_perm, permission_required, require_member
 from members.services import DomainError
 
@@ -145,18 +146,14 @@ def case_evidence(request, ref):
 @permission_required("members.add_case_evidence", get_case_for_user, lookup="ref")
 def case_evidence_add(request, case):
     form = EvidenceAddForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            for uploaded in form.cleaned_data["files"]:
-                services.case_evidence_add(
-                    actor=request.user, case=case, uploaded=uploaded, note=form.cleaned_data["note"]
-                )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The evidence has been added."))
-    else:
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
+
+    def add():
+        for uploaded in form.cleaned_data["files"]:
+            services.case_evidence_add(
+                actor=request.user, case=case, uploaded=uploaded, note=form.cleaned_data["note"]
+            )
+
+    run_service_for_form(request, form, add, _("The evidence has been added."))
     return redirect("members:case_detail", ref=case.ref)
 
 
@@ -164,21 +161,19 @@ def case_evidence_add(request, case):
 @permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_transition(request, case):
     form = TransitionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose what to do."))
-        return redirect("members:case_detail", ref=case.ref)
-    try:
-        services.case_transition(
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_transition(
             actor=request.user,
             case=case,
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
             version=posted_version(request),
-        )
-    except DomainError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The case has been updated."))
+        ),
+        _("The case has been updated."),
+        invalid=_("Choose what to do."),
+    )
     return redirect("members:case_detail", ref=case.ref)
 
 
@@ -197,16 +192,11 @@ case_void = void_view(
 @permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_action_add(request, case):
     form = CaseActionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_action_record(actor=request.user, case=case, **form.cleaned_data)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The action has been added to the timeline."))
-            return redirect("members:case_detail", ref=case.ref)
-    messages.error(
-        request, " ".join(str(m) for ms in form.errors.values() for m in ms) or _("Check the form.")
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_action_record(actor=request.user, case=case, **form.cleaned_data),
+        _("The action has been added to the timeline."),
     )
     return redirect("members:case_detail", ref=case.ref)
 
@@ -222,17 +212,15 @@ def case_follow_up_done(request, action):
 @permission_required("members.assign_case", get_case_for_user, lookup="ref")
 def case_assign(request, case):
     form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
-    if form.is_valid():
-        try:
-            services.case_assign(
-                actor=request.user, case=case, handler=form.cleaned_data["handler"]
-            )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The handler has been assigned."))
-    else:
-        messages.error(request, _("Choose a handler from the list."))
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_assign(
+            actor=request.user, case=case, handler=form.cleaned_data["handler"]
+        ),
+        _("The handler has been assigned."),
+        invalid=_("Choose a handler from the list."),
+    )
     return redirect("members:case_detail", ref=case.ref)
 
 
@@ -249,16 +237,12 @@ def case_clarification_add(request, case):
     form = ClarificationForm(
         request.POST, organizations=selectors.approving_organization_choices(case)
     )
-    if form.is_valid():
-        try:
-            services.clarification_record(actor=request.user, case=case, **form.cleaned_data)
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The clarification has been recorded."))
-            return redirect("members:case_detail", ref=case.ref)
-    else:
-        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.clarification_record(actor=request.user, case=case, **form.cleaned_data),
+        _("The clarification has been recorded."),
+    )
     return redirect("members:case_detail", ref=case.ref)
 
 
