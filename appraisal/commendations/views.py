@@ -17,7 +17,6 @@ from members.params import page_param, this_year, year_param
 from members.permissions import (
     get_organization_for_user,
     has_perm,
-    members_managed_by,
     permission_required,
 )
 from members.services import DomainError, audit_log
@@ -129,10 +128,7 @@ def commendation_propose(request):
     form = CommendationProposeForm(
         request.POST or None,
         request.FILES or None,
-        members=members_managed_by(user)
-        .active()
-        .select_related("branch")
-        .order_by("branch__path", "full_name"),
+        members=selectors.recipient_choices(user),
         organizations=selectors.organization_choices(user),
         awarding=selectors.awarding_choices(user),
     )
@@ -160,16 +156,12 @@ def commendation_detail(request, pk):
         "appraisal/commendations/commendation_detail.html",
         {
             "c": commendation,
-            "documents": list(commendation.documents.all()),
+            "documents": selectors.commendation_documents(commendation),
             "may_decide": may_decide,
             "may_add_document": may_manage and commendation.status in ("proposed", "approved"),
             "may_void": commendation.status in VOIDABLE
             and has_perm(request.user, "appraisal.void_commendation", commendation),
-            "history": (
-                list(commendation.history.select_related("history_user__member").all()[:30])
-                if may_manage
-                else []
-            ),
+            "history": selectors.commendation_history(commendation) if may_manage else [],
             "reject_form": RejectForm(),
             "document_form": DocumentAddForm(),
         },

@@ -154,7 +154,7 @@ def case_evidence_add(request, case):
             )
 
     run_service_for_form(request, form, add, _("The evidence has been added."))
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 @require_POST
@@ -174,7 +174,7 @@ def case_transition(request, case):
         _("The case has been updated."),
         invalid=_("Choose what to do."),
     )
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 case_void = void_view(
@@ -198,7 +198,7 @@ def case_action_add(request, case):
         lambda: services.case_action_record(actor=request.user, case=case, **form.cleaned_data),
         _("The action has been added to the timeline."),
     )
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 @require_POST
@@ -221,7 +221,7 @@ def case_assign(request, case):
         _("The handler has been assigned."),
         invalid=_("Choose a handler from the list."),
     )
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 @require_POST
@@ -243,7 +243,7 @@ def case_clarification_add(request, case):
         lambda: services.clarification_record(actor=request.user, case=case, **form.cleaned_data),
         _("The clarification has been recorded."),
     )
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 @require_POST
