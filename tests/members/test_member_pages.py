@@ -37,15 +37,20 @@ def edit_data(member, **changes):
 # --- detail ----------------------------------------------------------------------------
 
 
-def test_detail_shows_details_positions_transfers_and_history(cast, login):
-    make_position(cast.member, cast.group, Role.GROUP_LEADER)
-    Transfer.objects.create(
+def _transferred_in(cast, **fields):
+    """The cast's member came to their branch from the other branch in March 2019."""
+    return Transfer.objects.create(
         member=cast.member,
         from_organization=cast.other_branch,
         to_organization=cast.branch,
         transferred_on=date(2019, 3, 1),
-        note="介绍信 12 号",
+        **fields,
     )
+
+
+def test_detail_shows_details_positions_transfers_and_history(cast, login):
+    make_position(cast.member, cast.group, Role.GROUP_LEADER)
+    _transferred_in(cast, note="介绍信 12 号")
     client = login("secretary")
     client.post(
         reverse("members:member_edit", args=[cast.member.pk]),
@@ -90,12 +95,7 @@ def test_detail_costs_the_same_exact_queries_with_more_history_and_members(
     # More of everything the page lists or could count: edits, positions, transfers, members.
     edit(5)
     make_position(cast.member, cast.group, Role.GROUP_LEADER)
-    Transfer.objects.create(
-        member=cast.member,
-        from_organization=cast.other_branch,
-        to_organization=cast.branch,
-        transferred_on=date(2019, 3, 1),
-    )
+    _transferred_in(cast)
     make_members(cast.branch, 30)
     with django_assert_num_queries(9):
         assert client.get(detail_url(cast.member)).status_code == 200
