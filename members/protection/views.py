@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
 from members.forms import add_service_error
-from members.page_actions import run_service_for_form
+from members.page_actions import run_service, run_service_for_form
 from members.permissions import has_perm, permission_required, require_member
 from members.services import DomainError
 
@@ -204,8 +204,12 @@ def case_action_add(request, case):
 @require_POST
 @permission_required("members.complete_follow_up", get_case_action_for_user)
 def case_follow_up_done(request, action):
-    services.case_follow_up_done(actor=request.user, action=action)
-    return _back_to_case(request, action.case, _("The follow-up is marked done."))
+    run_service(
+        request,
+        lambda: services.case_follow_up_done(actor=request.user, action=action),
+        _("The follow-up is marked done."),
+    )
+    return _back_to_case(request, action.case)
 
 
 @require_POST
@@ -227,8 +231,12 @@ def case_assign(request, case):
 @require_POST
 @permission_required("members.unassign_case", get_case_assignment_for_user)
 def case_unassign(request, assignment):
-    services.case_unassign(actor=request.user, assignment=assignment)
-    return _back_to_case(request, assignment.case, _("The handler no longer handles this case."))
+    run_service(
+        request,
+        lambda: services.case_unassign(actor=request.user, assignment=assignment),
+        _("The handler no longer handles this case."),
+    )
+    return _back_to_case(request, assignment.case)
 
 
 @require_POST
