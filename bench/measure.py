@@ -276,9 +276,9 @@ def _checkin_world(facts, count):
     from django.utils.crypto import get_random_string
 
     from branchsite.second_factor import decide_at_login
-    from education import services as education_services
     from education.models import SessionKind
-    from education.views import _CHECKIN_SESSION_KEY
+    from education.services.sessions import session_plan
+    from education.views.checkin import _CHECKIN_SESSION_KEY
     from members.models import Member, Organization, OrganizationKind
 
     User = get_user_model()
@@ -290,7 +290,7 @@ def _checkin_world(facts, count):
     )
     world, users = [], {}
     for branch in branches.iterator(chunk_size=200):
-        session = education_services.session_plan(
+        session = session_plan(
             organization=branch,
             kind=SessionKind.THEME_DAY,
             title=CHECKIN_TITLE,
@@ -386,9 +386,9 @@ LOG_TITLE = "基准补录会议"
 
 
 def job_log_session(facts, *, attendees=30, runs=5):
-    """A secretary logs a held session with `attendees` marked (education.services
-    .session_log, in-process, one transaction): the median and max of `runs`, each a new
-    session in a branch of at least `attendees` active members."""
+    """A secretary logs a held session with `attendees` marked
+    (education.services.attendance.session_log, in-process, one transaction): the median and max
+    of `runs`, each a new session in a branch of at least `attendees` active members."""
     from datetime import timedelta
 
     from django.db import connection
@@ -396,8 +396,8 @@ def job_log_session(facts, *, attendees=30, runs=5):
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from education import services as education_services
     from education.models import SessionKind
+    from education.services.attendance import session_log
     from members.models import ACTIVE_STATUSES, Member, Organization, OrganizationKind
 
     branch = (
@@ -425,7 +425,7 @@ def job_log_session(facts, *, attendees=30, runs=5):
         starts = timezone.now() - timedelta(days=1, hours=k)
         with CaptureQueriesContext(connection) as captured:
             t0 = time.perf_counter()
-            education_services.session_log(
+            session_log(
                 organization=branch,
                 attendance=attendance,
                 actor=actor,

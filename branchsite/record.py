@@ -7,7 +7,7 @@ order, because branchsite is the only place that may import every app.
 
 from appraisal.commendations import selectors as commendation_selectors
 from appraisal.selectors import sections as appraisal_sections
-from education import selectors as education_selectors
+from education.selectors import overview as education_overview
 from members.protection import selectors as protection_selectors
 
 APPRAISAL_RECORD_TEMPLATE = "appraisal/_record_section.html"
@@ -31,7 +31,7 @@ RECORD_SECTIONS = [
 # foundation's own summary.
 # (The member's own part of home and the protection counts are composed in views.)
 DASHBOARD_SECTIONS = [
-    (education_selectors.dashboard_section, "education/_dashboard_section.html"),
+    (education_overview.dashboard_section, "education/_dashboard_section.html"),
     (appraisal_sections.dashboard_section, "appraisal/_dashboard_section.html"),
 ]
 

@@ -13,7 +13,7 @@ MAX_MAKEUP_ITEMS = 3
 
 
 def member_todo(*, education, cycles):
-    """`education`: education.selectors.member_overview(...) for this year; `cycles`: the
+    """`education`: education.selectors.overview.member_overview(...) for this year; `cycles`: the
     appraisal cycles the member takes part in this year, with my_assessment and my_voted."""
     items = []
     for a in education["checkin_today"]:

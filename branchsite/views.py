@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appraisal.selectors import sections as appraisal_sections
-from education import selectors as education_selectors
+from education.selectors import overview as education_overview
 from members import selectors as member_selectors
 from members.dbrouting import reads_from_replica
 from members.params import BadParameter, this_year, year_param
@@ -85,7 +85,7 @@ def _member_today(user, scope, member, year, *, cycles=None):
     """The member's own block on home and /me/: hours, sessions, to-do. Two queries (hours,
     attendance), and a third for this year's appraisal cycles unless `cycles` (the member's
     open cycles, already read) is given; the to-do only for the current year."""
-    education = education_selectors.member_overview(member, year)
+    education = education_overview.member_overview(member, year)
     hours = education["hours"]
     hours.ring_dash = round(hours.percent * RING_CIRCUMFERENCE / 100, 2)
     this_year = timezone.localdate().year

@@ -7,7 +7,7 @@ through members.figures.propagate (task education.tasks.propagate_study_figures)
 
 Date-dependent figures:
 - behind: members behind on hours on the day the row was computed (the one definition,
-  education.selectors.with_behind, as on the branch hours page);
+  education.selectors.hours.with_behind, as on the branch hours page);
 - missing: required regular-meeting periods already over with no meeting held.
 Both change only when a month begins, so `month_turned` recomputes every branch row of the
 current (and, in January, the previous) year on the 1st (beat), and pages show the rows'

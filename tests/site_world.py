@@ -6,7 +6,9 @@ from datetime import timedelta
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from education import services as education_services
+from education.services.calendar import calendar_feed_regenerate
+from education.services.makeups import makeup_submit
+from education.services.materials import material_add
 from members.services import notify
 from tests.appraisal import commendation_helpers
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
@@ -22,12 +24,12 @@ def build_site_world(cast):
         starts_at=at(2025, 3, 10),
         attendance={cast.member: "absent", cast.peer: "present", cast.secretary: "present"},
     )
-    material = education_services.material_add(
+    material = material_add(
         session=planned,
         title="学习材料",
         file=commendation_helpers.pdf_file("notes.pdf"),
     )
-    makeup = education_services.makeup_submit(
+    makeup = makeup_submit(
         member=cast.member,
         session=past,
         description="自学党章",
@@ -35,7 +37,7 @@ def build_site_world(cast):
         hours=2,
         evidence=commendation_helpers.pdf_file("proof.pdf"),
     )
-    feed = education_services.calendar_feed_regenerate(member=cast.organizer)
+    feed = calendar_feed_regenerate(member=cast.organizer)
 
     running = open_cycle(cast.branch)
     from appraisal.services.meetings import life_meeting_save, rectification_add

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.models import Grade, Step
-from education import services
+from education.services.attendance import attendance_mark
 from tests.appraisal.cycles import move_to, open_cycle
 from tests.education.helpers import held, plan
 
@@ -24,7 +24,7 @@ def busy_member(cast):
     now = timezone.now()
     held(cast.branch, starts_at=now - timedelta(hours=30), hours="8.0", title="上周学习")
     missed = held(cast.branch, starts_at=now - timedelta(hours=6), title="缺席的学习")
-    services.attendance_mark(session=missed, member=cast.member, status="absent")
+    attendance_mark(session=missed, member=cast.member, status="absent")
     plan(cast.branch, starts_at=now + timedelta(minutes=10), title="正在签到")
     return cast.member
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.models import Step
-from education import services
+from education.services.attendance import attendance_mark
 from tests.appraisal.cycles import move_to, open_cycle
 from tests.education.helpers import held, plan
 from tests.factories import make_members
@@ -23,7 +23,7 @@ def grow(cast, n):
     now = timezone.now()
     for i in range(max(n // 5, 1)):
         session = held(cast.branch, starts_at=now - timedelta(days=1 + i, hours=3))
-        services.attendance_mark(session=session, member=cast.member, status="absent")
+        attendance_mark(session=session, member=cast.member, status="absent")
         plan(cast.branch, starts_at=now + timedelta(days=3 + i))
 
 

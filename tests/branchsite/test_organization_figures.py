@@ -14,8 +14,9 @@ from appraisal import figures as appraisal_figures
 from appraisal.models import OrganizationAppraisalFigures, Step
 from appraisal.services.cycles import cycle_void
 from education import figures as education_figures
-from education import services as education_services
 from education.models import HoursRequirement, OrganizationStudyFigures
+from education.services.attendance import attendance_mark
+from education.services.makeups import makeup_confirm, makeup_submit
 from members import figures as member_figures
 from members import services as member_services
 from members.models import (
@@ -113,16 +114,16 @@ def test_maintained_figures_equal_a_recount_after_random_writes(cast, seed):
                 held(branch, starts_at=starts, attendance=attendance, kind=kind, hours="2.5")
         elif action == "mark":
             session = held(member.branch, starts_at=at(year - 1, 6, 1), attendance={})
-            education_services.attendance_mark(session=session, member=member, status="present")
+            attendance_mark(session=session, member=member, status="present")
         elif action == "makeup":
-            makeup = education_services.makeup_submit(
+            makeup = makeup_submit(
                 member=member,
                 session=None,
                 description="补学",
                 studied_on=timezone.localdate() - timedelta(days=rng.randint(1, 500)),
                 hours=Decimal("1.5"),
             )
-            education_services.makeup_confirm(makeup=makeup)
+            makeup_confirm(makeup=makeup)
         elif action == "cycle":
             branch = rng.choice(branches)
             roll = rng.random()

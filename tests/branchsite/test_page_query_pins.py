@@ -8,7 +8,7 @@ member with their positions and unread count (members.permissions.scope_for).
 import pytest
 from django.urls import reverse
 
-from education import services as education_services
+from education.services.attendance import attendance_mark
 from members.models import OrganizationKind
 from tests.education.helpers import at, held
 from tests.education.test_queries import grow
@@ -64,7 +64,7 @@ def test_page_costs_the_same_queries_at_two_sizes(
     _more(cast, 30)
     make_members(cast.branch, 40)
     for m in cast.branch.members.all()[:30]:
-        education_services.attendance_mark(session=cast.session, member=m, status="present")
+        attendance_mark(session=cast.session, member=m, status="present")
     propagate_figures()
     client = login(role)
     with django_assert_num_queries(queries):

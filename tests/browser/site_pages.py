@@ -17,7 +17,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from appraisal.models import Step
 from appraisal.services.meetings import life_meeting_save, rectification_add
 from appraisal.services.publicity import objection_answer, objection_file
-from education import services as education_services
+from education.services.makeups import makeup_submit
+from education.services.materials import material_add
 from members import services as member_services
 from tests.appraisal.commendation_helpers import propose
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
@@ -174,10 +175,8 @@ def seed_world(cast, media_root):
             cast.committee_member: "late",
         },
     )
-    education_services.material_add(
-        session=planned, title="学习材料", file=SimpleUploadedFile("notes.txt", b"hello")
-    )
-    education_services.makeup_submit(
+    material_add(session=planned, title="学习材料", file=SimpleUploadedFile("notes.txt", b"hello"))
+    makeup_submit(
         member=cast.member,
         session=past,
         description="自学党章",

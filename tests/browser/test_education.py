@@ -73,11 +73,11 @@ def test_secretary_marks_by_hand_then_closes_checkin(phone_page, live_server, ca
 
     from django.utils import timezone
 
-    from education import services
+    from education.services.checkin import check_in
     from tests.education.helpers import plan
 
     session = plan(cast.branch, starts_at=timezone.now() - timedelta(minutes=20))
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     page = phone_page
     browser_login(page, live_server, "secretary")
     page.goto(f"{live_server.url}/education/sessions/{session.pk}/")

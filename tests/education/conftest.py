@@ -2,8 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from education import services
 from education.models import Material
+from education.services.makeups import makeup_submit
+from education.services.materials import material_add
 from tests.education.helpers import at, held, plan
 
 
@@ -30,10 +31,10 @@ def edu(cast):
         },
     )
     far = plan(cast.far_branch, title="远方学习")
-    material = services.material_add(
+    material = material_add(
         session=planned, title="学习材料", file=SimpleUploadedFile("notes.txt", b"hello")
     )
-    makeup = services.makeup_submit(
+    makeup = makeup_submit(
         member=cast.member,
         session=past,
         description="自学党章",

@@ -6,8 +6,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from education import services, summaries
+from education import summaries
 from education.models import Session, SessionState
+from education.services.attendance import session_log
+from education.services.sessions import default_branches, default_expected_members, session_plan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -18,7 +20,7 @@ def at(year, month, day, hour=9, minute=0):
 
 def plan(organization, *, starts_at=None, hours="2.0", kind="study", title=None, **fields):
     starts_at = starts_at or timezone.now() + timedelta(days=2)
-    return services.session_plan(
+    return session_plan(
         organization=organization,
         kind=kind,
         title=title or f"学习 {starts_at:%m-%d}",
@@ -32,12 +34,10 @@ def plan(organization, *, starts_at=None, hours="2.0", kind="study", title=None,
 
 def held(organization, *, starts_at, attendance=None, hours="2.0", kind="study", **fields):
     """A held session; `attendance` maps member -> status (default: all expected present)."""
-    from education.services import default_branches, default_expected_members
-
     if attendance is None:
         branches = default_branches(organization)
         attendance = {m: "present" for m in default_expected_members(organization, branches)}
-    return services.session_log(
+    return session_log(
         organization=organization,
         attendance={m.pk: (status, None) for m, status in attendance.items()},
         kind=kind,
@@ -60,7 +60,7 @@ def held_bulk(organization, kind, starts_at, hours="1.0"):
         hours=Decimal(hours),
         state=SessionState.HELD,
     )
-    session.branches.set(services.default_branches(organization))
+    session.branches.set(default_branches(organization))
     # Written past the services: bring the summary up to date as they would.
     summaries.refresh_session(session)
     return session

@@ -9,12 +9,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education import selectors, services
 from education.models import (
     Attendance,
     MemberYearHours,
     Session,
 )
+from education.selectors.hours import member_hours
+from education.services.attendance import attendance_mark
+from education.services.checkin import check_in, session_close_checkin
+from education.services.sessions import session_update
 from members.services import DomainError
 from tests.education.helpers import LOG_FORM_SESSION, at, held, plan
 
@@ -24,7 +27,7 @@ def _year():
 
 
 def _hours(member, year=None):
-    return selectors.member_hours(member, year or _year())["hours"].total_hours
+    return member_hours(member, year or _year())["hours"].total_hours
 
 
 def _started(cast, **fields):
@@ -34,7 +37,7 @@ def _started(cast, **fields):
 
 def test_log_page_of_a_planned_session_does_not_pretick_present(login, cast):
     session = _started(cast)
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     body = login("secretary").get(reverse("education:session_log", args=[session.pk])).content
     body = body.decode()
     assert f'id="s{cast.peer.pk}_present" value="present" autocomplete="off" checked' in body
@@ -63,7 +66,7 @@ def _existing_log_post(session, attendance, **extra):
 
 def test_logging_a_planned_session_refuses_unmarked_members(login, cast):
     session = _started(cast)
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     attendance = {
         cast.peer.pk: ("present", ""),
         cast.member.pk: ("", ""),
@@ -99,7 +102,7 @@ def test_marking_one_member_by_hand_keeps_the_session_planned(login, cast):
     assert row.status == "late" and row.hours == session.hours
     assert Attendance.objects.get(session=session, member=cast.peer).status == "pending"
     # Check-in stays open for the others.
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     assert Attendance.objects.get(session=session, member=cast.peer).status == "present"
 
 
@@ -162,7 +165,7 @@ def test_checkin_screen_links_to_hand_marking_on_the_detail_page(login, cast):
 
 def test_closing_checkin_credits_checkins_and_marks_absentees(login, cast):
     session = _started(cast, hours="2.0")
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     before = _hours(cast.peer)
     detail = login("secretary").get(reverse("education:session_detail", args=[session.pk]))
     assert 'data-testid="close-checkin"' in detail.content.decode()
@@ -179,9 +182,9 @@ def test_closing_checkin_credits_checkins_and_marks_absentees(login, cast):
     assert rows[cast.member.pk].history.latest().history_user == cast.secretary.account
     # Held now: check-in is closed, and closing twice is refused.
     with pytest.raises(DomainError):
-        services.check_in(session=session, member=cast.member)
+        check_in(session=session, member=cast.member)
     with pytest.raises(DomainError):
-        services.session_close_checkin(session=session, actor=cast.secretary.account)
+        session_close_checkin(session=session, actor=cast.secretary.account)
 
 
 def test_closing_checkin_before_the_start_is_refused(login, cast):
@@ -252,10 +255,10 @@ def test_held_session_hours_change_recredits_rows_and_totals(cast):
         starts_at=at(2025, 3, 10),
         attendance={cast.member: "present", cast.peer: "late", cast.secretary: "absent"},
     )
-    services.attendance_mark(
+    attendance_mark(
         session=session, member=cast.committee_member, status="present", hours=Decimal("1.0")
     )
-    services.session_update(session=session, hours=Decimal("3.0"), actor=cast.secretary.account)
+    session_update(session=session, hours=Decimal("3.0"), actor=cast.secretary.account)
     hours = dict(Attendance.objects.filter(session=session).values_list("member_id", "hours"))
     assert hours[cast.member.pk] == Decimal("3.0")
     assert hours[cast.peer.pk] == Decimal("3.0")

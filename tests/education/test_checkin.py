@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education import services
 from education.checkin import (
     CHECKIN_STEP_SECONDS,
     checkin_code,
@@ -15,6 +14,8 @@ from education.checkin import (
     current_step,
 )
 from education.models import Attendance, AttendanceStatus
+from education.services.attendance import attendance_mark
+from education.services.checkin import check_in
 from members.services import DomainError
 from tests.education.helpers import plan
 
@@ -91,12 +92,10 @@ def test_window_edges(cast):
     start = timezone.now().replace(microsecond=0) + timedelta(hours=5)
     session = plan(cast.branch, starts_at=start)
     with pytest.raises(DomainError):
-        services.check_in(session=session, member=cast.member, now=start - timedelta(minutes=31))
-    services.check_in(session=session, member=cast.member, now=start - timedelta(minutes=29))
+        check_in(session=session, member=cast.member, now=start - timedelta(minutes=31))
+    check_in(session=session, member=cast.member, now=start - timedelta(minutes=29))
     with pytest.raises(DomainError):
-        services.check_in(
-            session=session, member=cast.peer, now=session.ends_at + timedelta(seconds=1)
-        )
+        check_in(session=session, member=cast.peer, now=session.ends_at + timedelta(seconds=1))
     assert _row(session, cast.peer).status == AttendanceStatus.PENDING
 
 
@@ -161,7 +160,7 @@ def test_qr_partial_renders_svg_of_a_fresh_code(login, open_session):
 
 
 def test_secretary_can_still_mark_anyone_by_hand(cast, open_session):
-    services.attendance_mark(
+    attendance_mark(
         session=open_session, member=cast.member, status=AttendanceStatus.LATE, actor=None
     )
     assert _row(open_session, cast.member).status == AttendanceStatus.LATE

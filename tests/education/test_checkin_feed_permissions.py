@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education import services
 from education.checkin import checkin_code, current_step
 from education.models import Attendance, AttendanceStatus
+from education.services.calendar import calendar_feed_regenerate, calendar_feed_revoke
 from tests.conftest import ROLES
 from tests.education.helpers import plan
 
@@ -48,11 +48,11 @@ def test_checkin_scan_and_confirm_by_role(login, cast, open_session, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_calendar_feed_by_role(login, cast, role):
-    feed = services.calendar_feed_regenerate(member=cast.member)
+    feed = calendar_feed_regenerate(member=cast.member)
     client = login(role)
     url = reverse("education:calendar_feed", args=[feed.token])
     # The secret URL is the credential (calendar clients cannot log in).
     assert client.get(url).status_code == 200
-    services.calendar_feed_revoke(member=cast.member)
+    calendar_feed_revoke(member=cast.member)
     assert client.get(url).status_code == 404
     assert client.get(reverse("education:calendar_feed", args=["not-a-token"])).status_code == 404

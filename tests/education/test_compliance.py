@@ -4,8 +4,8 @@ from datetime import date
 
 from django.urls import reverse
 
-from education import selectors
 from education.models import ComplianceCadence, Frequency
+from education.selectors.regular_meetings import compliance
 from members.models import Organization
 from tests.education.helpers import at, held_bulk
 from tests.factories import make_org
@@ -14,7 +14,7 @@ TODAY = date(2025, 8, 10)  # Q3 under way, July over
 
 
 def _grid(branch, year=2025, today=TODAY):
-    return selectors.compliance([branch], year, today=today)[0]
+    return compliance([branch], year, today=today)[0]
 
 
 def _fill_regular(branch, months=range(1, 13), skip=()):
@@ -60,9 +60,10 @@ def test_monthly_kinds_and_group_meetings(cast):
 
 
 def test_a_committee_session_counts_for_the_branches_it_covers(cast):
-    from education import services
+    from education.services.attendance import session_log
+    from education.services.sessions import session_plan
 
-    session = services.session_plan(
+    session = session_plan(
         organization=cast.c1,
         branches=[cast.branch],
         kind="party_lecture",
@@ -71,7 +72,7 @@ def test_a_committee_session_counts_for_the_branches_it_covers(cast):
         ends_at=at(2025, 2, 3, 11),
         hours=2,
     )
-    services.session_log(session=session, attendance={})
+    session_log(session=session, attendance={})
     assert _grid(cast.branch).rows["party_lecture"][0]["state"] == "ok"
     assert _grid(cast.other_branch).rows["party_lecture"][0]["state"] == "missing"
 

@@ -7,8 +7,9 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
-from education import services
 from education.models import HoursRequirement, Session
+from education.services.org_settings import settings_save
+from education.services.sessions import session_update
 from tests.education.helpers import plan
 from tests.form_data import client_for, form_post_data
 
@@ -49,7 +50,7 @@ def test_an_edit_on_top_of_a_cancellation_is_told_and_not_saved(cast):
     session = plan(cast.branch, title="网络素养学习")
     editor = client_for(cast.users["secretary"])
     data = form_post_data(editor.get(_edit_url(session)).context["form"])
-    services.session_update(session=session, version=1, lecturer="王老师")
+    session_update(session=session, version=1, lecturer="王老师")
     response = editor.post(_edit_url(session), {**data, "hours": "3.0"})
     assert "lecturer is now “王老师”" in response.content.decode()
     session.refresh_from_db()
@@ -58,7 +59,7 @@ def test_an_edit_on_top_of_a_cancellation_is_told_and_not_saved(cast):
 
 def test_settings_saved_meanwhile_are_shown_not_overwritten(cast):
     org = cast.branch
-    services.settings_save(instance=HoursRequirement(organization=org, year=2025))
+    settings_save(instance=HoursRequirement(organization=org, year=2025))
     url = reverse("education:settings", args=[org.pk]) + "?year=2025"
     first, second = client_for(cast.users["organizer"]), client_for(cast.users["admin"])
     form_a = form_post_data(first.get(url).context["forms"]["hours"])

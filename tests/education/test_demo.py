@@ -6,8 +6,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from education import demo, selectors
+from education import demo
 from education.models import Attendance, Makeup, MakeupState, Session
+from education.selectors.hours import branch_hours_table
 from members import demo as members_demo
 from members.models import Organization
 
@@ -25,7 +26,7 @@ def test_demo_fills_every_page(client, db):
 
     last_year = today.year - 1
     branch = Organization.objects.filter(kind="branch").order_by("path").first()
-    table = selectors.branch_hours_table(branch, last_year)
+    table = branch_hours_table(branch, last_year)
     assert any(m.total_hours >= m.required_hours for m in table)  # ahead
     assert any(m.total_hours < m.required_hours for m in table)  # behind
 

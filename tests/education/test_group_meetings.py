@@ -8,13 +8,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from education import selectors
+from education.selectors.regular_meetings import compliance, compliance_page
 from members.models import Organization
 from tests.education.helpers import at, held_bulk
 
 
 def _group_cells(branch, year=2025, today=date(2025, 8, 10)):
-    live = selectors.compliance([branch], year, today=today)[0]
+    live = compliance([branch], year, today=today)[0]
     return [c["state"] for c in live.rows["group_meeting"]][:7], live.missing["group_meeting"]
 
 
@@ -42,7 +42,7 @@ def test_group_meeting_in_one_group_does_not_satisfy_the_others(login, cast):
         .content.decode()
     )
     assert f'data-branch="{cast.branch.pk}"' in html
-    branch_grid = selectors.compliance_page(cast.c1, 2025, today=date(2025, 8, 10))
+    branch_grid = compliance_page(cast.c1, 2025, today=date(2025, 8, 10))
     (mine,) = [bc for bc in branch_grid.object_list if bc.branch.pk == cast.branch.pk]
     assert mine.missing["group_meeting"] == 1
     # Now the second group meets in March too: the month is complete.
@@ -62,7 +62,7 @@ def test_compliance_query_count_does_not_grow_with_groups(cast):
     def measure():
         branches = list(Organization.objects.filter(kind="branch", path__startswith=cast.c1.path))
         with CaptureQueriesContext(connection) as ctx:
-            selectors.compliance(branches, 2025, today=date(2025, 8, 10))
+            compliance(branches, 2025, today=date(2025, 8, 10))
         return len(ctx.captured_queries)
 
     held_bulk(cast.group, "group_meeting", at(2025, 2, 5))

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from education import reminders, services
+from education import reminders
+from education.services.checkin import check_in
 from members.channels import services as channels
 from members.channels.models import Delivery
 from tests.education.helpers import SHANGHAI, at, plan
@@ -45,7 +46,7 @@ def test_a_session_tomorrow_is_posted_once_with_the_expected_count(cast, robot):
 def test_check_in_open_names_how_many_have_not_checked_in(cast, robot):
     session = plan(cast.branch, starts_at=at(2030, 5, 9, 8, 20), title="主题党日")
     assert reminders.checkin_open_notices_send(now=NOW - timedelta(minutes=20)) == 0  # not yet
-    services.check_in(session=session, member=cast.member, now=NOW)
+    check_in(session=session, member=cast.member, now=NOW)
     assert reminders.checkin_open_notices_send(now=NOW) == 1
     delivery = Delivery.objects.get(kind=reminders.KIND_CHECKIN_OPEN)
     assert delivery.body.splitlines()[-1].endswith("3")  # 4 expected, 1 checked in

@@ -9,9 +9,12 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from education import selectors, services
 from education.models import HoursRequirement
+from education.selectors.hours import branch_hours_table, member_hours, member_year_facts
+from education.selectors.rollup import hours_rollup, rollup_totals
+from education.services.makeups import makeup_confirm, makeup_reject, makeup_submit
 from members.models import Role
+from members.services import DomainError
 from tests.education.helpers import at, held
 from tests.factories import make_member, make_position, propagate_figures
 
@@ -19,7 +22,7 @@ D = Decimal
 
 
 def _hours(member, year):
-    return selectors.member_hours(member, year)["hours"]
+    return member_hours(member, year)["hours"]
 
 
 def test_required_hours_by_role(cast):
@@ -82,7 +85,7 @@ def test_makeup_counts_only_once_confirmed(cast):
     session = held(
         cast.branch, starts_at=at(2025, 5, 8), hours="2.0", attendance={cast.member: "absent"}
     )
-    makeup = services.makeup_submit(
+    makeup = makeup_submit(
         member=cast.member,
         session=session,
         description="观看党课录像",
@@ -90,25 +93,25 @@ def test_makeup_counts_only_once_confirmed(cast):
         hours=D("2.0"),
     )
     assert _hours(cast.member, 2025).total_hours == D("0.0")
-    services.makeup_confirm(makeup=makeup, actor=cast.secretary.account)
+    makeup_confirm(makeup=makeup, actor=cast.secretary.account)
     h = _hours(cast.member, 2025)
     assert h.total_hours == D("2.0") and h.makeup_hours == D("2.0")
 
-    rejected = services.makeup_submit(
+    rejected = makeup_submit(
         member=cast.member,
         session=None,
         description="其他",
         studied_on=date(2025, 6, 1),
         hours=D("5.0"),
     )
-    services.makeup_reject(makeup=rejected, actor=cast.secretary.account, note="无证明")
+    makeup_reject(makeup=rejected, actor=cast.secretary.account, note="无证明")
     assert _hours(cast.member, 2025).total_hours == D("2.0")
 
 
 def test_makeup_only_for_a_missed_held_session(cast):
     session = held(cast.branch, starts_at=at(2025, 5, 8), attendance={cast.member: "present"})
-    with pytest.raises(services.DomainError):
-        services.makeup_submit(
+    with pytest.raises(DomainError):
+        makeup_submit(
             member=cast.member,
             session=session,
             description="x",
@@ -134,9 +137,9 @@ def test_year_boundaries_are_in_shanghai(cast):
     )
     assert _hours(cast.member, 2025).total_hours == D("1.0")
     assert _hours(cast.member, 2026).total_hours == D("2.0")
-    table = {m.pk: m for m in selectors.branch_hours_table(cast.branch, 2026)}
+    table = {m.pk: m for m in branch_hours_table(cast.branch, 2026)}
     assert table[cast.member.pk].total_hours == D("2.0")
-    facts = selectors.member_year_facts([cast.member.pk], 2025)
+    facts = member_year_facts([cast.member.pk], 2025)
     assert "1.0" in facts[cast.member.pk][0][1]
 
 
@@ -188,15 +191,13 @@ def test_rollup_aggregates_every_branch_below(login, cast):
         attendance={cast.member: "present", cast.peer: "present"},
     )
     org = cast.c1
-    rollup = {
-        b.pk: b for b in selectors.hours_rollup(org, [cast.branch.pk, cast.other_branch.pk], 2025)
-    }
+    rollup = {b.pk: b for b in hours_rollup(org, [cast.branch.pk, cast.other_branch.pk], 2025)}
     a = rollup[cast.branch.pk]
     assert (a.n_members, a.n_leaders, a.hours, a.n_behind) == (4, 2, D("80.0"), 2)
     b = rollup[cast.other_branch.pk]
     assert (b.n_members, b.n_behind) == (3, 3)
     propagate_figures()
-    totals = selectors.rollup_totals(org, 2025)
+    totals = rollup_totals(org, 2025)
     assert (totals.n_members, totals.n_behind, totals.hours) == (7, 5, D("80.0"))
 
     export = login("organizer").get(

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from education import services
+from education.services.makeups import makeup_reject, makeup_submit
 from tests.education.helpers import at, held
 
 
@@ -56,21 +56,21 @@ def test_member_export_credits_only_confirmed_makeups(login, cast):
         attendance={cast.member: "absent", cast.secretary: "present"},
     )
     other = held(cast.branch, starts_at=at(2025, 4, 1), attendance={cast.member: "absent"})
-    pending = services.makeup_submit(
+    pending = makeup_submit(
         member=cast.member,
         session=session,
         description="待确认",
         studied_on=date(2025, 3, 5),
         hours=Decimal("2.0"),
     )
-    rejected = services.makeup_submit(
+    rejected = makeup_submit(
         member=cast.member,
         session=other,
         description="被退回",
         studied_on=date(2025, 4, 5),
         hours=Decimal("1.5"),
     )
-    services.makeup_reject(makeup=rejected, actor=cast.secretary.account, note="不符合")
+    makeup_reject(makeup=rejected, actor=cast.secretary.account, note="不符合")
     response = login("member").get(
         reverse("education:hours_member_export", args=[cast.member.pk]) + "?year=2025"
     )

@@ -4,10 +4,11 @@ import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
-from education import services
 from education.models import (
     CalendarFeed,
 )
+from education.services.calendar import calendar_feed_regenerate, calendar_feed_revoke
+from education.services.sessions import session_cancel
 from members.models import MemberStatus
 from tests.education.helpers import at, plan
 
@@ -20,7 +21,7 @@ def _events(content):
 def test_feed_holds_the_sessions_the_member_is_expected_at(client, login, cast):
     mine = plan(cast.branch, starts_at=at(2030, 6, 1, 9), title="主题党日")
     cancelled = plan(cast.branch, starts_at=at(2030, 6, 2, 9), title="取消的学习")
-    services.session_cancel(session=cancelled)
+    session_cancel(session=cancelled)
     plan(cast.far_branch, starts_at=at(2030, 6, 3, 9), title="别的支部")
     group_only = plan(
         cast.group, starts_at=at(2030, 6, 4, 9), title="小组学习", kind="group_meeting"
@@ -45,19 +46,19 @@ def test_feed_holds_the_sessions_the_member_is_expected_at(client, login, cast):
     assert str(events[f"session-{cancelled.pk}@branchsite"]["status"]) == "CANCELLED"
 
     # A member of another branch is expected at none of them.
-    peer_feed = services.calendar_feed_regenerate(member=cast.other_member)
+    peer_feed = calendar_feed_regenerate(member=cast.other_member)
     other = _events(client.get(reverse("education:calendar_feed", args=[peer_feed.token])).content)
     assert other == {}
 
 
 def test_regenerate_and_revoke_stop_the_old_url(client, login, cast):
     plan(cast.branch, starts_at=at(2030, 6, 1, 9))
-    old = services.calendar_feed_regenerate(member=cast.member)
-    new = services.calendar_feed_regenerate(member=cast.member)
+    old = calendar_feed_regenerate(member=cast.member)
+    new = calendar_feed_regenerate(member=cast.member)
     assert old.token != new.token
     assert client.get(reverse("education:calendar_feed", args=[old.token])).status_code == 404
     assert client.get(reverse("education:calendar_feed", args=[new.token])).status_code == 200
-    services.calendar_feed_revoke(member=cast.member)
+    calendar_feed_revoke(member=cast.member)
     assert client.get(reverse("education:calendar_feed", args=[new.token])).status_code == 404
     page = login("member").get(reverse("education:calendar")).content.decode()
     assert new.token not in page
@@ -77,7 +78,7 @@ def test_single_event_ics(login, cast):
 
 @pytest.mark.parametrize("status", [MemberStatus.TRANSFERRED_OUT, MemberStatus.DECEASED])
 def test_calendar_feed_stops_for_members_no_longer_active(client, cast, status):
-    feed = services.calendar_feed_regenerate(member=cast.member)
+    feed = calendar_feed_regenerate(member=cast.member)
     url = reverse("education:calendar_feed", args=[feed.token])
     assert client.get(url).status_code == 200
     type(cast.member).objects.filter(pk=cast.member.pk).update(status=status)

@@ -7,11 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from education import services
 from education.models import (
     Makeup,
     MakeupState,
 )
+from education.services.makeups import makeup_confirm, makeup_submit
 from members.services import DomainError
 from tests.education.helpers import at, held
 
@@ -23,7 +23,7 @@ def own_makeup(cast):
         starts_at=at(2025, 3, 10),
         attendance={cast.secretary: "absent", cast.member: "present"},
     )
-    return services.makeup_submit(
+    return makeup_submit(
         member=cast.secretary,
         session=past,
         description="自学",
@@ -34,11 +34,11 @@ def own_makeup(cast):
 
 def test_secretary_cannot_confirm_their_own_makeup(cast, own_makeup):
     with pytest.raises(DomainError, match="your own make-up"):
-        services.makeup_confirm(makeup=own_makeup, actor=cast.secretary.account)
+        makeup_confirm(makeup=own_makeup, actor=cast.secretary.account)
     own_makeup.refresh_from_db()
     assert own_makeup.state == MakeupState.SUBMITTED
     # The other leader of the branch may.
-    services.makeup_confirm(makeup=own_makeup, actor=cast.committee_member.account)
+    makeup_confirm(makeup=own_makeup, actor=cast.committee_member.account)
     own_makeup.refresh_from_db()
     assert own_makeup.state == MakeupState.CONFIRMED
 
@@ -60,7 +60,7 @@ def test_own_makeup_is_not_in_the_review_list_and_post_is_refused(login, cast, o
 def test_makeup_hours_cannot_exceed_the_sessions_hours(cast):
     past = held(cast.branch, starts_at=at(2025, 3, 10), attendance={cast.member: "absent"})
     with pytest.raises(DomainError) as exc:
-        services.makeup_submit(
+        makeup_submit(
             member=cast.member,
             session=past,
             description="自学",

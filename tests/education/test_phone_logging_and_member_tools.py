@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from education import services
 from education.models import Attendance, CalendarFeed, Session
+from education.services.calendar import calendar_feed_regenerate
+from education.services.checkin import check_in, session_close_checkin
+from education.services.sessions import session_cancel
 from members.pinyin import name_search_keys
 from members.services import DomainError
 from tests.education.helpers import LOG_FORM_SESSION, at, held, plan
@@ -97,7 +99,7 @@ def test_log_form_and_roster_carry_pinyin_for_the_name_filter(login, cast):
 
 def test_checkin_can_close_once_it_opens_before_the_start(login, cast):
     soon = plan(cast.branch, starts_at=timezone.now() + timedelta(minutes=10))
-    services.check_in(session=soon, member=cast.peer)
+    check_in(session=soon, member=cast.peer)
     screen = login("secretary").get(reverse("education:checkin_screen", args=[soon.pk]))
     assert 'data-testid="close-checkin"' in screen.content.decode()
     assert login("secretary").post(reverse("education:session_close", args=[soon.pk])).status_code
@@ -106,7 +108,7 @@ def test_checkin_can_close_once_it_opens_before_the_start(login, cast):
     assert Attendance.objects.get(session=soon, member=cast.member).status == "absent"
     later = plan(cast.branch, starts_at=timezone.now() + timedelta(hours=2))
     try:
-        services.session_close_checkin(session=later)
+        session_close_checkin(session=later)
     except DomainError as exc:
         assert "30" in " ".join(exc.messages)
     else:
@@ -115,7 +117,7 @@ def test_checkin_can_close_once_it_opens_before_the_start(login, cast):
 
 def test_kiosk_is_full_screen_and_lists_arrivals(login, cast):
     session = plan(cast.branch, starts_at=timezone.now() + timedelta(minutes=5))
-    services.check_in(session=session, member=cast.peer)
+    check_in(session=session, member=cast.peer)
     screen = login("secretary").get(reverse("education:checkin_screen", args=[session.pk]))
     body = screen.content.decode()
     assert 'class="navbar' not in body and "<script>" not in body and 'style="' not in body
@@ -160,8 +162,8 @@ def test_calendar_page_offers_webcal_qr_and_copy(login, cast):
 def test_each_event_in_the_feed_reminds_an_hour_before(client, login, cast):
     ahead = plan(cast.branch, starts_at=at(2030, 6, 1, 9), title="主题党日")
     cancelled = plan(cast.branch, starts_at=at(2030, 6, 2, 9), title="取消的学习")
-    services.session_cancel(session=cancelled)
-    feed = services.calendar_feed_regenerate(member=cast.member)
+    session_cancel(session=cancelled)
+    feed = calendar_feed_regenerate(member=cast.member)
     response = client.get(reverse("education:calendar_feed", args=[feed.token]))
     cal = Calendar.from_ical(BytesIO(response.content).read())
     events = {str(e["summary"]): e for e in cal.walk("VEVENT")}

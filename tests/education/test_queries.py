@@ -8,8 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from education import services
 from education.models import Makeup
+from education.services.attendance import attendance_mark
+from education.services.calendar import calendar_feed_regenerate
+from education.services.sessions import session_set_expected
 from members.models import OrganizationKind
 from tests.education.helpers import at, held, plan
 from tests.factories import make_members, make_org
@@ -21,7 +23,7 @@ def grow(cast, n):
     for i in range(max(n // 5, 1)):
         session = held(cast.branch, starts_at=at(2025, 1 + i % 12, 10), kind="study")
         absent = session.attendances.order_by("pk").first()
-        services.attendance_mark(session=session, member=absent.member, status="absent")
+        attendance_mark(session=session, member=absent.member, status="absent")
         Makeup.objects.create(
             member=absent.member,
             session=session,
@@ -95,7 +97,7 @@ def test_session_pages_cost_exact_queries_at_two_sizes(login, cast):
     small = [count(client, u) for u in urls]
     make_members(cast.branch, 40)
     for m in cast.branch.members.all():
-        services.attendance_mark(session=session, member=m, status="present")
+        attendance_mark(session=session, member=m, status="present")
     client = login("secretary")
     large = [count(client, u) for u in urls]
     assert small == large == [9, 7, 6]
@@ -103,7 +105,7 @@ def test_session_pages_cost_exact_queries_at_two_sizes(login, cast):
 
 def test_feed_export_and_ics_query_counts_are_exact(login, cast, client):
     """calendar_feed (anonymous, by token), hours_member_export and session_ics."""
-    feed = services.calendar_feed_regenerate(member=cast.member)
+    feed = calendar_feed_regenerate(member=cast.member)
     session = plan(cast.branch, starts_at=at(2030, 6, 1))
 
     def urls():
@@ -120,7 +122,7 @@ def test_feed_export_and_ics_query_counts_are_exact(login, cast, client):
     small = [count(c, u) for c, u in urls()]
     grow(cast, 40)
     make_members(cast.branch, 40)
-    services.session_set_expected(
+    session_set_expected(
         session=session, member_ids=cast.branch.members.values_list("pk", flat=True)
     )
     large = [count(c, u) for c, u in urls()]

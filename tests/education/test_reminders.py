@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from education import reminders, services, tasks
+from education import reminders, tasks
 from education.models import ReminderSettings, SessionState
+from education.services.attendance import session_log
+from education.services.sessions import session_cancel, session_plan, session_set_expected
 from members.models import Notification
 from tests.education.helpers import SHANGHAI, at, held_bulk, plan
 
@@ -45,7 +47,7 @@ def test_session_reminder_sent_once_to_expected_attendees(cast):
 def test_no_reminder_for_past_or_cancelled_sessions(cast):
     plan(cast.branch, starts_at=NOW - timedelta(hours=1))
     cancelled = plan(cast.branch, starts_at=at(2030, 5, 10, 9))
-    services.session_cancel(session=cancelled)
+    session_cancel(session=cancelled)
     assert reminders.session_reminders_send(now=NOW) == 0
 
 
@@ -61,7 +63,7 @@ def test_session_reminders_follow_the_organization_settings(cast):
 
 def test_only_still_expected_active_members_are_reminded(cast):
     session = plan(cast.branch, starts_at=at(2030, 5, 10, 9))
-    services.session_set_expected(session=session, member_ids=[cast.member.pk, cast.peer.pk])
+    session_set_expected(session=session, member_ids=[cast.member.pk, cast.peer.pk])
     cast.peer.status = "transferred_out"
     cast.peer.save()
     assert reminders.session_reminders_send(now=NOW) == 1
@@ -72,7 +74,7 @@ def test_only_still_expected_active_members_are_reminded(cast):
 
 
 def _hours_for_branch_a(cast):
-    session = services.session_plan(
+    session = session_plan(
         organization=cast.branch,
         kind="study",
         title="集中学习",
@@ -80,7 +82,7 @@ def _hours_for_branch_a(cast):
         ends_at=at(2025, 3, 1, 17),
         hours=Decimal("20"),
     )
-    services.session_log(
+    session_log(
         session=session,
         attendance={
             cast.member.pk: ("present", Decimal("20")),  # pace in July: 16 → ahead

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 import pytest
 from django.urls import reverse
 
-from education import reminders, services
+from education import reminders
+from education.services.sessions import session_cancel, session_update
 from members.models import Notification
 from tests.education.helpers import SHANGHAI, at, plan
 
@@ -22,8 +23,8 @@ def test_cancelling_a_reminded_session_tells_the_reminded_members_once(cast):
     session = plan(cast.branch, starts_at=at(2030, 5, 10, 14))
     unreminded = plan(cast.branch, starts_at=at(2030, 6, 10, 14))
     assert reminders.session_reminders_send(now=datetime(2030, 5, 9, 8, tzinfo=SHANGHAI)) == 4
-    services.session_cancel(session=session)
-    services.session_cancel(session=unreminded)  # nobody was reminded: nobody told
+    session_cancel(session=session)
+    session_cancel(session=unreminded)  # nobody was reminded: nobody told
     notes = _changes()
     assert notes.count() == 4
     assert {n.kind for n in notes} == {reminders.KIND_CANCELLED}
@@ -34,18 +35,16 @@ def test_cancelling_a_reminded_session_tells_the_reminded_members_once(cast):
 def test_moving_a_reminded_session_tells_them_once_per_new_time(cast):
     session = plan(cast.branch, starts_at=at(2030, 5, 10, 14))
     reminders.session_reminders_send(now=datetime(2030, 5, 9, 8, tzinfo=SHANGHAI))
-    services.session_update(session=session, title="改名")  # same time: nothing
+    session_update(session=session, title="改名")  # same time: nothing
     assert _changes().count() == 0
     new_start = at(2030, 5, 10, 16)
-    services.session_update(
-        session=session, starts_at=new_start, ends_at=new_start + timedelta(hours=2)
-    )
+    session_update(session=session, starts_at=new_start, ends_at=new_start + timedelta(hours=2))
     assert _changes().count() == 4
     assert "16:00" in _changes().first().title
     session.refresh_from_db()
     assert reminders.session_changed_notify(session=session) == 0
     later = at(2030, 5, 10, 18)
-    services.session_update(session=session, starts_at=later, ends_at=later + timedelta(hours=2))
+    session_update(session=session, starts_at=later, ends_at=later + timedelta(hours=2))
     assert _changes().count() == 8
 
 

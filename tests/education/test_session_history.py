@@ -5,14 +5,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from education import selectors, services
+from education.selectors.history import CHANGES_LIMIT
+from education.services.attendance import attendance_mark
+from education.services.sessions import session_update
 from tests.education.helpers import at, held
 
 
 def test_session_detail_lists_changes_to_managers_only(login, cast):
     session = held(cast.branch, starts_at=at(2025, 3, 10), attendance={cast.member: "present"})
-    services.session_update(session=session, title="新标题", actor=cast.secretary.account)
-    services.attendance_mark(
+    session_update(session=session, title="新标题", actor=cast.secretary.account)
+    attendance_mark(
         session=session, member=cast.member, status="absent", actor=cast.secretary.account
     )
     url = reverse("education:session_detail", args=[session.pk])
@@ -39,7 +41,7 @@ def test_session_changes_are_bounded(login, cast):
 
     small, _shown = measure()
     for i in range(60):
-        services.session_update(session=session, title=f"标题 {i}")
+        session_update(session=session, title=f"标题 {i}")
     large, shown = measure()
     assert small == large
-    assert shown == selectors.CHANGES_LIMIT
+    assert shown == CHANGES_LIMIT

@@ -8,8 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from education import services
 from education.models import Attendance, AttendanceStatus, Makeup, MakeupState, Session
+from education.services.attendance import session_log
+from education.services.sessions import session_cancel
+from members.services import DomainError
 from tests.education.helpers import LOG_FORM_SESSION, at, plan
 from tests.factories import make_members
 
@@ -94,14 +96,14 @@ def test_editing_attendance_later_keeps_history(login, cast):
 def test_log_refuses_outsiders_and_future_sessions(cast):
     session = plan(cast.branch, starts_at=timezone.now() + timedelta(days=1))
     try:
-        services.session_log(session=session, attendance={cast.member.pk: ("present", None)})
-    except services.DomainError as exc:
+        session_log(session=session, attendance={cast.member.pk: ("present", None)})
+    except DomainError as exc:
         assert "started" in str(exc)
     else:
         raise AssertionError("a future session was logged")
     past = plan(cast.branch, starts_at=at(2025, 1, 3))
     try:
-        services.session_log(
+        session_log(
             session=past,
             attendance={
                 **{
@@ -111,7 +113,7 @@ def test_log_refuses_outsiders_and_future_sessions(cast):
                 cast.far_member.pk: ("present", None),
             },
         )
-    except services.DomainError:
+    except DomainError:
         pass
     else:
         raise AssertionError("a member of another branch was marked")
@@ -166,7 +168,7 @@ def test_material_upload_limits(login, cast, settings, tmp_path):
 def test_makeup_flow_through_the_pages(login, cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     session = plan(cast.branch, starts_at=at(2025, 4, 1))
-    services.session_log(
+    session_log(
         session=session,
         attendance={
             cast.member.pk: ("absent", None),
@@ -212,6 +214,6 @@ def test_makeup_flow_through_the_pages(login, cast, settings, tmp_path):
 
 def test_cancel_and_checkin_status(cast):
     session = plan(cast.branch)
-    services.session_cancel(session=session)
+    session_cancel(session=session)
     assert Session.objects.get(pk=session.pk).state == "cancelled"
     assert AttendanceStatus.PENDING in session.attendances.values_list("status", flat=True)

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from education import recording_selectors, services
+from education import recording_selectors
+from education.services.checkin import session_close_checkin
 from tests.education.helpers import plan
 
 
@@ -20,7 +21,7 @@ def test_dashboard_lists_ended_sessions_not_yet_recorded(login, cast):
     section = body.split('data-testid="sessions-to-record"')[1].split("</section>")[0]
     assert "未记录的学习" in section and "下周的学习" not in section and "远方未记录" not in section
     assert reverse("education:session_log", args=[ended.pk]) in section
-    services.session_close_checkin(session=ended, actor=cast.secretary.account)
+    session_close_checkin(session=ended, actor=cast.secretary.account)
     body = login("secretary").get(reverse("home_work")).content.decode()
     assert 'data-testid="sessions-to-record"' not in body
     assert 'data-testid="sessions-to-record"' not in login("member").get("/").content.decode()

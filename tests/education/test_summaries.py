@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from education import reminders, selectors, services, summaries
+from education import reminders, summaries
 from education.models import (
     REGULAR_KINDS,
     BranchYearMeetings,
@@ -17,6 +17,18 @@ from education.models import (
     MemberYearHours,
     Session,
 )
+from education.selectors.hours import (
+    branch_hours_table,
+    member_hours,
+    member_year_facts,
+    pace_fraction,
+)
+from education.selectors.regular_meetings import compliance, compliance_page
+from education.selectors.rollup import child_branches, hours_rollup, rollup_children, rollup_totals
+from education.services.attendance import attendance_mark, session_log
+from education.services.checkin import check_in
+from education.services.makeups import makeup_confirm, makeup_reject, makeup_submit
+from education.services.sessions import session_cancel, session_set_expected, session_update
 from members.models import Member, Notification, Organization, OrganizationKind
 from tests.education.helpers import at, held, held_bulk, plan
 from tests.factories import make_members, propagate_figures
@@ -72,9 +84,9 @@ def test_log_counts_hours_and_meetings(cast):
 def test_edit_by_relogging_and_marking(cast):
     session = held(cast.branch, starts_at=at(2025, 5, 6), attendance={cast.member: "present"})
     assert _hours(cast.member, 2025) == Decimal("2.0")
-    services.session_log(session=session, attendance={cast.member.pk: ("absent", None)})
+    session_log(session=session, attendance={cast.member.pk: ("absent", None)})
     assert _hours(cast.member, 2025) == Decimal("0.0")
-    services.attendance_mark(session=session, member=cast.member, status="late", hours="1.5")
+    attendance_mark(session=session, member=cast.member, status="late", hours="1.5")
     assert _hours(cast.member, 2025) == Decimal("1.5")
     assert_exact()
 
@@ -86,9 +98,7 @@ def test_update_moving_a_held_session_to_another_year(cast):
         kind="theme_day",
         attendance={cast.member: "present"},
     )
-    services.session_update(
-        session=session, starts_at=at(2024, 12, 30), ends_at=at(2024, 12, 30, 11)
-    )
+    session_update(session=session, starts_at=at(2024, 12, 30), ends_at=at(2024, 12, 30, 11))
     assert _hours(cast.member, 2025) == Decimal("0.0")
     assert _hours(cast.member, 2024) == Decimal("2.0")
     _hours_rows, meetings = assert_exact()
@@ -99,9 +109,9 @@ def test_update_moving_a_held_session_to_another_year(cast):
 def test_check_in_counts_once_the_session_is_logged(cast):
     starts = timezone.now() - timedelta(minutes=10)
     session = plan(cast.branch, starts_at=starts)
-    services.check_in(session=session, member=cast.member)
+    check_in(session=session, member=cast.member)
     assert _hours(cast.member, starts.year) == Decimal("0.0")  # planned: not counted yet
-    services.session_log(session=session, attendance={cast.peer.pk: ("present", None)})
+    session_log(session=session, attendance={cast.peer.pk: ("present", None)})
     year = timezone.localtime(starts).year
     assert _hours(cast.member, year) == Decimal("2.0")
     assert _hours(cast.peer, year) == Decimal("2.0")
@@ -110,13 +120,13 @@ def test_check_in_counts_once_the_session_is_logged(cast):
 
 def test_cancel_leaves_summaries_exact(cast):
     session = plan(cast.branch)
-    services.session_cancel(session=session)
+    session_cancel(session=session)
     assert_exact()
 
 
 def test_makeup_confirm_and_reject(cast):
     session = held(cast.branch, starts_at=at(2025, 4, 2), attendance={cast.member: "absent"})
-    makeup = services.makeup_submit(
+    makeup = makeup_submit(
         member=cast.member,
         session=session,
         description="自学",
@@ -124,17 +134,17 @@ def test_makeup_confirm_and_reject(cast):
         hours=Decimal("1.5"),
     )
     assert _hours(cast.member, 2025) == Decimal("0.0")  # submitted: not yet counted
-    services.makeup_confirm(makeup=makeup)
+    makeup_confirm(makeup=makeup)
     row = MemberYearHours.objects.get(member=cast.member, year=2025)
     assert row.makeup_hours == Decimal("1.5")
-    other = services.makeup_submit(
+    other = makeup_submit(
         member=cast.member,
         session=None,
         description="网络培训",
         studied_on=date(2025, 6, 1),
         hours=Decimal("3"),
     )
-    services.makeup_reject(makeup=other)
+    makeup_reject(makeup=other)
     assert _hours(cast.member, 2025) == Decimal("1.5")
     assert_exact()
 
@@ -142,7 +152,7 @@ def test_makeup_confirm_and_reject(cast):
 def test_set_expected_and_committee_sessions(cast):
     session = held(cast.c1, starts_at=at(2025, 7, 1), kind="party_lecture")
     assert _hours(cast.member, 2025) == Decimal("2.0")
-    services.session_set_expected(
+    session_set_expected(
         session=session,
         member_ids=list(session.attendances.values_list("member_id", flat=True)),
     )
@@ -169,7 +179,7 @@ def test_pages_read_the_summaries(login, cast):
     client = login("member")
     body = client.get(reverse("my_record") + "?year=2025").content.decode()
     assert "2.0 of 32.0 hours" in body
-    rows = selectors.branch_hours_table(cast.branch, 2025)
+    rows = branch_hours_table(cast.branch, 2025)
     assert {m.pk: m.total_hours for m in rows}[cast.member.pk] == Decimal("2.0")
 
 
@@ -178,10 +188,10 @@ def test_rollup_children_match_branch_rows(login, cast):
     held(cast.branch, starts_at=at(2025, 3, 10))
     held(cast.other_branch, starts_at=at(2025, 3, 11))
     propagate_figures()
-    totals = selectors.rollup_totals(cast.root, 2025)
-    children = list(selectors.rollup_children(cast.root, 2025))
+    totals = rollup_totals(cast.root, 2025)
+    children = list(rollup_children(cast.root, 2025))
     ids = Organization.objects.filter(kind=OrganizationKind.BRANCH).values_list("pk", flat=True)
-    branches = selectors.hours_rollup(cast.root, list(ids), 2025)
+    branches = hours_rollup(cast.root, list(ids), 2025)
     assert totals.n_members == sum(b.n_members for b in branches)
     assert totals.hours == sum((b.hours for b in branches), Decimal("0.0"))
     assert totals.n_behind == sum(b.n_behind for b in branches)
@@ -191,7 +201,7 @@ def test_rollup_children_match_branch_rows(login, cast):
     # A write shows above once the figures have propagated.
     held(cast.branch, starts_at=at(2025, 4, 10), hours="3.0")
     propagate_figures()
-    after = selectors.rollup_totals(cast.root, 2025)
+    after = rollup_totals(cast.root, 2025)
     n_branch = Member.objects.active().filter(branch=cast.branch).count()
     assert after.hours == before + Decimal("3.0") * n_branch
 
@@ -201,15 +211,15 @@ def test_compliance_page_agrees_with_the_grid(cast):
     for month in (1, 2, 3, 5):
         held_bulk(cast.branch, "theme_day", at(2025, month, 5))
     held_bulk(cast.other_branch, "general_meeting", at(2025, 2, 5))
-    branches = list(selectors.child_branches(cast.c1))
-    grid = {bc.branch.pk: bc for bc in selectors.compliance(branches, 2025, today=today)}
-    page = selectors.compliance_page(cast.c1, 2025, today=today)
+    branches = list(child_branches(cast.c1))
+    grid = {bc.branch.pk: bc for bc in compliance(branches, 2025, today=today)}
+    page = compliance_page(cast.c1, 2025, today=today)
     most_missing_first = sorted(grid.values(), key=lambda bc: (-bc.missing_total, bc.branch.path))
     assert [bc.branch.pk for bc in page] == [bc.branch.pk for bc in most_missing_first]
     for bc in page:
         assert bc.missing == grid[bc.branch.pk].missing
         assert bc.branch.missing_total == grid[bc.branch.pk].missing_total
-    by_kind = selectors.compliance_page(cast.c1, 2025, today=today, sort="theme_day")
+    by_kind = compliance_page(cast.c1, 2025, today=today, sort="theme_day")
     most_theme_days_missing_first = sorted(
         grid.values(), key=lambda bc: (-bc.missing.get("theme_day", 0), bc.branch.path)
     )
@@ -224,10 +234,10 @@ def test_nudges_reach_everyone_behind_once(cast, n):
     held(cast.branch, starts_at=at(2025, 2, 10), hours="30")
     today = date(2025, 11, 3)
     # Behind: fewer hours than the year's requirement times the months gone, member by member.
-    pace = selectors.pace_fraction(2025, today)
+    pace = pace_fraction(2025, today)
     behind = set()
     for member in Member.objects.active():
-        hours = selectors.member_hours(member, 2025)["hours"]
+        hours = member_hours(member, 2025)["hours"]
         if hours.total_hours < hours.required_hours * pace:
             behind.add(member.pk)
     assert behind
@@ -265,7 +275,7 @@ def test_member_year_facts_count_sessions_from_the_summary(cast):
     )
     held(cast.branch, starts_at=at(2025, 4, 10), attendance={cast.member: "late"})
     held(cast.branch, starts_at=at(2025, 5, 10), attendance={cast.member: "excused"})
-    facts = selectors.member_year_facts([cast.member.pk, cast.peer.pk], 2025)
+    facts = member_year_facts([cast.member.pk, cast.peer.pk], 2025)
     assert facts[cast.member.pk][1][1] == "2 of 3"
     assert facts[cast.peer.pk][1][1] == "0 of 1"
     assert "4.0 of 32.0" in facts[cast.member.pk][0][1]

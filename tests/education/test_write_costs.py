@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from education import services
 from education.checkin import checkin_code, current_step
 from education.models import Attendance, AttendanceStatus, MemberYearHours, Session
+from education.services.attendance import session_log
 from members.models import OrganizationKind, Role
 from tests.education.helpers import plan
 from tests.factories import make_members, make_org, make_position
@@ -34,7 +34,7 @@ def _log(branch, members, *, session=None, starts_at=None):
     starts_at = starts_at or timezone.now() - timedelta(days=1)
     marks = ("present", "late", "excused", "absent")
     with CaptureQueriesContext(connection) as ctx:
-        session = services.session_log(
+        session = session_log(
             session=session,
             organization=branch,
             attendance={m.pk: (marks[i % 4], None) for i, m in enumerate(members)},

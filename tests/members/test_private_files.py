@@ -14,8 +14,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from education import services as education_services
 from education.models import Makeup, Material
+from education.services.materials import material_add
 from members import uploads
 from tests.education.helpers import at, held, plan
 
@@ -162,7 +162,7 @@ def test_an_old_material_with_a_dated_path_is_served_through_the_same_response(c
     """Rows from before random names keep their file; the migration gave them a name and a
     type, and a retired kind (.doc) is served as an opaque download."""
     session = plan(cast.branch)
-    material = education_services.material_add(
+    material = material_add(
         session=session,
         title="旧材料",
         file=SimpleUploadedFile("a.pdf", PDF, "application/pdf"),
