@@ -12,7 +12,7 @@ from members.concurrency import VersionedFormMixin
 from members.models import Member, Organization, OrganizationKind
 from members.permissions import organization_scope_q
 
-from .models.cycles import AppraisalCycle, Grade
+from .models.cycles import DEADLINE_FIELDS, AppraisalCycle, Grade
 from .models.meetings import LifeMeeting
 from .models.participation import SelfAssessment
 
@@ -29,15 +29,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-DEADLINE_FIELDS = (
-    "self_assessment_due",
-    "peer_review_due",
-    "ballot_opens_on",
-    "ballot_closes_on",
-    "rating_due",
-)
 
 
 def _default_deadlines(year):

@@ -133,6 +133,18 @@ class CycleQuerySet(models.QuerySet):
         return self.filter(voided_at__isnull=True)
 
 
+# A cycle's deadline fields, in the order of the steps they close: each date is on or after
+# the one before (services.cycles checks it when a cycle is opened or changed; the edit form
+# shows these fields).
+DEADLINE_FIELDS = (
+    "self_assessment_due",
+    "peer_review_due",
+    "ballot_opens_on",
+    "ballot_closes_on",
+    "rating_due",
+)
+
+
 class AppraisalCycle(RuleFields, Voidable, Versioned):
     """One branch's democratic appraisal of its members (民主评议党员) for one year.
 

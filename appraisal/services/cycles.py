@@ -24,7 +24,7 @@ from members.voiding import void_mark
 
 from .. import figures
 from ..models.ballot import BallotBox
-from ..models.cycles import AppraisalCycle, AppraisalRules, Participant, Step
+from ..models.cycles import DEADLINE_FIELDS, AppraisalCycle, AppraisalRules, Participant, Step
 from .ballot import ballot_seal
 from .notices import cycle_void_notice
 
@@ -49,14 +49,7 @@ def rules_for(*, branch: Organization, year: int) -> dict:
 
 
 def _check_deadlines(fields: Mapping):
-    order = [
-        "self_assessment_due",
-        "peer_review_due",
-        "ballot_opens_on",
-        "ballot_closes_on",
-        "rating_due",
-    ]
-    dates = [fields[name] for name in order]
+    dates = [fields[name] for name in DEADLINE_FIELDS]
     if any(a > b for a, b in itertools.pairwise(dates)):
         raise DomainError(
             _(
@@ -162,21 +155,14 @@ def cycle_update(
 
     `version`: the one the editor saw; ConcurrentChange when someone saved the cycle since
     (members.concurrency)."""
-    allowed = {
-        "self_assessment_due",
-        "peer_review_due",
-        "ballot_opens_on",
-        "ballot_closes_on",
-        "rating_due",
-        "peer_reviews_shown_to_reviewed",
-    }
+    allowed = {*DEADLINE_FIELDS, "peer_reviews_shown_to_reviewed"}
     if set(fields) - allowed:
         raise DomainError(_("Only the deadlines and the peer-comment choice can be changed."))
     cycle.refuse_unless_running(_("A closed cycle can no longer be changed."))
     for name, value in fields.items():
         setattr(cycle, name, value)
     version_claim(cycle, version, fields=list(fields))
-    _check_deadlines({f: getattr(cycle, f) for f in allowed - {"peer_reviews_shown_to_reviewed"}})
+    _check_deadlines({f: getattr(cycle, f) for f in DEADLINE_FIELDS})
     cycle.full_clean()
     return save_with_history(cycle, actor)
 
