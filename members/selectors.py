@@ -8,12 +8,18 @@ from .models import (
     COMMITTEE_ROLES,
     Member,
     MemberStatus,
+    Notification,
     Organization,
     OrganizationKind,
     Position,
     Transfer,
 )
 from .permissions import scope_for
+
+
+def member_notifications(member):
+    """The member's notifications, newest first (their inbox; paginate)."""
+    return Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
 
 
 def member_positions(member):

@@ -55,8 +55,7 @@ PREVIEW_MAX_ROWS = 200
 @login_required
 def inbox(request):
     member = require_member(request.user)
-    qs = Notification.objects.filter(recipient=member).order_by("-created_at", "-id")
-    page = Paginator(qs, 30).get_page(page_param(request))
+    page = Paginator(selectors.member_notifications(member), 30).get_page(page_param(request))
     # Where each notice went beyond the inbox and e-mail (SMS): one query for the page.
     sent = deliveries_by_notification([n.pk for n in page])
     for n in page:

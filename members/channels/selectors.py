@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from .models import BranchChannel, Delivery
+from .models import BranchChannel, ChannelKind, ChannelPreference, Delivery
 
 
 def branch_channels(branch) -> dict[str, BranchChannel]:
@@ -38,3 +38,9 @@ def deliveries_by_notification(notification_ids) -> dict[int, list[Delivery]]:
     ):
         found[delivery.notification_id].append(delivery)
     return found
+
+
+def channel_order(member) -> list[str]:
+    """The channel order the member chose (/me/channels/); e-mail alone when they chose none."""
+    pref = ChannelPreference.objects.filter(member=member).first()
+    return pref.channels if pref is not None else [ChannelKind.EMAIL.value]

@@ -17,7 +17,7 @@ from ..pagination import BoundedPaginator
 from ..permissions import get_organization_for_user, has_perm, require_member
 from . import selectors, services
 from .forms import BranchChannelForm, ChannelOrderForm
-from .models import ChannelKind, ChannelPreference
+from .models import ChannelKind
 
 LOG_PAGE_SIZE = 50
 
@@ -117,9 +117,7 @@ def delivery_log(request, pk):
 def my_channels(request):
     member = require_member(request.user)
     offered = services.offered_personal_kinds()
-    pref = ChannelPreference.objects.filter(member=member).first()
-    order = pref.channels if pref is not None else [ChannelKind.EMAIL.value]
-    order = [c for c in order if c in offered]
+    order = [c for c in selectors.channel_order(member) if c in offered]
     initial = {"first": order[0] if order else "", "second": order[1] if len(order) > 1 else ""}
     form = ChannelOrderForm(request.POST or None, initial=initial, offered=offered)
     if request.method == "POST" and form.is_valid():
