@@ -32,6 +32,7 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from .compiled import Param, compiled_queryset
 from .json_rows import AllRelatedRowsJSON, instances_from_json
 from .models import (
     COMMITTEE_ROLES,
@@ -123,19 +124,25 @@ _UNREAD_SQL = (
 )
 
 
-def _compute_scope(user):
-    """(Scope, member, positions) from the database: one query. The member row brings its
-    branch and group (joins), all its positions with their organizations (a JSON column) and
-    the header's unread count (a count subquery)."""
-    member = (
-        Member.objects.filter(account=user)
+@compiled_queryset
+def _account_member():
+    """The member of an account with what scope_for reads, compiled once (members.compiled):
+    every page asks it."""
+    return (
+        Member.objects.filter(account_id=Param("account"))
         .select_related("branch", "group")
         .annotate(
             positions_json=AllRelatedRowsJSON(Position, "member", attach="organization"),
             unread_count=RawSQL(_UNREAD_SQL, (), output_field=IntegerField()),  # noqa: S611
-        )
-        .first()
+        )[:1]
     )
+
+
+def _compute_scope(user):
+    """(Scope, member, positions) from the database: one query. The member row brings its
+    branch and group (joins), all its positions with their organizations (a JSON column) and
+    the header's unread count (a count subquery)."""
+    member = next(iter(_account_member(account=user.pk)), None)
     led, led_paths, organizer_paths = set(), [], []
     # All the member's positions, newest first: current ones give the reach, and the member's
     # record shows the whole list without asking again (loaded_positions).
