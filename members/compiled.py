@@ -37,32 +37,56 @@ class Param(Expression):
     """A value given at each run of a compiled queryset (`compiled_queryset`).
 
     `output_field` converts the value as a lookup on such a field would (dates and datetimes
-    for the database, text); the default suits ids, years and counts."""
+    for the database, text); the default suits ids, years and counts. With `index`, the
+    value is that item of a sequence given under `name` (see `params`); with `derive`, it is
+    derive(value given) (see `derived`). A value of None is bound as NULL, which `=` never
+    matches: filter on None in the builder instead."""
 
-    def __init__(self, name, output_field=None):
+    def __init__(self, name, output_field=None, *, index=None, derive=None):
         super().__init__(output_field=output_field or IntegerField())
-        self.name = name
+        self.name, self.index, self.derive = name, index, derive
 
     def __repr__(self):
-        return f"Param({self.name!r})"
+        item = "" if self.index is None else f"[{self.index}]"
+        return f"Param({self.name!r}{item})"
 
     def as_sql(self, compiler, connection):
-        return "%s", [_Slot(self.name, self.output_field)]
+        return "%s", [_Slot(self)]
 
     def get_group_by_cols(self):
         return []
 
 
+def derived(value, derive, output_field):
+    """derive(value); for a Param, a Param taking derive(its value): a builder shared by
+    compiled and plain querysets computes a value from another (a year's first day) once."""
+    if not isinstance(value, Param):
+        return derive(value)
+    if value.derive is not None:
+        derive = (lambda first, then: lambda v: then(first(v)))(value.derive, derive)
+    return Param(value.name, output_field, index=value.index, derive=derive)
+
+
+def params(name, length, output_field=None):
+    """`length` Params taking the items of the sequence given under `name`, for an `__in`
+    (the builder takes the length as a shape argument)."""
+    return tuple(Param(name, output_field, index=i) for i in range(length))
+
+
 class _Slot:
     """Where a Param's value goes in the compiled SQL's parameters."""
 
-    __slots__ = ("field", "name")
+    __slots__ = ("derive", "field", "index", "name")
 
-    def __init__(self, name, field):
-        self.name, self.field = name, field
+    def __init__(self, param):
+        self.name, self.index, self.field = param.name, param.index, param.output_field
+        self.derive = param.derive
 
-    def __repr__(self):
-        return f"<value of {self.name}>"
+    def value(self, values):
+        value = values[self.name]
+        if self.index is not None:
+            value = value[self.index]
+        return value if self.derive is None else self.derive(value)
 
 
 class _Compiled:
@@ -77,7 +101,13 @@ class _Compiled:
         except EmptyResultSet:  # e.g. an `__in` of nothing in the builder: never any row
             self.sql, params = None, ()
         self.params = tuple(params)
-        self.slots = {p.name for p in self.params if isinstance(p, _Slot)}
+        slots = [p for p in self.params if isinstance(p, _Slot)]
+        self.slots = {p.name for p in slots}
+        # name -> length of the sequence it takes (for the Params of `params`)
+        self.lengths = {p.name: 0 for p in slots if p.index is not None}
+        for p in slots:
+            if p.index is not None:
+                self.lengths[p.name] = max(self.lengths[p.name], p.index + 1)
 
     def bind(self, values, connection):
         missing = self.slots - values.keys()
@@ -87,8 +117,11 @@ class _Compiled:
                 f"compiled queryset takes values {sorted(self.slots)}; "
                 f"missing {sorted(missing)}, unexpected {sorted(extra)}"
             )
+        for name, length in self.lengths.items():
+            if len(values[name]) != length:
+                raise TypeError(f"compiled queryset takes {length} values in {name}")
         return tuple(
-            p.field.get_db_prep_value(values[p.name], connection, prepared=False)
+            p.field.get_db_prep_value(p.value(values), connection, prepared=False)
             if isinstance(p, _Slot)
             else p
             for p in self.params

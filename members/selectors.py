@@ -3,6 +3,7 @@
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from .compiled import Param, compiled_queryset
 from .json_rows import instances_from_json, related_rows_json
 from .models import (
     COMMITTEE_ROLES,
@@ -24,12 +25,15 @@ def member_positions(member):
     )
 
 
-def member_transfers(member):
-    return list(
-        Transfer.objects.filter(member=member).select_related(
-            "from_organization", "to_organization"
-        )
+@compiled_queryset
+def _transfers_of():
+    return Transfer.objects.filter(member_id=Param("member")).select_related(
+        "from_organization", "to_organization"
     )
+
+
+def member_transfers(member):
+    return list(_transfers_of(member=member.pk))
 
 
 def branch_summaries(branch_ids):

@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 
+from members.compiled import Param, compiled_queryset
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -43,15 +44,20 @@ def commendations_by_member(member_ids, year):
     return result
 
 
-def commendation_record_section(member, *, year):
-    """Context for appraisal/_commendation_record_section.html: the member's published
-    commendations, every year (a commendation stays on the record). One query."""
-    commendations = list(
-        Commendation.objects.filter(member=member, status=CommendationStatus.PUBLISHED)
+@compiled_queryset
+def _published_on_record():
+    return (
+        Commendation.objects.filter(member_id=Param("member"), status=CommendationStatus.PUBLISHED)
         .select_related("awarding_organization")
         .prefetch_related("documents")
         .order_by("-awarded_on", "-id")
     )
+
+
+def commendation_record_section(member, *, year):
+    """Context for appraisal/_commendation_record_section.html: the member's published
+    commendations, every year (a commendation stays on the record). One query."""
+    commendations = list(_published_on_record(member=member.pk))
     return {"commendations": commendations, "year": year}
 
 

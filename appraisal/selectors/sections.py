@@ -5,6 +5,7 @@ from functools import reduce
 
 from django.db.models import Q
 
+from members.compiled import Param, compiled_queryset
 from members.json_rows import instances_from_json, related_rows_json, set_prefetched
 from members.models import OrganizationKind, subtree_range_q
 
@@ -18,6 +19,31 @@ from .meetings import own_rectifications
 DASHBOARD_CYCLES = 50  # the cycles listed on an organizer's home; the rest on the cycle list
 
 
+@compiled_queryset
+def _own_record_cycles():
+    """The cycles of `year` the member takes part in and those holding one of their records
+    of the year or the year before, with their own progress, record and corrections."""
+    member, year = Param("member"), Param("year")
+    # A union, not an OR of two IN lists: PostgreSQL then reads the few cycles by key
+    # instead of scanning every cycle (an estimate of thousands of rows, compiled by JIT).
+    taking_part = Participant.objects.filter(member_id=member, cycle__year=year).order_by()
+    with_record = AppraisalRecord.objects.filter(member_id=member, year__in=(year - 1, year))
+    cycle_ids = taking_part.values("cycle_id").union(with_record.order_by().values("cycle_id"))
+    return (
+        # A voided cycle asks nothing, and its records are not the member's result.
+        with_own_progress(AppraisalCycle.objects.not_voided().filter(pk__in=cycle_ids), member)
+        .annotate(
+            my_record_json=related_rows_json(
+                AppraisalRecord.objects.filter(member_id=member), "cycle"
+            ),
+            my_amendments_json=related_rows_json(
+                RecordAmendment.objects.filter(record__member_id=member), "record__cycle"
+            ),
+        )
+        .order_by("-year", "branch__path")
+    )
+
+
 def record_section(member, *, year):
     """Context for appraisal/_record_section.html on the member's record, or None.
 
@@ -27,24 +53,7 @@ def record_section(member, *, year):
     holding one of their records) with their own progress, record and corrections as
     columns; and the rectification items.
     """
-    # A union, not an OR of two IN lists: PostgreSQL then reads the few cycles by key
-    # instead of scanning every cycle (an estimate of thousands of rows, compiled by JIT).
-    taking_part = Participant.objects.filter(member=member, cycle__year=year).order_by()
-    with_record = AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
-    cycle_ids = taking_part.values("cycle_id").union(with_record.order_by().values("cycle_id"))
-    cycles = list(
-        # A voided cycle asks nothing, and its records are not the member's result.
-        with_own_progress(AppraisalCycle.objects.not_voided().filter(pk__in=cycle_ids), member.pk)
-        .annotate(
-            my_record_json=related_rows_json(
-                AppraisalRecord.objects.filter(member=member), "cycle"
-            ),
-            my_amendments_json=related_rows_json(
-                RecordAmendment.objects.filter(record__member=member), "record__cycle"
-            ),
-        )
-        .order_by("-year", "branch__path")
-    )
+    cycles = list(_own_record_cycles(member=member.pk, year=year))
     both = []
     for cycle in cycles:
         amendments = instances_from_json(RecordAmendment, cycle.my_amendments_json)

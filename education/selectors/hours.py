@@ -12,7 +12,9 @@ from decimal import Decimal
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
+    DateField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -28,6 +30,7 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.compiled import Param, compiled_queryset, derived, params
 from members.models import COMMITTEE_ROLES, Member, OrganizationKind, Position
 
 from ..dates import year_bounds
@@ -55,6 +58,14 @@ def _summary_join(queryset, year):
     return queryset.alias(_yh=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
 
 
+def _first_day(year):
+    return date(year, 1, 1)
+
+
+def _last_day(year):
+    return date(year, 12, 31)
+
+
 def leader_ids(year, *, branch_ids=None):
     """Ids of members who held a committee role in a branch at some point of the year
     (uncorrelated, so PostgreSQL hashes it once rather than probing per member). With
@@ -63,8 +74,8 @@ def leader_ids(year, *, branch_ids=None):
     qs = Position.objects.filter(
         role__in=COMMITTEE_ROLES,
         organization__kind=OrganizationKind.BRANCH,
-        started_on__lte=date(year, 12, 31),
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
+        started_on__lte=derived(year, _last_day, DateField()),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=derived(year, _first_day, DateField())))
     if branch_ids is not None:
         qs = qs.filter(member__branch_id__in=list(branch_ids))
     return qs.values("member_id")
@@ -209,25 +220,31 @@ def branch_hours_table(branch, year, requirement=None):
     return rows
 
 
-def member_hours_row(member, year):
-    """The member with their hours (summary row) and required hours, in one query: the
-    requirement that applies (nearest organization above the branch that sets one) is
-    read by two small subqueries rather than a query of its own."""
+@compiled_queryset
+def _member_hours_row(*, depth):
+    """One member's hours for a year (Params "member", "year") with the requirements of the
+    organizations at "paths" (the branch's and its `depth` - 1 ancestors'), nearest first."""
+    year = Param("year")
     nearest = (
         HoursRequirement.objects.filter(
-            year=year, organization__path__in=path_prefixes(member.branch.path)
+            year=year, organization__path__in=params("paths", depth, CharField())
         )
         .annotate(depth_len=Length("organization__path"))
         .order_by("-depth_len")
     )
-    row = (
-        with_hours(Member.objects.filter(pk=member.pk), year, {}, required=False)
-        .annotate(
-            req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
-            req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
-        )
-        .get()
+    member = Member.objects.filter(pk=Param("member")).order_by()  # one row: no sort
+    return with_hours(member, year, {}, required=False).annotate(
+        req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
+        req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
     )
+
+
+def member_hours_row(member, year):
+    """The member with their hours (summary row) and required hours, in one query: the
+    requirement that applies (nearest organization above the branch that sets one) is
+    read by two small subqueries rather than a query of its own."""
+    paths = path_prefixes(member.branch.path)
+    (row,) = _member_hours_row(depth=len(paths), member=member.pk, year=year, paths=paths)
     req = Requirement(
         row.req_member if row.req_member is not None else DEFAULT_MEMBER_HOURS,
         row.req_leader if row.req_leader is not None else DEFAULT_LEADER_HOURS,
