@@ -26,11 +26,13 @@ builder. This caches SQL text, never data: every call reads the database.
 import copy
 import functools
 import inspect
+from datetime import date
 from types import MethodType
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Expression, IntegerField
+from django.db.models import DateField, Expression, IntegerField
+from django.db.models.expressions import ExpressionList
 
 
 class Param(Expression):
@@ -67,10 +69,32 @@ def derived(value, derive, output_field):
     return Param(value.name, output_field, index=value.index, derive=derive)
 
 
+def _first_day(year):
+    return date(year, 1, 1)
+
+
+def _last_day(year):
+    return date(year, 12, 31)
+
+
+def year_first_day(year):
+    """1 January of `year`, a year or a Param of one."""
+    return derived(year, _first_day, DateField())
+
+
+def year_last_day(year):
+    """31 December of `year`, a year or a Param of one."""
+    return derived(year, _last_day, DateField())
+
+
 def params(name, length, output_field=None):
-    """`length` Params taking the items of the sequence given under `name`, for an `__in`
-    (the builder takes the length as a shape argument)."""
-    return tuple(Param(name, output_field, index=i) for i in range(length))
+    """The right side of an `__in` taking the `length` items of the sequence given under
+    `name` (the builder takes the length as a shape argument): one expression, so that a
+    foreign key's `__in` takes it too. Of no items, an empty tuple (the queryset never has a
+    row, and runs no query)."""
+    if not length:
+        return ()
+    return ExpressionList(*(Param(name, output_field, index=i) for i in range(length)))
 
 
 class _Slot:
@@ -148,10 +172,11 @@ class _BoundQuery:
         compiled = self._shape.compiled(connection.alias)
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection
-        result = (compiled.sql, compiled.bind(self._values, connection))
+        # A shape that never has a row (no SQL) takes whatever values it is given.
+        result = compiled.sql and (compiled.sql, compiled.bind(self._values, connection))
 
         def as_sql(*args, **kwargs):
-            if result[0] is None:
+            if result is None:
                 raise EmptyResultSet
             return result
 

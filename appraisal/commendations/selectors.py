@@ -2,7 +2,7 @@
 
 from django.db.models import Q
 
-from members.compiled import Param, compiled_queryset
+from members.compiled import Param, compiled_queryset, params, year_first_day, year_last_day
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -24,21 +24,31 @@ _JOINS = (
 )
 
 
+@compiled_queryset
+def _published_in_year(*, n):
+    """The published commendations of `n` members awarded in a year (its days as a range,
+    as `awarded_on__year` reads it)."""
+    year = Param("year")
+    return (
+        Commendation.objects.filter(
+            member_id__in=params("members", n),
+            status=CommendationStatus.PUBLISHED,
+            awarded_on__gte=year_first_day(year),
+            awarded_on__lte=year_last_day(year),
+        )
+        .select_related("awarding_organization")
+        .order_by("member_id", "-awarded_on", "-id")
+    )
+
+
 def commendations_by_member(member_ids, year):
     """{member_id: [Commendation, ...]} of published commendations dated in `year`.
 
     One query whatever the number of members.
     """
     result = {}
-    qs = (
-        Commendation.objects.filter(
-            member_id__in=list(member_ids),
-            status=CommendationStatus.PUBLISHED,
-            awarded_on__year=year,
-        )
-        .select_related("awarding_organization")
-        .order_by("member_id", "-awarded_on", "-id")
-    )
+    member_ids = list(member_ids)
+    qs = _published_in_year(n=len(member_ids), members=member_ids, year=year)
     for commendation in qs:
         result.setdefault(commendation.member_id, []).append(commendation)
     return result

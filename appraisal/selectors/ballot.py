@@ -9,6 +9,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from members.compiled import Param, compiled_queryset
 from members.models import Member
 
 from ..models.ballot import BallotBox, BallotCount, BallotParticipation
@@ -19,12 +20,12 @@ from .cycles import count_subquery, participants
 # --- ballot --------------------------------------------------------------------------------
 
 
-def _ballot_figures(cycle):
-    """Ballots cast, eligible voters and the paper ballots of the box, in one query."""
+@compiled_queryset
+def _ballot_figures_row():
     outer = OuterRef("pk")
     box = BallotBox.objects.filter(cycle=outer)
-    row = (
-        AppraisalCycle.objects.filter(pk=cycle.pk)
+    return (
+        AppraisalCycle.objects.filter(pk=Param("cycle"))
         .annotate(
             n_turnout=count_subquery(BallotParticipation.objects.filter(cycle=outer)),
             n_eligible=count_subquery(Participant.objects.voters().filter(cycle=outer)),
@@ -32,8 +33,13 @@ def _ballot_figures(cycle):
             n_paper_entered=Coalesce(Subquery(box.values("paper_entered")[:1]), Value(0)),
         )
         .values("n_turnout", "n_eligible", "n_paper_issued", "n_paper_entered")
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+def _ballot_figures(cycle):
+    """Ballots cast, eligible voters and the paper ballots of the box, in one query."""
+    row = next(iter(_ballot_figures_row(cycle=cycle.pk)), None)
     return row or {"n_turnout": 0, "n_eligible": 0, "n_paper_issued": 0, "n_paper_entered": 0}
 
 

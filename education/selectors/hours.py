@@ -14,7 +14,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DateField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -30,7 +29,13 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.compiled import Param, compiled_queryset, derived, params
+from members.compiled import (
+    Param,
+    compiled_queryset,
+    params,
+    year_first_day,
+    year_last_day,
+)
 from members.models import COMMITTEE_ROLES, Member, OrganizationKind, Position
 
 from ..dates import year_bounds
@@ -58,14 +63,6 @@ def _summary_join(queryset, year):
     return queryset.alias(_yh=FilteredRelation("year_hours", condition=Q(year_hours__year=year)))
 
 
-def _first_day(year):
-    return date(year, 1, 1)
-
-
-def _last_day(year):
-    return date(year, 12, 31)
-
-
 def leader_ids(year, *, branch_ids=None):
     """Ids of members who held a committee role in a branch at some point of the year
     (uncorrelated, so PostgreSQL hashes it once rather than probing per member). With
@@ -74,8 +71,8 @@ def leader_ids(year, *, branch_ids=None):
     qs = Position.objects.filter(
         role__in=COMMITTEE_ROLES,
         organization__kind=OrganizationKind.BRANCH,
-        started_on__lte=derived(year, _last_day, DateField()),
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=derived(year, _first_day, DateField())))
+        started_on__lte=year_last_day(year),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=year_first_day(year)))
     if branch_ids is not None:
         qs = qs.filter(member__branch_id__in=list(branch_ids))
     return qs.values("member_id")
@@ -310,6 +307,22 @@ def behind_by_branch(branches, year):
     return branches
 
 
+@compiled_queryset
+def _branch_paths_of(*, n):
+    members = Member.objects.filter(pk__in=params("members", n))
+    return members.values_list("branch_id", "branch__path")
+
+
+@compiled_queryset
+def _year_facts_rows(*, n):
+    """`n` members with their hours and sessions of a year (required hours: by the caller)."""
+    members = Member.objects.filter(pk__in=params("members", n))
+    return with_hours(members, Param("year"), {}, required=False).annotate(
+        n_held=Coalesce(F("_yh__sessions_held"), 0),
+        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
+    )
+
+
 def member_year_facts(member_ids, year):
     """{member_id: [(label, value), ...]}: study hours and attendance for appraisal pages.
 
@@ -319,17 +332,14 @@ def member_year_facts(member_ids, year):
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    branch_paths = dict(
-        Member.objects.filter(pk__in=member_ids).values_list("branch_id", "branch__path")
-    )
+    n = len(member_ids)
+    branch_paths = dict(_branch_paths_of(n=n, members=member_ids))
     reqs = requirements_by_path(set(branch_paths.values()), year, below=False)
     req_of = {bid: requirement_for(reqs, path) for bid, path in branch_paths.items()}
-    rows = with_hours(Member.objects.filter(pk__in=member_ids), year, req_of).annotate(
-        n_held=Coalesce(F("_yh__sessions_held"), 0),
-        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
-    )
     facts = {}
-    for m in rows:
+    for m in _year_facts_rows(n=n, members=member_ids, year=year):
+        req = req_of[m.branch_id]
+        m.required_hours = req.leader_hours if m.is_leader else req.member_hours
         facts[m.pk] = [
             (
                 _("Study hours %(year)s") % {"year": year},

@@ -8,7 +8,7 @@ from django.db.models import CharField, Count, DateField, DateTimeField, OuterRe
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from members.compiled import Param, compiled_queryset
+from members.compiled import Param, compiled_queryset, params, year_last_day
 from members.models import Member, Organization, Position
 
 
@@ -125,3 +125,29 @@ def test_a_builder_that_matches_nothing_runs_no_query(db):
     with CaptureQueriesContext(connection) as queries:
         assert list(_nothing()) == []
     assert len(queries) == 0
+
+
+@compiled_queryset
+def _positions_of(*, n):
+    return (
+        Position.objects.filter(
+            member_id__in=params("members", n), started_on__lte=year_last_day(Param("year"))
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def test_in_lists_of_params_and_derived_dates(cast):
+    members = [cast.secretary.pk, cast.organizer.pk, cast.member.pk]
+    expected = list(
+        Position.objects.filter(member_id__in=members, started_on__lte=date(2100, 12, 31))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert expected
+    assert list(_positions_of(n=3, members=members, year=2100)) == expected
+    assert list(_positions_of(n=3, members=members, year=1900)) == []
+    assert list(_positions_of(n=0, members=[], year=2100)) == []
+    with pytest.raises(TypeError, match="takes 3 values"):
+        list(_positions_of(n=3, members=members[:2], year=2100))
