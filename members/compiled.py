@@ -34,6 +34,9 @@ from django.db import connections
 from django.db.models import DateField, Expression, IntegerField
 from django.db.models.expressions import ExpressionList
 
+# The shapes one builder keeps compiled; past this they are dropped and compiled again.
+MAX_SHAPES = 64
+
 
 class Param(Expression):
     """A value given at each run of a compiled queryset (`compiled_queryset`).
@@ -216,6 +219,8 @@ def compiled_queryset(build):
         key = tuple(sorted(shape_args.items()))
         shape = shapes.get(key)
         if shape is None:
+            if len(shapes) >= MAX_SHAPES:  # shape arguments that vary without bound
+                shapes.clear()
             shape = shapes[key] = _Shape(build(**shape_args))
         template = shape.queryset
         queryset = template.__class__.__new__(template.__class__)
