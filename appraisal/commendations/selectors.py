@@ -94,8 +94,14 @@ def rows_by_ids(queryset):
     ids = list(queryset.values_list("pk", flat=True))
     if not ids:
         return []
-    rows = Commendation.objects.select_related(*_JOINS).in_bulk(ids)
+    rows = {c.pk: c for c in _table_rows(n=len(ids), ids=ids)}
     return [rows[pk] for pk in ids]
+
+
+@compiled_queryset
+def _table_rows(*, n):
+    """`n` commendations by id with what a list row shows (as in_bulk reads them)."""
+    return Commendation.objects.select_related(*_JOINS).filter(pk__in=params("ids", n)).order_by()
 
 
 def organization_commendations(organization, *, year=None):
