@@ -16,16 +16,21 @@ predicates then decide between allowed and 403.
 from operator import attrgetter
 
 import rules
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from members.compiled import Param, compiled_queryset, param_items
+from members.params import MAX_ID
 from members.permissions import (
     is_branch_leader,
     is_organizer,
     is_site_admin,
     manages_organization,
     organization_scope_q,
+    paths_q,
     scope_for,
+    scope_paths,
 )
 
 from .models.cycles import AppraisalCycle, Participant, RatingState, Step
@@ -41,22 +46,53 @@ def cycles_managed_by(user, queryset=None):
     return qs.filter(organization_scope_q(user, prefix="branch__"))
 
 
+def _visible_cycles_q(paths, member_id):
+    """Q on cycles: of a branch at or below `paths`, or one the member takes part in."""
+    q = paths_q(paths, prefix="branch__")
+    if member_id:
+        # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
+        q |= Q(pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id"))
+    return q
+
+
 def cycles_visible_to(user, queryset=None):
     """Cycles a user manages, plus those they take part in."""
     qs = AppraisalCycle.objects.all() if queryset is None else queryset
     scope = scope_for(user)
     if scope.is_admin:
         return qs
-    q = organization_scope_q(user, prefix="branch__")
-    if scope.member_id:
-        # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
-        q |= Q(pk__in=Participant.objects.filter(member_id=scope.member_id).values("cycle_id"))
-    return qs.filter(q)
+    return qs.filter(_visible_cycles_q(scope_paths(scope), scope.member_id))
+
+
+@compiled_queryset
+def _visible_cycle(*, admin, n_paths, with_member):
+    """The cycle "cycle" if a scope of this shape reaches it (`cycles_visible_to`)."""
+    qs = AppraisalCycle.objects.filter(pk=Param("cycle"))
+    if not admin:
+        paths = param_items("paths", n_paths, CharField())
+        qs = qs.filter(_visible_cycles_q(paths, Param("member") if with_member else None))
+    return qs.select_related("branch").order_by()
 
 
 def get_cycle_for_user(user, pk):
-    """The cycle if the user manages it or takes part in it, else 404."""
-    return get_object_or_404(cycles_visible_to(user).select_related("branch"), pk=pk)
+    """The cycle if the user manages it or takes part in it, else 404. Read compiled once per
+    shape of scope (admin; number of paths; with a member)."""
+    if not 0 < pk <= MAX_ID:
+        raise Http404
+    scope = scope_for(user)
+    values = {"cycle": pk}
+    shape = {"admin": scope.is_admin, "n_paths": 0, "with_member": False}
+    if not scope.is_admin:
+        paths = scope_paths(scope)
+        if paths:  # Params only where there are paths
+            values["paths"] = paths
+            shape["n_paths"] = len(paths)
+        if scope.member_id:
+            values["member"] = scope.member_id
+            shape["with_member"] = True
+    for cycle in _visible_cycle(**shape, **values):
+        return cycle
+    raise Http404
 
 
 def _own_or_managed(user, model, pk):

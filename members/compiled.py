@@ -90,6 +90,12 @@ def year_last_day(year):
     return derived(year, _last_day, DateField())
 
 
+def param_items(name, length, output_field=None):
+    """`length` Params taking the items of the sequence given under `name` (the builder takes
+    the length as a shape argument)."""
+    return tuple(Param(name, output_field, index=i) for i in range(length))
+
+
 def params(name, length, output_field=None):
     """The right side of an `__in` taking the `length` items of the sequence given under
     `name` (the builder takes the length as a shape argument): one expression, so that a
@@ -97,7 +103,7 @@ def params(name, length, output_field=None):
     row, and runs no query)."""
     if not length:
         return ()
-    return ExpressionList(*(Param(name, output_field, index=i) for i in range(length)))
+    return ExpressionList(*param_items(name, length, output_field))
 
 
 class _Slot:
