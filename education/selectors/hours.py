@@ -199,19 +199,23 @@ def decorate_hours(member, pace):
     return member
 
 
+@compiled_queryset
+def _branch_hours_rows():
+    return with_hours(
+        Member.objects.active().filter(branch_id=Param("branch")).select_related("group"),
+        Param("year"),
+        {},
+        required=False,  # one requirement for the branch: chosen by the caller, not by SQL
+    ).order_by("full_name", "id")
+
+
 def branch_hours_table(branch, year, requirement=None):
     """Every active member of the branch with their hours for the year. Two queries (one
     when the branch's `requirement` is given)."""
     req = requirement or hours_requirement(branch, year)
-    qs = with_hours(
-        Member.objects.active().filter(branch=branch).select_related("group"),
-        year,
-        {},
-        required=False,  # one requirement for the branch: chosen below, not by SQL
-    ).order_by("full_name", "id")
     pace = pace_fraction(year)
     rows = []
-    for m in qs:
+    for m in _branch_hours_rows(branch=branch.pk, year=year):
         m.required_hours = req.leader_hours if m.is_leader else req.member_hours
         rows.append(decorate_hours(m, pace))
     return rows
