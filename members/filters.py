@@ -47,6 +47,22 @@ class LightSelect(forms.Select):
         )
 
 
+class ChosenModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice whose chosen row the filter set has already read (`chosen`, from the
+    same queryset): that row is the value, without reading it a second time."""
+
+    chosen = None
+
+    def to_python(self, value):
+        if self.chosen is not None and str(value) == str(self.chosen.pk):
+            return self.chosen
+        return super().to_python(value)
+
+
+class ChosenModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ChosenModelChoiceField
+
+
 class RosterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -62,7 +78,7 @@ class RosterFilter(django_filters.FilterSet):
         method="filter_status",
         widget=LightSelect,
     )
-    branch = django_filters.ModelChoiceFilter(
+    branch = ChosenModelChoiceFilter(
         label=_("Branch"),
         queryset=None,
         empty_label=_("All branches I manage"),
@@ -100,6 +116,7 @@ class RosterFilter(django_filters.FilterSet):
         # Groups are offered once a branch is chosen: an organizer may reach thousands.
         branch = self._chosen_branch(branches)
         self.chosen_branch = branch
+        form.fields["branch"].chosen = branch  # read once: validation does not ask again
         groups = managed_groups(user, branch) if branch is not None else branches.none()
         self.filters["group"].queryset = groups
         form.fields["group"].queryset = groups
