@@ -1,9 +1,9 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
-from .compiled import Param, compiled_queryset
+from .compiled import Param, compiled_queryset, param_items, params
 from .json_rows import instances_from_json, related_rows_json
 from .models import (
     COMMITTEE_ROLES,
@@ -71,6 +71,23 @@ def root_paths(limit=20):
 OVERVIEW_CHILDREN = 20  # children shown per organization on the home page (the tree has all)
 
 
+@compiled_queryset
+def _roots_with_figures(*, n):
+    organizations = Organization.objects.filter(path__in=params("paths", n, CharField()))
+    return with_member_figures(organizations).order_by("path")
+
+
+@compiled_queryset
+def _children_with_figures(*, n):
+    """The direct children of `n` organizations (Params "paths" and "depths": theirs + 1)."""
+    within = Q()
+    for path, depth in zip(
+        param_items("paths", n, CharField()), param_items("depths", n), strict=True
+    ):
+        within |= Q(path__startswith=path, depth=depth)
+    return with_member_figures(Organization.objects.filter(within))
+
+
 def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
     """The organizations an organizer stands at, each with its member figures and its first
     `limit` direct children with theirs (`more`: whether there are others). Two queries
@@ -78,9 +95,8 @@ def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
     by depth and path prefix, the org_depth_path index) with theirs."""
     if not organizer_paths:
         return []
-    roots = list(
-        with_member_figures(Organization.objects.filter(path__in=organizer_paths)).order_by("path")
-    )
+    paths = list(organizer_paths)
+    roots = list(_roots_with_figures(n=len(paths), paths=paths))
     children = children_with_member_counts(roots, limit=limit + 1)
     for root in roots:
         root.children_with_counts = children.get(root.pk, [])[:limit]
@@ -115,12 +131,14 @@ def children_with_member_counts(organizations, *, limit=None):
     organizations = list(organizations)
     if not organizations:
         return {}
-    within = Q()
-    for org in organizations:
-        within |= Q(path__startswith=org.path, depth=org.depth + 1)
     by_parent = {org.path: [] for org in organizations}
     step = Organization.steplen
-    for child in with_member_figures(Organization.objects.filter(within)):
+    children = _children_with_figures(
+        n=len(organizations),
+        paths=[org.path for org in organizations],
+        depths=[org.depth + 1 for org in organizations],
+    )
+    for child in children:
         by_parent[child.path[:-step]].append(child)
     return {
         org.pk: sorted(by_parent[org.path], key=lambda c: (c.kind, c.name, c.path))[:limit]
