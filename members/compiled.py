@@ -143,12 +143,12 @@ class _Compiled:
                 self.lengths[p.name] = max(self.lengths[p.name], p.index + 1)
 
     def bind(self, values, connection):
+        # A value this shape has no place for is left unused (a scope's paths where the
+        # builder reads none); a value it needs and lacks is the caller's mistake.
         missing = self.slots - values.keys()
-        extra = values.keys() - self.slots
-        if missing or extra:
+        if missing:
             raise TypeError(
-                f"compiled queryset takes values {sorted(self.slots)}; "
-                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+                f"compiled queryset takes values {sorted(self.slots)}; missing {sorted(missing)}"
             )
         for name, length in self.lengths.items():
             if len(values[name]) != length:

@@ -108,8 +108,8 @@ def test_dates_and_datetimes_are_bound_as_lookups_bind_them(cast):
 def test_values_are_checked_and_the_queryset_cannot_be_refined(cast):
     with pytest.raises(TypeError, match="missing"):
         list(_members_of_branch())
-    with pytest.raises(TypeError, match="unexpected"):
-        list(_members_of_branch(branch=1, year=2))
+    # A value the shape has no place for is left unused.
+    assert list(_members_of_branch(branch=cast.branch.pk, year=2))
     qs = _members_of_branch(branch=cast.branch.pk)
     for refine in (lambda: qs.filter(pk=1), lambda: qs[:1], lambda: qs.count(), qs.first):
         with pytest.raises(TypeError, match="runs as built"):
