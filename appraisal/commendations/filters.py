@@ -9,6 +9,7 @@ from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from members.filters import LightSelect  # a select written in Python (up to 200 options)
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR
 
@@ -103,21 +104,27 @@ class CommendationFilter(django_filters.FilterSet):
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
+        widget=LightSelect,
     )
     year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
         choices=CommendationTitle.choices,
         label=pgettext_lazy("commendation", "Title"),
         empty_label=_("All titles"),
+        widget=LightSelect,
     )
     status = django_filters.ChoiceFilter(
-        choices=CommendationStatus.choices, label=_("Status"), empty_label=_("All statuses")
+        choices=CommendationStatus.choices,
+        label=_("Status"),
+        empty_label=_("All statuses"),
+        widget=LightSelect,
     )
     recipient = django_filters.ChoiceFilter(
         choices=[("member", _("Members")), ("organization", _("Organizations"))],
         method="by_recipient",
         label=_("Recipient"),
         empty_label=_("Members and organizations"),
+        widget=LightSelect,
     )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
