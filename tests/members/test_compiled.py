@@ -12,25 +12,8 @@ from members.compiled import Param, compiled_queryset, params, year_last_day
 from members.models import Member, Organization, Position
 
 
-@compiled_queryset
-def _members_of_branch():
-    return (
-        Member.objects.filter(branch_id=Param("branch"))
-        .select_related("branch", "group")
-        .annotate(
-            n_positions=Subquery(
-                Position.objects.filter(member=OuterRef("pk"))
-                .order_by()
-                .values("member")
-                .annotate(n=Count("*"))
-                .values("n")[:1]
-            )
-        )
-        .order_by("full_name", "id")
-    )
-
-
 def _members_of_branch_orm(branch_id):
+    """The same builder for values and for Params."""
     return (
         Member.objects.filter(branch_id=branch_id)
         .select_related("branch", "group")
@@ -45,6 +28,11 @@ def _members_of_branch_orm(branch_id):
         )
         .order_by("full_name", "id")
     )
+
+
+@compiled_queryset
+def _members_of_branch():
+    return _members_of_branch_orm(Param("branch"))
 
 
 def _row(m):
