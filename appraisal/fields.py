@@ -1,17 +1,5 @@
-"""Model fields that appraisal and commendation models declare alike."""
+"""Kept so that older imports keep working: actor_field lives in members.fields."""
 
-from django.conf import settings
-from django.db import models
+from members.fields import actor_field
 
-
-def actor_field(verbose_name=None, *, blank=True):
-    """Who did something: a user account, emptied if the account is deleted, with no reverse
-    accessor on the user."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=verbose_name,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=blank,
-        related_name="+",
-    )
+__all__ = ["actor_field"]

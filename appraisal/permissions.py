@@ -16,21 +16,22 @@ predicates then decide between allowed and 403.
 from operator import attrgetter
 
 import rules
-from django.db.models import CharField, Q
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from members.compiled import Param, compiled_queryset, param_items
+from members.compiled import Param, compiled_queryset
 from members.params import MAX_ID
 from members.permissions import (
+    compiled_scope_q,
     is_branch_leader,
     is_organizer,
     is_site_admin,
+    managed_or_own,
     manages_organization,
     organization_scope_q,
-    paths_q,
+    scope_arguments,
     scope_for,
-    scope_paths,
 )
 
 from .models.cycles import AppraisalCycle, Participant, RatingState, Step
@@ -46,22 +47,16 @@ def cycles_managed_by(user, queryset=None):
     return qs.filter(organization_scope_q(user, prefix="branch__"))
 
 
-def _visible_cycles_q(paths, member_id):
-    """Q on cycles: of a branch at or below `paths`, or one the member takes part in."""
-    q = paths_q(paths, prefix="branch__")
-    if member_id:
-        # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
-        q |= Q(pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id"))
-    return q
+def _taking_part_q(member_id):
+    """Q on cycles: those the member takes part in (a value, or a Param)."""
+    # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
+    return Q(pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id"))
 
 
 def cycles_visible_to(user, queryset=None):
     """Cycles a user manages, plus those they take part in."""
     qs = AppraisalCycle.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    return qs.filter(_visible_cycles_q(scope_paths(scope), scope.member_id))
+    return managed_or_own(user, qs, prefix="branch__", own=_taking_part_q)
 
 
 @compiled_queryset
@@ -69,8 +64,10 @@ def _visible_cycle(*, admin, n_paths, with_member):
     """The cycle "cycle" if a scope of this shape reaches it (`cycles_visible_to`)."""
     qs = AppraisalCycle.objects.filter(pk=Param("cycle"))
     if not admin:
-        paths = param_items("paths", n_paths, CharField())
-        qs = qs.filter(_visible_cycles_q(paths, Param("member") if with_member else None))
+        q = compiled_scope_q(admin=False, n_paths=n_paths, prefix="branch__")
+        if with_member:
+            q |= _taking_part_q(Param("member"))
+        qs = qs.filter(q)
     return qs.select_related("branch").order_by()
 
 
@@ -79,31 +76,23 @@ def get_cycle_for_user(user, pk):
     shape of scope (admin; number of paths; with a member)."""
     if not 0 < pk <= MAX_ID:
         raise Http404
-    scope = scope_for(user)
-    values = {"cycle": pk}
-    shape = {"admin": scope.is_admin, "n_paths": 0, "with_member": False}
-    if not scope.is_admin:
-        paths = scope_paths(scope)
-        if paths:  # Params only where there are paths
-            values["paths"] = paths
-            shape["n_paths"] = len(paths)
-        if scope.member_id:
-            values["member"] = scope.member_id
-            shape["with_member"] = True
-    for cycle in _visible_cycle(**shape, **values):
+    member_id = scope_for(user).member_id
+    cycles = _visible_cycle(
+        **scope_arguments(user), with_member=bool(member_id), cycle=pk, member=member_id
+    )
+    for cycle in cycles:
         return cycle
     raise Http404
 
 
 def _own_or_managed(user, model, pk):
     """A row of a member in a cycle: for that member, or whoever manages the cycle; else 404."""
-    scope = scope_for(user)
-    qs = model.objects.select_related("member", "cycle__branch")
-    if not scope.is_admin:
-        q = organization_scope_q(user, prefix="cycle__branch__")
-        if scope.member_id:
-            q |= Q(member_id=scope.member_id)
-        qs = qs.filter(q)
+    qs = managed_or_own(
+        user,
+        model.objects.select_related("member", "cycle__branch"),
+        prefix="cycle__branch__",
+        own=lambda member_id: Q(member_id=member_id),
+    )
     return get_object_or_404(qs, pk=pk)
 
 
@@ -127,13 +116,12 @@ def life_meetings_visible_to(user, queryset=None):
     """Meetings of organizations the user manages, those the user attended, and those that
     gave the user a rectification item."""
     qs = LifeMeeting.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    q = organization_scope_q(user, prefix="organization__")
-    if scope.member_id:
-        q |= Q(attendees__id=scope.member_id) | Q(rectifications__owner_id=scope.member_id)
-    return qs.filter(q).distinct()
+    return managed_or_own(
+        user,
+        qs,
+        prefix="organization__",
+        own=lambda member_id: Q(attendees__id=member_id) | Q(rectifications__owner_id=member_id),
+    ).distinct()
 
 
 def get_life_meeting_for_user(user, pk):

@@ -49,4 +49,4 @@ def propagate_appraisal_figures():
     return figures.propagate()
 
 
-from .commendations.tasks import *  # noqa: F403
+from .commendations.tasks import remind_commendation_approvers  # noqa: F401 (Celery finds tasks here)

@@ -5,8 +5,8 @@ dict (the partial's context) or None to leave its section out. They are listed h
 order, because branchsite is the only place that may import every app.
 """
 
-from appraisal import selectors as appraisal_selectors
 from appraisal.commendations import selectors as commendation_selectors
+from appraisal.selectors import sections as appraisal_sections
 from education import selectors as education_selectors
 from members.protection import selectors as protection_selectors
 
@@ -16,7 +16,7 @@ APPRAISAL_RECORD_TEMPLATE = "appraisal/_record_section.html"
 # Education's part of /me/ is the page's own top (to-do, hours ring, sessions): see views.
 # The appraisal section's open cycles also feed the to-do (views.my_record).
 RECORD_SECTIONS = [
-    (appraisal_selectors.record_section, APPRAISAL_RECORD_TEMPLATE),
+    (appraisal_sections.record_section, APPRAISAL_RECORD_TEMPLATE),
     (
         commendation_selectors.commendation_record_section,
         "appraisal/_commendation_record_section.html",
@@ -32,7 +32,7 @@ RECORD_SECTIONS = [
 # (The member's own part of home and the protection counts are composed in views.)
 DASHBOARD_SECTIONS = [
     (education_selectors.dashboard_section, "education/_dashboard_section.html"),
-    (appraisal_selectors.dashboard_section, "appraisal/_dashboard_section.html"),
+    (appraisal_sections.dashboard_section, "appraisal/_dashboard_section.html"),
 ]
 
 

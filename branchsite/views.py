@@ -14,7 +14,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from appraisal import selectors as appraisal_selectors
+from appraisal.selectors import sections as appraisal_sections
 from education import selectors as education_selectors
 from members import selectors as member_selectors
 from members.dbrouting import reads_from_replica
@@ -92,7 +92,7 @@ def _member_today(user, scope, member, year, *, cycles=None):
     todo = None
     if year == this_year:
         if cycles is None:
-            cycles = appraisal_selectors.open_own_cycles(member.pk, year=year)
+            cycles = appraisal_sections.open_own_cycles(member.pk, year=year)
         todo = todo_items.member_todo(education=education, cycles=cycles)
     return {
         "education": education,

@@ -17,6 +17,7 @@ from members.permissions import (
     is_organizer,
     is_self,
     is_site_admin,
+    managed_or_own,
     manages_member,
     manages_organization,
     organization_scope_q,
@@ -35,13 +36,14 @@ def sessions_managed_by(user, queryset=None):
 def sessions_visible_to(user, queryset=None):
     """Sessions the user manages, plus those they are expected at."""
     qs = Session.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    q = organization_scope_q(user, prefix="organization__")
-    if scope.member_id:
-        q |= Q(Exists(Attendance.objects.filter(session=OuterRef("pk"), member_id=scope.member_id)))
-    return qs.filter(q)
+    return managed_or_own(
+        user,
+        qs,
+        prefix="organization__",
+        own=lambda member_id: Q(
+            Exists(Attendance.objects.filter(session=OuterRef("pk"), member_id=member_id))
+        ),
+    )
 
 
 def get_session_for_user(user, pk, queryset=None):
@@ -62,11 +64,8 @@ def get_material_for_user(user, pk):
 def makeups_visible_to(user, queryset=None):
     """Make-up records the user may read: their own, and those of members they manage."""
     qs = Makeup.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    return qs.filter(
-        organization_scope_q(user, prefix="member__branch__") | Q(member_id=scope.member_id or 0)
+    return managed_or_own(
+        user, qs, prefix="member__branch__", own=lambda member_id: Q(member_id=member_id)
     )
 
 

@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
 from .concurrency import Versioned
+from .fields import actor_field
 
 
 class OrganizationKind(models.TextChoices):
@@ -432,9 +433,7 @@ class AuditEntry(models.Model):
     """Who did what to which object, for actions that history tables do not capture:
     exports of personal data, views of confidential records, workflow moves."""
 
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    actor = actor_field(blank=False)
     action = models.CharField(_("action"), max_length=80, db_index=True)
     object_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, null=True)
     object_id = models.CharField(max_length=40, blank=True)
@@ -476,6 +475,46 @@ class OrganizationFigures(models.Model):
         abstract = True
 
 
+def figures_keys(prefix, *by):
+    """(constraints, indexes) of a figures table, named after `prefix`: one row per
+    organization (and `by`, e.g. "year"), the children of an organization by their parent,
+    and the dirty rows that members.figures.propagate reads."""
+    constraints = [models.UniqueConstraint(fields=["organization", *by], name=f"{prefix}_once")]
+    indexes = [
+        models.Index(fields=["parent", *by], name=f"{prefix}_parent"),
+        models.Index(
+            fields=["organization"],
+            name=f"{prefix}_dirty",
+            condition=Q(version__gt=F("propagated")),
+        ),
+    ]
+    return constraints, indexes
+
+
+class YearSummary(models.Model):
+    """A summary row of one owner (OWNER: the foreign key naming it) for one calendar year."""
+
+    OWNER = ""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{getattr(self, f'{self.OWNER}_id')} {self.year}"
+
+
+class OrganizationYearFigures(OrganizationFigures, YearSummary):
+    """Figures of an organization's subtree for one calendar year (members.figures keys the
+    rows by `year`)."""
+
+    OWNER = "organization"
+
+    class Meta:
+        abstract = True
+
+
 class OrganizationMemberFigures(OrganizationFigures):
     """Current members (full + probationary) and probationary members below an
     organization (its own members for a branch)."""
@@ -486,17 +525,7 @@ class OrganizationMemberFigures(OrganizationFigures):
     class Meta:
         verbose_name = _("organization member figures")
         verbose_name_plural = _("organization member figures")
-        constraints = [
-            models.UniqueConstraint(fields=["organization"], name="member_figures_once"),
-        ]
-        indexes = [
-            models.Index(fields=["parent"], name="member_figures_parent"),
-            models.Index(
-                fields=["organization"],
-                name="member_figures_dirty",
-                condition=Q(version__gt=F("propagated")),
-            ),
-        ]
+        constraints, indexes = figures_keys("member_figures")
 
     def __str__(self):
         return f"{self.organization_id}: {self.members}"
@@ -504,5 +533,22 @@ class OrganizationMemberFigures(OrganizationFigures):
 
 # Feature subpackages keep their models in their own module; importing them here registers
 # them with the members app.
-from .channels.models import *  # noqa: E402, F403
-from .protection.models import *  # noqa: E402, F403
+from .channels.models import (  # noqa: E402, F401 (registered with the app, importable from here)
+    BranchChannel,
+    ChannelKind,
+    ChannelPreference,
+    Delivery,
+    RateWindow,
+)
+from .protection.models import (  # noqa: E402, F401 (registered with the app, importable from here)
+    OPEN_CASE_STATUSES,
+    CaseAction,
+    CaseActionKind,
+    CaseAssignment,
+    CaseEvidence,
+    CaseKind,
+    CaseStatus,
+    CaseView,
+    Clarification,
+    ProtectionCase,
+)

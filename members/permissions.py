@@ -247,16 +247,23 @@ def paths_q(paths, prefix=""):
     return q
 
 
+def managed_or_own(user, queryset, *, prefix, own):
+    """`queryset` narrowed to the rows the user manages (their organization reached through
+    `prefix`, as in `organization_scope_q`) and the user's own rows: those `own(member_id)`
+    (a Q) matches, for a user with a member record. A site admin keeps every row."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return queryset
+    q = organization_scope_q(user, prefix=prefix)
+    if scope.member_id:
+        q |= own(scope.member_id)
+    return queryset.filter(q)
+
+
 def members_visible_to(user, queryset=None):
     """Members whose record the user may read: managed ones, plus themselves."""
     qs = Member.objects.all() if queryset is None else queryset
-    scope = scope_for(user)
-    if scope.is_admin:
-        return qs
-    q = organization_scope_q(user, prefix="branch__")
-    if scope.member_id:
-        q |= Q(pk=scope.member_id)
-    return qs.filter(q)
+    return managed_or_own(user, qs, prefix="branch__", own=lambda member_id: Q(pk=member_id))
 
 
 def members_managed_by(user, queryset=None):

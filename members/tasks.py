@@ -29,4 +29,4 @@ def propagate_member_figures():
     return propagate_members()
 
 
-from .protection.tasks import *  # noqa: E402, F403
+from .protection.tasks import remind_case_follow_ups, remind_new_protection_cases  # noqa: E402, F401 (Celery finds tasks here)

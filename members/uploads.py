@@ -8,9 +8,10 @@
   file under a random name (`<folder>/<year>/<random hex>.<ext>`): the user's file name is
   kept in the row only.
 - Kept: under MEDIA_ROOT, outside the static path, never routed.
-- Out: `private_file_response`, called only by views that checked permission first, serves
-  it as an attachment with the content type fixed for the extension (never the one the
-  browser declared), `nosniff`, a sandboxing Content-Security-Policy and `no-store`.
+- Out: `private_file_response` (`private_file_download` for a `PrivateFile` row), called
+  only by views that checked permission first, serves it as an attachment with the content
+  type fixed for the extension (never the one the browser declared), `nosniff`, a
+  sandboxing Content-Security-Policy and `no-store`.
 
 `PrivateFile` is the abstract model every file row extends. (A make-up's single evidence
 file stays a column of the make-up, `Makeup.evidence` with its name and type beside it, and
@@ -22,12 +23,13 @@ import re
 import uuid
 import zipfile
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .fields import actor_field
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -162,9 +164,7 @@ class PrivateFile(models.Model):
     original_name = models.CharField(_("file name"), max_length=160)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    uploaded_by = actor_field()
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -209,3 +209,11 @@ def private_file_response(field_file, *, filename, content_type):
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+def private_file_download(stored: PrivateFile):
+    """`private_file_response` for a `PrivateFile` row, under the name it was uploaded with;
+    404 when the file is gone from the disk. Call only after checking the user may see it."""
+    return private_file_response(
+        stored.file, filename=stored.original_name, content_type=stored.content_type
+    )

@@ -11,32 +11,26 @@ recomputes what the record counted for.
 """
 
 from django import forms
-from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
+from .fields import actor_field
 
 REASON_MAX_LENGTH = 500
 
 
-class Voidable(models.Model):
-    """The fields of a record that can be voided: why, when and by whom."""
+class VoidReason(models.Model):
+    """Why and when a record was voided. Alone only on a study session (who voided it is in
+    its history and the audit log); every other voidable record is a Voidable."""
 
     void_reason = models.CharField(
         gettext_lazy("reason for voiding"), max_length=REASON_MAX_LENGTH, blank=True, default=""
     )
     voided_at = models.DateTimeField(gettext_lazy("voided at"), null=True, blank=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=gettext_lazy("voided by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         abstract = True
@@ -46,9 +40,28 @@ class Voidable(models.Model):
         return self.voided_at is not None
 
 
-def void_mark(record: Voidable, *, reason: str, actor, already: str | None = None) -> list[str]:
+class Voidable(VoidReason):
+    """The fields of a record that can be voided: why, when and by whom."""
+
+    voided_by = actor_field(gettext_lazy("voided by"))
+
+    class Meta:
+        abstract = True
+
+
+def voided_status_check(name):
+    """The check a record whose `status` can say "voided" carries: then it has a reason and
+    a time."""
+    return models.CheckConstraint(
+        condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
+        name=name,
+    )
+
+
+def void_mark(record: VoidReason, *, reason: str, actor, already: str | None = None) -> list[str]:
     """Mark a locked row voided by `actor` for `reason`, for its history too (who, and the
-    reason as the change reason); returns the fields to save.
+    reason as the change reason); returns the fields to save (with who voided it when the
+    record is a Voidable).
 
     Refuses an empty reason (on the form's `reason` field) and a record already voided
     (`already`: the message saying so)."""
@@ -59,10 +72,12 @@ def void_mark(record: Voidable, *, reason: str, actor, already: str | None = Non
         raise DomainError(already or _("This record is already voided."))
     record.void_reason = reason[:REASON_MAX_LENGTH]
     record.voided_at = timezone.now()
-    record.voided_by = actor if actor is not None and actor.is_authenticated else None
-    record._history_user = record.voided_by
+    record._history_user = actor if actor is not None and actor.is_authenticated else None
     # simple_history keeps at most 100 characters of a change reason.
     record._change_reason = (_("Voided: %(reason)s") % {"reason": reason})[:100]
+    if not isinstance(record, Voidable):
+        return ["void_reason", "voided_at"]
+    record.voided_by = record._history_user
     return ["void_reason", "voided_at", "voided_by"]
 
 

@@ -38,7 +38,8 @@ def build_site_world(cast):
     feed = education_services.calendar_feed_regenerate(member=cast.organizer)
 
     running = open_cycle(cast.branch)
-    from appraisal import services as appraisal_services
+    from appraisal.services.meetings import life_meeting_save, rectification_add
+    from appraisal.services.publicity import objection_answer, objection_file
 
     assessment = submitted_self_assessment(running, cast.member)
     closed = open_cycle(cast.branch, year=YEAR - 1)
@@ -46,15 +47,15 @@ def build_site_world(cast):
     for m in (cast.member, cast.peer, cast.secretary):
         vote(closed, m)
     move_to(closed, "publicity")
-    objection = appraisal_services.objection_file(cycle=closed, member=cast.peer, text="异议")
-    meeting = appraisal_services.life_meeting_save(
+    objection = objection_file(cycle=closed, member=cast.peer, text="异议")
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=closed.rating_due,
         title="组织生活会",
         attendees=[cast.member, cast.secretary],
     )
-    item = appraisal_services.rectification_add(
+    item = rectification_add(
         meeting=meeting, description="加强学习", owner=cast.member, due_on=closed.rating_due
     )
     commendation = commendation_helpers.propose(cast)
@@ -84,7 +85,7 @@ def build_site_world(cast):
         title="通知",
         url="/",
     )
-    appraisal_services.objection_answer(objection=objection, answer="答复")
+    objection_answer(objection=objection, answer="答复")
     move_to(closed, "closed")
     record = closed.records.get(member=cast.member)
     return {

@@ -10,10 +10,9 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.fields import actor_field
 from members.uploads import PrivateFile, random_upload_path
-from members.voiding import Voidable
-
-from ..fields import actor_field
+from members.voiding import Voidable, voided_status_check
 
 __all__ = [
     "Commendation",
@@ -146,10 +145,7 @@ class Commendation(Voidable, Versioned):
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
                 name="commendation_rejected_has_reason",
             ),
-            models.CheckConstraint(
-                condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
-                name="commendation_voided_has_reason",
-            ),
+            voided_status_check("commendation_voided_has_reason"),
             models.CheckConstraint(
                 condition=~Q(title="other") | ~Q(title_detail=""),
                 name="commendation_other_is_named",

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
 from members.models import COMMITTEE_ROLES, OrganizationKind, Position, Role
-from members.permissions import manages_organization, organization_scope_q, scope_for
+from members.permissions import managed_or_own, manages_organization, scope_for
 
 from ..permissions import can_lead, managing
 from .models import Commendation, CommendationDocument, CommendationStatus
@@ -32,10 +32,12 @@ def commendations_visible_to(user, queryset=None):
     scope = scope_for(user)
     if not scope.member_id and not scope.is_admin:
         return qs.none()
-    q = organization_scope_q(user, prefix="home_organization__")
-    if scope.member_id:
-        q |= Q(member_id=scope.member_id, status=CommendationStatus.PUBLISHED)
-    return qs.filter(q)
+    return managed_or_own(
+        user,
+        qs,
+        prefix="home_organization__",
+        own=lambda member_id: Q(member_id=member_id, status=CommendationStatus.PUBLISHED),
+    )
 
 
 def get_commendation_for_user(user, pk):

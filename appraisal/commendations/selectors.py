@@ -19,7 +19,7 @@ from members.models import (
     Position,
     Role,
 )
-from members.permissions import organization_scope_q, scope_for
+from members.permissions import members_managed_by, organization_scope_q, scope_for
 
 from .models import Commendation, CommendationStatus
 
@@ -228,6 +228,26 @@ def organization_choices(user):
         .exclude(kind=OrganizationKind.GROUP)
         .order_by("path")
     )
+
+
+def recipient_choices(user):
+    """Active members a user manages, by branch then name, for the proposal form."""
+    return (
+        members_managed_by(user)
+        .active()
+        .select_related("branch")
+        .order_by("branch__path", "full_name")
+    )
+
+
+def commendation_documents(commendation):
+    """A commendation's supporting documents, for its page."""
+    return list(commendation.documents.all())
+
+
+def commendation_history(commendation, *, limit=30):
+    """The latest changes to a commendation with who made them, newest first."""
+    return list(commendation.history.select_related("history_user__member").all()[:limit])
 
 
 def awarding_choices(user):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
 from members.errors import full_clean
+from members.history import save_with_history
 from members.models import Member, Organization
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
@@ -25,14 +26,6 @@ from .selectors import (
     approvers_for,
     leader_ids_by_organization,
 )
-
-
-def _save(commendation, actor, reason=None):
-    commendation._history_user = actor
-    if reason:
-        commendation._change_reason = reason[:100]
-    commendation.save()
-    return commendation
 
 
 def _store_document(*, commendation, uploaded, actor):
@@ -91,7 +84,7 @@ def commendation_propose(
         proposed_by=actor,
     )
     full_clean(commendation)
-    _save(commendation, actor, reason="propose")
+    save_with_history(commendation, actor, reason="propose")
     for uploaded in documents:
         _store_document(commendation=commendation, uploaded=uploaded, actor=actor)
     return commendation
@@ -132,7 +125,7 @@ def _decided(commendation, actor, status, reason):
     commendation.status = status
     commendation.decided_by = actor
     commendation.decided_at = timezone.now()
-    return _save(commendation, actor, reason=reason)
+    return save_with_history(commendation, actor, reason=reason)
 
 
 @transaction.atomic
@@ -163,7 +156,7 @@ def commendation_publish(
     commendation.status = CommendationStatus.PUBLISHED
     commendation.published_by = actor
     commendation.published_at = timezone.now()
-    _save(commendation, actor, reason="publish")
+    save_with_history(commendation, actor, reason="publish")
     if commendation.member_id:
         notify_many(
             kind="appraisal.commendation_published",

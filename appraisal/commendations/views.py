@@ -11,16 +11,16 @@ from django.views.decorators.http import require_POST
 from members.concurrency import posted_version
 from members.dbrouting import reads_from_replica
 from members.forms import add_service_error
+from members.page_actions import run_service, run_service_for_form
 from members.pagination import BoundedPaginator
 from members.params import page_param, this_year, year_param
 from members.permissions import (
     get_organization_for_user,
     has_perm,
-    members_managed_by,
     permission_required,
 )
 from members.services import DomainError, audit_log
-from members.uploads import private_file_response
+from members.uploads import private_file_download
 from members.void_pages import void_view
 from members.xlsx import Sheet, xlsx_response
 
@@ -128,10 +128,7 @@ def commendation_propose(request):
     form = CommendationProposeForm(
         request.POST or None,
         request.FILES or None,
-        members=members_managed_by(user)
-        .active()
-        .select_related("branch")
-        .order_by("branch__path", "full_name"),
+        members=selectors.recipient_choices(user),
         organizations=selectors.organization_choices(user),
         awarding=selectors.awarding_choices(user),
     )
@@ -159,16 +156,12 @@ def commendation_detail(request, pk):
         "appraisal/commendations/commendation_detail.html",
         {
             "c": commendation,
-            "documents": list(commendation.documents.all()),
+            "documents": selectors.commendation_documents(commendation),
             "may_decide": may_decide,
             "may_add_document": may_manage and commendation.status in ("proposed", "approved"),
             "may_void": commendation.status in VOIDABLE
             and has_perm(request.user, "appraisal.void_commendation", commendation),
-            "history": (
-                list(commendation.history.select_related("history_user__member").all()[:30])
-                if may_manage
-                else []
-            ),
+            "history": selectors.commendation_history(commendation) if may_manage else [],
             "reject_form": RejectForm(),
             "document_form": DocumentAddForm(),
         },
@@ -178,17 +171,16 @@ def commendation_detail(request, pk):
 def _decide(request, commendation, service, success, **fields):
     """Run one decision service on the version the decider saw; its refusal or `success` is
     shown on the commendation's page."""
-    try:
-        service(
+    run_service(
+        request,
+        lambda: service(
             actor=request.user,
             commendation=commendation,
             version=posted_version(request),
             **fields,
-        )
-    except DomainError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, success)
+        ),
+        success,
+    )
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
@@ -231,31 +223,21 @@ commendation_void = void_view(
 @permission_required("appraisal.add_commendation_document", get_commendation_for_user)
 def commendation_document_add(request, commendation):
     form = DocumentAddForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            for uploaded in form.cleaned_data["documents"]:
-                services.commendation_document_add(
-                    actor=request.user, commendation=commendation, uploaded=uploaded
-                )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The documents have been added."))
-    else:
-        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+
+    def add():
+        for uploaded in form.cleaned_data["documents"]:
+            services.commendation_document_add(
+                actor=request.user, commendation=commendation, uploaded=uploaded
+            )
+
+    run_service_for_form(request, form, add, _("The documents have been added."))
     return redirect("appraisal:commendation_detail", pk=commendation.pk)
 
 
 @login_required
 def commendation_document(request, pk):
     """Download a supporting document, only for someone who may read its commendation."""
-    document = get_commendation_document_for_user(request.user, pk)
-    try:
-        return private_file_response(
-            document.file, filename=document.original_name, content_type=document.content_type
-        )
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    return private_file_download(get_commendation_document_for_user(request.user, pk))
 
 
 @login_required

@@ -9,10 +9,9 @@ from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
 from members.errors import DomainError
+from members.fields import actor_field
 from members.models import Member, Organization
 from members.voiding import Voidable
-
-from ..fields import actor_field
 
 
 class Grade(models.TextChoices):

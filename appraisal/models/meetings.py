@@ -8,10 +8,10 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.fields import actor_field
 from members.models import Member, Organization
 from members.voiding import Voidable
 
-from ..fields import actor_field
 from .cycles import AppraisalCycle
 
 # --- life meetings ---------------------------------------------------------------------------

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from members.fields import actor_field
 from members.models import Member
 
-from ..fields import actor_field
 from .cycles import AppraisalCycle
 
 

@@ -13,7 +13,7 @@ from members.compiled import Param, compiled_queryset
 from members.models import Member, Organization, OrganizationKind, Position
 from members.permissions import organization_scope_q
 
-from ..models.meetings import Rectification, RectificationStatus
+from ..models.meetings import LifeMeeting, Rectification, RectificationStatus
 from ..permissions import life_meetings_visible_to
 
 # --- life meetings ---------------------------------------------------------------------------
@@ -21,11 +21,23 @@ from ..permissions import life_meetings_visible_to
 
 def life_meetings(user):
     outer = OuterRef("pk")
+    # Counted apart from the visibility filter: a member who sees a meeting because they
+    # attended it would otherwise have the count cut down to their own attendance row.
+    attendance = LifeMeeting.attendees.through.objects.filter(lifemeeting=outer)
     return (
         life_meetings_visible_to(user)
         .select_related("organization")
         .annotate(
-            n_attendees=Count("attendees", distinct=True),
+            n_attendees=Coalesce(
+                Subquery(
+                    attendance.order_by()
+                    .values("lifemeeting")
+                    .annotate(n=Count("*"))
+                    .values("n")[:1],
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            ),
             n_open_items=Coalesce(
                 Subquery(
                     Rectification.objects.filter(meeting=outer, status=RectificationStatus.OPEN)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
+from members.history import save_with_history
 from members.models import (
     ACTIVE_STATUSES,
     Member,
@@ -78,8 +79,7 @@ def _open_one(*, branch, year, deadlines, actor, peer_reviews_shown=None) -> App
         rule_values["peer_reviews_shown_to_reviewed"] = peer_reviews_shown
     cycle = AppraisalCycle(branch=branch, year=year, opened_by=actor, **deadlines, **rule_values)
     cycle.full_clean()
-    cycle._history_user = actor
-    cycle.save()
+    save_with_history(cycle, actor)
     figures.refresh_branches([branch.pk], [year])
     members = Member.objects.filter(branch=branch, status__in=ACTIVE_STATUSES).values_list(
         "pk", "status"
@@ -178,9 +178,7 @@ def cycle_update(
     version_claim(cycle, version, fields=list(fields))
     _check_deadlines({f: getattr(cycle, f) for f in allowed - {"peer_reviews_shown_to_reviewed"}})
     cycle.full_clean()
-    cycle._history_user = actor
-    cycle.save()
-    return cycle
+    return save_with_history(cycle, actor)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
+from members.history import save_with_history
 from members.models import (
     Member,
     OrganizationKind,
@@ -47,8 +48,7 @@ def life_meeting_save(
     outside = [m for m in attendees if not m.branch.path.startswith(meeting.organization.path)]
     if outside and meeting.organization.kind == OrganizationKind.BRANCH:
         raise DomainError(_("Attendees of a branch meeting are members of that branch."))
-    meeting._history_user = actor
-    meeting.save()
+    save_with_history(meeting, actor)
     meeting.attendees.set(attendees)
     return meeting
 
@@ -63,9 +63,7 @@ def rectification_add(
         meeting=meeting, description=description.strip(), owner=owner, due_on=due_on
     )
     item.full_clean()
-    item._history_user = actor
-    item.save()
-    return item
+    return save_with_history(item, actor)
 
 
 @transaction.atomic
@@ -81,9 +79,7 @@ def rectification_complete(
     item.done_on = done_on
     item.done_note = note.strip()
     item.full_clean()
-    item._history_user = actor
-    item.save()
-    return item
+    return save_with_history(item, actor)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
+from members.history import save_with_history
 from members.permissions import has_perm
 from members.services import DomainError
 
@@ -153,8 +154,7 @@ def cycle_move(
     if to_step == Step.CLOSED:
         cycle.closed_at = timezone.now()
         _records_write(cycle)
-    cycle._history_user = actor
-    cycle.save()
+    save_with_history(cycle, actor)
     if to_step == Step.CLOSED:
         figures.refresh_branches([cycle.branch_id], [cycle.year])
     return move

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.history import save_with_history
 from members.models import (
     Member,
 )
@@ -58,9 +59,7 @@ def self_assessment_save(
         assessment.status = AssessmentStatus.SUBMITTED
         assessment.submitted_at = timezone.now()
     assessment.full_clean()
-    assessment._history_user = member.account
-    assessment.save()
-    return assessment
+    return save_with_history(assessment, member.account)
 
 
 @transaction.atomic
@@ -76,9 +75,7 @@ def self_assessment_return(*, assessment: SelfAssessment, comment: str, actor=No
     assessment.return_comment = comment.strip()
     assessment.returned_at = timezone.now()
     assessment.returned_by = actor
-    assessment._history_user = actor
-    assessment.save()
-    return assessment
+    return save_with_history(assessment, actor)
 
 
 # --- talks and peer review ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.history import save_with_history
 from members.models import (
     Member,
 )
@@ -67,8 +68,7 @@ def record_amend(
         raise DomainError(_("A correction needs a reason."))
     amendment = RecordAmendment(record=record, grade=grade, reason=reason.strip(), amended_by=actor)
     amendment.full_clean()
-    amendment._history_user = actor
-    amendment.save()
+    save_with_history(amendment, actor)
     audit_log(actor=actor, action="appraisal.record_amended", obj=record, grade=grade)
     return amendment
 

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.history import save_with_history
 from members.models import (
     Member,
 )
@@ -56,8 +57,7 @@ def ratings_save(*, cycle: AppraisalCycle, entries: Mapping[int, tuple[str, str]
             continue
         rating.grade, rating.reason, rating.proposed_by = grade, reason, actor
         rating.full_clean()
-        rating._history_user = actor
-        rating.save()
+        save_with_history(rating, actor)
     if errors:
         raise DomainError(errors)
 
@@ -74,9 +74,7 @@ def rating_submit(*, cycle: AppraisalCycle, actor=None) -> AppraisalCycle:
             _("%(n)s appraised member(s) have no proposed grade yet.") % {"n": len(missing)}
         )
     cycle.rating_state = RatingState.SUBMITTED
-    cycle._history_user = actor
-    cycle.save(update_fields=["rating_state"])
-    return cycle
+    return save_with_history(cycle, actor, update_fields=["rating_state"])
 
 
 @transaction.atomic
@@ -100,6 +98,4 @@ def rating_decide(
     cycle.rating_comment = comment.strip()
     cycle.rating_decided_by = actor
     cycle.rating_decided_at = timezone.now()
-    cycle._history_user = actor
-    cycle.save()
-    return cycle
+    return save_with_history(cycle, actor)

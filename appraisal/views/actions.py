@@ -1,36 +1,20 @@
-"""How appraisal pages run one service call for a posted form and tell the user the outcome."""
+"""How appraisal's POST-only actions run one service call and tell the user the outcome: each
+message of a refusal flashed on its own (forms shown on their page use
+`members.page_actions.submit`)."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 
-from members.concurrency import ConcurrentChange
+from members.page_actions import Outcome, flash_success
 from members.services import DomainError
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a service call gave back; true when it ran and succeeded."""
-
-    done: bool
-    value: Any = None
-
-    def __bool__(self):
-        return self.done
 
 
 def show_errors(request, error: DomainError):
     """Each message of a refusal as an error message at the top of the next page."""
     for message in error.messages:
         messages.error(request, message)
-
-
-def _flash(request, success, value):
-    message = success(value) if callable(success) else success
-    if message is not None:
-        messages.success(request, message)
 
 
 def act(request, action: Callable[[], Any], success) -> Outcome:
@@ -41,23 +25,15 @@ def act(request, action: Callable[[], Any], success) -> Outcome:
     except DomainError as e:
         show_errors(request, e)
         return Outcome(False)
-    _flash(request, success, value)
+    flash_success(request, success, value)
     return Outcome(True, value)
 
 
-def submit(request, form, action: Callable[[], Any], success=None) -> Outcome:
-    """For a posted, valid form: run `action`; a refusal goes on the form (a concurrent change
-    is shown as a conflict); on success flash `success` (as for `act`). Nothing is done for a
-    GET or an invalid form."""
-    if request.method != "POST" or not form.is_valid():
-        return Outcome(False)
-    try:
-        value = action()
-    except ConcurrentChange as e:
-        form.show_conflict(e)
-        return Outcome(False)
-    except DomainError as e:
-        form.add_error(None, e)
-        return Outcome(False)
-    _flash(request, success, value)
-    return Outcome(True, value)
+def act_for_form(request, form, action: Callable[[], Any], success, *, invalid=None) -> Outcome:
+    """`act` for a valid posted `form` whose page is elsewhere; an invalid one is told by
+    flashing `invalid` (nothing when it is None)."""
+    if form.is_valid():
+        return act(request, action, success)
+    if invalid is not None:
+        messages.error(request, invalid)
+    return Outcome(False)

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from members.page_actions import submit
 from members.pagination import BoundedPaginator
 from members.params import page_param, year_param
 from members.permissions import (
@@ -25,7 +26,7 @@ from ..selectors import cycles as cycle_selectors
 from ..selectors import papers as paper_selectors
 from ..services import cycles as cycle_services
 from ..services import moves as move_services
-from .actions import act, submit
+from .actions import act
 
 # --- cycles ----------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from ..permissions import (
 )
 from ..selectors import results as result_selectors
 from ..services import rating as rating_services
-from .actions import act
+from .actions import act, act_for_form
 
 # --- rating ----------------------------------------------------------------------------------
 
@@ -82,17 +82,16 @@ def _rating_context(request, cycle, sheet, form):
 @permission_required("appraisal.approve_rating", get_cycle_for_user)
 def rating_decide(request, cycle):
     form = forms.DecisionForm(request.POST)
-    if form.is_valid():
-        act(
-            request,
-            lambda: rating_services.rating_decide(
-                cycle=cycle,
-                approve=form.cleaned_data["decision"] == "approve",
-                comment=form.cleaned_data["comment"],
-                actor=request.user,
-            ),
-            _("Decision recorded."),
-        )
-    else:
-        messages.error(request, _("Choose approve or return."))
+    act_for_form(
+        request,
+        form,
+        lambda: rating_services.rating_decide(
+            cycle=cycle,
+            approve=form.cleaned_data["decision"] == "approve",
+            comment=form.cleaned_data["comment"],
+            actor=request.user,
+        ),
+        _("Decision recorded."),
+        invalid=_("Choose approve or return."),
+    )
     return redirect("appraisal:rating", cycle.pk)

@@ -1,6 +1,5 @@
 """Pages of life meetings and rectification items."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
@@ -10,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.models import OrganizationKind
+from members.page_actions import submit
 from members.pagination import BoundedPaginator
 from members.params import id_param, page_param
 from members.permissions import (
@@ -26,7 +26,7 @@ from ..permissions import (
 )
 from ..selectors import meetings as meeting_selectors
 from ..services import meetings as meeting_services
-from .actions import act, submit
+from .actions import act_for_form
 
 # --- life meetings ---------------------------------------------------------------------------
 
@@ -149,17 +149,16 @@ meeting_void = void_view(
 def rectification_done(request, item):
     meeting = item.meeting
     form = forms.RectificationDoneForm(request.POST)
-    if form.is_valid():
-        act(
-            request,
-            lambda: meeting_services.rectification_complete(
-                rectification=item,
-                done_on=timezone.localdate(),
-                note=form.cleaned_data["note"],
-                actor=request.user,
-            ),
-            _("Marked done."),
-        )
-    else:
-        messages.error(request, _("Say what was done."))
+    act_for_form(
+        request,
+        form,
+        lambda: meeting_services.rectification_complete(
+            rectification=item,
+            done_on=timezone.localdate(),
+            note=form.cleaned_data["note"],
+            actor=request.user,
+        ),
+        _("Marked done."),
+        invalid=_("Say what was done."),
+    )
     return redirect("appraisal:meeting_detail", meeting.pk)

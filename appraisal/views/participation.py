@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from members.page_actions import submit
 from members.permissions import (
     has_perm,
     permission_required,
@@ -25,7 +26,6 @@ from ..selectors import cycles as cycle_selectors
 from ..selectors import papers as paper_selectors
 from ..selectors import participation as participation_selectors
 from ..services import participation as participation_services
-from .actions import submit
 
 # --- self-assessment -------------------------------------------------------------------------
 

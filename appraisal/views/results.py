@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.page_actions import submit
 from members.permissions import (
     has_perm,
     permission_required,
@@ -24,7 +25,7 @@ from ..permissions import (
 )
 from ..selectors import results as result_selectors
 from ..services import publicity as publicity_services
-from .actions import act, submit
+from .actions import act_for_form
 
 # --- publicity and records -------------------------------------------------------------------
 
@@ -70,14 +71,14 @@ def publicity(request, cycle):
 @permission_required("appraisal.answer_objection", get_objection_for_user)
 def objection_answer(request, objection):
     form = forms.AnswerForm(request.POST)
-    if form.is_valid():
-        act(
-            request,
-            lambda: publicity_services.objection_answer(
-                objection=objection, answer=form.cleaned_data["answer"], actor=request.user
-            ),
-            _("Answer saved."),
-        )
+    act_for_form(
+        request,
+        form,
+        lambda: publicity_services.objection_answer(
+            objection=objection, answer=form.cleaned_data["answer"], actor=request.user
+        ),
+        _("Answer saved."),
+    )
     return redirect("appraisal:publicity", objection.cycle_id)
 
 

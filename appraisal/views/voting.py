@@ -3,6 +3,7 @@
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from members.page_actions import submit
 from members.permissions import (
     permission_required,
     require_member,
@@ -16,9 +17,20 @@ from ..permissions import (
 from ..selectors import ballot as ballot_selectors
 from ..selectors import cycles as cycle_selectors
 from ..services import ballot as ballot_services
-from .actions import act, submit
+from .actions import act
 
 # --- ballot ----------------------------------------------------------------------------------
+
+
+def _ballot_state(cycle):
+    """What both ballot pages show of the ballot: whether it is open, and how many of the
+    eligible voters have voted."""
+    n, eligible = ballot_selectors.turnout(cycle)
+    return {
+        "is_open": cycle.step == Step.BALLOT and not cycle.is_voided,
+        "turnout": n,
+        "eligible": eligible,
+    }
 
 
 @permission_required("appraisal.vote", get_cycle_for_user, member=True)
@@ -26,7 +38,6 @@ def ballot(request, cycle):
     member = require_member(request.user)
     graded = [p.member for p in cycle_selectors.participants(cycle, graded=True)]
     voted = ballot_selectors.has_voted(cycle, member.pk)
-    is_open = cycle.step == Step.BALLOT and not cycle.is_voided
     form = forms.BallotForm(request.POST or None, members=graded)
     if request.method == "POST" and not form.is_valid():
         form.add_error(None, _("Grade every member on the ballot."))
@@ -37,15 +48,12 @@ def ballot(request, cycle):
         _("Your ballot is cast. Thank you."),
     ):
         return redirect("appraisal:ballot", cycle.pk)
-    n, eligible = ballot_selectors.turnout(cycle)
     context = {
         "cycle": cycle,
         "form": form,
         "voted": voted,
-        "is_open": is_open,
-        "turnout": n,
-        "eligible": eligible,
         "grades": list(form.rows()),
+        **_ballot_state(cycle),
     }
     # What is graded already (after a refused submission) and where to carry on.
     answered = [m for m, field in context["grades"] if field.value()]
@@ -83,16 +91,13 @@ def paper_ballots(request, cycle):
             _("Paper ballot entered."),
         ):
             return redirect("appraisal:paper_ballots", cycle.pk)
-    n, eligible = ballot_selectors.turnout(cycle)
     context = {
         "cycle": cycle,
         "issue_form": issue_form,
         "enter_form": enter_form,
         "grades": list(enter_form.rows()),
         "box": ballot_selectors.ballot_box(cycle),
-        "is_open": cycle.step == Step.BALLOT and not cycle.is_voided,
-        "turnout": n,
-        "eligible": eligible,
+        **_ballot_state(cycle),
     }
     return render(request, "appraisal/paper_ballots.html", context)
 

@@ -25,8 +25,8 @@ from django.utils import timezone
 from bench.seed import bulk_session, in_parallel
 from bench.seed.members import allocate_ids, insert, other_columns, reset_sequences
 from education.dates import local_tz
-from education.models import Attendance as AttendanceModel
 from education.models import (
+    SESSION_FIELDS,
     AttendanceStatus,
     BranchYearMeetings,
     Makeup,
@@ -37,6 +37,7 @@ from education.models import (
     SessionState,
     Topic,
 )
+from education.models import Attendance as AttendanceModel
 from members.models import ACTIVE_STATUSES, Member, Position, Role
 
 # kind -> (hours in tenths, title pattern, start hour, duration in minutes)
@@ -150,6 +151,7 @@ def _sessions(rng, today, context):
                         masks[(info.id, y)][kind] |= 1 << (m - 1)
                 elif state == SessionState.HELD:
                     masks[(info.id, y)][kind] |= 1 << (m - 1)
+                # id, organization, what describes a session (SESSION_FIELDS, in order), state
                 yield (
                     sid,
                     org_id,
@@ -168,23 +170,7 @@ def _sessions(rng, today, context):
                 sid += 1
 
     counts["session"] = insert(
-        Session,
-        (
-            "id",
-            "organization_id",
-            "kind",
-            "title",
-            "topics",
-            "starts_at",
-            "ends_at",
-            "place",
-            "online_url",
-            "lecturer",
-            "hours",
-            "minutes",
-            "state",
-        ),
-        sessions(),
+        Session, ("id", "organization_id", *SESSION_FIELDS, "state"), sessions()
     )
 
     def through():

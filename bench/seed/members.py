@@ -33,6 +33,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from members.demo import ETHNICITIES, GIVEN, SURNAMES
+from members.forms import MemberAddForm
 from members.models import (
     Member,
     MemberStatus,
@@ -445,8 +446,9 @@ def _member_rows(ctx, sizes, branch_infos, rng, today):
             if status in (MemberStatus.TRANSFERRED_OUT, MemberStatus.DECEASED):
                 ctx.inactive_member_ids.add(member_id)
             group_id = info.group_ids[offset % len(info.group_ids)] if info.group_ids else None
-            yield (
+            yield (  # the member's id, then MEMBER_FIELDS' order: branch, details, group
                 member_id,
+                info.id,
                 _name(rng),
                 "female" if rng.random() < 0.42 else "male",
                 birth,
@@ -461,26 +463,19 @@ def _member_rows(ctx, sizes, branch_infos, rng, today):
                 joined,
                 full_on,
                 status,
-                info.id,
                 group_id,
             )
 
 
-MEMBER_FIELDS = (
-    "id",
-    "full_name",
-    "gender",
-    "birth_date",
-    "ethnicity",
-    "education",
-    "phone",
-    "email",
-    "joined_on",
-    "full_member_on",
-    "status",
-    "branch_id",
-    "group_id",
-)
+def form_columns(form_class) -> tuple[str, ...]:
+    """The columns a model form fills, in the form's order (a foreign key by its column):
+    a seeder writes what a person would enter there, in the same order."""
+    opts = form_class._meta
+    return tuple(opts.model._meta.get_field(name).attname for name in opts.fields)
+
+
+# A member row: its id, then what adding a member records (the branch first).
+MEMBER_FIELDS = ("id", *form_columns(MemberAddForm))
 
 
 def _branch_leadership(size):

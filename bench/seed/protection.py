@@ -13,8 +13,17 @@ from datetime import date, timedelta
 
 from django.db import transaction
 
-from bench.seed.members import allocate_ids, aware, branch_of, choose, insert, reset_sequences
+from bench.seed.members import (
+    allocate_ids,
+    aware,
+    branch_of,
+    choose,
+    form_columns,
+    insert,
+    reset_sequences,
+)
 from members.models import Organization, Position, Role
+from members.protection.forms import CaseActionForm, ClarificationForm
 from members.protection.models import (
     CaseAction,
     CaseActionKind,
@@ -193,7 +202,7 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
             open_case = status in (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS)
             follow_up = day + timedelta(days=14) if open_case and i == n_actions - 1 else None
             actions.append(
-                (
+                (  # the case, what CaseActionForm asks (in its order), when it was recorded
                     case_id,
                     action_kind.value,
                     day,
@@ -206,7 +215,7 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
             )
         if resolved and rng.random() < 0.5:
             clarifications.append(
-                (
+                (  # the case, what ClarificationForm asks (in its order), the member's consent
                     case_id,
                     "经组织调查核实，网上流传的有关该同志的说法与事实不符，特此澄清。",
                     resolved.date(),
@@ -241,31 +250,11 @@ def seed(*, n_members, rng, today, context, **_options) -> dict:
         CaseAssignment, ("case_id", "handler_id", "assigned_at", "removed_at"), assignments
     )
     counts["caseaction"] = insert(
-        CaseAction,
-        (
-            "case_id",
-            "kind",
-            "acted_on",
-            "description",
-            "outcome",
-            "follow_up_due",
-            "follow_up_note",
-            "recorded_at",
-        ),
-        actions,
+        CaseAction, ("case_id", *form_columns(CaseActionForm), "recorded_at"), actions
     )
     counts["clarification"] = insert(
         Clarification,
-        (
-            "case_id",
-            "text",
-            "issued_on",
-            "published_where",
-            "published_to",
-            "approving_organization_id",
-            "approval_reference",
-            "member_consents",
-        ),
+        ("case_id", *form_columns(ClarificationForm), "member_consents"),
         clarifications,
     )
     counts["caseview"] = insert(

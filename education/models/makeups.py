@@ -1,11 +1,11 @@
 """Make-up study (补学): what a member studied for a session they missed, and its review."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from members.fields import actor_field
 from members.models import Member
 from members.uploads import random_upload_path
 
@@ -51,9 +51,7 @@ class Makeup(models.Model):
     state = models.CharField(
         _("state"), max_length=12, choices=MakeupState.choices, default=MakeupState.SUBMITTED
     )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    reviewed_by = actor_field()
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.CharField(_("review note"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,7 +8,6 @@ member's check-in) fills in the outcome and the credited hours.
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -17,8 +16,10 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.concurrency import Versioned
+from members.fields import actor_field
 from members.models import Member, Organization
 from members.uploads import PrivateFile
+from members.voiding import VoidReason
 
 HOURS_FIELD = {"max_digits": 5, "decimal_places": 1, "validators": [MinValueValidator(0)]}
 
@@ -77,9 +78,12 @@ SESSION_FIELDS = (
 )
 
 
-class Session(Versioned):
+class Session(VoidReason, Versioned):
     """A study session held by an organization (branch, group, or a committee for several
-    branches). `branches` are the branches it counts for in the regular-meeting grid."""
+    branches). `branches` are the branches it counts for in the regular-meeting grid.
+
+    A held session is never deleted: voided (state "cancelled") with a reason, its attendance
+    kept; it no longer counts for hours or the meeting grid (services.session_void)."""
 
     organization = models.ForeignKey(
         Organization,
@@ -106,15 +110,9 @@ class Session(Versioned):
     state = models.CharField(
         _("state"), max_length=12, choices=SessionState.choices, default=SessionState.PLANNED
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    created_by = actor_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # A held session is never deleted: voided (state "cancelled") with a reason, its attendance
-    # kept; it no longer counts for hours or the meeting grid (services.session_void).
-    void_reason = models.CharField(_("reason for voiding"), max_length=500, blank=True, default="")
-    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
 
     # The branches it counts for are kept in the history too (which grid a held session
     # filled is part of the record).

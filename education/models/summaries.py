@@ -4,24 +4,15 @@ member and year, regular meetings per branch and year, study figures per organiz
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Member, Organization, OrganizationFigures
-
-
-class YearSummary(models.Model):
-    """A summary row of one owner (OWNER: the foreign key naming it) for one calendar year."""
-
-    OWNER = ""
-
-    year = models.PositiveSmallIntegerField(_("year"))
-
-    class Meta:
-        abstract = True
-
-    def __str__(self):
-        return f"{getattr(self, f'{self.OWNER}_id')} {self.year}"
+from members.models import (
+    Member,
+    Organization,
+    OrganizationYearFigures,
+    YearSummary,
+    figures_keys,
+)
 
 
 class MemberYearHours(YearSummary):
@@ -73,13 +64,12 @@ class BranchYearMeetings(YearSummary):
         ]
 
 
-class OrganizationStudyFigures(OrganizationFigures):
+class OrganizationStudyFigures(OrganizationYearFigures):
     """Study hours and regular meetings over an organization's subtree for one year (a
     branch's own for a branch): see education.figures. `behind` and `missing` depend on
     the date (the pace of the year, the periods already over); they are as of the row's
     computed_at, and every branch row of the year is recomputed when a month begins."""
 
-    year = models.PositiveSmallIntegerField(_("year"))
     branches = models.PositiveIntegerField(default=0)
     members = models.PositiveIntegerField(default=0)
     leaders = models.PositiveIntegerField(default=0)
@@ -93,17 +83,4 @@ class OrganizationStudyFigures(OrganizationFigures):
     class Meta:
         verbose_name = _("organization study figures")
         verbose_name_plural = _("organization study figures")
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "year"], name="study_figures_once"),
-        ]
-        indexes = [
-            models.Index(fields=["parent", "year"], name="study_figures_parent"),
-            models.Index(
-                fields=["organization"],
-                name="study_figures_dirty",
-                condition=Q(version__gt=F("propagated")),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.organization_id} {self.year}"
+        constraints, indexes = figures_keys("study_figures", "year")

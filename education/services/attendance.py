@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members.concurrency import version_claim
+from members.history import save_with_history
 from members.models import Member, Organization
 from members.services import DomainError
 
@@ -67,8 +68,7 @@ def session_log(
     clean_session(session)
     if session.starts_at > timezone.now():
         raise DomainError({"starts_at": _("A session can only be logged once it has started.")})
-    session._history_user = actor
-    session.save()
+    save_with_history(session, actor)
     if new:
         covered = default_branches(session.organization, branches)
         session.branches.add(*covered)  # a new session has none yet: nothing to compare
@@ -149,8 +149,7 @@ def attendance_mark(
         row = Attendance(session=session, member=member)
     row.status = status
     row.hours = _row_hours(status, hours, session.hours)
-    row._history_user = actor
-    row.save()
+    save_with_history(row, actor)
     if session.is_held:
         summaries.refresh_members([member.pk], summaries.years_of(session.starts_at))
     return row

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from members.history import save_with_history
 from members.models import Member
 from members.services import DomainError
 
@@ -59,8 +60,7 @@ def check_in(*, session: Session | int, member: Member | int, now=None, actor=No
     row.status = AttendanceStatus.PRESENT
     row.hours = session.hours
     row.checked_in_at = now
-    row._history_user = actor
-    row.save(update_fields=["status", "hours", "checked_in_at", "updated_at"])
+    save_with_history(row, actor, update_fields=["status", "hours", "checked_in_at", "updated_at"])
     row.session = session
     if session.is_held:  # check-in is only open while planned; kept for safety
         summaries.refresh_members([member_id], summaries.years_of(session.starts_at))
@@ -93,8 +93,7 @@ def session_close_checkin(*, session: Session, actor=None) -> Session:
             default_user=actor,
         )
     session.state = SessionState.HELD
-    session._history_user = actor
-    session.save(update_fields=["state", "updated_at"])
+    save_with_history(session, actor, update_fields=["state", "updated_at"])
     # The same refresh session_log does when a session becomes held.
     summaries.refresh_session(session)
     return session

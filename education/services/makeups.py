@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.history import save_with_history
 from members.models import Member
 from members.services import DomainError
 from members.uploads import clean_original_name, validate_upload
@@ -83,8 +84,7 @@ def _review(makeup: Makeup, state: str, actor, note: str) -> Makeup:
     makeup.reviewed_by = actor
     makeup.reviewed_at = timezone.now()
     makeup.review_note = note
-    makeup._history_user = actor
-    makeup.save()
+    save_with_history(makeup, actor)
     summaries.refresh_members([makeup.member_id], [makeup.studied_on.year])
     return makeup
 

@@ -9,8 +9,10 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from members.concurrency import version_claim
+from members.history import save_with_history
 from members.models import Member, Organization, OrganizationKind
 from members.services import DomainError, audit_log
+from members.voiding import void_mark
 
 from .. import summaries
 from ..models.sessions import (
@@ -107,8 +109,7 @@ def session_plan(
     session.state = SessionState.PLANNED
     clean_session(session)
     covered = default_branches(organization, branches)
-    session._history_user = actor
-    session.save()
+    save_with_history(session, actor)
     session.branches.set(covered)
     if expected_member_ids is None:
         expected_member_ids = (
@@ -140,8 +141,7 @@ def session_update(
     set_session_fields(session, fields)
     version_claim(session, version, fields=list(fields))
     clean_session(session)
-    session._history_user = actor
-    session.save()
+    save_with_history(session, actor)
     if branches is not None:
         session.branches.set(default_branches(session.organization, branches))
     if session.is_held and session.hours != old_hours:
@@ -208,8 +208,7 @@ def session_cancel(*, session: Session, actor=None) -> Session:
     if not session.is_planned:
         raise DomainError(_("Only a planned session can be cancelled."))
     session.state = SessionState.CANCELLED
-    session._history_user = actor
-    session.save(update_fields=["state", "updated_at"])
+    save_with_history(session, actor, update_fields=["state", "updated_at"])
     summaries.refresh_session(session)
     from ..reminders import session_changed_notify
 
@@ -223,18 +222,12 @@ def session_void(*, session: Session, reason: str, actor=None) -> Session:
     written reason: it becomes "cancelled", keeps its attendance rows and the branches it
     counted for (both in the history), and stops counting for hours and the meeting grid.
     Never a deletion: attendance, ballots and decisions are records."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError({"reason": _("Say why the session is voided.")})
     session = Session.objects.select_for_update().get(pk=session.pk)
     if not session.is_held:
         raise DomainError(_("Only a held session can be voided; cancel a planned one."))
+    fields = void_mark(session, reason=reason, actor=actor)
     session.state = SessionState.CANCELLED
-    session.void_reason = reason[:500]
-    session.voided_at = timezone.now()
-    session._history_user = actor
-    session._change_reason = _("Voided: %(reason)s") % {"reason": reason[:80]}
-    session.save(update_fields=["state", "void_reason", "voided_at", "updated_at"])
+    session.save(update_fields=[*fields, "state", "updated_at"])
     # The summaries are kept by the services: a voided session's hours and meeting month go.
     summaries.refresh_session(session)
     audit_log(actor=actor, action="education.session.void", obj=session, reason=reason[:500])

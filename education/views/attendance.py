@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from members.page_actions import submit
 from members.params import id_param
 from members.permissions import (
     get_organization_for_user,
@@ -27,7 +28,6 @@ from ..permissions import get_session_for_user
 from ..selectors import rollup as rollup_selectors
 from ..selectors import sessions as sessions_selectors
 from ..services import attendance as attendance_services
-from .saving import save_form
 
 MAX_ROW_HOURS = Decimal("99.9")
 
@@ -154,9 +154,9 @@ def session_log(request, pk=None):
                 **data,
             )
 
-        logged = save_form(request, form, log, _("The session and its attendance are saved."))
-        if logged is not None:
-            return redirect("education:session_detail", logged.pk)
+        logged = submit(request, form, log, _("The session and its attendance are saved."))
+        if logged:
+            return redirect("education:session_detail", logged.value.pk)
     rows = sessions_selectors.log_rows(session, organization)
     if request.method == "POST":
         for row in rows:

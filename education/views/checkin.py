@@ -3,7 +3,6 @@ closing check-in."""
 
 import time
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from members.page_actions import run_service
 from members.permissions import member_id_of, permission_required, require_member
 from members.services import DomainError
 
@@ -36,14 +36,11 @@ _CHECKIN_SESSION_KEY = "education_checkin_pass"
 def session_close(request, session):
     """Close check-in: members who did not check in (and were not marked) are absent, the
     session is held and everyone's hours count."""
-    try:
-        checkin_services.session_close_checkin(session=session, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(
-            request, _("Check-in is closed and the session is held; the hours are credited.")
-        )
+    run_service(
+        request,
+        lambda: checkin_services.session_close_checkin(session=session, actor=request.user),
+        _("Check-in is closed and the session is held; the hours are credited."),
+    )
     return redirect("education:session_detail", session.pk)
 
 

@@ -10,16 +10,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.page_actions import run_service, submit
 from members.params import id_param, page_param
 from members.permissions import permission_required, require_member, scope_for
-from members.services import DomainError
 from members.uploads import private_file_response
 
 from ..forms import MakeupForm, ReviewForm
 from ..permissions import get_makeup_for_user, makeups_managed_by
 from ..selectors import sessions as sessions_selectors
 from ..services import makeups as makeups_services
-from .saving import save_form
 
 
 @login_required
@@ -43,17 +42,15 @@ def makeup_create(request):
     form = MakeupForm(
         request.POST or None, request.FILES or None, missed_sessions=missed, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
-        makeup = save_form(
-            request,
-            form,
-            lambda: makeups_services.makeup_submit(
-                member=member, actor=request.user, **form.cleaned_data
-            ),
-            _("Your make-up study is recorded. It counts once the secretary confirms it."),
-        )
-        if makeup is not None:
-            return redirect("education:makeup_list")
+    if submit(
+        request,
+        form,
+        lambda: makeups_services.makeup_submit(
+            member=member, actor=request.user, **form.cleaned_data
+        ),
+        _("Your make-up study is recorded. It counts once the secretary confirms it."),
+    ):
+        return redirect("education:makeup_list")
     return render(request, "education/makeup_form.html", {"form": form})
 
 
@@ -72,17 +69,20 @@ def makeup_review(request, makeup):
     form = ReviewForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
     action = request.POST.get("action")
-    try:
-        if action == "confirm":
-            makeups_services.makeup_confirm(makeup=makeup, actor=request.user, note=note)
-            messages.success(request, _("The make-up study is confirmed; its hours now count."))
-        elif action == "reject":
-            makeups_services.makeup_reject(makeup=makeup, actor=request.user, note=note)
-            messages.success(request, _("The make-up study is rejected."))
-        else:
-            raise DomainError(_("Choose to confirm or reject."))
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
+    if action == "confirm":
+        run_service(
+            request,
+            lambda: makeups_services.makeup_confirm(makeup=makeup, actor=request.user, note=note),
+            _("The make-up study is confirmed; its hours now count."),
+        )
+    elif action == "reject":
+        run_service(
+            request,
+            lambda: makeups_services.makeup_reject(makeup=makeup, actor=request.user, note=note),
+            _("The make-up study is rejected."),
+        )
+    else:
+        messages.error(request, _("Choose to confirm or reject."))
     return redirect("education:makeup_review_list")
 
 

@@ -6,9 +6,9 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.page_actions import run_service_for_form
 from members.permissions import permission_required
-from members.services import DomainError
-from members.uploads import private_file_response
+from members.uploads import private_file_download
 
 from ..forms import MaterialForm
 from ..permissions import get_material_for_user, get_session_for_user
@@ -19,29 +19,23 @@ from ..services import materials as materials_services
 @permission_required("education.change_session", get_session_for_user)
 def material_add(request, session):
     form = MaterialForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            materials_services.material_add(
-                session=session,
-                title=form.cleaned_data["title"],
-                file=form.cleaned_data["file"],
-                actor=request.user,
-            )
-        except DomainError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("The material is uploaded."))
-    else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    run_service_for_form(
+        request,
+        form,
+        lambda: materials_services.material_add(
+            session=session,
+            title=form.cleaned_data["title"],
+            file=form.cleaned_data["file"],
+            actor=request.user,
+        ),
+        _("The material is uploaded."),
+    )
     return redirect("education:session_detail", session.pk)
 
 
 @login_required
 def material_download(request, pk):
-    material = get_material_for_user(request.user, pk)
-    return private_file_response(
-        material.file, filename=material.original_name, content_type=material.content_type
-    )
+    return private_file_download(get_material_for_user(request.user, pk))
 
 
 @require_POST

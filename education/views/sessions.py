@@ -1,11 +1,11 @@
 """Session pages: list, plan, detail, edit, who is expected, cancel or void."""
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from members.page_actions import run_service, submit
 from members.params import choice_param, id_param, page_param, this_year, year_param
 from members.permissions import (
     get_organization_for_user,
@@ -14,7 +14,6 @@ from members.permissions import (
     require_perm,
     scope_for,
 )
-from members.services import DomainError
 
 from ..forms import ExpectedForm, MaterialForm, SessionForm, SessionVoidForm
 from ..models.sessions import SESSION_FIELDS, AttendanceStatus, SessionState
@@ -24,7 +23,6 @@ from ..selectors import sessions as sessions_selectors
 from ..services import checkin as checkin_services
 from ..services import sessions as sessions_services
 from .attendance import attendance_context
-from .saving import save_form
 
 
 @permission_required("education.add_session")
@@ -55,21 +53,19 @@ def session_list(request):
 @permission_required("education.add_session")
 def session_create(request):
     form = SessionForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+
+    def plan():
         data = dict(form.cleaned_data)
         organization = data.pop("organization")
         branches = data.pop("branches", None) or ()
         require_perm(request.user, "members.manage_organization", organization)
-        session = save_form(
-            request,
-            form,
-            lambda: sessions_services.session_plan(
-                organization=organization, branches=branches, actor=request.user, **data
-            ),
-            _("The session is planned."),
+        return sessions_services.session_plan(
+            organization=organization, branches=branches, actor=request.user, **data
         )
-        if session is not None:
-            return redirect("education:session_detail", session.pk)
+
+    planned = submit(request, form, plan, _("The session is planned."))
+    if planned:
+        return redirect("education:session_detail", planned.value.pk)
     return render(request, "education/session_form.html", {"form": form, "session": None})
 
 
@@ -111,23 +107,19 @@ def session_edit(request, session):
     form = SessionForm(
         request.POST or None, instance=session, user=request.user, with_minutes=session.is_held
     )
-    if request.method == "POST" and form.is_valid():
+
+    def update():
         data = {k: v for k, v in form.cleaned_data.items() if k in SESSION_FIELDS}
-        branches = form.cleaned_data.get("branches") if "branches" in form.fields else None
-        saved = save_form(
-            request,
-            form,
-            lambda: sessions_services.session_update(
-                session=session,
-                actor=request.user,
-                branches=branches,
-                version=form.cleaned_data.get("version"),
-                **data,
-            ),
-            _("The session is saved."),
+        return sessions_services.session_update(
+            session=session,
+            actor=request.user,
+            branches=form.cleaned_data.get("branches") if "branches" in form.fields else None,
+            version=form.cleaned_data.get("version"),
+            **data,
         )
-        if saved is not None:
-            return redirect("education:session_detail", session.pk)
+
+    if submit(request, form, update, _("The session is saved.")):
+        return redirect("education:session_detail", session.pk)
     return render(request, "education/session_form.html", {"form": form, "session": session})
 
 
@@ -137,17 +129,15 @@ def session_expected(request, session):
     form = ExpectedForm(
         request.POST or None, candidates=candidates, initial={"members": sorted(current)}
     )
-    if request.method == "POST" and form.is_valid():
-        saved = save_form(
-            request,
-            form,
-            lambda: sessions_services.session_set_expected(
-                session=session, member_ids=form.cleaned_data["members"], actor=request.user
-            ),
-            _("The list of expected members is saved."),
-        )
-        if saved is not None:
-            return redirect("education:session_detail", session.pk)
+    if submit(
+        request,
+        form,
+        lambda: sessions_services.session_set_expected(
+            session=session, member_ids=form.cleaned_data["members"], actor=request.user
+        ),
+        _("The list of expected members is saved."),
+    ):
+        return redirect("education:session_detail", session.pk)
     return render(request, "education/session_expected.html", {"form": form, "session": session})
 
 
@@ -163,12 +153,11 @@ def session_cancel(request, session):
             "education/session_cancel_confirm.html",
             {"session": session, "reminded": reminded},
         )
-    try:
-        sessions_services.session_cancel(session=session, actor=request.user)
-    except DomainError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("The session is cancelled."))
+    run_service(
+        request,
+        lambda: sessions_services.session_cancel(session=session, actor=request.user),
+        _("The session is cancelled."),
+    )
     return redirect("education:session_detail", session.pk)
 
 
@@ -176,17 +165,15 @@ def _session_void(request, session):
     """A held session is voided with a written reason (never deleted): its attendance stays
     on record and it stops counting for hours and the meeting grid."""
     form = SessionVoidForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        voided = save_form(
-            request,
-            form,
-            lambda: sessions_services.session_void(
-                session=session, reason=form.cleaned_data["reason"], actor=request.user
-            ),
-            _("The session is voided; its attendance stays on record."),
-        )
-        if voided is not None:
-            return redirect("education:session_detail", session.pk)
+    if submit(
+        request,
+        form,
+        lambda: sessions_services.session_void(
+            session=session, reason=form.cleaned_data["reason"], actor=request.user
+        ),
+        _("The session is voided; its attendance stays on record."),
+    ):
+        return redirect("education:session_detail", session.pk)
     return render(
         request, "education/session_void_confirm.html", {"session": session, "form": form}
     )

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from members.page_actions import submit
 from members.params import this_year, year_param
 from members.permissions import (
     get_organization_for_user,
@@ -18,7 +19,6 @@ from ..models.org_settings import Frequency
 from ..models.sessions import SessionKind
 from ..selectors import org_settings as org_settings_selectors
 from ..services import org_settings as org_settings_services
-from .saving import save_form
 
 # The required hours and the meeting cadence are the bar a branch is measured against: only
 # the organization above sets them (education.change_requirements); a branch's leaders
@@ -49,20 +49,18 @@ def org_settings(request, org):
             request.POST, instance=forms_by_name[name].instance, prefix=name
         )
         forms_by_name[name] = form
-        if form.is_valid():
-            saved = save_form(
-                request,
-                form,
-                lambda: org_settings_services.settings_save(
-                    instance=form.save(commit=False),
-                    actor=request.user,
-                    version=form.cleaned_data.get("version"),
-                    fields=list(form.Meta.fields),
-                ),
-                _("The settings are saved."),
-            )
-            if saved is not None:
-                return redirect(reverse("education:settings", args=[org.pk]) + f"?year={year}")
+        if submit(
+            request,
+            form,
+            lambda: org_settings_services.settings_save(
+                instance=form.save(commit=False),
+                actor=request.user,
+                version=form.cleaned_data.get("version"),
+                fields=list(form.Meta.fields),
+            ),
+            _("The settings are saved."),
+        ):
+            return redirect(reverse("education:settings", args=[org.pk]) + f"?year={year}")
     return render(
         request,
         "education/settings.html",

@@ -1,11 +1,12 @@
 """Tables of members/channels: a branch's robots, a member's channel order, and deliveries."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from ..fields import actor_field
 
 __all__ = ["BranchChannel", "ChannelKind", "ChannelPreference", "Delivery", "RateWindow"]
 
@@ -46,9 +47,7 @@ class BranchChannel(models.Model):
     broken_at = models.DateTimeField(null=True, blank=True)
     broken_reason = models.CharField(max_length=300, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    updated_by = actor_field()
 
     class Meta:
         verbose_name = _("group robot")

@@ -9,7 +9,6 @@ read goes through members.protection.permissions.cases_visible_to and is logged 
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,8 +17,9 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from ..concurrency import Versioned
+from ..fields import actor_field
 from ..uploads import PrivateFile, random_upload_path
-from ..voiding import Voidable
+from ..voiding import Voidable, voided_status_check
 
 __all__ = [
     "OPEN_CASE_STATUSES",
@@ -118,14 +118,7 @@ class ProtectionCase(Voidable, Versioned):
         _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.REPORTED
     )
     decline_reason = models.TextField(_("reason for declining"), blank=True)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("opened by"),
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    opened_by = actor_field(_("opened by"))
     opened_on_behalf = models.BooleanField(_("opened by the branch on the member's behalf"))
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
@@ -151,10 +144,7 @@ class ProtectionCase(Voidable, Versioned):
                 condition=~Q(status="declined") | ~Q(decline_reason=""),
                 name="case_declined_has_reason",
             ),
-            models.CheckConstraint(
-                condition=~Q(status="voided") | (~Q(void_reason="") & Q(voided_at__isnull=False)),
-                name="case_voided_has_reason",
-            ),
+            voided_status_check("case_voided_has_reason"),
         ]
 
     def __str__(self):
@@ -183,9 +173,7 @@ class CaseAssignment(models.Model):
         on_delete=models.PROTECT,
         related_name="case_assignments",
     )
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    assigned_by = actor_field(blank=False)
     assigned_at = models.DateTimeField(default=timezone.now)
     removed_at = models.DateTimeField(null=True, blank=True)
 
@@ -231,9 +219,7 @@ class CaseEvidence(PrivateFile):
 class HandlerRecord(models.Model):
     """A row a handler writes on the case's file: who recorded it and when."""
 
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    recorded_by = actor_field(blank=False)
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -320,9 +306,7 @@ class CaseView(models.Model):
     """One read of a case (its page or one of its files): who looked and when."""
 
     case = models.ForeignKey(ProtectionCase, on_delete=models.PROTECT, related_name="views")
-    viewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
+    viewer = actor_field(blank=False)
     # Kept as text so the member still sees who looked after an account is removed.
     viewer_name = models.CharField(max_length=120)
     evidence = models.ForeignKey(

@@ -3,7 +3,6 @@ service, render. Any case outside the user's reach is a 404; every read is logge
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -11,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from members.concurrency import posted_version
 from members.forms import add_service_error
+from members.page_actions import run_service, run_service_for_form
 from members.permissions import has_perm, permission_required, require_member
 from members.services import DomainError
 
 from ..pagination import BoundedPaginator
 from ..params import page_param
-from ..uploads import private_file_response
+from ..uploads import private_file_download
 from ..void_pages import void_view
 from . import selectors, services
 from .forms import (
@@ -139,53 +139,42 @@ def case_evidence(request, ref):
     """Download one evidence file: permission first, then the log, then the file."""
     evidence = get_case_evidence_for_user(request.user, ref)
     services.case_view_record(viewer=request.user, case=evidence.case, evidence=evidence)
-    try:
-        return private_file_response(
-            evidence.file, filename=evidence.original_name, content_type=evidence.content_type
-        )
-    except FileNotFoundError as exc:
-        raise Http404 from exc
+    return private_file_download(evidence)
 
 
 @require_POST
 @permission_required("members.add_case_evidence", get_case_for_user, lookup="ref")
 def case_evidence_add(request, case):
     form = EvidenceAddForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            for uploaded in form.cleaned_data["files"]:
-                services.case_evidence_add(
-                    actor=request.user, case=case, uploaded=uploaded, note=form.cleaned_data["note"]
-                )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The evidence has been added."))
-    else:
-        messages.error(request, " ".join(m for ms in form.errors.values() for m in ms))
-    return redirect("members:case_detail", ref=case.ref)
+
+    def add():
+        for uploaded in form.cleaned_data["files"]:
+            services.case_evidence_add(
+                actor=request.user, case=case, uploaded=uploaded, note=form.cleaned_data["note"]
+            )
+
+    run_service_for_form(request, form, add, _("The evidence has been added."))
+    return _back_to_case(request, case)
 
 
 @require_POST
 @permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_transition(request, case):
     form = TransitionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose what to do."))
-        return redirect("members:case_detail", ref=case.ref)
-    try:
-        services.case_transition(
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_transition(
             actor=request.user,
             case=case,
             action=form.cleaned_data["action"],
             reason=form.cleaned_data["reason"],
             version=posted_version(request),
-        )
-    except DomainError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("The case has been updated."))
-    return redirect("members:case_detail", ref=case.ref)
+        ),
+        _("The case has been updated."),
+        invalid=_("Choose what to do."),
+    )
+    return _back_to_case(request, case)
 
 
 case_void = void_view(
@@ -203,50 +192,51 @@ case_void = void_view(
 @permission_required("members.handle_case", get_case_for_user, lookup="ref")
 def case_action_add(request, case):
     form = CaseActionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_action_record(actor=request.user, case=case, **form.cleaned_data)
-        except DomainError as error:
-            add_service_error(form, error)
-        else:
-            messages.success(request, _("The action has been added to the timeline."))
-            return redirect("members:case_detail", ref=case.ref)
-    messages.error(
-        request, " ".join(str(m) for ms in form.errors.values() for m in ms) or _("Check the form.")
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_action_record(actor=request.user, case=case, **form.cleaned_data),
+        _("The action has been added to the timeline."),
     )
-    return redirect("members:case_detail", ref=case.ref)
+    return _back_to_case(request, case)
 
 
 @require_POST
 @permission_required("members.complete_follow_up", get_case_action_for_user)
 def case_follow_up_done(request, action):
-    services.case_follow_up_done(actor=request.user, action=action)
-    return _back_to_case(request, action.case, _("The follow-up is marked done."))
+    run_service(
+        request,
+        lambda: services.case_follow_up_done(actor=request.user, action=action),
+        _("The follow-up is marked done."),
+    )
+    return _back_to_case(request, action.case)
 
 
 @require_POST
 @permission_required("members.assign_case", get_case_for_user, lookup="ref")
 def case_assign(request, case):
     form = AssignForm(request.POST, candidates=selectors.handler_candidates(case))
-    if form.is_valid():
-        try:
-            services.case_assign(
-                actor=request.user, case=case, handler=form.cleaned_data["handler"]
-            )
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The handler has been assigned."))
-    else:
-        messages.error(request, _("Choose a handler from the list."))
-    return redirect("members:case_detail", ref=case.ref)
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.case_assign(
+            actor=request.user, case=case, handler=form.cleaned_data["handler"]
+        ),
+        _("The handler has been assigned."),
+        invalid=_("Choose a handler from the list."),
+    )
+    return _back_to_case(request, case)
 
 
 @require_POST
 @permission_required("members.unassign_case", get_case_assignment_for_user)
 def case_unassign(request, assignment):
-    services.case_unassign(actor=request.user, assignment=assignment)
-    return _back_to_case(request, assignment.case, _("The handler no longer handles this case."))
+    run_service(
+        request,
+        lambda: services.case_unassign(actor=request.user, assignment=assignment),
+        _("The handler no longer handles this case."),
+    )
+    return _back_to_case(request, assignment.case)
 
 
 @require_POST
@@ -255,17 +245,13 @@ def case_clarification_add(request, case):
     form = ClarificationForm(
         request.POST, organizations=selectors.approving_organization_choices(case)
     )
-    if form.is_valid():
-        try:
-            services.clarification_record(actor=request.user, case=case, **form.cleaned_data)
-        except DomainError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("The clarification has been recorded."))
-            return redirect("members:case_detail", ref=case.ref)
-    else:
-        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
-    return redirect("members:case_detail", ref=case.ref)
+    run_service_for_form(
+        request,
+        form,
+        lambda: services.clarification_record(actor=request.user, case=case, **form.cleaned_data),
+        _("The clarification has been recorded."),
+    )
+    return _back_to_case(request, case)
 
 
 @require_POST

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from .. import figures
 from ..errors import DomainError
+from ..history import save_with_history
 from ..models import COMMITTEE_ROLES, Member, Organization, OrganizationKind, Position
 
 # --- organizations -----------------------------------------------------------------------
@@ -56,8 +57,7 @@ def position_assign(
 ) -> Position:
     position = Position(member=member, organization=organization, role=role, started_on=started_on)
     position.full_clean()
-    position._history_user = actor
-    position.save()
+    save_with_history(position, actor)
     if role in COMMITTEE_ROLES and organization.kind == OrganizationKind.BRANCH:
         # A committee role raises the member's study-hours requirement (education figures).
         figures.refresh_branches([member.branch_id])

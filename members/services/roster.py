@@ -11,6 +11,7 @@ from simple_history.utils import bulk_create_with_history
 from .. import figures
 from ..concurrency import version_claim
 from ..errors import DomainError
+from ..history import save_with_history
 from ..models import Member, MemberStatus, Organization, OrganizationKind, Position, Transfer
 
 # --- members -----------------------------------------------------------------------------
@@ -28,8 +29,7 @@ def member_create(*, actor=None, **fields) -> Member:
     member = Member(**fields)
     member.full_clean()
     _check_branch(member)
-    member._history_user = actor
-    member.save()
+    save_with_history(member, actor)
     figures.refresh_branches([member.branch_id])
     return member
 
@@ -108,8 +108,7 @@ def member_update(*, member: Member, actor=None, version: int | None = None, **f
     version_claim(member, version, fields=list(fields))
     member.full_clean()
     _check_branch(member)
-    member._history_user = actor
-    member.save()
+    save_with_history(member, actor)
     if before != (member.branch_id, member.status):
         figures.refresh_branches([member.branch_id, before[0] if before else None])
     return member
@@ -149,15 +148,13 @@ def member_transfer(
         member=member, organization__path__startswith=member.branch.path
     ):
         position.ended_on = max(transferred_on, position.started_on)
-        position._history_user = actor
-        position.save(update_fields=["ended_on"])
+        save_with_history(position, actor, update_fields=["ended_on"])
     member.group = None
     from_branch_id = member.branch_id
     if to_organization is None:
         member.status = MemberStatus.TRANSFERRED_OUT
     else:
         member.branch = to_organization
-    member._history_user = actor
-    member.save()
+    save_with_history(member, actor)
     figures.refresh_branches([from_branch_id, member.branch_id])
     return transfer

@@ -2,15 +2,19 @@
 
 from datetime import date, timedelta
 
-from appraisal import services
 from appraisal.models import AppraisalCycle, Grade, Participant, Step
+from appraisal.services.ballot import ballot_cast
+from appraisal.services.cycles import cycle_open, cycles_open_many
+from appraisal.services.moves import cycle_move
+from appraisal.services.participation import self_assessment_save
+from appraisal.services.rating import rating_decide, rating_submit, ratings_save
 
 YEAR = 2025
 
 
 def open_cycle(branch, *, year=YEAR, actor=None, **kwargs) -> AppraisalCycle:
     start = date(year, 12, 1)
-    return services.cycle_open(
+    return cycle_open(
         branch=branch,
         year=year,
         self_assessment_due=start,
@@ -27,14 +31,14 @@ def approve_rating(cycle, *, grade=Grade.QUALIFIED):
     """Rate every appraised member `grade`, submit, and approve as the system."""
     ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
     reason = "理由" if grade in (Grade.BASICALLY_QUALIFIED, Grade.UNQUALIFIED) else ""
-    services.ratings_save(cycle=cycle, entries={pk: (grade, reason) for pk in ids})
-    services.rating_submit(cycle=cycle)
-    services.rating_decide(cycle=cycle, approve=True)
+    ratings_save(cycle=cycle, entries={pk: (grade, reason) for pk in ids})
+    rating_submit(cycle=cycle)
+    rating_decide(cycle=cycle, approve=True)
 
 
 def submitted_self_assessment(cycle, member):
     """The member's self-assessment for the cycle, filled in and submitted."""
-    return services.self_assessment_save(
+    return self_assessment_save(
         cycle=cycle,
         member=member,
         study="学习",
@@ -51,7 +55,7 @@ def move_to(cycle, step, *, today=None) -> AppraisalCycle:
     while cycle.step != step:
         if cycle.step == Step.RATING and cycle.rating_state != "approved":
             approve_rating(cycle)
-        services.cycle_move(cycle=cycle, to_step=cycle.next_step(), reason="测试推进", today=today)
+        cycle_move(cycle=cycle, to_step=cycle.next_step(), reason="测试推进", today=today)
         cycle.refresh_from_db()
     return cycle
 
@@ -61,7 +65,7 @@ def vote(cycle, voter, grade=Grade.QUALIFIED, special=None):
     ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
     grades = {pk: grade for pk in ids}
     grades.update({m.pk: g for m, g in (special or {}).items()})
-    services.ballot_cast(cycle=cycle, voter=voter, grades=grades)
+    ballot_cast(cycle=cycle, voter=voter, grades=grades)
 
 
 def every_grade(cycle, grade=Grade.QUALIFIED):
@@ -72,7 +76,7 @@ def every_grade(cycle, grade=Grade.QUALIFIED):
 
 def open_cycles_like(start, branches):
     """Open a cycle in each branch with the deadlines of `start` (one call, as organizers do)."""
-    services.cycles_open_many(
+    cycles_open_many(
         branches=branches,
         year=start.year,
         self_assessment_due=start.self_assessment_due,

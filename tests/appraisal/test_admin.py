@@ -4,13 +4,14 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from appraisal import models, services
+from appraisal import models
 from appraisal.models import (
     RULE_FIELDS,
     AppraisalCycle,
     Participant,
     Step,
 )
+from appraisal.services.moves import cycle_move
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
 
 MODELS = [
@@ -60,7 +61,7 @@ def cycle(cast):
 
 
 def _close_ballot(cycle, **kwargs):
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试关闭", **kwargs)
+    cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试关闭", **kwargs)
     cycle.refresh_from_db()
     return cycle
 

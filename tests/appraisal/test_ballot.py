@@ -8,7 +8,6 @@ import pytest
 from django.db import connection, models
 from django.urls import reverse
 
-from appraisal import selectors, services
 from appraisal.models import (
     BallotBox,
     BallotCount,
@@ -16,6 +15,9 @@ from appraisal.models import (
     Grade,
     Step,
 )
+from appraisal.selectors.ballot import tally
+from appraisal.services.ballot import ballot_cast, paper_ballot_enter, paper_ballots_issue
+from appraisal.services.moves import cycle_move
 from members.models import MemberStatus
 from members.services import DomainError
 from tests.appraisal.cycles import every_grade, move_to, open_cycle, vote
@@ -34,7 +36,7 @@ def test_a_ballot_must_grade_every_appraised_member(cycle, cast):
     grades = every_grade(cycle)
     grades.pop(cast.peer.pk)
     with pytest.raises(DomainError, match="every member"):
-        services.ballot_cast(cycle=cycle, voter=cast.member, grades=grades)
+        ballot_cast(cycle=cycle, voter=cast.member, grades=grades)
     assert not BallotParticipation.objects.filter(cycle=cycle).exists()
 
 
@@ -50,7 +52,7 @@ def test_no_voting_before_the_ballot_opens_or_after_it_closes(cast):
     move_to(cycle, Step.BALLOT)
     for m in (cast.member, cast.peer, cast.secretary):
         vote(cycle, m)
-    services.cycle_move(cycle=cycle, to_step=Step.RATING)
+    cycle_move(cycle=cycle, to_step=Step.RATING)
     with pytest.raises(DomainError, match="not open"):
         vote(cycle, cast.committee_member)
     assert BallotBox.objects.get(cycle=cycle).closed_at is not None
@@ -94,9 +96,9 @@ def test_tally_counts_and_shares_are_correct(cycle, cast):
     vote(cycle, cast.peer, Grade.QUALIFIED, special={cast.member: Grade.EXCELLENT})
     vote(cycle, cast.secretary, Grade.QUALIFIED, special={cast.member: Grade.BASICALLY_QUALIFIED})
     vote(cycle, cast.committee_member, Grade.QUALIFIED, special={cast.peer: Grade.UNQUALIFIED})
-    services.cycle_move(cycle=cycle, to_step=Step.RATING)
+    cycle_move(cycle=cycle, to_step=Step.RATING)
     cycle.refresh_from_db()
-    result = selectors.tally(cycle)
+    result = tally(cycle)
     assert result["turnout"] == 4 and result["eligible"] == 4 and result["valid"]
     row = result["by_member"][cast.member.pk]
     got = {g["grade"]: (g["count"], str(g["share"])) for g in row["grades"]}
@@ -114,13 +116,13 @@ def test_results_stay_hidden_until_the_ballot_closes_and_turnout_shows(cycle, ca
     vote(cycle, cast.member, Grade.EXCELLENT)
     vote(cycle, cast.peer, Grade.EXCELLENT)
     vote(cycle, cast.secretary, Grade.EXCELLENT)
-    assert selectors.tally(cycle) is None
+    assert tally(cycle) is None
     client = login("secretary")
     page = client.get(reverse("appraisal:tally", args=[cycle.pk])).content.decode()
     assert 'data-testid="results-hidden"' in page
     assert 'data-testid="tally-table"' not in page
     assert "3/4" in client.get(reverse("appraisal:cycle_detail", args=[cycle.pk])).content.decode()
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
+    cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
     page = client.get(reverse("appraisal:tally", args=[cycle.pk])).content.decode()
     assert 'data-testid="tally-table"' in page and "100.0%" in page
 
@@ -128,9 +130,9 @@ def test_results_stay_hidden_until_the_ballot_closes_and_turnout_shows(cycle, ca
 def test_ballot_is_valid_only_with_more_than_half_of_the_voters(cycle, cast):
     vote(cycle, cast.member)
     vote(cycle, cast.peer)  # 2 of 4: not more than half
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, reason="人数不足，如实记录")
+    cycle_move(cycle=cycle, to_step=Step.RATING, reason="人数不足，如实记录")
     cycle.refresh_from_db()
-    assert selectors.tally(cycle)["valid"] is False
+    assert tally(cycle)["valid"] is False
 
 
 def test_no_per_member_result_from_fewer_than_three_ballots(cast):
@@ -138,9 +140,9 @@ def test_no_per_member_result_from_fewer_than_three_ballots(cast):
     cycle = move_to(open_cycle(cast.branch), Step.BALLOT)
     vote(cycle, cast.member)
     vote(cycle, cast.peer)
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试")
+    cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试")
     cycle.refresh_from_db()
-    result = selectors.tally(cycle)
+    result = tally(cycle)
     assert all(not r["shown"] for r in result["rows"])
     assert all(g["count"] is None for r in result["rows"] for g in r["grades"])
 
@@ -150,27 +152,27 @@ def test_probationary_members_vote_but_are_not_graded(cast):
     cycle = move_to(open_cycle(cast.branch), Step.BALLOT)
     grades = every_grade(cycle)
     assert probationary.pk not in grades
-    services.ballot_cast(cycle=cycle, voter=probationary, grades=grades)
+    ballot_cast(cycle=cycle, voter=probationary, grades=grades)
     with pytest.raises(DomainError, match="not appraised"):
-        services.ballot_cast(
+        ballot_cast(
             cycle=cycle, voter=cast.member, grades={**grades, probationary.pk: Grade.EXCELLENT}
         )
 
 
 def test_paper_ballots_count_without_a_voter_link(cycle, cast):
-    services.paper_ballots_issue(cycle=cycle, voter_ids=[cast.peer.pk, cast.secretary.pk])
+    paper_ballots_issue(cycle=cycle, voter_ids=[cast.peer.pk, cast.secretary.pk])
     with pytest.raises(DomainError, match="already voted"):
         vote(cycle, cast.peer)  # took a paper ballot: cannot also vote online
-    services.paper_ballot_enter(cycle=cycle, grades={cast.member.pk: Grade.EXCELLENT})
-    services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
+    paper_ballot_enter(cycle=cycle, grades={cast.member.pk: Grade.EXCELLENT})
+    paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     with pytest.raises(DomainError, match="already been entered"):
-        services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
+        paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     box = BallotBox.objects.get(cycle=cycle)
     assert (box.paper_issued, box.paper_entered) == (2, 2)
     vote(cycle, cast.member)
-    services.cycle_move(cycle=cycle, to_step=Step.RATING)
+    cycle_move(cycle=cycle, to_step=Step.RATING)
     cycle.refresh_from_db()
-    result = selectors.tally(cycle)
+    result = tally(cycle)
     assert result["turnout"] == 3
     counts = {g["grade"]: g["count"] for g in result["by_member"][cast.member.pk]["grades"]}
     assert counts["excellent"] == 1 and counts["qualified"] == 2
@@ -204,9 +206,7 @@ def test_one_ballot_per_voter_under_concurrent_submission(cast):
     def submit(grade):
         try:
             barrier.wait()
-            services.ballot_cast(
-                cycle=cycle, voter=cast.member, grades={pk: grade for pk in grades}
-            )
+            ballot_cast(cycle=cycle, voter=cast.member, grades={pk: grade for pk in grades})
             outcomes.append("ok")
         except DomainError:
             outcomes.append("refused")

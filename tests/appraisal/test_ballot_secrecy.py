@@ -7,13 +7,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from appraisal import selectors, services
 from appraisal.models import (
     BallotCount,
     BallotParticipation,
     Grade,
     Step,
 )
+from appraisal.selectors.ballot import tally
+from appraisal.services.ballot import paper_ballot_enter, paper_ballots_issue
+from appraisal.services.moves import cycle_move
 from members.services import DomainError
 from tests.appraisal.cycles import every_grade, move_to, open_cycle, vote
 
@@ -34,7 +36,7 @@ def _physical_order(cycle):
 
 
 def _close_ballot(cycle, **kwargs):
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试关闭", **kwargs)
+    cycle_move(cycle=cycle, to_step=Step.RATING, reason="测试关闭", **kwargs)
     cycle.refresh_from_db()
     return cycle
 
@@ -66,8 +68,8 @@ def test_a_grade_without_its_counter_is_refused_not_dropped(cycle, cast):
     assert not BallotParticipation.objects.filter(cycle=cycle).exists()
     assert not BallotCount.objects.filter(cycle=cycle, count__gt=0).exists()
     with pytest.raises(DomainError, match="could not be counted"):
-        services.paper_ballots_issue(cycle=cycle, voter_ids=[cast.secretary.pk])
-        services.paper_ballot_enter(cycle=cycle, grades={cast.peer.pk: Grade.EXCELLENT})
+        paper_ballots_issue(cycle=cycle, voter_ids=[cast.secretary.pk])
+        paper_ballot_enter(cycle=cycle, grades={cast.peer.pk: Grade.EXCELLENT})
 
 
 def test_casting_through_the_page_writes_one_participation_and_the_counters_only(
@@ -97,8 +99,8 @@ def test_closing_the_ballot_rewrites_participations_in_voter_order(cycle, cast):
     )
     for voter in voters[:3]:  # highest id first: storage order is the reverse of voter order
         vote(cycle, voter)
-    services.paper_ballots_issue(cycle=cycle, voter_ids=[voters[3].pk])
-    services.paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
+    paper_ballots_issue(cycle=cycle, voter_ids=[voters[3].pk])
+    paper_ballot_enter(cycle=cycle, grades=every_grade(cycle))
     before_keys = set(BallotParticipation.objects.values_list("id", flat=True))
     voting_order = [v.pk for v in voters]
     assert _physical_order(cycle) == voting_order  # what the fix has to erase
@@ -106,7 +108,7 @@ def test_closing_the_ballot_rewrites_participations_in_voter_order(cycle, cast):
     assert _physical_order(cycle) == sorted(voting_order)
     after_keys = set(BallotParticipation.objects.values_list("id", flat=True))
     assert len(after_keys) == 4 and not after_keys & before_keys  # fresh random keys
-    result = selectors.tally(cycle)
+    result = tally(cycle)
     assert result["turnout"] == result["counted"] == 4 and result["valid"]
 
 

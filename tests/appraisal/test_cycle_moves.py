@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from appraisal import services
 from appraisal.models import (
     AppraisalCycle,
     AppraisalRules,
@@ -15,6 +14,11 @@ from appraisal.models import (
     RatingState,
     Step,
 )
+from appraisal.services.cycles import cycle_open, cycles_open_many
+from appraisal.services.moves import cycle_move
+from appraisal.services.participation import self_assessment_save
+from appraisal.services.publicity import objection_answer, objection_file, publicity_close_finished
+from appraisal.services.rating import rating_decide, rating_submit, ratings_save
 from members.models import MemberStatus
 from members.services import DomainError
 from tests.appraisal.cycles import YEAR, approve_rating, move_to, open_cycle, vote
@@ -62,7 +66,7 @@ def test_one_cycle_per_branch_and_year(cast, cycle):
 
 def test_deadlines_must_follow_the_steps(cast):
     with pytest.raises(DomainError):
-        services.cycle_open(
+        cycle_open(
             branch=cast.branch,
             year=YEAR,
             self_assessment_due=date(YEAR, 12, 20),
@@ -76,7 +80,7 @@ def test_deadlines_must_follow_the_steps(cast):
 def test_organizer_opens_many_branches_at_once_and_skips_existing(cast):
     open_cycle(cast.branch)
     start = date(YEAR, 12, 1)
-    opened, skipped = services.cycles_open_many(
+    opened, skipped = cycles_open_many(
         branches=[cast.branch, cast.other_branch],
         year=YEAR,
         self_assessment_due=start,
@@ -92,28 +96,24 @@ def test_organizer_opens_many_branches_at_once_and_skips_existing(cast):
 
 def test_move_out_of_order_is_refused(cycle, cast):
     with pytest.raises(DomainError, match="next step"):
-        services.cycle_move(
-            cycle=cycle, to_step=Step.BALLOT, actor=cast.users["secretary"], reason="x"
-        )
+        cycle_move(cycle=cycle, to_step=Step.BALLOT, actor=cast.users["secretary"], reason="x")
     cycle.refresh_from_db()
     assert cycle.step == Step.SELF_ASSESSMENT
     with pytest.raises(DomainError):
-        services.cycle_move(cycle=cycle, to_step=Step.SELF_ASSESSMENT, reason="x")
+        cycle_move(cycle=cycle, to_step=Step.SELF_ASSESSMENT, reason="x")
 
 
 @pytest.mark.parametrize("role", ["member", "peer", "other_secretary", "other_organizer"])
 def test_move_by_the_wrong_role_is_refused(cycle, cast, role):
     with pytest.raises(DomainError, match="committee"):
-        services.cycle_move(
-            cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users[role], reason="x"
-        )
+        cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users[role], reason="x")
     cycle.refresh_from_db()
     assert cycle.step == Step.SELF_ASSESSMENT
 
 
 @pytest.mark.parametrize("role", ["secretary", "committee_member", "organizer", "admin"])
 def test_committee_and_organizers_above_move_the_cycle(cycle, cast, role):
-    services.cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users[role], reason="x")
+    cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users[role], reason="x")
     cycle.refresh_from_db()
     assert cycle.step == Step.PEER_REVIEW
 
@@ -121,8 +121,8 @@ def test_committee_and_organizers_above_move_the_cycle(cycle, cast, role):
 def test_incomplete_step_needs_a_reason_which_is_recorded(cycle, cast):
     secretary = cast.users["secretary"]
     with pytest.raises(DomainError, match="reason"):
-        services.cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=secretary)
-    services.cycle_move(
+        cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=secretary)
+    cycle_move(
         cycle=cycle, to_step=Step.PEER_REVIEW, actor=secretary, reason="两名党员出差，会后补交"
     )
     move = CycleMove.objects.get(cycle=cycle)
@@ -133,7 +133,7 @@ def test_incomplete_step_needs_a_reason_which_is_recorded(cycle, cast):
 
 def test_complete_step_moves_without_reason(cycle, cast):
     for m in (cast.member, cast.peer, cast.secretary, cast.committee_member):
-        services.self_assessment_save(
+        self_assessment_save(
             cycle=cycle,
             member=m,
             submit=True,
@@ -143,7 +143,7 @@ def test_complete_step_moves_without_reason(cycle, cast):
             online_conduct="网",
             improvements="改",
         )
-    move = services.cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users["secretary"])
+    move = cycle_move(cycle=cycle, to_step=Step.PEER_REVIEW, actor=cast.users["secretary"])
     assert not move.forced and move.reason == ""
 
 
@@ -157,26 +157,20 @@ def test_opening_the_ballot_creates_every_counter_at_zero(cycle, cast):
 def test_rating_must_be_approved_by_the_organization_above(cycle, cast):
     move_to(cycle, Step.RATING)
     with pytest.raises(DomainError, match="approved"):
-        services.cycle_move(
-            cycle=cycle, to_step=Step.PUBLICITY, actor=cast.users["secretary"], reason="急"
-        )
+        cycle_move(cycle=cycle, to_step=Step.PUBLICITY, actor=cast.users["secretary"], reason="急")
     ids = list(cycle.participants.values_list("member_id", flat=True))
-    services.ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
-    services.rating_submit(cycle=cycle, actor=cast.users["secretary"])
+    ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
+    rating_submit(cycle=cycle, actor=cast.users["secretary"])
     with pytest.raises(DomainError, match="organization above"):
-        services.rating_decide(cycle=cycle, approve=True, actor=cast.users["secretary"])
+        rating_decide(cycle=cycle, approve=True, actor=cast.users["secretary"])
     with pytest.raises(DomainError):
-        services.rating_decide(
-            cycle=cycle, approve=False, comment="", actor=cast.users["organizer"]
-        )
-    services.rating_decide(
-        cycle=cycle, approve=False, comment="请复核", actor=cast.users["organizer"]
-    )
+        rating_decide(cycle=cycle, approve=False, comment="", actor=cast.users["organizer"])
+    rating_decide(cycle=cycle, approve=False, comment="请复核", actor=cast.users["organizer"])
     cycle.refresh_from_db()
     assert cycle.rating_state == RatingState.RETURNED
-    services.rating_submit(cycle=cycle, actor=cast.users["secretary"])
-    services.rating_decide(cycle=cycle, approve=True, actor=cast.users["organizer"])
-    services.cycle_move(cycle=cycle, to_step=Step.PUBLICITY, actor=cast.users["secretary"])
+    rating_submit(cycle=cycle, actor=cast.users["secretary"])
+    rating_decide(cycle=cycle, approve=True, actor=cast.users["organizer"])
+    cycle_move(cycle=cycle, to_step=Step.PUBLICITY, actor=cast.users["secretary"])
     cycle.refresh_from_db()
     assert cycle.step == Step.PUBLICITY
     assert (cycle.publicity_ends_on - cycle.publicity_starts_on).days == 5
@@ -185,26 +179,24 @@ def test_rating_must_be_approved_by_the_organization_above(cycle, cast):
 def test_low_grades_need_a_reason(cycle, cast):
     move_to(cycle, Step.RATING)
     with pytest.raises(DomainError, match="reason"):
-        services.ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.UNQUALIFIED, "")})
-    services.ratings_save(
-        cycle=cycle, entries={cast.member.pk: (Grade.BASICALLY_QUALIFIED, "学习不够")}
-    )
+        ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.UNQUALIFIED, "")})
+    ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.BASICALLY_QUALIFIED, "学习不够")})
 
 
 def test_submit_needs_every_appraised_member_rated(cycle, cast):
     move_to(cycle, Step.RATING)
-    services.ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.QUALIFIED, "")})
+    ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.QUALIFIED, "")})
     with pytest.raises(DomainError):
-        services.rating_submit(cycle=cycle)
+        rating_submit(cycle=cycle)
 
 
 def test_publicity_with_unanswered_objection_cannot_close(cycle, cast):
     move_to(cycle, Step.PUBLICITY)
-    objection = services.objection_file(cycle=cycle, member=cast.peer, text="有异议")
+    objection = objection_file(cycle=cycle, member=cast.peer, text="有异议")
     with pytest.raises(DomainError, match="objection"):
-        services.cycle_move(cycle=cycle, to_step=Step.CLOSED, reason="到期")
-    services.objection_answer(objection=objection, answer="已核实", actor=cast.users["secretary"])
-    services.cycle_move(cycle=cycle, to_step=Step.CLOSED, reason="提前结束")
+        cycle_move(cycle=cycle, to_step=Step.CLOSED, reason="到期")
+    objection_answer(objection=objection, answer="已核实", actor=cast.users["secretary"])
+    cycle_move(cycle=cycle, to_step=Step.CLOSED, reason="提前结束")
     cycle.refresh_from_db()
     assert cycle.is_closed and cycle.records.count() == 4
 
@@ -216,16 +208,16 @@ def test_without_publicity_the_rating_closes_the_cycle(cast):
     approve_rating(cycle)
     assert cycle.next_step() == Step.CLOSED
     with pytest.raises(DomainError):
-        services.cycle_move(cycle=cycle, to_step=Step.PUBLICITY)
-    services.cycle_move(cycle=cycle, to_step=Step.CLOSED)
+        cycle_move(cycle=cycle, to_step=Step.PUBLICITY)
+    cycle_move(cycle=cycle, to_step=Step.CLOSED)
     assert AppraisalCycle.objects.get(pk=cycle.pk).is_closed
 
 
 def test_publicity_end_closes_the_cycle_through_the_periodic_job(cycle, cast):
     move_to(cycle, Step.PUBLICITY)
     cycle.refresh_from_db()
-    assert services.publicity_close_finished(today=cycle.publicity_starts_on) == 0
-    assert services.publicity_close_finished(today=cycle.publicity_ends_on) == 1
+    assert publicity_close_finished(today=cycle.publicity_starts_on) == 0
+    assert publicity_close_finished(today=cycle.publicity_ends_on) == 1
     cycle.refresh_from_db()
     assert cycle.is_closed
     move = cycle.moves.last()
@@ -236,7 +228,7 @@ def test_ballot_close_with_too_few_voters_needs_a_reason(cycle, cast):
     move_to(cycle, Step.BALLOT)
     vote(cycle, cast.member)
     with pytest.raises(DomainError, match="not valid"):
-        services.cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
+        cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
     vote(cycle, cast.peer)
     vote(cycle, cast.secretary)
-    services.cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
+    cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])

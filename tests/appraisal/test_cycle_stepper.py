@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from appraisal import services
 from appraisal.models import Grade, Rating, Step
+from appraisal.services.participation import self_assessment_save
+from appraisal.services.rating import rating_submit, ratings_save
 from tests.appraisal.cycles import move_to, open_cycle, vote
 from tests.appraisal.test_query_counts import _branch_cycle
 
@@ -61,7 +62,7 @@ def test_the_next_step_is_named_on_its_button_in_chinese(cast, login):
 
 def test_confirmation_lists_who_has_not_submitted_and_needs_a_reason(cast, login):
     cycle = open_cycle(cast.branch)
-    services.self_assessment_save(
+    self_assessment_save(
         cycle=cycle,
         member=cast.member,
         study="学",
@@ -129,8 +130,8 @@ def test_the_rating_page_says_the_secretary_rates_and_the_organizer_approves(
     cycle = move_to(open_cycle(cast.branch), Step.RATING)
     if state == "submitted":
         ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
-        services.ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
-        services.rating_submit(cycle=cycle)
+        ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
+        rating_submit(cycle=cycle)
     page = _chinese(login("secretary")).get(reverse("appraisal:rating", args=[cycle.pk]))
     handoff = re.search(r'data-testid="handoff">(.*?)</ol>', page.content.decode(), re.S).group(1)
     assert "支部评定" in handoff and "上级党组织审批" in handoff

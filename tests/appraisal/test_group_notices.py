@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from appraisal import services
 from appraisal.models import Step
+from appraisal.services.notices import ballot_closing_reminders_send
 from members.channels import services as channels
 from members.channels.models import Delivery
 from tests.appraisal.cycles import move_to, open_cycle, vote
@@ -36,8 +36,8 @@ def test_ballot_open_closing_and_publicity_reach_the_group_once(cast, robot):
     voters = cycle.participants.filter(votes=True).count()
     assert opened.body.splitlines()[-1].endswith(str(voters))
     vote(cycle, cast.member)
-    services.ballot_closing_reminders_send(today=cycle.ballot_closes_on - timedelta(days=1))
-    services.ballot_closing_reminders_send(today=cycle.ballot_closes_on)  # the next day's run
+    ballot_closing_reminders_send(today=cycle.ballot_closes_on - timedelta(days=1))
+    ballot_closing_reminders_send(today=cycle.ballot_closes_on)  # the next day's run
     closing = Delivery.objects.get(kind="appraisal.ballot_closing")
     assert closing.body.endswith(str(voters - 1))  # "Not voted yet: n"
     move_to(cycle, Step.PUBLICITY, today=cycle.ballot_closes_on + timedelta(days=1))

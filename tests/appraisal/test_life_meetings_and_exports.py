@@ -7,8 +7,9 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from appraisal import services
 from appraisal.models import LifeMeeting, Rectification, Step
+from appraisal.services.meetings import life_meeting_save, rectification_complete
+from appraisal.services.participation import self_assessment_save, talk_log
 from members.models import AuditEntry
 from members.services import DomainError
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
@@ -48,12 +49,27 @@ def test_secretary_records_a_meeting_with_rectification_followed_to_done(cast, l
     assert item.is_done and item.done_on and item.done_note == "完成网络课程"
     assert [h.status for h in item.history.order_by("history_date")] == ["open", "done"]
     with pytest.raises(DomainError):
-        services.rectification_complete(rectification=item, done_on=item.done_on, note="再次")
+        rectification_complete(rectification=item, done_on=item.done_on, note="再次")
+
+
+def test_an_attending_member_sees_every_attendee_counted(cast, login):
+    """The member's list shows the meeting they attended with all its attendees, not just the
+    one row their own attendance let them see."""
+    meeting = life_meeting_save(
+        organization=cast.branch,
+        kind="organizational_life_meeting",
+        held_on=open_cycle(cast.branch).rating_due,
+        title="支部组织生活会",
+        attendees=[cast.member, cast.peer, cast.secretary],
+    )
+    for role in ("member", "secretary"):
+        page = login(role).get(reverse("appraisal:meeting_list")).content.decode()
+        assert meeting.title in page and "3 attendees" in page, role
 
 
 def test_branch_meeting_attendees_must_be_branch_members(cast):
     with pytest.raises(DomainError):
-        services.life_meeting_save(
+        life_meeting_save(
             organization=cast.branch,
             kind="organizational_life_meeting",
             held_on=open_cycle(cast.branch).rating_due,
@@ -82,7 +98,7 @@ def test_export_results_is_xlsx_and_logged(cast, login):
 
 def test_packet_is_printable_a4_and_logged(cast, login):
     cycle = open_cycle(cast.branch)
-    services.self_assessment_save(
+    self_assessment_save(
         cycle=cycle,
         member=cast.member,
         submit=True,
@@ -104,7 +120,7 @@ def test_packet_is_printable_a4_and_logged(cast, login):
 
 def test_preparation_page_shows_what_is_missing(cast, login):
     cycle = open_cycle(cast.branch)
-    services.self_assessment_save(
+    self_assessment_save(
         cycle=cycle,
         member=cast.member,
         submit=True,
@@ -114,9 +130,7 @@ def test_preparation_page_shows_what_is_missing(cast, login):
         online_conduct="网",
         improvements="改",
     )
-    services.talk_log(
-        cycle=cycle, talker=cast.secretary, talked_with=cast.peer, held_on=cycle.rating_due
-    )
+    talk_log(cycle=cycle, talker=cast.secretary, talked_with=cast.peer, held_on=cycle.rating_due)
     page = login("secretary").get(reverse("appraisal:prepare", args=[cycle.pk])).content.decode()
 
     def block(testid):

@@ -4,10 +4,11 @@ timing would tell who wrote them), committee members never see who commented on 
 import pytest
 from django.urls import reverse
 
-from appraisal import selectors, services
 from appraisal.models import (
     Step,
 )
+from appraisal.selectors.participation import peer_comments_about
+from appraisal.services.participation import peer_review_save
 from tests.appraisal.cycles import move_to, open_cycle
 
 
@@ -19,10 +20,10 @@ def cycle(cast):
 @pytest.mark.parametrize("shown", [False, True])
 def test_committee_members_do_not_see_who_commented_on_them(cast, login, shown):
     cycle = move_to(open_cycle(cast.branch, peer_reviews_shown=shown), Step.PEER_REVIEW)
-    services.peer_review_save(
+    peer_review_save(
         cycle=cycle, reviewer=cast.peer, reviewed=cast.secretary, comment="书记要多听意见"
     )
-    services.peer_review_save(
+    peer_review_save(
         cycle=cycle, reviewer=cast.member, reviewed=cast.committee_member, comment="支委很用心"
     )
     url = reverse("appraisal:peer_reviews", args=[cycle.pk])
@@ -56,9 +57,7 @@ def media(settings, tmp_path):
 
 def test_peer_comments_reach_the_reviewed_only_after_peer_review(cast):
     cycle = move_to(open_cycle(cast.branch, peer_reviews_shown=True), Step.PEER_REVIEW)
-    services.peer_review_save(
-        cycle=cycle, reviewer=cast.peer, reviewed=cast.member, comment="发言积极"
-    )
-    assert selectors.peer_comments_about(cycle, cast.member) == []
+    peer_review_save(cycle=cycle, reviewer=cast.peer, reviewed=cast.member, comment="发言积极")
+    assert peer_comments_about(cycle, cast.member) == []
     move_to(cycle, Step.BALLOT)
-    assert selectors.peer_comments_about(cycle, cast.member) == ["发言积极"]
+    assert peer_comments_about(cycle, cast.member) == ["发言积极"]

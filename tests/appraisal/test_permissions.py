@@ -7,7 +7,6 @@
 import pytest
 from django.urls import reverse
 
-from appraisal import services
 from appraisal.models import (
     AppraisalCycle,
     BallotBox,
@@ -17,6 +16,10 @@ from appraisal.models import (
     SelfAssessment,
     Step,
 )
+from appraisal.services.meetings import life_meeting_save, rectification_add
+from appraisal.services.participation import peer_review_save, self_assessment_save
+from appraisal.services.publicity import objection_answer, objection_file
+from appraisal.services.rating import ratings_save
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, submitted_self_assessment, vote
 from tests.education.helpers import at, held
 
@@ -67,18 +70,18 @@ def world(cast):
     for m in (cast.member, cast.peer, cast.secretary):
         vote(closed, m)
     move_to(closed, Step.PUBLICITY)
-    objection = services.objection_file(cycle=closed, member=cast.peer, text="异议")
-    services.objection_answer(objection=objection, answer="答复")
+    objection = objection_file(cycle=closed, member=cast.peer, text="异议")
+    objection_answer(objection=objection, answer="答复")
     move_to(closed, Step.CLOSED)
     record = closed.records.get(member=cast.member)
-    meeting = services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=closed.rating_due,
         title="组织生活会",
         attendees=[cast.member, cast.secretary],
     )
-    item = services.rectification_add(
+    item = rectification_add(
         meeting=meeting, description="加强学习", owner=cast.member, due_on=closed.rating_due
     )
     return {
@@ -185,7 +188,7 @@ def test_a_member_cannot_read_another_members_self_assessment(world, login, cast
 
 
 def test_member_sees_only_own_self_assessment_on_own_page(world, login, cast):
-    services.self_assessment_save(cycle=world["running"], member=cast.peer, study="王芳的学习心得")
+    self_assessment_save(cycle=world["running"], member=cast.peer, study="王芳的学习心得")
     page = (
         login("member")
         .get(reverse("appraisal:my_self_assessment", args=[world["running"].pk]))
@@ -259,7 +262,7 @@ def test_peer_comments_shown_without_names_when_the_branch_chooses(cast, login):
 
 def test_peer_comments_hidden_from_the_reviewed_by_default(cast):
     cycle = move_to(open_cycle(cast.branch), Step.PEER_REVIEW)
-    services.peer_review_save(cycle=cycle, reviewer=cast.peer, reviewed=cast.member, comment="好")
+    peer_review_save(cycle=cycle, reviewer=cast.peer, reviewed=cast.member, comment="好")
     assert not cycle.peer_reviews_shown_to_reviewed
 
 
@@ -316,7 +319,7 @@ def test_self_assessment_is_final_until_returned(cast, login):
 
 def test_rating_page_warns_over_the_excellent_cap(cast, login):
     cycle = move_to(open_cycle(cast.branch), Step.RATING)
-    services.ratings_save(
+    ratings_save(
         cycle=cycle,
         entries={cast.member.pk: (Grade.EXCELLENT, ""), cast.peer.pk: (Grade.EXCELLENT, "")},
     )

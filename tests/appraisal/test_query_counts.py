@@ -5,8 +5,10 @@ import pytest
 from django.db.models import F
 from django.urls import reverse
 
-from appraisal import services
 from appraisal.models import BallotCount, BallotParticipation, Grade, Participant, Step
+from appraisal.services.meetings import life_meeting_save, rectification_add
+from appraisal.services.participation import self_assessment_save, talk_log
+from appraisal.services.rating import ratings_save
 from tests.appraisal.cycles import move_to, open_cycle, open_cycles_like
 from tests.factories import make_members
 
@@ -18,14 +20,12 @@ def _branch_cycle(cast, n, step):
     cycle = open_cycle(cast.branch)
     ids = list(Participant.objects.filter(cycle=cycle).values_list("member_id", flat=True))
     for pk in ids[: len(ids) // 2]:
-        services.self_assessment_save(
+        self_assessment_save(
             cycle=cycle,
             member=cycle.participants.get(member_id=pk).member,
             study="学",
         )
-    services.talk_log(
-        cycle=cycle, talker=cast.secretary, talked_with=cast.member, held_on=cycle.rating_due
-    )
+    talk_log(cycle=cycle, talker=cast.secretary, talked_with=cast.member, held_on=cycle.rating_due)
     move_to(cycle, Step.BALLOT)
     # Ballots as a teller would enter them: participation rows and counters, in bulk.
     BallotParticipation.objects.bulk_create(
@@ -57,7 +57,7 @@ def test_cycle_pages_cost_the_same_queries_at_any_size(
     cycle = _branch_cycle(cast, n, step)
     if step == Step.RATING:
         ids = cycle.participants.values_list("member_id", flat=True)
-        services.ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
+        ratings_save(cycle=cycle, entries={pk: (Grade.QUALIFIED, "") for pk in ids})
     client = login("secretary")
     with django_assert_num_queries(queries):
         assert client.get(reverse(f"appraisal:{page}", args=[cycle.pk])).status_code == 200
@@ -109,14 +109,14 @@ def test_meeting_pages_cost_the_same_queries_at_any_size(cast, login, n, django_
     cycle = open_cycle(cast.branch)
     members = make_members(cast.branch, n)
     for i in range(n):
-        meeting = services.life_meeting_save(
+        meeting = life_meeting_save(
             organization=cast.branch,
             kind="organizational_life_meeting",
             held_on=cycle.rating_due,
             title=f"会议{i}",
             attendees=[cast.member, *members],
         )
-        services.rectification_add(
+        rectification_add(
             meeting=meeting, description="整改", owner=cast.member, due_on=cycle.rating_due
         )
     client = login("secretary")

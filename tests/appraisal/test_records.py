@@ -4,7 +4,6 @@ the original, and both are in history. Records show on /me/."""
 import pytest
 from django.urls import reverse
 
-from appraisal import services
 from appraisal.models import (
     AppraisalRecord,
     Grade,
@@ -13,6 +12,8 @@ from appraisal.models import (
     RecordAmendment,
     Step,
 )
+from appraisal.services.publicity import record_amend
+from appraisal.services.rating import ratings_save
 from members.models import AuditEntry
 from members.services import DomainError
 from tests.appraisal.cycles import YEAR, move_to, open_cycle
@@ -47,20 +48,18 @@ def test_a_closed_record_cannot_be_edited_or_deleted(record):
 
 def test_ratings_cannot_change_after_the_cycle_closes(record, cast):
     with pytest.raises(DomainError):
-        services.ratings_save(cycle=record.cycle, entries={cast.member.pk: (Grade.EXCELLENT, "")})
+        ratings_save(cycle=record.cycle, entries={cast.member.pk: (Grade.EXCELLENT, "")})
     assert Rating.objects.get(cycle=record.cycle, member=cast.member).grade == Grade.QUALIFIED
 
 
 def test_amendment_keeps_the_original_and_its_reason(record, cast):
     actor = cast.users["secretary"]
     with pytest.raises(DomainError, match="reason"):
-        services.record_amend(record=record, grade=Grade.EXCELLENT, reason=" ", actor=actor)
-    first = services.record_amend(
+        record_amend(record=record, grade=Grade.EXCELLENT, reason=" ", actor=actor)
+    first = record_amend(
         record=record, grade=Grade.EXCELLENT, reason="漏计表彰，经党委复核更正", actor=actor
     )
-    second = services.record_amend(
-        record=record, grade=Grade.QUALIFIED, reason="复核撤回", actor=actor
-    )
+    second = record_amend(record=record, grade=Grade.QUALIFIED, reason="复核撤回", actor=actor)
     record = AppraisalRecord.objects.prefetch_related("amendments").get(pk=record.pk)
     assert record.grade == Grade.QUALIFIED  # the decided grade stays
     assert [a.reason for a in record.amendments.all()] == ["漏计表彰，经党委复核更正", "复核撤回"]
@@ -83,7 +82,7 @@ def test_amendment_through_the_page(record, login, cast):
 
 
 def test_record_shows_on_my_record(record, login, cast):
-    services.record_amend(record=record, grade=Grade.EXCELLENT, reason="更正")
+    record_amend(record=record, grade=Grade.EXCELLENT, reason="更正")
     page = login("member").get(reverse("my_record") + f"?year={YEAR}").content.decode()
     assert 'data-testid="appraisal-record"' in page
     assert reverse("appraisal:record_detail", args=[record.pk]) in page
@@ -93,10 +92,8 @@ def test_record_shows_on_my_record(record, login, cast):
 
 def test_rating_changes_keep_history(cast):
     cycle = move_to(open_cycle(cast.branch), Step.RATING)
-    services.ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.QUALIFIED, "")})
-    services.ratings_save(
-        cycle=cycle, entries={cast.member.pk: (Grade.BASICALLY_QUALIFIED, "缺课")}
-    )
+    ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.QUALIFIED, "")})
+    ratings_save(cycle=cycle, entries={cast.member.pk: (Grade.BASICALLY_QUALIFIED, "缺课")})
     rating = Rating.objects.get(cycle=cycle, member=cast.member)
     assert [h.grade for h in rating.history.order_by("history_date")] == [
         "qualified",
@@ -115,7 +112,7 @@ def test_a_secretary_cannot_amend_their_own_record(cast, login):
     assert client.get(url).status_code == 200
     assert client.post(url, {"grade": "excellent", "reason": "自己改"}).status_code == 403
     with pytest.raises(DomainError, match="own"):
-        services.record_amend(record=own, grade=Grade.EXCELLENT, reason="自己改", actor=secretary)
+        record_amend(record=own, grade=Grade.EXCELLENT, reason="自己改", actor=secretary)
     assert not RecordAmendment.objects.exists()
     # Another member of the committee, or the organizer above, may.
     assert (

@@ -5,8 +5,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from appraisal import services, tasks
+from appraisal import tasks
 from appraisal.models import Step
+from appraisal.services.cycles import cycle_open
+from appraisal.services.meetings import life_meeting_save, rectification_add, rectification_complete
+from appraisal.services.notices import (
+    ballot_closing_reminders_send,
+    ballot_open_notices_send,
+    publicity_ending_reminders_send,
+    rectification_reminders_send,
+    self_assessment_reminders_send,
+)
+from appraisal.services.participation import self_assessment_save
 from members.models import Notification
 from tests.appraisal.cycles import move_to, open_cycle, vote
 
@@ -21,7 +31,7 @@ def cycle(cast):
 
 
 def test_self_assessment_due_reminds_those_who_have_not_submitted_once(cycle, cast):
-    services.self_assessment_save(
+    self_assessment_save(
         cycle=cycle,
         member=cast.member,
         submit=True,
@@ -32,11 +42,11 @@ def test_self_assessment_due_reminds_those_who_have_not_submitted_once(cycle, ca
         improvements="改",
     )
     too_early = cycle.self_assessment_due - timedelta(days=10)
-    assert services.self_assessment_reminders_send(today=too_early) == 0
+    assert self_assessment_reminders_send(today=too_early) == 0
     day = cycle.self_assessment_due - timedelta(days=2)
-    assert services.self_assessment_reminders_send(today=day) == 3
-    assert services.self_assessment_reminders_send(today=day) == 0
-    assert services.self_assessment_reminders_send(today=day + timedelta(days=1)) == 0
+    assert self_assessment_reminders_send(today=day) == 3
+    assert self_assessment_reminders_send(today=day) == 0
+    assert self_assessment_reminders_send(today=day + timedelta(days=1)) == 0
     recipients = set(_kind("appraisal.self_assessment_due").values_list("recipient_id", flat=True))
     assert cast.member.pk not in recipients and cast.peer.pk in recipients
 
@@ -44,8 +54,8 @@ def test_self_assessment_due_reminds_those_who_have_not_submitted_once(cycle, ca
 def test_ballot_open_notice_goes_to_every_voter_once(cycle, cast):
     move_to(cycle, Step.BALLOT)
     vote(cycle, cast.member)
-    assert services.ballot_open_notices_send() == 4  # voted or not: no hint who voted
-    assert services.ballot_open_notices_send() == 0
+    assert ballot_open_notices_send() == 4  # voted or not: no hint who voted
+    assert ballot_open_notices_send() == 0
     tasks.send_ballot_open_notices.apply()
     assert _kind("appraisal.ballot_open").count() == 4
 
@@ -54,10 +64,10 @@ def test_ballot_closing_reminds_non_voters_once(cycle, cast):
     move_to(cycle, Step.BALLOT)
     vote(cycle, cast.member)
     early = cycle.ballot_closes_on - timedelta(days=3)
-    assert services.ballot_closing_reminders_send(today=early) == 0
+    assert ballot_closing_reminders_send(today=early) == 0
     day = cycle.ballot_closes_on - timedelta(days=1)
-    assert services.ballot_closing_reminders_send(today=day) == 3
-    assert services.ballot_closing_reminders_send(today=cycle.ballot_closes_on) == 0
+    assert ballot_closing_reminders_send(today=day) == 3
+    assert ballot_closing_reminders_send(today=cycle.ballot_closes_on) == 0
     recipients = set(_kind("appraisal.ballot_closing").values_list("recipient_id", flat=True))
     assert cast.member.pk not in recipients
 
@@ -66,34 +76,32 @@ def test_publicity_ending_reminds_the_committee_once(cycle, cast):
     move_to(cycle, Step.PUBLICITY)
     cycle.refresh_from_db()
     day = cycle.publicity_ends_on - timedelta(days=1)
-    assert services.publicity_ending_reminders_send(today=day) == 2  # secretary, committee member
-    assert services.publicity_ending_reminders_send(today=day) == 0
+    assert publicity_ending_reminders_send(today=day) == 2  # secretary, committee member
+    assert publicity_ending_reminders_send(today=day) == 0
     recipients = set(_kind("appraisal.publicity_ending").values_list("recipient_id", flat=True))
     assert recipients == {cast.secretary.pk, cast.committee_member.pk}
 
 
 def test_rectification_due_reminds_the_owner_once(cast):
-    meeting = services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=open_cycle(cast.branch).rating_due,
         title="组织生活会",
     )
     due = meeting.held_on + timedelta(days=30)
-    item = services.rectification_add(
-        meeting=meeting, description="整改", owner=cast.peer, due_on=due
-    )
-    assert services.rectification_reminders_send(today=due - timedelta(days=10)) == 0
-    assert services.rectification_reminders_send(today=due - timedelta(days=2)) == 1
-    assert services.rectification_reminders_send(today=due + timedelta(days=1)) == 0
-    services.rectification_complete(rectification=item, done_on=due, note="已完成")
+    item = rectification_add(meeting=meeting, description="整改", owner=cast.peer, due_on=due)
+    assert rectification_reminders_send(today=due - timedelta(days=10)) == 0
+    assert rectification_reminders_send(today=due - timedelta(days=2)) == 1
+    assert rectification_reminders_send(today=due + timedelta(days=1)) == 0
+    rectification_complete(rectification=item, done_on=due, note="已完成")
     assert _kind("appraisal.rectification_due").get().recipient == cast.peer
 
 
 def test_daily_task_runs_every_reminder_and_is_harmless_twice(cast):
     # The task asks about the real today: build the dates around it.
     today = timezone.localdate()
-    services.cycle_open(
+    cycle_open(
         branch=cast.branch,
         year=today.year,
         self_assessment_due=today + timedelta(days=1),
@@ -102,7 +110,7 @@ def test_daily_task_runs_every_reminder_and_is_harmless_twice(cast):
         ballot_closes_on=today + timedelta(days=14),
         rating_due=today + timedelta(days=20),
     )
-    running = services.cycle_open(
+    running = cycle_open(
         branch=cast.other_branch,
         year=today.year,
         self_assessment_due=today - timedelta(days=10),
@@ -112,13 +120,13 @@ def test_daily_task_runs_every_reminder_and_is_harmless_twice(cast):
         rating_due=today + timedelta(days=20),
     )
     move_to(running, Step.BALLOT)
-    meeting = services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=today - timedelta(days=20),
         title="组织生活会",
     )
-    services.rectification_add(
+    rectification_add(
         meeting=meeting, description="整改", owner=cast.peer, due_on=today + timedelta(days=2)
     )
     first = tasks.send_appraisal_reminders.apply().result

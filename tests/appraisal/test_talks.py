@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from appraisal import services
+from appraisal.services.participation import talk_log
 from members.models import Role
 from members.services import DomainError
 from tests.appraisal.cycles import YEAR, open_cycle
@@ -22,7 +22,7 @@ def test_leader_of_the_committee_above_may_be_the_talker(cast, login):
     leader = make_member(cast.other_branch, "孙书记")
     make_position(leader, cast.c1, Role.SECRETARY)
     cycle = open_cycle(cast.branch)
-    talk = services.talk_log(
+    talk = talk_log(
         cycle=cycle, talker=leader, talked_with=cast.secretary, held_on=date(YEAR, 11, 30)
     )
     assert talk.talker == leader
@@ -38,7 +38,7 @@ def test_leader_of_the_committee_above_may_be_the_talker(cast, login):
 def test_talker_outside_the_branch_without_a_position_above_is_refused(cast):
     cycle = open_cycle(cast.branch)
     with pytest.raises(DomainError):
-        services.talk_log(
+        talk_log(
             cycle=cycle,
             talker=cast.other_member,
             talked_with=cast.secretary,
@@ -46,7 +46,7 @@ def test_talker_outside_the_branch_without_a_position_above_is_refused(cast):
         )
     # A secretary of a sibling branch leads nothing above this branch.
     with pytest.raises(DomainError):
-        services.talk_log(
+        talk_log(
             cycle=cycle,
             talker=cast.other_secretary,
             talked_with=cast.secretary,
@@ -56,6 +56,4 @@ def test_talker_outside_the_branch_without_a_position_above_is_refused(cast):
     former = make_member(cast.other_branch, "钱前书记")
     make_position(former, cast.c1, Role.SECRETARY, ended_on=date(YEAR - 1, 12, 31))
     with pytest.raises(DomainError):
-        services.talk_log(
-            cycle=cycle, talker=former, talked_with=cast.secretary, held_on=date(YEAR, 11, 30)
-        )
+        talk_log(cycle=cycle, talker=former, talked_with=cast.secretary, held_on=date(YEAR, 11, 30))

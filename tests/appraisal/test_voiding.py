@@ -10,7 +10,6 @@ import pytest
 from django.urls import reverse
 
 from appraisal import figures as appraisal_figures
-from appraisal import services
 from appraisal.commendations import selectors as commendation_selectors
 from appraisal.commendations import services as commendation_services
 from appraisal.models import (
@@ -24,6 +23,10 @@ from appraisal.models import (
 )
 from appraisal.selectors import meetings as meeting_selectors
 from appraisal.selectors import sections
+from appraisal.services.cycles import cycle_update, cycle_void
+from appraisal.services.meetings import life_meeting_save, rectification_add
+from appraisal.services.moves import cycle_move
+from appraisal.services.notices import rectification_reminders_send
 from members.models import Notification
 from members.services import DomainError
 from tests.appraisal.commendation_helpers import propose, publish
@@ -112,16 +115,16 @@ def test_voiding_a_cycle_in_its_ballot_closes_the_ballot_and_stops_every_write(c
     with pytest.raises(DomainError):
         vote(cycle, cast.peer)
     with pytest.raises(DomainError):
-        services.cycle_move(cycle=cycle, to_step=Step.RATING, reason="继续")
+        cycle_move(cycle=cycle, to_step=Step.RATING, reason="继续")
     with pytest.raises(DomainError):
-        services.cycle_update(cycle=cycle, rating_due=date(YEAR, 12, 30))
+        cycle_update(cycle=cycle, rating_due=date(YEAR, 12, 30))
     assert sections.record_section(cast.member, year=YEAR) is None  # nothing left to do
     assert _progress(cast, YEAR)[cast.root.pk] == (0, 0)
 
 
 def test_after_voiding_a_new_cycle_can_be_opened_for_the_year(cast):
     cycle = open_cycle(cast.branch)
-    services.cycle_void(cycle=cycle, reason="截止日期全填错了", actor=cast.users["secretary"])
+    cycle_void(cycle=cycle, reason="截止日期全填错了", actor=cast.users["secretary"])
     again = open_cycle(cast.branch)
     assert again.pk != cycle.pk
     assert _progress(cast, YEAR)[cast.root.pk] == (1, 0)
@@ -134,14 +137,14 @@ def test_after_voiding_a_new_cycle_can_be_opened_for_the_year(cast):
 
 @pytest.fixture
 def meeting(cast):
-    meeting = services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=date(YEAR, 6, 1),
         title="专题组织生活会",
         attendees=[cast.member, cast.secretary],
     )
-    services.rectification_add(
+    rectification_add(
         meeting=meeting, description="加强理论学习", owner=cast.member, due_on=date(YEAR, 7, 1)
     )
     return meeting
@@ -156,7 +159,7 @@ def test_voiding_a_meeting_record_keeps_it_listed_and_its_items_no_longer_due(ca
     assert meeting.is_voided and meeting.voided_by == cast.users["secretary"]
     assert Rectification.objects.filter(meeting=meeting).count() == 1
     assert meeting_selectors.own_rectifications(cast.member.pk) == []
-    assert services.rectification_reminders_send(today=date(YEAR, 7, 1)) == 0
+    assert rectification_reminders_send(today=date(YEAR, 7, 1)) == 0
     told = Notification.objects.get(kind="appraisal.life_meeting_voided")
     assert told.recipient == cast.member and "同一次会议录入了两遍" in told.body
     listing = client.get(reverse("appraisal:meeting_list")).content.decode()
@@ -165,7 +168,7 @@ def test_voiding_a_meeting_record_keeps_it_listed_and_its_items_no_longer_due(ca
     assert last.history_user == cast.users["secretary"]
     assert "同一次会议录入了两遍" in last.history_change_reason
     with pytest.raises(DomainError):
-        services.life_meeting_save(meeting=meeting, title="改名")
+        life_meeting_save(meeting=meeting, title="改名")
 
 
 # --- commendations ---------------------------------------------------------------------------

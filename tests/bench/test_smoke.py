@@ -109,21 +109,13 @@ def _no_dangling_foreign_keys():
 def _summaries_match_a_recount():
     """MemberYearHours and BranchYearMeetings, written by the seeder (set-based SQL), equal
     what education.summaries recomputes from the attendance and make-up rows."""
+    from bench.seed.education import HOURS_COLUMNS
     from education import summaries
     from education.models import BranchYearMeetings, MemberYearHours
 
     def snapshot():
         return (
-            set(
-                MemberYearHours.objects.values_list(
-                    "member_id",
-                    "year",
-                    "attended_hours",
-                    "makeup_hours",
-                    "sessions_held",
-                    "sessions_attended",
-                )
-            ),
+            set(MemberYearHours.objects.values_list(*HOURS_COLUMNS)),
             set(BranchYearMeetings.objects.values_list()),
         )
 

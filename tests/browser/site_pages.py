@@ -14,8 +14,9 @@ from types import SimpleNamespace
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from appraisal import services as appraisal_services
 from appraisal.models import Step
+from appraisal.services.meetings import life_meeting_save, rectification_add
+from appraisal.services.publicity import objection_answer, objection_file
 from education import services as education_services
 from members import services as member_services
 from tests.appraisal.commendation_helpers import propose
@@ -201,17 +202,17 @@ def seed_world(cast, media_root):
     for m in (cast.member, cast.peer, cast.secretary):
         vote(closed, m)
     move_to(closed, Step.PUBLICITY)
-    objection = appraisal_services.objection_file(cycle=closed, member=cast.peer, text="异议")
-    appraisal_services.objection_answer(objection=objection, answer="答复")
+    objection = objection_file(cycle=closed, member=cast.peer, text="异议")
+    objection_answer(objection=objection, answer="答复")
     move_to(closed, Step.CLOSED)
-    meeting = appraisal_services.life_meeting_save(
+    meeting = life_meeting_save(
         organization=cast.branch,
         kind="organizational_life_meeting",
         held_on=closed.rating_due,
         title="组织生活会",
         attendees=[cast.member, cast.secretary],
     )
-    appraisal_services.rectification_add(
+    rectification_add(
         meeting=meeting, description="加强学习", owner=cast.member, due_on=closed.rating_due
     )
     commendation = propose(cast)

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from appraisal import services
 from appraisal.models import AppraisalCycle, AppraisalRecord, Grade, Step
+from appraisal.services.participation import self_assessment_save, talk_log
 from tests.appraisal.cycles import vote
 from tests.browser import journeys as j
 from tests.browser.conftest import DESKTOP, PHONE, browser_login, screenshot, tab
@@ -44,7 +44,7 @@ def _journey(page, secretary, live_server, cast):
 
     # Two members submit their self-assessments; the confirmation names the two who did not.
     for m in (cast.member, cast.peer):
-        services.self_assessment_save(
+        self_assessment_save(
             cycle=cycle,
             member=m,
             study="学",
@@ -74,7 +74,7 @@ def _journey(page, secretary, live_server, cast):
     assert stepper.get_by_role("link", name="个人自评").count() == 1
     assert page.get_by_test_id("move-button").inner_text().strip() == "进入下一步：民主测评"
 
-    services.talk_log(
+    talk_log(
         cycle=cycle,
         talker=cast.secretary,
         talked_with=cast.member,

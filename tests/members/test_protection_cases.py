@@ -27,6 +27,7 @@ from tests.members.protection_helpers import (
     accept_and_act,
     docx_file,
     many_cases,
+    open_case,
     pdf_file,
     png_file,
     txt_file,
@@ -401,3 +402,18 @@ def test_open_case_for_self_through_the_page(login, cast, world):
     case = ProtectionCase.objects.get(member=cast.peer)
     assert response.status_code == 302 and response["Location"].endswith(f"/cases/{case.ref}/")
     assert not case.opened_on_behalf and case.evidence.count() == 2
+
+
+def test_marking_done_an_action_without_follow_up_is_refused_with_a_message(cast, login):
+    """A refused action on the case page (a stale button, a crafted POST) goes back to the
+    case with the reason, never a server error, and changes nothing."""
+    services.handler_designate(member=cast.organizer, organization=cast.c1)
+    case = open_case(cast.member)
+    action = accept_and_act(cast, case)  # no follow-up asked for
+    client = login("organizer")
+    response = client.post(reverse("members:case_follow_up_done", args=[action.pk]), follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("members:case_detail", args=[case.ref])
+    assert "该处理措施无需跟进。" in response.content.decode()  # the site speaks Chinese
+    action.refresh_from_db()
+    assert action.follow_up_done_at is None

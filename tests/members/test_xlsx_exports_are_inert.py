@@ -12,8 +12,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from appraisal import services as appraisal_services
 from appraisal.models import Grade, Step
+from appraisal.services.rating import ratings_save
 from members import xlsx
 from tests.appraisal.commendation_helpers import propose, publish
 from tests.appraisal.cycles import move_to, open_cycle, vote
@@ -63,7 +63,7 @@ def test_appraisal_results_export_writes_a_formula_reason_as_text(cast, login):
         vote(cycle, m)
     move_to(cycle, Step.RATING)
     ids = cycle.participants.filter(graded=True).values_list("member_id", flat=True)
-    appraisal_services.ratings_save(
+    ratings_save(
         cycle=cycle,
         entries={pk: (Grade.BASICALLY_QUALIFIED, EVIL) for pk in ids},
     )

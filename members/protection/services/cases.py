@@ -16,13 +16,14 @@ from django.utils.translation import gettext as _
 
 from members.concurrency import version_claim
 from members.errors import full_clean
+from members.history import save_with_history
 from members.models import Member
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
 from members.voiding import void_mark
 
 from ..models import CaseEvidence, CaseStatus, ProtectionCase
-from .common import _save, _store_evidence
+from .common import _store_evidence
 
 # --- opening a case --------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ def case_open(
     full_clean(case)
     if occurred_on > timezone.localdate():
         raise DomainError({"occurred_on": _("The date cannot be in the future.")})
-    _save(case, actor)
+    save_with_history(case, actor)
     for uploaded in files:
         _store_evidence(case=case, uploaded=uploaded, actor=actor)
     if case.opened_on_behalf:
@@ -151,7 +152,7 @@ def case_transition(
         case.reopened_count += 1
         case.resolved_at = case.closed_at = None
     case.status = target
-    _save(case, actor, reason=reason or action)
+    save_with_history(case, actor, reason=reason or action)
     if action in ("accept", "decline", "resolve"):
         _tell_member(case, action)
     return case

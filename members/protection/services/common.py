@@ -1,5 +1,4 @@
-"""Helpers every protection-case write shares: the actor's name, saving with history,
-storing evidence."""
+"""Helpers every protection-case write shares: the actor's name, storing evidence."""
 
 from members.permissions import scope_for
 
@@ -12,14 +11,6 @@ def _member_name(user):
     if scope.member_id:
         return scope.member_name
     return user.get_username()
-
-
-def _save(obj, actor, reason=None):
-    obj._history_user = actor
-    if reason:
-        obj._change_reason = reason[:100]
-    obj.save()
-    return obj
 
 
 def _store_evidence(*, case, uploaded, actor, note=""):

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.errors import full_clean
+from members.history import save_with_history
 from members.models import ACTIVE_STATUSES, Member, Notification, Organization, Position, Role
 from members.permissions import require_perm
 from members.services import DomainError, notify_many
@@ -32,8 +33,7 @@ def handler_designate(
         note=note,
     )
     full_clean(designation)
-    designation._history_user = actor
-    designation.save()
+    save_with_history(designation, actor)
     if member.account is not None:
         forget_handler_paths(member.account)
     return designation

@@ -8,12 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.errors import full_clean
+from members.history import save_with_history
 from members.models import Organization
 from members.permissions import require_perm
 from members.services import DomainError
 
 from ..models import CaseAction, CaseEvidence, CaseStatus, CaseView, Clarification, ProtectionCase
-from .common import _member_name, _save
+from .common import _member_name
 
 # --- the timeline ----------------------------------------------------------------------
 
@@ -54,10 +55,10 @@ def case_action_record(
         recorded_by=actor,
     )
     full_clean(action)
-    _save(action, actor)
+    save_with_history(action, actor)
     if case.status == CaseStatus.ACCEPTED:
         case.status = CaseStatus.IN_PROGRESS
-        _save(case, actor, reason="start")
+        save_with_history(case, actor, reason="start")
     return action
 
 
@@ -68,7 +69,7 @@ def case_follow_up_done(*, actor, action: CaseAction) -> CaseAction:
         raise DomainError(_("This action has no follow-up."))
     if action.follow_up_done_at is None:
         action.follow_up_done_at = timezone.now()
-        _save(action, actor)
+        save_with_history(action, actor)
     return action
 
 
@@ -114,7 +115,7 @@ def clarification_record(
         recorded_by=actor,
     )
     full_clean(clarification)
-    return _save(clarification, actor)
+    return save_with_history(clarification, actor)
 
 
 @transaction.atomic
@@ -124,7 +125,7 @@ def clarification_consent_set(*, actor, clarification: Clarification, consents: 
     if clarification.member_consents != consents:
         clarification.member_consents = consents
         clarification.consent_changed_at = timezone.now()
-        _save(clarification, actor)
+        save_with_history(clarification, actor)
     return clarification
 
 
