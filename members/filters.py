@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -18,7 +19,12 @@ from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import MemberStatus, OrganizationKind, Role
-from .roster_selectors import holds_current_role_q, managed_groups, managed_organizations
+from .roster_selectors import (
+    holds_current_role_q,
+    managed_groups,
+    managed_groups_of,
+    managed_organizations,
+)
 
 STATUS_ALL = "all"
 
@@ -47,11 +53,45 @@ class LightSelect(forms.Select):
         )
 
 
-class ChosenModelChoiceField(django_filters.fields.ModelChoiceField):
-    """A model choice whose chosen row the filter set has already read (`chosen`, from the
-    same queryset): that row is the value, without reading it a second time."""
+class ListedChoices(ModelChoiceIterator):
+    """The choices of a list of rows already fetched (no query per render)."""
 
+    def __init__(self, field, objects):
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.objects) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.objects)
+
+
+class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice whose select offers `listed` (rows of its queryset already read) when
+    set, and whose `chosen` row (read from its queryset) is the value without asking again;
+    any other value is validated against the queryset."""
+
+    listed = None
     chosen = None
+
+    def _get_choices(self):
+        if self.listed is None:
+            return super()._get_choices()
+        return ListedChoices(self, self.listed)
+
+    choices = property(_get_choices, django_filters.fields.ModelChoiceField.choices.fset)
+
+    def offer(self, rows):
+        """Offer these rows (those of the queryset, in its order) in the select."""
+        self.listed = rows
+        self.widget.choices = self.choices
 
     def to_python(self, value):
         if self.chosen is not None and str(value) == str(self.chosen.pk):
@@ -59,8 +99,8 @@ class ChosenModelChoiceField(django_filters.fields.ModelChoiceField):
         return super().to_python(value)
 
 
-class ChosenModelChoiceFilter(django_filters.ModelChoiceFilter):
-    field_class = ChosenModelChoiceField
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ListedModelChoiceField
 
 
 class RosterFilter(django_filters.FilterSet):
@@ -78,14 +118,14 @@ class RosterFilter(django_filters.FilterSet):
         method="filter_status",
         widget=LightSelect,
     )
-    branch = ChosenModelChoiceFilter(
+    branch = ListedModelChoiceFilter(
         label=_("Branch"),
         queryset=None,
         empty_label=_("All branches I manage"),
         method="filter_subtree",
         widget=LightSelect,
     )
-    group = django_filters.ModelChoiceFilter(
+    group = ListedModelChoiceFilter(
         label=pgettext_lazy("party group", "Group"),
         queryset=None,
         empty_label=_("All groups"),
@@ -113,13 +153,18 @@ class RosterFilter(django_filters.FilterSet):
         form = self.form
         form.fields["branch"].queryset = branches
         form.fields["org"].queryset = self.filters["org"].queryset
+        # The select's branches, read once (compiled): the chosen one is among them.
+        offered = selectors.managed_branches(user)
+        form.fields["branch"].offer(offered)
         # Groups are offered once a branch is chosen: an organizer may reach thousands.
-        branch = self._chosen_branch(branches)
+        branch = self._chosen_branch(offered)
         self.chosen_branch = branch
         form.fields["branch"].chosen = branch  # read once: validation does not ask again
         groups = managed_groups(user, branch) if branch is not None else branches.none()
         self.filters["group"].queryset = groups
         form.fields["group"].queryset = groups
+        if branch is not None:
+            form.fields["group"].offer(managed_groups_of(user, branch))
         if branch is None:
             form.fields["group"].help_text = _("Choose a branch first.")
             form.fields["group"].disabled = True
@@ -132,10 +177,10 @@ class RosterFilter(django_filters.FilterSet):
             field.widget.attrs.setdefault("class", css)
         self.narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
 
-    def _chosen_branch(self, branches):
+    def _chosen_branch(self, offered):
         raw = (self.data or {}).get("branch")
         if raw and str(raw).isdigit():
-            return branches.filter(pk=raw).first()
+            return next((b for b in offered if b.pk == int(raw)), None)
         return None
 
     def _helper(self):

@@ -14,7 +14,7 @@ from .models import (
     Position,
     Transfer,
 )
-from .permissions import scope_for
+from .permissions import compiled_scope_q, scope_arguments, scope_for
 
 
 def member_positions(member):
@@ -188,6 +188,18 @@ def roster(user, *, branch=None):
     if branch is not None:
         qs = qs.filter(branch__path__startswith=branch.path)
     return qs.order_by("branch__path", "full_name", "id")
+
+
+@compiled_queryset
+def _managed_branches(*, admin, n_paths, stop):
+    branches = Organization.objects.filter(kind=OrganizationKind.BRANCH)
+    managed = branches.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).order_by("path")
+    return managed if stop is None else managed[:stop]
+
+
+def managed_branches(user, *, limit=None):
+    """`branch_choices` as a list (the first `limit`), read compiled once per shape of scope."""
+    return list(_managed_branches(stop=limit, **scope_arguments(user)))
 
 
 def branch_choices(user):

@@ -7,12 +7,11 @@ from members.compiled import Param, compiled_queryset
 from members.models import Organization, OrganizationKind
 from members.pagination import NextPage
 from members.permissions import (
-    compiled_scope_q,
     loaded_positions,
     organizations_managed_by,
-    scope_arguments,
     scope_for,
 )
+from members.selectors import managed_branches
 
 from ..figures import figures_for
 from ..models.summaries import OrganizationStudyFigures
@@ -116,20 +115,13 @@ def picked_branch(user, pk, *, limit):
     `pk` the first they manage, None when they manage none), and up to `limit` + 1 of the
     branches they manage, by path. One query, two when `pk` is past that list: the page does
     not grow with the number of branches an organizer manages."""
-    choices = list(_managed_branches(stop=limit + 1, **scope_arguments(user)))
+    choices = managed_branches(user, limit=limit + 1)
     if pk is None:
         return (choices[0] if choices else None), choices
     branch = next((b for b in choices if b.pk == pk), None)
     if branch is None:
         branch = branch_choices(user).filter(pk=pk).first()
     return branch, choices
-
-
-@compiled_queryset
-def _managed_branches(*, admin, n_paths, stop):
-    """The first `stop` of `branch_choices`."""
-    branches = Organization.objects.filter(kind=OrganizationKind.BRANCH)
-    return branches.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).order_by("path")[:stop]
 
 
 def led_branches(user, *, limit=2):
