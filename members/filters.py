@@ -144,7 +144,8 @@ class RosterFilter(django_filters.FilterSet):
         queryset=None, method="filter_subtree", widget=forms.HiddenInput
     )
 
-    def __init__(self, data=None, *args, user, **kwargs):
+    def __init__(self, data=None, *args, user, offer_choices=True, **kwargs):
+        """`offer_choices`: the form is rendered (its selects read their options once)."""
         self.user = user
         super().__init__(data, *args, **kwargs)
         branches = selectors.branch_choices(user)
@@ -153,17 +154,20 @@ class RosterFilter(django_filters.FilterSet):
         form = self.form
         form.fields["branch"].queryset = branches
         form.fields["org"].queryset = self.filters["org"].queryset
-        # The select's branches, read once (compiled): the chosen one is among them.
-        offered = selectors.managed_branches(user)
-        form.fields["branch"].offer(offered)
-        # Groups are offered once a branch is chosen: an organizer may reach thousands.
-        branch = self._chosen_branch(offered)
+        if offer_choices:
+            # The select's branches, read once (compiled): the chosen one is among them.
+            offered = selectors.managed_branches(user)
+            form.fields["branch"].offer(offered)
+            branch = self._chosen_branch(offered)
+        else:  # nothing rendered (an export): only the chosen branch is read
+            branch = self._chosen_branch(branches)
         self.chosen_branch = branch
         form.fields["branch"].chosen = branch  # read once: validation does not ask again
+        # Groups are offered once a branch is chosen: an organizer may reach thousands.
         groups = managed_groups(user, branch) if branch is not None else branches.none()
         self.filters["group"].queryset = groups
         form.fields["group"].queryset = groups
-        if branch is not None:
+        if branch is not None and offer_choices:
             form.fields["group"].offer(managed_groups_of(user, branch))
         if branch is None:
             form.fields["group"].help_text = _("Choose a branch first.")
@@ -177,11 +181,14 @@ class RosterFilter(django_filters.FilterSet):
             field.widget.attrs.setdefault("class", css)
         self.narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
 
-    def _chosen_branch(self, offered):
+    def _chosen_branch(self, branches):
+        """The branch asked for among `branches` (a list read already, or a queryset)."""
         raw = (self.data or {}).get("branch")
-        if raw and str(raw).isdigit():
-            return next((b for b in offered if b.pk == int(raw)), None)
-        return None
+        if not (raw and str(raw).isdigit()):
+            return None
+        if isinstance(branches, list):
+            return next((b for b in branches if b.pk == int(raw)), None)
+        return branches.filter(pk=raw).first()
 
     def _helper(self):
         helper = FormHelper()
