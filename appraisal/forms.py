@@ -221,7 +221,8 @@ class RatingForm(forms.Form):
             r["grade_name"], r["reason_name"] = f"g{m.pk}", f"r{m.pk}"
             r["grade_value"] = self[f"g{m.pk}"].value() or ""
             r["reason_value"] = self[f"r{m.pk}"].value() or ""
-        self.grade_choices = [("", "—"), *Grade.choices]
+        # The page prints these options in every row: translated once here, not per row.
+        self.grade_choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
 
     def entries(self):
         return {

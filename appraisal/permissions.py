@@ -17,15 +17,20 @@ from operator import attrgetter
 
 import rules
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from members.compiled import Param, compiled_queryset
+from members.params import MAX_ID
 from members.permissions import (
+    compiled_scope_q,
     is_branch_leader,
     is_organizer,
     is_site_admin,
     managed_or_own,
     manages_organization,
     organization_scope_q,
+    scope_arguments,
     scope_for,
 )
 
@@ -42,23 +47,42 @@ def cycles_managed_by(user, queryset=None):
     return qs.filter(organization_scope_q(user, prefix="branch__"))
 
 
+def _taking_part_q(member_id):
+    """Q on cycles: those the member takes part in (a value, or a Param)."""
+    # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
+    return Q(pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id"))
+
+
 def cycles_visible_to(user, queryset=None):
     """Cycles a user manages, plus those they take part in."""
     qs = AppraisalCycle.objects.all() if queryset is None else queryset
-    return managed_or_own(
-        user,
-        qs,
-        prefix="branch__",
-        # A subquery, not a join: no duplicate rows, so no DISTINCT over every column.
-        own=lambda member_id: Q(
-            pk__in=Participant.objects.filter(member_id=member_id).values("cycle_id")
-        ),
-    )
+    return managed_or_own(user, qs, prefix="branch__", own=_taking_part_q)
+
+
+@compiled_queryset
+def _visible_cycle(*, admin, n_paths, with_member):
+    """The cycle "cycle" if a scope of this shape reaches it (`cycles_visible_to`)."""
+    qs = AppraisalCycle.objects.filter(pk=Param("cycle"))
+    if not admin:
+        q = compiled_scope_q(admin=False, n_paths=n_paths, prefix="branch__")
+        if with_member:
+            q |= _taking_part_q(Param("member"))
+        qs = qs.filter(q)
+    return qs.select_related("branch").order_by()
 
 
 def get_cycle_for_user(user, pk):
-    """The cycle if the user manages it or takes part in it, else 404."""
-    return get_object_or_404(cycles_visible_to(user).select_related("branch"), pk=pk)
+    """The cycle if the user manages it or takes part in it, else 404. Read compiled once per
+    shape of scope (admin; number of paths; with a member)."""
+    if not 0 < pk <= MAX_ID:
+        raise Http404
+    member_id = scope_for(user).member_id
+    cycles = _visible_cycle(
+        **scope_arguments(user), with_member=bool(member_id), cycle=pk, member=member_id
+    )
+    for cycle in cycles:
+        return cycle
+    raise Http404
 
 
 def _own_or_managed(user, model, pk):

@@ -127,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "branchsite.context_processors.navigation",
             ],
+            # {% url %} with argument-free URLs reversed once per process (the menus').
+            "builtins": ["branchsite.url_tag"],
         },
     }
 ]

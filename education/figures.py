@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from members import figures as base
+from members.compiled import Param, compiled_queryset, params
 from members.models import Member, Organization, OrganizationKind
 
 from .models.sessions import REGULAR_KINDS
@@ -241,9 +242,12 @@ def rebuild(years=None, *, today=None):
     return base.rebuild(MODEL, values, keys=years, branch_ids=ids)
 
 
+@compiled_queryset
+def _figures_of(*, n):
+    return MODEL.objects.filter(organization_id__in=params("orgs", n), year=Param("year"))
+
+
 def figures_for(organization_ids, year):
     """{organization id: row} for these organizations and year. One query."""
-    return {
-        r.organization_id: r
-        for r in MODEL.objects.filter(organization_id__in=list(organization_ids), year=year)
-    }
+    ids = list(organization_ids)
+    return {r.organization_id: r for r in _figures_of(n=len(ids), orgs=ids, year=year)}

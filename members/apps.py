@@ -9,4 +9,9 @@ class MembersConfig(AppConfig):
     def ready(self):
         # Register this app's `rules` permissions before any request checks one.
         from . import permissions as _permissions  # noqa: F401
+        from .choice_labels import use_label_tables
         from .protection import permissions as _protection_permissions  # noqa: F401
+
+        # Every model's get_FOO_display() reads a label table instead of re-translating
+        # every choice on each call (it was most of a list page's translations).
+        use_label_tables()

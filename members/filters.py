@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.db.models import Q
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -18,7 +19,12 @@ from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import MemberStatus, OrganizationKind, Role
-from .roster_selectors import holds_current_role_q, managed_groups, managed_organizations
+from .roster_selectors import (
+    holds_current_role_q,
+    managed_groups,
+    managed_groups_of,
+    managed_organizations,
+)
 
 STATUS_ALL = "all"
 
@@ -47,6 +53,56 @@ class LightSelect(forms.Select):
         )
 
 
+class ListedChoices(ModelChoiceIterator):
+    """The choices of a list of rows already fetched (no query per render)."""
+
+    def __init__(self, field, objects):
+        super().__init__(field)
+        self.objects = objects
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.objects:
+            yield self.choice(obj)
+
+    def __len__(self):
+        return len(self.objects) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.objects)
+
+
+class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A model choice whose select offers `listed` (rows of its queryset already read) when
+    set, and whose `chosen` row (read from its queryset) is the value without asking again;
+    any other value is validated against the queryset."""
+
+    listed = None
+    chosen = None
+
+    def _get_choices(self):
+        if self.listed is None:
+            return super()._get_choices()
+        return ListedChoices(self, self.listed)
+
+    choices = property(_get_choices, django_filters.fields.ModelChoiceField.choices.fset)
+
+    def offer(self, rows):
+        """Offer these rows (those of the queryset, in its order) in the select."""
+        self.listed = rows
+        self.widget.choices = self.choices
+
+    def to_python(self, value):
+        if self.chosen is not None and str(value) == str(self.chosen.pk):
+            return self.chosen
+        return super().to_python(value)
+
+
+class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ListedModelChoiceField
+
+
 class RosterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -62,14 +118,14 @@ class RosterFilter(django_filters.FilterSet):
         method="filter_status",
         widget=LightSelect,
     )
-    branch = django_filters.ModelChoiceFilter(
+    branch = ListedModelChoiceFilter(
         label=_("Branch"),
         queryset=None,
         empty_label=_("All branches I manage"),
         method="filter_subtree",
         widget=LightSelect,
     )
-    group = django_filters.ModelChoiceFilter(
+    group = ListedModelChoiceFilter(
         label=pgettext_lazy("party group", "Group"),
         queryset=None,
         empty_label=_("All groups"),
@@ -88,7 +144,8 @@ class RosterFilter(django_filters.FilterSet):
         queryset=None, method="filter_subtree", widget=forms.HiddenInput
     )
 
-    def __init__(self, data=None, *args, user, **kwargs):
+    def __init__(self, data=None, *args, user, offer_choices=True, **kwargs):
+        """`offer_choices`: the form is rendered (its selects read their options once)."""
         self.user = user
         super().__init__(data, *args, **kwargs)
         branches = selectors.branch_choices(user)
@@ -97,12 +154,21 @@ class RosterFilter(django_filters.FilterSet):
         form = self.form
         form.fields["branch"].queryset = branches
         form.fields["org"].queryset = self.filters["org"].queryset
-        # Groups are offered once a branch is chosen: an organizer may reach thousands.
-        branch = self._chosen_branch(branches)
+        if offer_choices:
+            # The select's branches, read once (compiled): the chosen one is among them.
+            offered = selectors.managed_branches(user)
+            form.fields["branch"].offer(offered)
+            branch = self._chosen_branch(offered)
+        else:  # nothing rendered (an export): only the chosen branch is read
+            branch = self._chosen_branch(branches)
         self.chosen_branch = branch
+        form.fields["branch"].chosen = branch  # read once: validation does not ask again
+        # Groups are offered once a branch is chosen: an organizer may reach thousands.
         groups = managed_groups(user, branch) if branch is not None else branches.none()
         self.filters["group"].queryset = groups
         form.fields["group"].queryset = groups
+        if branch is not None and offer_choices:
+            form.fields["group"].offer(managed_groups_of(user, branch))
         if branch is None:
             form.fields["group"].help_text = _("Choose a branch first.")
             form.fields["group"].disabled = True
@@ -116,10 +182,13 @@ class RosterFilter(django_filters.FilterSet):
         self.narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
 
     def _chosen_branch(self, branches):
+        """The branch asked for among `branches` (a list read already, or a queryset)."""
         raw = (self.data or {}).get("branch")
-        if raw and str(raw).isdigit():
-            return branches.filter(pk=raw).first()
-        return None
+        if not (raw and str(raw).isdigit()):
+            return None
+        if isinstance(branches, list):
+            return next((b for b in branches if b.pk == int(raw)), None)
+        return branches.filter(pk=raw).first()
 
     def _helper(self):
         helper = FormHelper()

@@ -73,19 +73,31 @@ class Organization(MP_Node):
         return Q(**{f"{prefix}path__startswith": self.path})
 
 
-def subtree_range_q(path, field="path"):
+def subtree_range_q(path, field="path", *, upper=None):
     """Q matching the organization at `path` and everything below it as a range of paths
     (path >= '0001' AND path < '0002'), not a LIKE: an index on the path then reads the
     subtree in path order, so `ORDER BY path LIMIT n` stops after n rows whatever the
-    collation (a LIKE prefix only uses the pattern-ops index, which does not sort)."""
+    collation (a LIKE prefix only uses the pattern-ops index, which does not sort).
+    A compiled queryset's builder gives `path` as a Param and its `upper` bound (a Param
+    deriving `subtree_upper_bound`, or False where there is none)."""
+    if upper is None:
+        upper = subtree_upper_bound(path) or False
+    q = Q(**{f"{field}__gte": path})
+    if upper is not False:
+        q &= Q(**{f"{field}__lt": upper})
+    return q
+
+
+def subtree_upper_bound(path):
+    """The first path after `path`'s subtree, or None when `path` is the last possible one
+    of its length (nothing can follow it)."""
     alphabet = Organization.alphabet
     head = path
     while head and head[-1] == alphabet[-1]:
         head = head[:-1]
-    q = Q(**{f"{field}__gte": path})
-    if head:  # else `path` is the last possible one of its length: no upper bound
-        q &= Q(**{f"{field}__lt": head[:-1] + alphabet[alphabet.index(head[-1]) + 1]})
-    return q
+    if not head:
+        return None
+    return head[:-1] + alphabet[alphabet.index(head[-1]) + 1]
 
 
 class Gender(models.TextChoices):

@@ -45,7 +45,9 @@ class BoundedPaginator(Paginator):
 class NextPage:
     """One page of a list read with a single query (per_page + 1 rows: whether a next page
     exists, and no count): for child lists on organizer pages, whose length grows with the
-    tree. Renders with templates/_pagination_next.html ("Previous · Page n · Next")."""
+    tree. Renders with templates/_pagination_next.html ("Previous · Page n · Next").
+    `queryset` may also be a function of (start, stop) returning those rows (a compiled
+    queryset's, which cannot be sliced)."""
 
     def __init__(self, queryset, number, per_page):
         try:
@@ -53,7 +55,8 @@ class NextPage:
         except (TypeError, ValueError):
             self.number = 1
         start = (self.number - 1) * per_page
-        rows = list(queryset[start : start + per_page + 1])
+        stop = start + per_page + 1
+        rows = list(queryset(start, stop) if callable(queryset) else queryset[start:stop])
         self._more = len(rows) > per_page
         self.object_list = rows[:per_page]
 

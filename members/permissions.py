@@ -27,11 +27,12 @@ from functools import wraps
 import rules
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import IntegerField, Q
+from django.db.models import CharField, IntegerField, Q
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from .compiled import Param, compiled_queryset, param_items
 from .json_rows import AllRelatedRowsJSON, instances_from_json
 from .models import (
     COMMITTEE_ROLES,
@@ -123,19 +124,25 @@ _UNREAD_SQL = (
 )
 
 
-def _compute_scope(user):
-    """(Scope, member, positions) from the database: one query. The member row brings its
-    branch and group (joins), all its positions with their organizations (a JSON column) and
-    the header's unread count (a count subquery)."""
-    member = (
-        Member.objects.filter(account=user)
+@compiled_queryset
+def _account_member():
+    """The member of an account with what scope_for reads, compiled once (members.compiled):
+    every page asks it."""
+    return (
+        Member.objects.filter(account_id=Param("account"))
         .select_related("branch", "group")
         .annotate(
             positions_json=AllRelatedRowsJSON(Position, "member", attach="organization"),
             unread_count=RawSQL(_UNREAD_SQL, (), output_field=IntegerField()),  # noqa: S611
-        )
-        .first()
+        )[:1]
     )
+
+
+def _compute_scope(user):
+    """(Scope, member, positions) from the database: one query. The member row brings its
+    branch and group (joins), all its positions with their organizations (a JSON column) and
+    the header's unread count (a count subquery)."""
+    member = next(iter(_account_member(account=user.pk)), None)
     led, led_paths, organizer_paths = set(), [], []
     # All the member's positions, newest first: current ones give the reach, and the member's
     # record shows the whole list without asking again (loaded_positions).
@@ -198,10 +205,44 @@ def organization_scope_q(user, prefix=""):
     """
     scope = scope_for(user)
     if scope.is_admin:
-        # Always true, and stays true when OR-ed (an empty Q() would vanish from `a | b`).
-        return Q(pk__isnull=False)
+        return _EVERYTHING
+    return paths_q(scope_paths(scope), prefix)
+
+
+# Always true, and stays true when OR-ed (an empty Q() would vanish from `a | b`).
+_EVERYTHING = Q(pk__isnull=False)
+
+
+def compiled_scope_q(*, admin, n_paths, prefix=""):
+    """`organization_scope_q` in the builder of a compiled queryset (members.compiled): the
+    scope's paths are the Params "paths". Its shape and values come from `scope_arguments`."""
+    if admin:
+        return _EVERYTHING
+    return paths_q(param_items("paths", n_paths, CharField()), prefix)
+
+
+def scope_arguments(user):
+    """The shape arguments ("admin", "n_paths") and values ("paths") of the user's scope for
+    a compiled queryset built with `compiled_scope_q`, in one dict."""
+    scope = scope_for(user)
+    if scope.is_admin:
+        return {"admin": True, "n_paths": 0}
+    paths = scope_paths(scope)
+    if not paths:  # a shape without Params
+        return {"admin": False, "n_paths": 0}
+    return {"admin": False, "n_paths": len(paths), "paths": paths}
+
+
+def scope_paths(scope):
+    """The paths of the organizations a (non-admin) scope manages, with what is below them."""
+    return scope.organizer_paths + scope.led_branch_paths
+
+
+def paths_q(paths, prefix=""):
+    """Q: the organization reached through `prefix` is at or below one of `paths` (values, or
+    Params of a compiled queryset: members.compiled). Matches nothing without paths."""
     q = Q(pk__in=[])
-    for path in scope.organizer_paths + scope.led_branch_paths:
+    for path in paths:
         q |= Q(**{f"{prefix}path__startswith": path})
     return q
 

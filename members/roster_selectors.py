@@ -4,10 +4,11 @@ Each function runs a fixed number of queries whatever the number of members or
 organizations; the callers (members/views.py, members/roster_io.py) never chain the ORM.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import CharField, Count, Exists, OuterRef, Q
 from django.utils.translation import gettext
 
 from . import selectors
+from .compiled import Param, compiled_queryset
 from .models import (
     ACTIVE_STATUSES,
     Member,
@@ -16,7 +17,13 @@ from .models import (
     Position,
 )
 from .pagination import NextPage
-from .permissions import members_visible_to, organizations_managed_by, scope_for
+from .permissions import (
+    compiled_scope_q,
+    members_visible_to,
+    organizations_managed_by,
+    scope_arguments,
+    scope_for,
+)
 
 # --- roster ------------------------------------------------------------------------------
 
@@ -34,6 +41,24 @@ def managed_groups(user, branch):
             kind=OrganizationKind.GROUP, path__startswith=branch.path, depth=branch.depth + 1
         ),
     ).order_by("name")
+
+
+@compiled_queryset
+def _managed_groups_of(*, admin, n_paths):
+    """`managed_groups` of the branch at Params "branch_path" and "depth" (its + 1)."""
+    groups = Organization.objects.filter(
+        kind=OrganizationKind.GROUP,
+        path__startswith=Param("branch_path", CharField()),
+        depth=Param("depth"),
+    )
+    return groups.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).order_by("name")
+
+
+def managed_groups_of(user, branch):
+    """`managed_groups` as a list, read compiled once per shape of scope."""
+    return list(
+        _managed_groups_of(**scope_arguments(user), branch_path=branch.path, depth=branch.depth + 1)
+    )
 
 
 def branch_groups(branch):

@@ -1,8 +1,9 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from .compiled import Param, compiled_queryset, param_items, params
 from .json_rows import instances_from_json, related_rows_json
 from .models import (
     COMMITTEE_ROLES,
@@ -14,7 +15,7 @@ from .models import (
     Position,
     Transfer,
 )
-from .permissions import scope_for
+from .permissions import compiled_scope_q, scope_arguments, scope_for
 
 
 def member_notifications(member):
@@ -30,12 +31,15 @@ def member_positions(member):
     )
 
 
-def member_transfers(member):
-    return list(
-        Transfer.objects.filter(member=member).select_related(
-            "from_organization", "to_organization"
-        )
+@compiled_queryset
+def _transfers_of():
+    return Transfer.objects.filter(member_id=Param("member")).select_related(
+        "from_organization", "to_organization"
     )
+
+
+def member_transfers(member):
+    return list(_transfers_of(member=member.pk))
 
 
 def branch_summaries(branch_ids):
@@ -73,6 +77,23 @@ def root_paths(limit=20):
 OVERVIEW_CHILDREN = 20  # children shown per organization on the home page (the tree has all)
 
 
+@compiled_queryset
+def _roots_with_figures(*, n):
+    organizations = Organization.objects.filter(path__in=params("paths", n, CharField()))
+    return with_member_figures(organizations).order_by("path")
+
+
+@compiled_queryset
+def _children_with_figures(*, n):
+    """The direct children of `n` organizations (Params "paths" and "depths": theirs + 1)."""
+    within = Q()
+    for path, depth in zip(
+        param_items("paths", n, CharField()), param_items("depths", n), strict=True
+    ):
+        within |= Q(path__startswith=path, depth=depth)
+    return with_member_figures(Organization.objects.filter(within))
+
+
 def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
     """The organizations an organizer stands at, each with its member figures and its first
     `limit` direct children with theirs (`more`: whether there are others). Two queries
@@ -80,9 +101,8 @@ def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
     by depth and path prefix, the org_depth_path index) with theirs."""
     if not organizer_paths:
         return []
-    roots = list(
-        with_member_figures(Organization.objects.filter(path__in=organizer_paths)).order_by("path")
-    )
+    paths = list(organizer_paths)
+    roots = list(_roots_with_figures(n=len(paths), paths=paths))
     children = children_with_member_counts(roots, limit=limit + 1)
     for root in roots:
         root.children_with_counts = children.get(root.pk, [])[:limit]
@@ -117,12 +137,14 @@ def children_with_member_counts(organizations, *, limit=None):
     organizations = list(organizations)
     if not organizations:
         return {}
-    within = Q()
-    for org in organizations:
-        within |= Q(path__startswith=org.path, depth=org.depth + 1)
     by_parent = {org.path: [] for org in organizations}
     step = Organization.steplen
-    for child in with_member_figures(Organization.objects.filter(within)):
+    children = _children_with_figures(
+        n=len(organizations),
+        paths=[org.path for org in organizations],
+        depths=[org.depth + 1 for org in organizations],
+    )
+    for child in children:
         by_parent[child.path[:-step]].append(child)
     return {
         org.pk: sorted(by_parent[org.path], key=lambda c: (c.kind, c.name, c.path))[:limit]
@@ -172,6 +194,18 @@ def roster(user, *, branch=None):
     if branch is not None:
         qs = qs.filter(branch__path__startswith=branch.path)
     return qs.order_by("branch__path", "full_name", "id")
+
+
+@compiled_queryset
+def _managed_branches(*, admin, n_paths, stop):
+    branches = Organization.objects.filter(kind=OrganizationKind.BRANCH)
+    managed = branches.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).order_by("path")
+    return managed if stop is None else managed[:stop]
+
+
+def managed_branches(user, *, limit=None):
+    """`branch_choices` as a list (the first `limit`), read compiled once per shape of scope."""
+    return list(_managed_branches(stop=limit, **scope_arguments(user)))
 
 
 def branch_choices(user):

@@ -122,7 +122,10 @@ def roster_export(request):
     """The filtered roster as a file; every export is written to the audit log."""
     fmt = choice_param(request, "format", ("xlsx", "csv"), default="xlsx")
     roster_filter = RosterFilter(
-        request.GET, queryset=selectors.roster(request.user), user=request.user
+        request.GET,
+        queryset=selectors.roster(request.user),
+        user=request.user,
+        offer_choices=False,  # no form shown: the selects' options are not read
     )
     members = list(roster_filter.result)
     scope_object = roster_filter.scope_object

@@ -5,10 +5,10 @@ import django_filters
 from django import forms
 from django.db import connections
 from django.db.models import Case, Q, Value, When
-from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from members.filters import LightSelect, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR
 
@@ -21,39 +21,10 @@ from .selectors import organization_choices
 MAX_LISTED_ORGANIZATIONS = 200
 
 
-class _ListedChoices(ModelChoiceIterator):
-    """The choices of a list of organizations already fetched (no query per render)."""
-
-    def __init__(self, field, objects):
-        super().__init__(field)
-        self.objects = objects
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for obj in self.objects:
-            yield self.choice(obj)
-
-    def __len__(self):
-        return len(self.objects) + (self.field.empty_label is not None)
-
-    def __bool__(self):
-        return self.field.empty_label is not None or bool(self.objects)
-
-
-class OrganizationChoiceField(django_filters.fields.ModelChoiceField):
-    listed = None  # the organizations offered in the select, when not the whole queryset
-
+class OrganizationChoiceField(ListedModelChoiceField):
     def label_from_instance(self, obj):
         # Indent by depth so the tree reads in a plain select (no query per option).
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
-
-    def _get_choices(self):
-        if self.listed is None:
-            return super()._get_choices()
-        return _ListedChoices(self, self.listed)
-
-    choices = property(_get_choices, django_filters.fields.ModelChoiceField.choices.fset)
 
     def list_bounded(self, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
@@ -77,8 +48,7 @@ class OrganizationChoiceField(django_filters.fields.ModelChoiceField):
         if len(rows) > MAX_LISTED_ORGANIZATIONS:
             rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
             rows = rows[:MAX_LISTED_ORGANIZATIONS]
-        self.listed = sorted(rows, key=lambda o: o.path)
-        self.widget.choices = self.choices
+        self.offer(sorted(rows, key=lambda o: o.path))
 
 
 class OrganizationFilter(django_filters.ModelChoiceFilter):
@@ -103,21 +73,27 @@ class CommendationFilter(django_filters.FilterSet):
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
+        widget=LightSelect,
     )
     year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
         choices=CommendationTitle.choices,
         label=pgettext_lazy("commendation", "Title"),
         empty_label=_("All titles"),
+        widget=LightSelect,
     )
     status = django_filters.ChoiceFilter(
-        choices=CommendationStatus.choices, label=_("Status"), empty_label=_("All statuses")
+        choices=CommendationStatus.choices,
+        label=_("Status"),
+        empty_label=_("All statuses"),
+        widget=LightSelect,
     )
     recipient = django_filters.ChoiceFilter(
         choices=[("member", _("Members")), ("organization", _("Organizations"))],
         method="by_recipient",
         label=_("Recipient"),
         empty_label=_("Members and organizations"),
+        widget=LightSelect,
     )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):

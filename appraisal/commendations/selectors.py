@@ -1,7 +1,16 @@
 """Reads behind commendation pages; also used by the appraisal rating page and /me/."""
 
-from django.db.models import Q
+from django.db.models import CharField, DateField, Q
+from django.utils import timezone
 
+from members.compiled import (
+    Param,
+    compiled_queryset,
+    param_items,
+    params,
+    year_first_day,
+    year_last_day,
+)
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -23,35 +32,50 @@ _JOINS = (
 )
 
 
+@compiled_queryset
+def _published_in_year(*, n):
+    """The published commendations of `n` members awarded in a year (its days as a range,
+    as `awarded_on__year` reads it)."""
+    year = Param("year")
+    return (
+        Commendation.objects.filter(
+            member_id__in=params("members", n),
+            status=CommendationStatus.PUBLISHED,
+            awarded_on__gte=year_first_day(year),
+            awarded_on__lte=year_last_day(year),
+        )
+        .select_related("awarding_organization")
+        .order_by("member_id", "-awarded_on", "-id")
+    )
+
+
 def commendations_by_member(member_ids, year):
     """{member_id: [Commendation, ...]} of published commendations dated in `year`.
 
     One query whatever the number of members.
     """
     result = {}
-    qs = (
-        Commendation.objects.filter(
-            member_id__in=list(member_ids),
-            status=CommendationStatus.PUBLISHED,
-            awarded_on__year=year,
-        )
-        .select_related("awarding_organization")
-        .order_by("member_id", "-awarded_on", "-id")
-    )
+    member_ids = list(member_ids)
+    qs = _published_in_year(n=len(member_ids), members=member_ids, year=year)
     for commendation in qs:
         result.setdefault(commendation.member_id, []).append(commendation)
     return result
 
 
-def commendation_record_section(member, *, year):
-    """Context for appraisal/_commendation_record_section.html: the member's published
-    commendations, every year (a commendation stays on the record). One query."""
-    commendations = list(
-        Commendation.objects.filter(member=member, status=CommendationStatus.PUBLISHED)
+@compiled_queryset
+def _published_on_record():
+    return (
+        Commendation.objects.filter(member_id=Param("member"), status=CommendationStatus.PUBLISHED)
         .select_related("awarding_organization")
         .prefetch_related("documents")
         .order_by("-awarded_on", "-id")
     )
+
+
+def commendation_record_section(member, *, year):
+    """Context for appraisal/_commendation_record_section.html: the member's published
+    commendations, every year (a commendation stays on the record). One query."""
+    commendations = list(_published_on_record(member=member.pk))
     return {"commendations": commendations, "year": year}
 
 
@@ -75,11 +99,21 @@ def rows_by_ids(queryset):
     ids of the slice (filters and order only, no joins for display), then those rows with
     what a list row shows. One query would join every member and organization before
     sorting and cutting the slice, a cost that grows with the tree."""
-    ids = list(queryset.values_list("pk", flat=True))
+    return rows_of_ids(list(queryset.values_list("pk", flat=True)))
+
+
+def rows_of_ids(ids):
+    """The commendations with these ids, in their order, with what a list row shows."""
     if not ids:
         return []
-    rows = Commendation.objects.select_related(*_JOINS).in_bulk(ids)
+    rows = {c.pk: c for c in _table_rows(n=len(ids), ids=ids)}
     return [rows[pk] for pk in ids]
+
+
+@compiled_queryset
+def _table_rows(*, n):
+    """`n` commendations by id with what a list row shows (as in_bulk reads them)."""
+    return Commendation.objects.select_related(*_JOINS).filter(pk__in=params("ids", n)).order_by()
 
 
 def organization_commendations(organization, *, year=None):
@@ -96,33 +130,77 @@ def organization_commendations(organization, *, year=None):
 def waiting_for(user):
     """Proposals this user may decide (approve, reject) or publish, oldest first."""
     scope = scope_for(user)
+    return _waiting_for(
+        organizer_paths=scope.organizer_paths,
+        admin=scope.is_admin,
+        member_id=scope.member_id,
+        user_id=user.pk,
+        today=timezone.localdate(),
+    )
+
+
+def waiting_ids(user, *, limit):
+    """The ids of the first `limit` of `waiting_for`, read compiled once per shape of scope."""
+    scope = scope_for(user)
+    values = {"user": user.pk}
+    paths = () if scope.is_admin else scope.organizer_paths  # the admin's reach is everything
+    if paths:
+        values["paths"] = paths
+    if scope.member_id:  # their positions of today narrow the list
+        values["member"] = scope.member_id
+        values["today"] = timezone.localdate()
+    return list(
+        _first_waiting_ids(
+            n_paths=len(paths),
+            admin=scope.is_admin,
+            with_member=bool(scope.member_id),
+            limit=limit,
+            **values,
+        )
+    )
+
+
+@compiled_queryset
+def _first_waiting_ids(*, n_paths, admin, with_member, limit):
+    qs = _waiting_for(
+        organizer_paths=param_items("paths", n_paths, CharField()),
+        admin=admin,
+        member_id=Param("member") if with_member else None,
+        user_id=Param("user"),
+        today=Param("today", DateField()),
+    )
+    return qs[:limit].values_list("pk", flat=True)
+
+
+def _waiting_for(*, organizer_paths, admin, member_id, user_id, today):
+    """`waiting_for` of a scope (values, or Params of a compiled queryset)."""
     q = Q(pk__in=[])
-    for path in scope.organizer_paths:
+    for path in organizer_paths:
         q |= Q(awarding_organization__path__startswith=path)
-    if scope.is_admin:
+    if admin:
         q = Q()
-    elif scope.member_id:
-        secretary_of = Position.objects.current().filter(
-            member_id=scope.member_id,
+    elif member_id:
+        secretary_of = Position.objects.current(on=today).filter(
+            member_id=member_id,
             role=Role.SECRETARY,
             organization__kind=OrganizationKind.BRANCH,
         )
         q |= Q(awarding_organization_id__in=secretary_of.values("organization_id"))
     qs = Commendation.objects.filter(
         q, status__in=(CommendationStatus.PROPOSED, CommendationStatus.APPROVED)
-    ).exclude(proposed_by=user)
-    if scope.member_id:
+    ).exclude(proposed_by_id=user_id)
+    if member_id:
         # Nobody decides their own commendation, or their own organization's.
-        qs = qs.exclude(member_id=scope.member_id).exclude(
-            organization_id__in=led_organizations(scope.member_id).values("organization_id")
+        qs = qs.exclude(member_id=member_id).exclude(
+            organization_id__in=led_organizations(member_id, on=today).values("organization_id")
         )
     return commendation_table(qs).order_by("proposed_at", "id")
 
 
-def led_organizations(member_id):
+def led_organizations(member_id, *, on=None):
     """Positions through which a member leads an organization (a committee role or the
     organizer role there): a collective commendation of it is their own."""
-    return Position.objects.current().filter(
+    return Position.objects.current(on).filter(
         member_id=member_id, role__in=(*COMMITTEE_ROLES, Role.ORGANIZER)
     )
 

@@ -9,22 +9,23 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from members.compiled import Param, compiled_queryset
 from members.models import Member
 
 from ..models.ballot import BallotBox, BallotCount, BallotParticipation
 from ..models.cycles import AppraisalCycle, Grade, Participant
 from ..services.ballot import ballot_is_valid, ballots_counted
-from .cycles import count_subquery, participants
+from .cycles import count_subquery
 
 # --- ballot --------------------------------------------------------------------------------
 
 
-def _ballot_figures(cycle):
-    """Ballots cast, eligible voters and the paper ballots of the box, in one query."""
+@compiled_queryset
+def _ballot_figures_row():
     outer = OuterRef("pk")
     box = BallotBox.objects.filter(cycle=outer)
-    row = (
-        AppraisalCycle.objects.filter(pk=cycle.pk)
+    return (
+        AppraisalCycle.objects.filter(pk=Param("cycle"))
         .annotate(
             n_turnout=count_subquery(BallotParticipation.objects.filter(cycle=outer)),
             n_eligible=count_subquery(Participant.objects.voters().filter(cycle=outer)),
@@ -32,8 +33,13 @@ def _ballot_figures(cycle):
             n_paper_entered=Coalesce(Subquery(box.values("paper_entered")[:1]), Value(0)),
         )
         .values("n_turnout", "n_eligible", "n_paper_issued", "n_paper_entered")
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+def _ballot_figures(cycle):
+    """Ballots cast, eligible voters and the paper ballots of the box, in one query."""
+    row = next(iter(_ballot_figures_row(cycle=cycle.pk)), None)
     return row or {"n_turnout": 0, "n_eligible": 0, "n_paper_issued": 0, "n_paper_entered": 0}
 
 
@@ -68,6 +74,23 @@ def _share(n, total):
     return (Decimal(n) * 100 / Decimal(total)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+@compiled_queryset
+def _ballot_counts():
+    return BallotCount.objects.filter(cycle_id=Param("cycle")).values_list(
+        "member_id", "grade", "count"
+    )
+
+
+@compiled_queryset
+def _graded_participants():
+    """`participants(cycle, graded=True)`."""
+    return (
+        Participant.objects.filter(cycle_id=Param("cycle"), graded=True)
+        .select_related("member")
+        .order_by("member__full_name", "member_id")
+    )
+
+
 def tally(cycle, *, graded=None, counts=None):
     """The ballot's result, or None while the ballot has not closed (results stay hidden).
 
@@ -80,9 +103,7 @@ def tally(cycle, *, graded=None, counts=None):
         return None
     if counts is None:
         counts = {}
-        for member_id, grade, n in BallotCount.objects.filter(cycle=cycle).values_list(
-            "member_id", "grade", "count"
-        ):
+        for member_id, grade, n in _ballot_counts(cycle=cycle.pk):
             counts.setdefault(member_id, {})[grade] = n
     figures = _ballot_figures(cycle)
     n_turnout, n_eligible = figures["n_turnout"], figures["n_eligible"]
@@ -94,7 +115,7 @@ def tally(cycle, *, graded=None, counts=None):
     rows = []
     grade_list = list(Grade)
     if graded is None:
-        graded = participants(cycle, graded=True)
+        graded = list(_graded_participants(cycle=cycle.pk))
     for p in graded:
         by_grade = counts.get(p.member_id, {})
         total = sum(by_grade.values())

@@ -9,6 +9,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from members.compiled import Param, compiled_queryset
 from members.models import Member, Organization, OrganizationKind, Position
 from members.permissions import organization_scope_q
 
@@ -60,15 +61,22 @@ def meeting_detail(meeting):
     }
 
 
-def own_rectifications(member_id):
-    """A member's open rectification items (those of a voided meeting are no longer due)."""
-    return list(
+@compiled_queryset
+def _open_rectifications():
+    return (
         Rectification.objects.filter(
-            owner_id=member_id, status=RectificationStatus.OPEN, meeting__voided_at__isnull=True
+            owner_id=Param("member"),
+            status=RectificationStatus.OPEN,
+            meeting__voided_at__isnull=True,
         )
         .select_related("meeting")
         .order_by("due_on")
     )
+
+
+def own_rectifications(member_id):
+    """A member's open rectification items (those of a voided meeting are no longer due)."""
+    return list(_open_rectifications(member=member_id))
 
 
 def meeting_people(organization):

@@ -4,6 +4,7 @@ from django.db.models import JSONField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import JSONObject
 
 from members import member_facts
+from members.compiled import Param, compiled_queryset
 from members.json_rows import JSONArrayAgg, instance_from_json, row_json
 
 from ..commendations.selectors import commendations_by_member
@@ -15,28 +16,33 @@ from .ballot import tally
 # --- rating --------------------------------------------------------------------------------
 
 
-def rating_sheet(cycle):
-    """Everything the rating page shows on one page, per appraised member: the ballot tally,
-    study hours and attendance for the year, commendations, the proposed grade; and the
-    excellent cap. The appraised members come with their rating and ballot counts (columns
-    of one query)."""
-    member = OuterRef("member_id")
+@compiled_queryset
+def _graded_with_rating_and_counts():
+    cycle, member = Param("cycle"), OuterRef("member_id")
     counts = (
-        BallotCount.objects.filter(cycle=cycle, member_id=member)
+        BallotCount.objects.filter(cycle_id=cycle, member_id=member)
         .order_by()
         .values("member_id")
         .annotate(j=JSONArrayAgg(JSONObject(grade="grade", n="count")))
         .values("j")
     )
-    graded = list(
-        Participant.objects.filter(cycle=cycle, graded=True)
+    return (
+        Participant.objects.filter(cycle_id=cycle, graded=True)
         .select_related("member")
         .annotate(
-            rating_json=row_json(Rating.objects.filter(cycle=cycle, member_id=member)),
+            rating_json=row_json(Rating.objects.filter(cycle_id=cycle, member_id=member)),
             counts_json=Subquery(counts, output_field=JSONField()),
         )
         .order_by("member__full_name", "member_id")
     )
+
+
+def rating_sheet(cycle):
+    """Everything the rating page shows on one page, per appraised member: the ballot tally,
+    study hours and attendance for the year, commendations, the proposed grade; and the
+    excellent cap. The appraised members come with their rating and ballot counts (columns
+    of one query)."""
+    graded = list(_graded_with_rating_and_counts(cycle=cycle.pk))
     ids = [p.member_id for p in graded]
     ratings = {}
     for p in graded:

@@ -3,10 +3,11 @@
 import operator
 from functools import reduce
 
-from django.db.models import Q
+from django.db.models import CharField, Q
 
+from members.compiled import Param, compiled_queryset, derived, param_items
 from members.json_rows import instances_from_json, related_rows_json, set_prefetched
-from members.models import OrganizationKind, subtree_range_q
+from members.models import OrganizationKind, subtree_range_q, subtree_upper_bound
 
 from ..models.cycles import AppraisalCycle, Participant
 from ..models.results import AppraisalRecord, RecordAmendment
@@ -18,6 +19,31 @@ from .meetings import own_rectifications
 DASHBOARD_CYCLES = 50  # the cycles listed on an organizer's home; the rest on the cycle list
 
 
+@compiled_queryset
+def _own_record_cycles():
+    """The cycles of `year` the member takes part in and those holding one of their records
+    of the year or the year before, with their own progress, record and corrections."""
+    member, year = Param("member"), Param("year")
+    # A union, not an OR of two IN lists: PostgreSQL then reads the few cycles by key
+    # instead of scanning every cycle (an estimate of thousands of rows, compiled by JIT).
+    taking_part = Participant.objects.filter(member_id=member, cycle__year=year).order_by()
+    with_record = AppraisalRecord.objects.filter(member_id=member, year__in=(year - 1, year))
+    cycle_ids = taking_part.values("cycle_id").union(with_record.order_by().values("cycle_id"))
+    return (
+        # A voided cycle asks nothing, and its records are not the member's result.
+        with_own_progress(AppraisalCycle.objects.not_voided().filter(pk__in=cycle_ids), member)
+        .annotate(
+            my_record_json=related_rows_json(
+                AppraisalRecord.objects.filter(member_id=member), "cycle"
+            ),
+            my_amendments_json=related_rows_json(
+                RecordAmendment.objects.filter(record__member_id=member), "record__cycle"
+            ),
+        )
+        .order_by("-year", "branch__path")
+    )
+
+
 def record_section(member, *, year):
     """Context for appraisal/_record_section.html on the member's record, or None.
 
@@ -27,24 +53,7 @@ def record_section(member, *, year):
     holding one of their records) with their own progress, record and corrections as
     columns; and the rectification items.
     """
-    # A union, not an OR of two IN lists: PostgreSQL then reads the few cycles by key
-    # instead of scanning every cycle (an estimate of thousands of rows, compiled by JIT).
-    taking_part = Participant.objects.filter(member=member, cycle__year=year).order_by()
-    with_record = AppraisalRecord.objects.filter(member=member, year__in=(year - 1, year))
-    cycle_ids = taking_part.values("cycle_id").union(with_record.order_by().values("cycle_id"))
-    cycles = list(
-        # A voided cycle asks nothing, and its records are not the member's result.
-        with_own_progress(AppraisalCycle.objects.not_voided().filter(pk__in=cycle_ids), member.pk)
-        .annotate(
-            my_record_json=related_rows_json(
-                AppraisalRecord.objects.filter(member=member), "cycle"
-            ),
-            my_amendments_json=related_rows_json(
-                RecordAmendment.objects.filter(record__member=member), "record__cycle"
-            ),
-        )
-        .order_by("-year", "branch__path")
-    )
+    cycles = list(_own_record_cycles(member=member.pk, year=year))
     both = []
     for cycle in cycles:
         amendments = instances_from_json(RecordAmendment, cycle.my_amendments_json)
@@ -71,6 +80,30 @@ def record_section(member, *, year):
     }
 
 
+@compiled_queryset
+def _dashboard_cycles(*, admin, bounded):
+    """The first DASHBOARD_CYCLES cycles of "year" in branches at or below the paths "tops"
+    (everywhere for the admin), by path; `bounded`: whether each top has an upper bound."""
+    reach = Q()
+    if not admin:
+        tops = param_items("tops", len(bounded), CharField())
+        reach = reduce(
+            operator.or_,
+            (
+                subtree_range_q(
+                    top,
+                    "branch__path",
+                    upper=has_upper and derived(top, subtree_upper_bound, CharField()),
+                )
+                for top, has_upper in zip(tops, bounded, strict=True)
+            ),
+        )
+    cycles = AppraisalCycle.objects.filter(
+        reach, year=Param("year"), branch__kind=OrganizationKind.BRANCH
+    )
+    return with_progress(cycles).order_by("branch__path")[:DASHBOARD_CYCLES]
+
+
 def dashboard_section(user, scope, *, year):
     """Context for appraisal/_dashboard_section.html on the home dashboard, or None.
 
@@ -80,9 +113,9 @@ def dashboard_section(user, scope, *, year):
     shown: the cost is that of the rows shown, not of the tree below an organizer. (The
     cycles the user takes part in are on home, in their to-do: `open_own_cycles`.)
     """
-    if scope.is_admin:
-        reach = Q()
-    else:
+    values = {"year": year}
+    bounded = ()
+    if not scope.is_admin:
         paths = sorted(scope.organizer_paths + scope.led_branch_paths, key=len)
         tops = []
         for path in paths:  # nested reaches (a led branch under an organizer's) once
@@ -90,12 +123,9 @@ def dashboard_section(user, scope, *, year):
                 tops.append(path)
         if not tops:
             return None
-        reach = reduce(operator.or_, (subtree_range_q(p, "branch__path") for p in tops))
-    managed = list(
-        with_progress(
-            AppraisalCycle.objects.filter(reach, year=year, branch__kind=OrganizationKind.BRANCH)
-        ).order_by("branch__path")[:DASHBOARD_CYCLES]
-    )
+        values["tops"] = tops
+        bounded = tuple(subtree_upper_bound(top) is not None for top in tops)
+    managed = list(_dashboard_cycles(admin=scope.is_admin, bounded=bounded, **values))
     if not managed:
         return None
     return {"managed": managed, "year": year}

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.db.models import (
     BooleanField,
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
@@ -28,6 +29,13 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from members.compiled import (
+    Param,
+    compiled_queryset,
+    params,
+    year_first_day,
+    year_last_day,
+)
 from members.models import COMMITTEE_ROLES, Member, OrganizationKind, Position
 
 from ..dates import year_bounds
@@ -63,8 +71,8 @@ def leader_ids(year, *, branch_ids=None):
     qs = Position.objects.filter(
         role__in=COMMITTEE_ROLES,
         organization__kind=OrganizationKind.BRANCH,
-        started_on__lte=date(year, 12, 31),
-    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=date(year, 1, 1)))
+        started_on__lte=year_last_day(year),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=year_first_day(year)))
     if branch_ids is not None:
         qs = qs.filter(member__branch_id__in=list(branch_ids))
     return qs.values("member_id")
@@ -191,43 +199,53 @@ def decorate_hours(member, pace):
     return member
 
 
+@compiled_queryset
+def _branch_hours_rows():
+    return with_hours(
+        Member.objects.active().filter(branch_id=Param("branch")).select_related("group"),
+        Param("year"),
+        {},
+        required=False,  # one requirement for the branch: chosen by the caller, not by SQL
+    ).order_by("full_name", "id")
+
+
 def branch_hours_table(branch, year, requirement=None):
     """Every active member of the branch with their hours for the year. Two queries (one
     when the branch's `requirement` is given)."""
     req = requirement or hours_requirement(branch, year)
-    qs = with_hours(
-        Member.objects.active().filter(branch=branch).select_related("group"),
-        year,
-        {},
-        required=False,  # one requirement for the branch: chosen below, not by SQL
-    ).order_by("full_name", "id")
     pace = pace_fraction(year)
     rows = []
-    for m in qs:
+    for m in _branch_hours_rows(branch=branch.pk, year=year):
         m.required_hours = req.leader_hours if m.is_leader else req.member_hours
         rows.append(decorate_hours(m, pace))
     return rows
+
+
+@compiled_queryset
+def _member_hours_row(*, depth):
+    """One member's hours for a year (Params "member", "year") with the requirements of the
+    organizations at "paths" (the branch's and its `depth` - 1 ancestors'), nearest first."""
+    year = Param("year")
+    nearest = (
+        HoursRequirement.objects.filter(
+            year=year, organization__path__in=params("paths", depth, CharField())
+        )
+        .annotate(depth_len=Length("organization__path"))
+        .order_by("-depth_len")
+    )
+    member = Member.objects.filter(pk=Param("member")).order_by()  # one row: no sort
+    return with_hours(member, year, {}, required=False).annotate(
+        req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
+        req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
+    )
 
 
 def member_hours_row(member, year):
     """The member with their hours (summary row) and required hours, in one query: the
     requirement that applies (nearest organization above the branch that sets one) is
     read by two small subqueries rather than a query of its own."""
-    nearest = (
-        HoursRequirement.objects.filter(
-            year=year, organization__path__in=path_prefixes(member.branch.path)
-        )
-        .annotate(depth_len=Length("organization__path"))
-        .order_by("-depth_len")
-    )
-    row = (
-        with_hours(Member.objects.filter(pk=member.pk), year, {}, required=False)
-        .annotate(
-            req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
-            req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
-        )
-        .get()
-    )
+    paths = path_prefixes(member.branch.path)
+    (row,) = _member_hours_row(depth=len(paths), member=member.pk, year=year, paths=paths)
     req = Requirement(
         row.req_member if row.req_member is not None else DEFAULT_MEMBER_HOURS,
         row.req_leader if row.req_leader is not None else DEFAULT_LEADER_HOURS,
@@ -293,6 +311,22 @@ def behind_by_branch(branches, year):
     return branches
 
 
+@compiled_queryset
+def _branch_paths_of(*, n):
+    members = Member.objects.filter(pk__in=params("members", n))
+    return members.values_list("branch_id", "branch__path")
+
+
+@compiled_queryset
+def _year_facts_rows(*, n):
+    """`n` members with their hours and sessions of a year (required hours: by the caller)."""
+    members = Member.objects.filter(pk__in=params("members", n))
+    return with_hours(members, Param("year"), {}, required=False).annotate(
+        n_held=Coalesce(F("_yh__sessions_held"), 0),
+        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
+    )
+
+
 def member_year_facts(member_ids, year):
     """{member_id: [(label, value), ...]}: study hours and attendance for appraisal pages.
 
@@ -302,17 +336,14 @@ def member_year_facts(member_ids, year):
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    branch_paths = dict(
-        Member.objects.filter(pk__in=member_ids).values_list("branch_id", "branch__path")
-    )
+    n = len(member_ids)
+    branch_paths = dict(_branch_paths_of(n=n, members=member_ids))
     reqs = requirements_by_path(set(branch_paths.values()), year, below=False)
     req_of = {bid: requirement_for(reqs, path) for bid, path in branch_paths.items()}
-    rows = with_hours(Member.objects.filter(pk__in=member_ids), year, req_of).annotate(
-        n_held=Coalesce(F("_yh__sessions_held"), 0),
-        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
-    )
     facts = {}
-    for m in rows:
+    for m in _year_facts_rows(n=n, members=member_ids, year=year):
+        req = req_of[m.branch_id]
+        m.required_hours = req.leader_hours if m.is_leader else req.member_hours
         facts[m.pk] = [
             (
                 _("Study hours %(year)s") % {"year": year},

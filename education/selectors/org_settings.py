@@ -4,8 +4,9 @@ requirement, a field of the meeting cadence, or the reminders, wins."""
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q
+from django.db.models import CharField, F, Q
 
+from members.compiled import Param, compiled_queryset, params
 from members.models import Organization
 
 from ..models.org_settings import (
@@ -58,8 +59,23 @@ class Requirement:
     leader_hours: Decimal = DEFAULT_LEADER_HOURS
 
 
+@compiled_queryset
+def _requirements_at(*, n):
+    """The requirements of a year set at `n` paths."""
+    return HoursRequirement.objects.filter(
+        year=Param("year"), organization__path__in=params("paths", n, CharField())
+    ).annotate(org_path=F("organization__path"))
+
+
 def requirements_by_path(roots, year, *, below=True):
-    return _rows_by_path(HoursRequirement.objects.filter(year=year), roots, below=below)
+    if below:
+        return _rows_by_path(HoursRequirement.objects.filter(year=year), roots, below=below)
+    # The roots and the organizations above them: a read compiled once per number of paths.
+    paths = sorted({p for r in roots for p in path_prefixes(r)})
+    if not paths:
+        return {}
+    rows = _requirements_at(n=len(paths), year=year, paths=paths)
+    return {row.org_path: row for row in rows}
 
 
 def requirement_for(rows_by_path, path) -> Requirement:

@@ -1,9 +1,10 @@
 """A member's own page (home and /me/) and the sections other apps compose: the member's record
 and the home dashboard."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import DateTimeField, Exists, OuterRef, Q
 from django.utils import timezone
 
+from members.compiled import Param, compiled_queryset
 from members.permissions import led_branches as scope_led_branches
 
 from ..dates import month_bounds, year_bounds
@@ -38,6 +39,38 @@ def dashboard_section(user, scope, *, year):
     return context
 
 
+@compiled_queryset
+def _overview_attendance():
+    """A member's attendance at the sessions of [start, end), of [month_start, month_end) and
+    those planned and not over at `now`, newest first, with whether a make-up is open."""
+    member = Param("member")
+    in_year = Q(
+        session__starts_at__gte=Param("start", DateTimeField()),
+        session__starts_at__lt=Param("end", DateTimeField()),
+    )
+    this_month = Q(
+        session__starts_at__gte=Param("month_start", DateTimeField()),
+        session__starts_at__lt=Param("month_end", DateTimeField()),
+    )
+    ahead = Q(
+        session__state=SessionState.PLANNED,
+        session__ends_at__gte=Param("now", DateTimeField()),
+    )
+    return (
+        Attendance.objects.filter(in_year | this_month | ahead, member_id=member)
+        .exclude(session__state=SessionState.CANCELLED)
+        .select_related("session", "session__organization")
+        .annotate(
+            makeup_open=Exists(
+                Makeup.objects.filter(member_id=member, session_id=OuterRef("session_id"))
+                .exclude(state=MakeupState.REJECTED)
+                .values("pk")
+            )
+        )
+        .order_by("-session__starts_at", "-session_id")
+    )
+
+
 def member_overview(member, year, *, now=None):
     """What a member's home and /me/ open with, in two queries: their hours for `year` against
     the requirement (summary row), and one read of their attendance — the year's sessions and
@@ -53,21 +86,15 @@ def member_overview(member, year, *, now=None):
     decorate_hours(row, pace_fraction(year, today))
     start, end = year_bounds(year)
     month_start, month_end = month_bounds(today.year, today.month)
-    in_year = Q(session__starts_at__gte=start, session__starts_at__lt=end)
-    this_month = Q(session__starts_at__gte=month_start, session__starts_at__lt=month_end)
-    ahead = Q(session__state=SessionState.PLANNED, session__ends_at__gte=now)
     rows = list(
-        Attendance.objects.filter(in_year | this_month | ahead, member=member)
-        .exclude(session__state=SessionState.CANCELLED)
-        .select_related("session", "session__organization")
-        .annotate(
-            makeup_open=Exists(
-                Makeup.objects.filter(member_id=member.pk, session_id=OuterRef("session_id"))
-                .exclude(state=MakeupState.REJECTED)
-                .values("pk")
-            )
+        _overview_attendance(
+            member=member.pk,
+            start=start,
+            end=end,
+            month_start=month_start,
+            month_end=month_end,
+            now=now,
         )
-        .order_by("-session__starts_at", "-session_id")
     )
     from ..services.checkin import CHECKIN_OPENS_BEFORE
 

@@ -6,6 +6,7 @@ from functools import reduce
 
 from django.db.models import (
     Case,
+    CharField,
     Count,
     ExpressionWrapper,
     F,
@@ -19,6 +20,7 @@ from django.db.models.functions import Coalesce, ExtractMonth, Length, Substr
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
+from members.compiled import Param, compiled_queryset
 from members.models import Organization, OrganizationKind
 from members.pagination import NextPage
 
@@ -26,7 +28,7 @@ from ..dates import month_bounds, quarter_months, year_bounds
 from ..models.org_settings import Frequency
 from ..models.sessions import REGULAR_KINDS, Session, SessionKind, held_meeting_q
 from .org_settings import STEPLEN, cadence_for, cadences_by_path
-from .rollup import child_branches
+from .rollup import branches_at, child_branches
 
 CELL_OK, CELL_MISSING, CELL_DUE, CELL_FUTURE, CELL_NA = "ok", "missing", "due", "future", "na"
 
@@ -236,6 +238,55 @@ def _missing_expr(kind, freq, months, quarters):
     return total
 
 
+def _compliance_branches(path, depth, year, *, sort, months, quarters, default, groups):
+    """The branches at `depth` under `path` with their missing counts per kind for `year`
+    (the month bits of BranchYearMeetings, aliased _bym), sorted; `default` is the cadence
+    of the organization above, `groups` {cadence items: branch ids} of those that differ."""
+    annotations = {}
+    for kind in REGULAR_KINDS:
+        missing = _missing_expr(kind, default[kind], months, quarters)
+        if groups:
+            missing = Case(
+                *(
+                    When(pk__in=ids, then=_missing_expr(kind, dict(cad)[kind], months, quarters))
+                    for cad, ids in groups.items()
+                ),
+                default=missing,
+            )
+        annotations[f"missing_{kind}"] = ExpressionWrapper(missing, output_field=IntegerField())
+    masks = {f"mask_{kind}": F(f"_bym__{kind}") for kind in REGULAR_KINDS}
+    qs = (
+        branches_at(path, depth)
+        .alias(
+            _bym=FilteredRelation("meeting_summaries", condition=Q(meeting_summaries__year=year))
+        )
+        .annotate(**masks)
+        .annotate(**annotations)
+        .annotate(missing_total=reduce(lambda a, b: a + b, [F(k) for k in annotations]))
+    )
+    if sort == "name":
+        return qs.order_by("path")
+    if sort in REGULAR_KINDS:
+        return qs.order_by(f"-missing_{sort}", "path")
+    return qs.order_by("-missing_total", "path")
+
+
+@compiled_queryset
+def _compliance_rows(*, sort, months, quarters, cadence, start, stop):
+    """Rows [start, stop) of `_compliance_branches` where every branch keeps the cadence
+    above (the common case), compiled once per page, sort and months gone."""
+    return _compliance_branches(
+        Param("path", CharField()),
+        Param("depth"),
+        Param("year"),
+        sort=sort,
+        months=months,
+        quarters=quarters,
+        default=dict(cadence),
+        groups={},
+    )[start:stop]
+
+
 def compliance_page(
     organization, year, *, sort="missing", page_number=None, per_page=50, today=None
 ):
@@ -254,35 +305,37 @@ def compliance_page(
             cadence = cadence_for(cadences, path)
             if cadence != default:
                 groups.setdefault(tuple(sorted(cadence.items())), []).append(pk)
-    annotations = {}
-    for kind in REGULAR_KINDS:
-        missing = _missing_expr(kind, default[kind], months, quarters)
-        if groups:
-            missing = Case(
-                *(
-                    When(pk__in=ids, then=_missing_expr(kind, dict(cad)[kind], months, quarters))
-                    for cad, ids in groups.items()
-                ),
-                default=missing,
-            )
-        annotations[f"missing_{kind}"] = ExpressionWrapper(missing, output_field=IntegerField())
-    masks = {f"mask_{kind}": F(f"_bym__{kind}") for kind in REGULAR_KINDS}
-    qs = (
-        child_branches(organization)
-        .alias(
-            _bym=FilteredRelation("meeting_summaries", condition=Q(meeting_summaries__year=year))
-        )
-        .annotate(**masks)
-        .annotate(**annotations)
-        .annotate(missing_total=reduce(lambda a, b: a + b, [F(k) for k in annotations]))
-    )
-    if sort == "name":
-        qs = qs.order_by("path")
-    elif sort in REGULAR_KINDS:
-        qs = qs.order_by(f"-missing_{sort}", "path")
+    depth = organization.depth + 1
+    if groups:  # a branch sets its own cadence: the CASE names branches, built here
+
+        def rows(start, stop):
+            return _compliance_branches(
+                organization.path,
+                depth,
+                year,
+                sort=sort,
+                months=months,
+                quarters=quarters,
+                default=default,
+                groups=groups,
+            )[start:stop]
+
     else:
-        qs = qs.order_by("-missing_total", "path")
-    page = NextPage(qs, page_number, per_page)
+
+        def rows(start, stop):
+            return _compliance_rows(
+                sort=sort,
+                months=tuple(months),
+                quarters=tuple(quarters),
+                cadence=tuple(sorted(default.items())),
+                start=start,
+                stop=stop,
+                path=organization.path,
+                depth=depth,
+                year=year,
+            )
+
+    page = NextPage(rows, page_number, per_page)
     branches = list(page.object_list)
     counts = {}
     for b in branches:

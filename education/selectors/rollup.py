@@ -3,9 +3,15 @@ figures of an organization and of its children."""
 
 from decimal import Decimal
 
+from members.compiled import Param, compiled_queryset
 from members.models import Organization, OrganizationKind
 from members.pagination import NextPage
-from members.permissions import loaded_positions, organizations_managed_by, scope_for
+from members.permissions import (
+    loaded_positions,
+    organizations_managed_by,
+    scope_for,
+)
+from members.selectors import managed_branches
 
 from ..figures import figures_for
 from ..models.summaries import OrganizationStudyFigures
@@ -38,10 +44,13 @@ def branches_below(organization):
 def child_branches(organization):
     """The branches directly under an organization (the org_depth_path index: no scan of
     the subtree)."""
+    return branches_at(organization.path, organization.depth + 1)
+
+
+def branches_at(path_prefix, depth):
+    """The branches at `depth` whose path starts with `path_prefix` (values or Params)."""
     return Organization.objects.filter(
-        path__startswith=organization.path,
-        depth=organization.depth + 1,
-        kind=OrganizationKind.BRANCH,
+        path__startswith=path_prefix, depth=depth, kind=OrganizationKind.BRANCH
     ).order_by("path")
 
 
@@ -73,18 +82,29 @@ def rollup_totals(organization, year):
     return _with_figures(organization, figures_for([organization.pk], year).get(organization.pk))
 
 
-def rollup_children(organization, year, *, page_number=None, per_page=50, branches=True):
-    """One page of the organization's direct children (organizations, and branches unless
-    `branches` is False) with their study figures, by path. One query (no count),
-    whatever the size of the subtree: the children are found through the figures rows'
-    parent."""
+@compiled_queryset
+def _children_figures(*, branches, start, stop):
     rows = (
-        OrganizationStudyFigures.objects.filter(parent=organization, year=year)
+        OrganizationStudyFigures.objects.filter(parent_id=Param("parent"), year=Param("year"))
         .select_related("organization")
         .order_by("organization__path")
     )
     if not branches:
         rows = rows.exclude(organization__kind=OrganizationKind.BRANCH)
+    return rows[start:stop]
+
+
+def rollup_children(organization, year, *, page_number=None, per_page=50, branches=True):
+    """One page of the organization's direct children (organizations, and branches unless
+    `branches` is False) with their study figures, by path. One query (no count),
+    whatever the size of the subtree: the children are found through the figures rows'
+    parent."""
+
+    def rows(start, stop):
+        return _children_figures(
+            branches=branches, start=start, stop=stop, parent=organization.pk, year=year
+        )
+
     page = NextPage(rows, page_number, per_page)
     page.object_list = [_with_figures(r.organization, r) for r in page.object_list]
     return page
@@ -95,13 +115,12 @@ def picked_branch(user, pk, *, limit):
     `pk` the first they manage, None when they manage none), and up to `limit` + 1 of the
     branches they manage, by path. One query, two when `pk` is past that list: the page does
     not grow with the number of branches an organizer manages."""
-    managed = branch_choices(user)
-    choices = list(managed[: limit + 1])
+    choices = managed_branches(user, limit=limit + 1)
     if pk is None:
         return (choices[0] if choices else None), choices
     branch = next((b for b in choices if b.pk == pk), None)
     if branch is None:
-        branch = managed.filter(pk=pk).first()
+        branch = branch_choices(user).filter(pk=pk).first()
     return branch, choices
 
 

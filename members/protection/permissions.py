@@ -16,9 +16,11 @@ Checks go through `members.permissions.has_perm` (the rule set itself) rather th
 """
 
 import rules
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import DateField, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from members.compiled import Param, compiled_queryset
 from members.models import ACTIVE_STATUSES, Member, Organization, Position, Role
 from members.permissions import scope_for
 
@@ -33,6 +35,20 @@ from .models import (
 _CACHE_ATTR = "_branchsite_case_handler_paths"
 
 
+@compiled_queryset
+def _handler_paths_of():
+    """The paths of the organizations where the member is a case handler on "today"."""
+    return (
+        Position.objects.current(on=Param("today", DateField()))
+        .filter(
+            role=Role.CASE_HANDLER,
+            member_id=Param("member"),
+            member__status__in=ACTIVE_STATUSES,
+        )
+        .values_list("organization__path", flat=True)
+    )
+
+
 def handler_paths(user):
     """Paths of the organizations whose cases this user handles by designation (cached).
 
@@ -45,16 +61,7 @@ def handler_paths(user):
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    paths = sorted(
-        Position.objects.current()
-        .filter(
-            role=Role.CASE_HANDLER,
-            member_id=scope.member_id,
-            member__status__in=ACTIVE_STATUSES,
-        )
-        .values_list("organization__path", flat=True),
-        key=len,
-    )
+    paths = sorted(_handler_paths_of(member=scope.member_id, today=timezone.localdate()), key=len)
     kept = []
     for p in paths:
         if not scope.reaches_path(p):

@@ -4,6 +4,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquer
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from members.compiled import Param, compiled_queryset
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -133,17 +134,22 @@ def approving_organization_choices(case):
     return Organization.objects.filter(path__in=paths).order_by("path")
 
 
-def consented_clarifications(member):
-    """The clarifications the member agreed to show on their record (one query). Nothing else
-    about a case ever appears on a record or on the member's page, which other people read."""
-    return list(
+@compiled_queryset
+def _clarifications_on_record():
+    return (
         # A voided case's clarification is not on the record.
         Clarification.objects.filter(
-            case__member=member, member_consents=True, case__voided_at__isnull=True
+            case__member_id=Param("member"), member_consents=True, case__voided_at__isnull=True
         )
         .select_related("approving_organization")
         .order_by("-issued_on", "-id")
     )
+
+
+def consented_clarifications(member):
+    """The clarifications the member agreed to show on their record (one query). Nothing else
+    about a case ever appears on a record or on the member's page, which other people read."""
+    return list(_clarifications_on_record(member=member.pk))
 
 
 def protection_record_section(member, *, year):
