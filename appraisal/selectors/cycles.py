@@ -20,9 +20,9 @@ from ..models.results import Objection
 from ..permissions import cycles_managed_by
 
 
-def count_subquery(qs):
-    """A correlated COUNT subquery over qs (already filtered on cycle=OuterRef("pk"))."""
-    sub = qs.order_by().values("cycle").annotate(n=Count("*")).values("n")[:1]
+def count_subquery(qs, by="cycle"):
+    """A correlated COUNT subquery over qs (already filtered on `by`=OuterRef("pk"))."""
+    sub = qs.order_by().values(by).annotate(n=Count("*")).values("n")[:1]
     return Coalesce(Subquery(sub, output_field=IntegerField()), Value(0))
 
 

@@ -1,13 +1,8 @@
 """Reads of life meetings and rectification items."""
 
 from django.db.models import (
-    Count,
-    IntegerField,
     OuterRef,
-    Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce
 
 from members.compiled import Param, compiled_queryset
 from members.models import Member, Organization, OrganizationKind, Position
@@ -15,6 +10,7 @@ from members.permissions import organization_scope_q
 
 from ..models.meetings import LifeMeeting, Rectification, RectificationStatus
 from ..permissions import life_meetings_visible_to
+from .cycles import count_subquery
 
 # --- life meetings ---------------------------------------------------------------------------
 
@@ -28,26 +24,10 @@ def life_meetings(user):
         life_meetings_visible_to(user)
         .select_related("organization")
         .annotate(
-            n_attendees=Coalesce(
-                Subquery(
-                    attendance.order_by()
-                    .values("lifemeeting")
-                    .annotate(n=Count("*"))
-                    .values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            ),
-            n_open_items=Coalesce(
-                Subquery(
-                    Rectification.objects.filter(meeting=outer, status=RectificationStatus.OPEN)
-                    .order_by()
-                    .values("meeting")
-                    .annotate(n=Count("*"))
-                    .values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                Value(0),
+            n_attendees=count_subquery(attendance, by="lifemeeting"),
+            n_open_items=count_subquery(
+                Rectification.objects.filter(meeting=outer, status=RectificationStatus.OPEN),
+                by="meeting",
             ),
         )
         .order_by("-held_on", "-id")

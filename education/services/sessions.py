@@ -230,5 +230,5 @@ def session_void(*, session: Session, reason: str, actor=None) -> Session:
     session.save(update_fields=[*fields, "state", "updated_at"])
     # The summaries are kept by the services: a voided session's hours and meeting month go.
     summaries.refresh_session(session)
-    audit_log(actor=actor, action="education.session.void", obj=session, reason=reason[:500])
+    audit_log(actor=actor, action="education.session.void", obj=session, reason=session.void_reason)
     return session
