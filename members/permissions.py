@@ -328,6 +328,12 @@ def require_member(user):
     return getattr(user, _MEMBER_ATTR)
 
 
+def get_notification_for_user(user, pk):
+    """One of the user's own notifications, else 404 (another's is not disclosed)."""
+    member = require_member(user)
+    return get_object_or_404(Notification, pk=pk, recipient=member)
+
+
 # --- checking a permission: the one way ----------------------------------------------------
 
 

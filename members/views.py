@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -34,10 +34,10 @@ from .forms import (
     RosterImportForm,
     add_service_error,
 )
-from .models import Notification
 from .params import choice_param, id_param, page_param
 from .permissions import (
     get_member_for_user,
+    get_notification_for_user,
     get_organization_for_user,
     permission_required,
     require_member,
@@ -76,9 +76,10 @@ def inbox_mark_read(request):
 @login_required
 def inbox_open(request, pk):
     """Follow a notification's link and mark it read (only one's own; 404 otherwise)."""
-    member = require_member(request.user)
-    notification = get_object_or_404(Notification, pk=pk, recipient=member)
-    services.notification_mark_read(member=member, notification_id=notification.pk)
+    notification = get_notification_for_user(request.user, pk)
+    services.notification_mark_read(
+        member=require_member(request.user), notification_id=notification.pk
+    )
     url = notification.url
     if not url or not url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
