@@ -146,7 +146,9 @@ def prepare_database(args, db, n, env, workdir):
     if args.reuse_db and exists and report.exists():
         data = json.loads(report.read_text("utf-8"))
         if data.get("n_members") == n:
-            log(f"{db}: reusing (seeded with N = {n})")
+            log(f"{db}: reusing (seeded with N = {n}); applying any newer migrations")
+            # Migrations committed since the seed (an index, say) apply as a deployment would.
+            manage(env, "migrate", "--noinput", debug=True, capture=True)
             data["reused"] = True
             return data
     log(f"{db}: creating")
