@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
@@ -166,6 +167,27 @@ def year_session_items(attendances):
     return format_html_join("\n", _YEAR_ROW, map(row, attendances))
 
 
+def year_switch_items(years):
+    """The year switch's links (the last few years) and its select's options (every year),
+    written in Python as the session rows are: some fifty template nodes otherwise."""
+    url = reverse("my_record")
+    chosen = years["year"]
+    links = format_html_join(
+        "",
+        '<li><a href="{}?year={}" class="year-link"{}>{}</a></li>',
+        (
+            (url, y, mark_safe(' aria-current="page"') if y == chosen else "", y)
+            for y in years["links"]
+        ),
+    )
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((y, mark_safe(" selected") if y == chosen else "", y) for y in years["all"]),
+    )
+    return {"links": links, "options": options, "more": len(years["all"]) > len(years["links"])}
+
+
 def _member_today(user, scope, member, year, *, cycles=None):
     """The member's own block on home and /me/: hours, sessions, to-do. Two queries (hours,
     attendance), and a third for this year's appraisal cycles unless `cycles` (the member's
@@ -179,12 +201,14 @@ def _member_today(user, scope, member, year, *, cycles=None):
         if cycles is None:
             cycles = appraisal_sections.open_own_cycles(member.pk, year=year)
         todo = todo_items.member_todo(education=education, cycles=cycles)
+    years = todo_items.year_choices(member, year)
     return {
         "education": education,
         "month_items": month_session_items(education["month"]),
         "hours": hours,
         "todo": todo,
-        "years": todo_items.year_choices(member, year),
+        "years": years,
+        "year_switch": year_switch_items(years),
         "ring_circumference": RING_CIRCUMFERENCE,
     }
 
