@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appraisal.selectors import sections as appraisal_sections
+from education.models.sessions import AttendanceStatus, SessionKind
 from education.selectors import overview as education_overview
 from members import selectors as member_selectors
 from members.dbrouting import reads_from_replica
@@ -114,14 +115,21 @@ def _url_of_pk(view_name):
     return lambda pk: f"{head}{pk}{tail}"
 
 
+def _labels(choices):
+    """{value: label} of a choices class, each label translated once for a whole list (the
+    display methods translate one per call)."""
+    return {value: str(label) for value, label in choices.choices}
+
+
 def month_session_items(attendances):
     """The rows of 'Your sessions this month': day and time, title, kind and place, status."""
     session_url = _url_of_pk("education:session_detail")
+    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
 
     def row(a):
         session = a.session
         starts = timezone.localtime(session.starts_at)
-        kind = session.get_kind_display()
+        kind = kinds.get(session.kind, session.kind)
         return (
             starts.day,
             starts.strftime("%H:%M"),
@@ -129,7 +137,7 @@ def month_session_items(attendances):
             session.title,
             f"{kind} · {session.place}" if session.place else kind,
             a.status,
-            a.get_status_display(),
+            statuses.get(a.status, a.status),
         )
 
     return format_html_join("\n", _MONTH_ROW, map(row, attendances))
@@ -142,10 +150,11 @@ def year_session_items(attendances):
     makeup_url = reverse("education:makeup_create")
     makeup_label = _("Record make-up study")
     session_url = _url_of_pk("education:session_detail")
+    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
 
     def row(a):
         session = a.session
-        kind = session.get_kind_display()
+        kind = kinds.get(session.kind, session.kind)
         return (
             timezone.localtime(session.starts_at).strftime("%m-%d"),
             session_url(session.pk),
@@ -161,7 +170,7 @@ def year_session_items(attendances):
             if a.can_make_up
             else "",
             a.status,
-            a.get_status_display(),
+            statuses.get(a.status, a.status),
         )
 
     return format_html_join("\n", _YEAR_ROW, map(row, attendances))
