@@ -8,13 +8,18 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appraisal.selectors import sections as appraisal_sections
+from education.models.sessions import AttendanceStatus, SessionKind
 from education.selectors import overview as education_overview
 from members import selectors as member_selectors
 from members.dbrouting import reads_from_replica
@@ -80,6 +85,117 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 RING_CIRCUMFERENCE = 326.73  # 2πr of the ring in education/_hours_ring.html (r = 52)
 
+# A member's session lists (this month's on home and /me/, the year's on /me/) are written in
+# Python: as a template, a row cost some 200 µs (a date filter, a reverse, a translation,
+# several lookups), and the year's two dozen rows were most of /me/'s rendering.
+_MONTH_ROW = (
+    '<li class="month-item">\n'
+    '  <div class="month-date">'
+    '<span class="month-day">{}</span><span class="small">{}</span></div>\n'
+    '  <div class="flex-grow-1 min-w-0"><a href="{}">{}</a>\n'
+    '    <div class="small text-muted">{}</div></div>\n'
+    '  <span class="att-badge att-badge-{}">{}</span>\n'
+    "</li>"
+)
+_YEAR_ROW = (
+    '<li class="month-item">\n'
+    '  <div class="month-date"><span class="month-day month-day-sm">{}</span></div>\n'
+    '  <div class="flex-grow-1 min-w-0"><a href="{}">{}</a>\n'
+    '    <div class="small text-muted">{}</div>{}</div>\n'
+    '  <span class="att-badge att-badge-{}">{}</span>\n'
+    "</li>"
+)
+
+
+def _url_of_pk(view_name):
+    """pk -> reverse(view_name, args=[pk]), reversing once for a whole list (a reverse costs
+    some 25 µs): the URL is reversed for a placeholder pk, which each call replaces."""
+    placeholder = "2147483647"
+    head, tail = reverse(view_name, args=[placeholder]).split(placeholder)
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+def _labels(choices):
+    """{value: label} of a choices class, each label translated once for a whole list (the
+    display methods translate one per call)."""
+    return {value: str(label) for value, label in choices.choices}
+
+
+def month_session_items(attendances):
+    """The rows of 'Your sessions this month': day and time, title, kind and place, status."""
+    session_url = _url_of_pk("education:session_detail")
+    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
+
+    def row(a):
+        session = a.session
+        starts = timezone.localtime(session.starts_at)
+        kind = kinds.get(session.kind, session.kind)
+        return (
+            starts.day,
+            starts.strftime("%H:%M"),
+            session_url(session.pk),
+            session.title,
+            f"{kind} · {session.place}" if session.place else kind,
+            a.status,
+            statuses.get(a.status, a.status),
+        )
+
+    return format_html_join("\n", _MONTH_ROW, map(row, attendances))
+
+
+def year_session_items(attendances):
+    """The rows of 'Your sessions in <year>': date, title, kind and the hours credited by a
+    held session, a make-up link where one can be recorded, status."""
+    hours_label = _("%(h)s h")
+    makeup_url = reverse("education:makeup_create")
+    makeup_label = _("Record make-up study")
+    session_url = _url_of_pk("education:session_detail")
+    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
+
+    def row(a):
+        session = a.session
+        kind = kinds.get(session.kind, session.kind)
+        return (
+            timezone.localtime(session.starts_at).strftime("%m-%d"),
+            session_url(session.pk),
+            session.title,
+            # Hours print as they are stored (one decimal; below a thousand: no separator).
+            f"{kind} · {hours_label % {'h': a.hours}}" if session.is_held else kind,
+            format_html(
+                '\n    <a class="small" href="{}?session={}">{}</a>',
+                makeup_url,
+                session.pk,
+                makeup_label,
+            )
+            if a.can_make_up
+            else "",
+            a.status,
+            statuses.get(a.status, a.status),
+        )
+
+    return format_html_join("\n", _YEAR_ROW, map(row, attendances))
+
+
+def year_switch_items(years):
+    """The year switch's links (the last few years) and its select's options (every year),
+    written in Python as the session rows are: some fifty template nodes otherwise."""
+    url = reverse("my_record")
+    chosen = years["year"]
+    links = format_html_join(
+        "",
+        '<li><a href="{}?year={}" class="year-link"{}>{}</a></li>',
+        (
+            (url, y, mark_safe(' aria-current="page"') if y == chosen else "", y)
+            for y in years["links"]
+        ),
+    )
+    options = format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((y, mark_safe(" selected") if y == chosen else "", y) for y in years["all"]),
+    )
+    return {"links": links, "options": options, "more": len(years["all"]) > len(years["links"])}
+
 
 def _member_today(user, scope, member, year, *, cycles=None):
     """The member's own block on home and /me/: hours, sessions, to-do. Two queries (hours,
@@ -94,11 +210,14 @@ def _member_today(user, scope, member, year, *, cycles=None):
         if cycles is None:
             cycles = appraisal_sections.open_own_cycles(member.pk, year=year)
         todo = todo_items.member_todo(education=education, cycles=cycles)
+    years = todo_items.year_choices(member, year)
     return {
         "education": education,
+        "month_items": month_session_items(education["month"]),
         "hours": hours,
         "todo": todo,
-        "years": todo_items.year_choices(member, year),
+        "years": years,
+        "year_switch": year_switch_items(years),
         "ring_circumference": RING_CIRCUMFERENCE,
     }
 
@@ -160,13 +279,17 @@ def my_record(request):
     appraisal = next(
         (s["context"] for s in sections if s["template"] == record.APPRAISAL_RECORD_TEMPLATE), {}
     )
+    today = _member_today(
+        request.user, scope, member, year, cycles=appraisal.get("open_cycles", [])
+    )
     context = {
         "member": member,
         "year": year,
         "positions": loaded_positions(request.user),
         "transfers": member_selectors.member_transfers(member),
         "sections": sections,
-        **_member_today(request.user, scope, member, year, cycles=appraisal.get("open_cycles", [])),
+        "year_items": year_session_items(today["education"]["attendances"]),
+        **today,
     }
     return render(request, "branchsite/my_record.html", context)
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appraisal.models import Grade, Step
+from education.models.sessions import Session
 from education.services.attendance import attendance_mark
 from tests.appraisal.cycles import move_to, open_cycle
 from tests.education.helpers import held, plan
@@ -86,3 +87,26 @@ def test_home_work_part_is_for_leaders_only(login, cast):
     assert login("member").get(reverse("home_work")).status_code == 403
     secretary_home = login("secretary").get(reverse("home")).content.decode()
     assert f'hx-get="{reverse("home_work")}"' in secretary_home
+
+
+def test_my_record_lists_the_years_sessions_with_links_hours_and_make_up(login, busy_member):
+    """The year's rows (written in Python, views.year_session_items): each links to its
+    session as reverse() does, a held session shows the hours credited, a missed one offers
+    make-up study."""
+    page = login("member").get(reverse("my_record")).content.decode()
+    year = page.split('id="year-sessions"')[1].split("</section>")[0]
+    rows = {}
+    for session in Session.objects.filter(title__in=["上周学习", "缺席的学习"]):
+        if timezone.localtime(session.starts_at).year != timezone.localdate().year:
+            continue  # the first day of a year: yesterday's session is last year's
+        link = f'<a href="{reverse("education:session_detail", args=[session.pk])}">'
+        row = next(r for r in year.split('<li class="month-item">')[1:] if session.title in r)
+        assert link + session.title in row
+        rows[session.title] = (session, row)
+    if "上周学习" in rows:
+        assert "8.0学时" in rows["上周学习"][1]
+        assert reverse("education:makeup_create") not in rows["上周学习"][1]
+    if "缺席的学习" in rows:
+        missed, row = rows["缺席的学习"]
+        assert f"{reverse('education:makeup_create')}?session={missed.pk}" in row
+        assert "att-badge att-badge-absent" in row
