@@ -33,6 +33,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import DateField, Expression, IntegerField
 from django.db.models.expressions import ExpressionList
+from django.db.models.sql.compiler import SQLCompiler
 
 # The shapes one builder keeps compiled; past this they are dropped and compiled again.
 MAX_SHAPES = 64
@@ -141,6 +142,17 @@ class _Compiled:
         for p in slots:
             if p.index is not None:
                 self.lengths[p.name] = max(self.lengths[p.name], p.index + 1)
+        # The columns' converters, looked up once per connection (Django does it on each run).
+        self._converters_of, self._converters = None, {}
+
+    def converters(self, compiler, expressions):
+        if self._converters_of is not compiler.connection:
+            self._converters_of, self._converters = compiler.connection, {}
+        key = tuple(map(id, expressions))
+        found = self._converters.get(key)
+        if found is None:
+            found = self._converters[key] = SQLCompiler.get_converters(compiler, expressions)
+        return found
 
     def bind(self, values, connection):
         # A value this shape has no place for is left unused (a scope's paths where the
@@ -181,6 +193,7 @@ class _BoundQuery:
         compiled = self._shape.compiled(connection.alias)
         compiler = copy.copy(compiled.compiler)
         compiler.connection = connection
+        compiler.get_converters = functools.partial(compiled.converters, compiler)
         # A shape that never has a row (no SQL) takes whatever values it is given.
         result = compiled.sql and (compiled.sql, compiled.bind(self._values, connection))
 

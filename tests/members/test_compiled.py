@@ -139,3 +139,29 @@ def test_in_lists_of_params_and_derived_dates(cast):
     assert list(_positions_of(n=0, members=[], year=2100)) == []
     with pytest.raises(TypeError, match="takes 3 values"):
         list(_positions_of(n=3, members=members[:2], year=2100))
+
+
+@compiled_queryset
+def _member_timestamps():
+    return (
+        Member.objects.filter(branch_id=Param("branch"))
+        .order_by("id")
+        .values_list("id", "joined_on", "updated_at")
+    )
+
+
+def test_converted_columns_stay_right_on_every_run(cast):
+    """The columns' converters are looked up once per connection: every run converts as the
+    ORM does (dates, aware datetimes; on SQLite both come back as text without them)."""
+
+    def orm():
+        return list(
+            Member.objects.filter(branch_id=cast.branch.pk)
+            .order_by("id")
+            .values_list("id", "joined_on", "updated_at")
+        )
+
+    expected = orm()
+    assert expected and all(timezone.is_aware(row[2]) for row in expected)
+    assert list(_member_timestamps(branch=cast.branch.pk)) == expected
+    assert list(_member_timestamps(branch=cast.branch.pk)) == expected
