@@ -37,7 +37,7 @@ class LightSelect(forms.Select):
             format_html(
                 '<option value="{}"{}>{}</option>',
                 option["value"],
-                flatatt(option["attrs"]),
+                flatatt(option["attrs"]) if option["attrs"] else "",
                 option["label"],
             )
             for _group, choices, _index in widget["optgroups"]
