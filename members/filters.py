@@ -6,13 +6,11 @@ and the view then shows nothing (see `RosterFilter.result`).
 """
 
 import django_filters
-from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Div, Field, Layout, Row
 from django import forms
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -39,7 +37,7 @@ class LightSelect(forms.Select):
             format_html(
                 '<option value="{}"{}>{}</option>',
                 option["value"],
-                flatatt(option["attrs"]),
+                flatatt(option["attrs"]) if option["attrs"] else "",
                 option["label"],
             )
             for _group, choices, _index in widget["optgroups"]
@@ -51,6 +49,42 @@ class LightSelect(forms.Select):
             flatatt(widget["attrs"]),
             mark_safe("".join(options)),  # noqa: S308 - each option escaped above
         )
+
+
+def _attrs(attrs):
+    """Django's django/forms/widgets/attrs.html in Python, in the same order."""
+    return format_html_join(
+        "",
+        " {}{}",
+        (
+            (name, "" if value is True else format_html('="{}"', value))
+            for name, value in attrs.items()
+            if value is not False
+        ),
+    )
+
+
+class LightInput:
+    """Mixin: an <input> written in Python, forms.Input's HTML (input.html) without its three
+    templates; for the text and hidden inputs rendered on every roster page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            widget["type"],
+            widget["name"],
+            "" if widget["value"] is None else format_html(' value="{}"', widget["value"]),
+            _attrs(widget["attrs"]),
+        )
+
+
+class LightTextInput(LightInput, forms.TextInput):
+    pass
+
+
+class LightHiddenInput(LightInput, forms.HiddenInput):
+    pass
 
 
 class ListedChoices(ModelChoiceIterator):
@@ -107,7 +141,7 @@ class RosterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
         method="filter_search",
-        widget=forms.TextInput(
+        widget=LightTextInput(
             attrs={"type": "search", "placeholder": _("Name or phone"), "autocomplete": "off"}
         ),
     )
@@ -141,7 +175,7 @@ class RosterFilter(django_filters.FilterSet):
     )
     # Set by links from the organization tree: a committee's or group's whole subtree.
     org = django_filters.ModelChoiceFilter(
-        queryset=None, method="filter_subtree", widget=forms.HiddenInput
+        queryset=None, method="filter_subtree", widget=LightHiddenInput
     )
 
     def __init__(self, data=None, *args, user, offer_choices=True, **kwargs):
@@ -172,7 +206,6 @@ class RosterFilter(django_filters.FilterSet):
         if branch is None:
             form.fields["group"].help_text = _("Choose a branch first.")
             form.fields["group"].disabled = True
-        form.helper = self._helper()
         # Bootstrap classes on the widgets themselves: the page renders the fields with a
         # small template of its own (templates/members/_roster_filter.html) rather than
         # through crispy-forms, which cost a third of the page's time.
@@ -189,32 +222,6 @@ class RosterFilter(django_filters.FilterSet):
         if isinstance(branches, list):
             return next((b for b in branches if b.pk == int(raw)), None)
         return branches.filter(pk=raw).first()
-
-    def _helper(self):
-        helper = FormHelper()
-        helper.form_method = "get"
-        helper.form_tag = False
-        helper.disable_csrf = True
-        # On a phone only the search box shows until "More filters" is tapped (or a filter
-        # beyond the search is in use).
-        narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
-        helper.layout = Layout(
-            Row(
-                Column(Field("q"), css_class="col-12 col-xl-4"),
-                Div(
-                    Row(
-                        Column("status", css_class="col-12 col-sm-6 col-md-3"),
-                        Column("role", css_class="col-12 col-sm-6 col-md-3"),
-                        Column("branch", css_class="col-12 col-sm-6 col-md-3"),
-                        Column("group", css_class="col-12 col-sm-6 col-md-3"),
-                    ),
-                    css_id="more-filters",
-                    css_class="col-12 col-xl-8 collapse d-md-block" + (" show" if narrowed else ""),
-                ),
-            ),
-            "org",
-        )
-        return helper
 
     class Meta:
         fields = []

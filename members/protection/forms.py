@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..filters import LightSelect
 from ..uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 from .models import CaseAction, CaseKind, CaseStatus, Clarification, ProtectionCase
 
@@ -197,5 +198,6 @@ class CaseSearchForm(forms.Form):
         label=_("Status"),
         required=False,
         choices=[("", _("All statuses")), *CaseStatus.choices],
-        widget=forms.Select(attrs={"class": "form-select"}),
+        # Written in Python: no template per option (the list renders it on every view).
+        widget=LightSelect(attrs={"class": "form-select"}),
     )

@@ -417,3 +417,23 @@ def test_marking_done_an_action_without_follow_up_is_refused_with_a_message(cast
     assert "该处理措施无需跟进。" in response.content.decode()  # the site speaks Chinese
     action.refresh_from_db()
     assert action.follow_up_done_at is None
+
+
+def test_a_list_row_shows_the_cases_facts(login, cast, world):
+    """The rows are written in Python (members/templatetags/case_list.py): the same markup."""
+    from django.utils import translation
+
+    case = world.case
+    with translation.override("zh-hans"):
+        kind, status = str(case.get_kind_display()), str(case.get_status_display())
+    body = login("organizer").get(reverse("members:case_list")).content.decode()
+    reported = timezone.localtime(case.reported_at).date().isoformat()
+    assert (
+        f'<a class="list-group-item list-group-item-action" '
+        f'href="{reverse("members:case_detail", args=[case.ref])}">'
+        f'<div class="d-flex justify-content-between gap-2">'
+        f"<strong>{case.short_ref} · {kind}</strong>\n"
+        f'<span class="badge bg-warning text-dark">{status}</span></div>'
+        f'<div class="small text-muted">{case.member.full_name} · {case.member.branch.name} · '
+        f"{reported} · 1个文件</div></a>"
+    ) in body

@@ -158,3 +158,29 @@ def test_filter_fields_render_with_labels_and_bootstrap_classes(cast, login):
     assert 'aria-describedby="id_group_helptext"' in content
     assert 'id="more-filters" class="col-12 col-xl-8 collapse d-md-block show"' in content
     assert 'type="hidden" name="org"' in content
+
+
+def test_a_row_shows_the_members_facts(cast, login):
+    """The rows are written in Python (members/templatetags/roster.py): the same cells."""
+    cast.member.phone = "13912345678"
+    cast.member.save()
+    probationer = make_member(cast.branch, "预备<者>", status=MemberStatus.PROBATIONARY)
+    content = login("secretary").get(ROSTER).content.decode()
+    url = reverse("members:member_detail", args=[cast.member.pk])
+    assert (
+        f'<tr data-filter-item data-name="张伟" data-pinyin="zhangwei zw">'
+        f'<td><a href="{url}" class="fw-semibold text-decoration-none">张伟</a>'
+        f'<div class="small text-muted d-md-none">{cast.branch.name} · 第一党小组</div></td>'
+        '<td class="d-none d-sm-table-cell">男</td>'
+        '<td><span class="badge text-bg-success">正式党员</span></td>'
+        f'<td class="d-none d-md-table-cell">{cast.branch.name}</td>'
+        '<td class="d-none d-lg-table-cell">第一党小组</td>'
+        '<td class="text-nowrap"><a href="tel:13912345678" class="text-decoration-none">'
+        "13912345678</a></td>"
+        f'<td class="d-none d-md-table-cell text-nowrap">{cast.member.joined_on:%Y-%m-%d}</td>'
+        "</tr>"
+    ) in content
+    url = reverse("members:member_detail", args=[probationer.pk])
+    assert f'<a href="{url}" class="fw-semibold text-decoration-none">预备&lt;者&gt;</a>' in content
+    assert '<span class="badge text-bg-warning">预备党员</span>' in content
+    assert f'<div class="small text-muted d-md-none">{cast.branch.name}</div>' in content

@@ -1,0 +1,79 @@
+"""{% case_rows page %}: the protection-case list's rows, written in Python for speed.
+
+An organizer's list shows up to 30 cases, and the same markup as a template loop cost some
+250 µs a row (a reverse, two lazy labels, a date filter and a plural translation each). Here
+each row is one format_html: the kind and status labels are translated once per page and the
+case page's URL is reversed once. Escaping is format_html's, as the template's was.
+"""
+
+import uuid
+
+from django import template
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import ngettext
+
+from members.protection.models import CaseKind, CaseStatus
+
+register = template.Library()
+
+_ROW = (
+    '<a class="list-group-item list-group-item-action" href="{url}">'
+    '<div class="d-flex justify-content-between gap-2">'
+    "<strong>{short_ref} · {kind}</strong>\n"
+    "{badge}</div>"
+    '<div class="small text-muted">{member} · {branch} · {reported}{files}</div>'
+    "</a>\n"
+)
+
+_NO_REF = uuid.UUID(int=0)
+
+
+def _labels(choices):
+    """value -> label in the request's language (a value that is no choice shows as is)."""
+    return {value: str(label) for value, label in choices}
+
+
+def _badge(case, statuses):
+    if case.voided_at:
+        badge = render_to_string("_void_badge.html", {"record": case})
+        return format_html("<span>{}</span>", badge)
+    return format_html(
+        '<span class="badge {}">{}</span>',
+        "bg-warning text-dark" if case.is_open else "bg-secondary",
+        statuses.get(case.status, case.status),
+    )
+
+
+def _files(n):
+    if not n:
+        return ""
+    return " · " + ngettext("%(n)s file", "%(n)s files", n) % {"n": n}
+
+
+@register.simple_tag
+def case_rows(cases):
+    """The <a> of each case (with member, member's branch and n_evidence) for the list."""
+    kinds = _labels(CaseKind.choices)
+    statuses = _labels(CaseStatus.choices)
+    # The case page's URL reversed once: a case's ref takes the place of an all-zero one.
+    url = reverse("members:case_detail", args=[_NO_REF])
+    return format_html_join(
+        "",
+        _ROW,
+        (
+            {
+                "url": url.replace(str(_NO_REF), str(case.ref)),
+                "short_ref": case.short_ref,
+                "kind": kinds.get(case.kind, case.kind),
+                "badge": _badge(case, statuses),
+                "member": case.member.full_name,
+                "branch": case.member.branch.name,
+                "reported": timezone.localtime(case.reported_at).date().isoformat(),
+                "files": _files(case.n_evidence),
+            }
+            for case in cases
+        ),
+    )
