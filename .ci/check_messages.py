@@ -57,11 +57,20 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp) / "locale"
         shutil.copytree(ROOT / "locale", scratch)
+        # makemessages writes each file's strings to the locale folder that file sits under:
+        # run from links to the sources in the scratch folder (no `locale` beside them), so
+        # that it fills the scratch copy and leaves the committed .po alone.
+        sources = Path(tmp) / "src"
+        sources.mkdir()
+        for entry in ROOT.iterdir():
+            if entry.name not in {"locale", ".git", ".venv", "staticfiles"}:
+                (sources / entry.name).symlink_to(entry)
         subprocess.run(
             [
                 PY,
                 "manage.py",
                 "makemessages",
+                "--symlinks",
                 "-l",
                 "zh_Hans",
                 "--no-obsolete",
@@ -71,7 +80,7 @@ def main():
                 "--ignore=tests",
                 "--ignore=bench",
             ],
-            cwd=ROOT,
+            cwd=sources,
             env={**env, "BRANCHSITE_LOCALE_DIR": str(scratch)},
             check=True,
             capture_output=True,
