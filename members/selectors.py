@@ -1,7 +1,7 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
-from django.db.models import CharField, Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, Left, RowNumber
 
 from .compiled import Param, compiled_queryset, param_items, params
 from .json_rows import instances_from_json, related_rows_json
@@ -75,6 +75,7 @@ def root_paths(limit=20):
 
 
 OVERVIEW_CHILDREN = 20  # children shown per organization on the home page (the tree has all)
+CHILD_ORDER = ("kind", "name", "path")  # an organization's children, as lists show them
 
 
 @compiled_queryset
@@ -84,14 +85,25 @@ def _roots_with_figures(*, n):
 
 
 @compiled_queryset
-def _children_with_figures(*, n):
-    """The direct children of `n` organizations (Params "paths" and "depths": theirs + 1)."""
+def _children_with_figures(*, n, limit):
+    """The first `limit` direct children, by kind and name, of each of `n` organizations
+    (Params "paths" and "depths": theirs + 1). Ranked by id alone first, so that the figures
+    are read for the children shown, not for every child of an organization at the top."""
     within = Q()
     for path, depth in zip(
         param_items("paths", n, CharField()), param_items("depths", n), strict=True
     ):
         within |= Q(path__startswith=path, depth=depth)
-    return with_member_figures(Organization.objects.filter(within))
+    parent_path = Left("path", (F("depth") - 1) * Organization.steplen)
+    first = (
+        Organization.objects.filter(within)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[parent_path], order_by=CHILD_ORDER),
+        )
+        .filter(rank__lte=limit)
+        .values("pk")[: n * limit]  # the bound tells PostgreSQL to look the few rows up by key
+    )
+    return with_member_figures(Organization.objects.filter(pk__in=first))
 
 
 def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
@@ -128,12 +140,13 @@ def children_of(organization):
     org_depth_path index, not a scan of the subtree)."""
     return Organization.objects.filter(
         path__startswith=organization.path, depth=organization.depth + 1
-    ).order_by("kind", "name", "path")
+    ).order_by(*CHILD_ORDER)
 
 
-def children_with_member_counts(organizations, *, limit=None):
-    """{organization pk: its direct children by kind and name (at most `limit` each), each
-    with its subtree's member figures}. One query for any number of organizations."""
+def children_with_member_counts(organizations, *, limit):
+    """{organization pk: its first `limit` direct children by kind and name, each with its
+    subtree's member figures}. One query for any number of organizations, whatever their
+    number of children."""
     organizations = list(organizations)
     if not organizations:
         return {}
@@ -141,13 +154,14 @@ def children_with_member_counts(organizations, *, limit=None):
     step = Organization.steplen
     children = _children_with_figures(
         n=len(organizations),
+        limit=limit,
         paths=[org.path for org in organizations],
         depths=[org.depth + 1 for org in organizations],
     )
     for child in children:
         by_parent[child.path[:-step]].append(child)
     return {
-        org.pk: sorted(by_parent[org.path], key=lambda c: (c.kind, c.name, c.path))[:limit]
+        org.pk: sorted(by_parent[org.path], key=lambda c: (c.kind, c.name, c.path))
         for org in organizations
     }
 

@@ -141,3 +141,20 @@ def test_counts_follow_member_changes_made_by_the_services(cast, login):
     assert login("organizer").get(TREE).context["roots"][0].n_members == 7  # not yet above
     propagate_figures()
     assert login("organizer").get(TREE).context["roots"][0].n_members == 11
+
+
+def test_each_organization_lists_its_own_first_children_by_kind_and_name(cast):
+    """The overview's children query keeps the first `limit` children of each organization
+    (in the order children_of lists them) and reads no others, for several at once."""
+    from members.selectors import children_of, children_with_member_counts
+
+    for i in range(5):
+        make_org(f"乙支部{i}", OrganizationKind.BRANCH, parent=cast.c2)
+        make_org(f"甲总支{i}", OrganizationKind.GENERAL_BRANCH, parent=cast.c1)
+    make_org("丙支部", OrganizationKind.BRANCH, parent=cast.c1)
+    cast.c1.refresh_from_db()
+    cast.c2.refresh_from_db()
+    shown = children_with_member_counts([cast.c1, cast.c2], limit=3)
+    for org in (cast.c1, cast.c2):
+        assert children_of(org).count() > 3
+        assert [c.pk for c in shown[org.pk]] == [c.pk for c in children_of(org)[:3]]
