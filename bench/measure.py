@@ -490,6 +490,14 @@ def job_fanout(facts, *, worker_pid, timeout, entry=None, email_wait=600):
                 result["timed_out"] = True
                 result["emails_pending_at_timeout"] = waiting.count()
                 app.control.purge()
+                # The senders already running would go on with the rest for minutes and hold
+                # the worker's processes from the jobs after: take the rest off the outbox, so
+                # that each stops after the batch in hand.
+                ours.filter(email_state=Notification.EmailState.PENDING).update(
+                    email_state=Notification.EmailState.NONE
+                )
+                while ours.filter(email_state=Notification.EmailState.SENDING).exists():
+                    time.sleep(0.5)
                 break
             time.sleep(0.5)
         result["seconds"] = round(time.perf_counter() - started, 2)
