@@ -496,7 +496,9 @@ def job_fanout(facts, *, worker_pid, timeout, entry=None, email_wait=600):
                 ours.filter(email_state=Notification.EmailState.PENDING).update(
                     email_state=Notification.EmailState.NONE
                 )
-                while ours.filter(email_state=Notification.EmailState.SENDING).exists():
+                stop_by = time.perf_counter() + 60
+                sending = ours.filter(email_state=Notification.EmailState.SENDING)
+                while sending.exists() and time.perf_counter() < stop_by:
                     time.sleep(0.5)
                 break
             time.sleep(0.5)
