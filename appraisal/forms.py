@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from members.concurrency import VersionedFormMixin
@@ -201,28 +202,36 @@ class RatingForm(forms.Form):
     def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
         self.row_members = [r["member"] for r in rows]
+        # The page renders the inputs itself (a widget template per row cost more than the
+        # rest of the page), so the fields only validate: one grade field and one reason
+        # field serve every row (a field keeps no per-row state; the row's name does).
+        grade_field = forms.ChoiceField(choices=[("", "—"), *Grade.choices], required=False)
+        reason_field = forms.CharField(required=False)
+        # The options of the grade select, written once per selected value rather than
+        # looped over in every row.
+        choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
+        options = {
+            selected: format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, " selected" if value == selected else "", label)
+                    for value, label in choices
+                ),
+            )
+            for selected in (None, *(value for value, _label in choices))
+        }
         for r in rows:
             m, rating = r["member"], r["rating"]
-            self.fields[f"g{m.pk}"] = forms.ChoiceField(
-                label=_("Grade for %(name)s") % {"name": m.full_name},
-                choices=[("", "—"), *Grade.choices],
-                required=False,
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-                initial=rating.grade if rating else "",
-            )
-            self.fields[f"r{m.pk}"] = forms.CharField(
-                label=_("Reason for %(name)s") % {"name": m.full_name},
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 1, "class": "form-control form-control-sm"}),
-                initial=rating.reason if rating else "",
-            )
-            # The page renders these two inputs itself (a widget template per row costs more
-            # than the rest of the page): name, and the value shown (posted, else initial).
-            r["grade_name"], r["reason_name"] = f"g{m.pk}", f"r{m.pk}"
-            r["grade_value"] = self[f"g{m.pk}"].value() or ""
-            r["reason_value"] = self[f"r{m.pk}"].value() or ""
-        # The page prints these options in every row: translated once here, not per row.
-        self.grade_choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
+            grade_name, reason_name = f"g{m.pk}", f"r{m.pk}"
+            self.fields[grade_name], self.fields[reason_name] = grade_field, reason_field
+            if self.is_bound:  # what the page shows: the posted values, else the saved ones
+                grade, reason = self.data.get(grade_name), self.data.get(reason_name)
+            else:
+                grade, reason = (rating.grade, rating.reason) if rating else ("", "")
+            r["grade_name"], r["reason_name"] = grade_name, reason_name
+            r["grade_value"], r["reason_value"] = grade or "", reason or ""
+            r["grade_options"] = options.get(r["grade_value"], options[None])
 
     def entries(self):
         return {

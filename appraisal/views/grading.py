@@ -72,7 +72,6 @@ def _rating_context(request, cycle, sheet, form):
         "cycle": cycle,
         "sheet": sheet,
         "form": form,
-        "grade_choices": form.grade_choices,
         "can_approve": has_perm(request.user, "appraisal.approve_rating", cycle),
         "decision_form": forms.DecisionForm(),
     }
