@@ -8,9 +8,11 @@ from django.db.models import Case, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from members.compiled import Param, compiled_queryset
 from members.filters import LightSelect, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR
+from members.permissions import compiled_scope_q, scope_arguments
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
@@ -26,29 +28,45 @@ class OrganizationChoiceField(ListedModelChoiceField):
         # Indent by depth so the tree reads in a plain select (no query per option).
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
 
-    def list_bounded(self, selected_pk=None):
+    def list_bounded(self, user, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
         branches and the selected one. One query at any size, whose cost does not grow with
         the reach: the first MAX + 1 of the upper levels and the first MAX + 1 of the rest,
-        each walked in path order (an index) and stopped there."""
-        upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+        each walked in path order (an index) and stopped there. The selected organization,
+        when read here, is the field's value without asking again."""
+        compound = connections[self.queryset.db].features.supports_slicing_ordering_in_compound
+        values = scope_arguments(user)
         if selected_pk:
-            upper |= Q(pk=selected_pk)
-        first = MAX_LISTED_ORGANIZATIONS + 1
-        if connections[self.queryset.db].features.supports_slicing_ordering_in_compound:
-            tops = self.queryset.filter(upper).annotate(is_upper=Value(1)).order_by("path")
-            rest = self.queryset.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
-            rows = list(tops[:first].union(rest[:first], all=True))
-        else:  # SQLite: the same rows from one sort of the reach
-            rows = list(
-                self.queryset.annotate(
-                    is_upper=Case(When(upper, then=Value(1)), default=Value(0))
-                ).order_by("-is_upper", "path")[:first]
-            )
+            values["selected"] = selected_pk
+        rows = list(
+            _bounded_organizations(compound=compound, with_selected=bool(selected_pk), **values)
+        )
+        self.chosen = next((o for o in rows if o.pk == selected_pk), None)
         if len(rows) > MAX_LISTED_ORGANIZATIONS:
             rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
             rows = rows[:MAX_LISTED_ORGANIZATIONS]
         self.offer(sorted(rows, key=lambda o: o.path))
+
+
+@compiled_queryset
+def _bounded_organizations(*, compound, with_selected, admin, n_paths):
+    """The rows of `list_bounded` (the organizations of `organization_choices`), compiled
+    once per shape of scope: building this union cost more than running it."""
+    reach = Organization.objects.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).exclude(
+        kind=OrganizationKind.GROUP
+    )
+    upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+    if with_selected:
+        upper |= Q(pk=Param("selected"))
+    first = MAX_LISTED_ORGANIZATIONS + 1
+    if compound:
+        tops = reach.filter(upper).annotate(is_upper=Value(1)).order_by("path")
+        rest = reach.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
+        return tops[:first].union(rest[:first], all=True)
+    # SQLite: the same rows from one sort of the reach
+    return reach.annotate(is_upper=Case(When(upper, then=Value(1)), default=Value(0))).order_by(
+        "-is_upper", "path"
+    )[:first]
 
 
 class OrganizationFilter(django_filters.ModelChoiceFilter):
@@ -101,7 +119,7 @@ class CommendationFilter(django_filters.FilterSet):
         self.filters["organization"].queryset = organization_choices(request.user)
         selected = (self.data or {}).get("organization", "")
         self.form.fields["organization"].list_bounded(
-            int(selected) if str(selected).isdigit() else None
+            request.user, int(selected) if str(selected).isdigit() else None
         )
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
