@@ -5,6 +5,8 @@ import django_filters
 from django import forms
 from django.db import connections
 from django.db.models import Case, Q, Value, When
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -21,6 +23,28 @@ from .selectors import organization_choices
 # (and the one chosen) rather than every branch: an organizer over a whole city would get
 # thousands of options on every page view. Any organization in reach is still accepted.
 MAX_LISTED_ORGANIZATIONS = 200
+
+
+class FlatSelect(LightSelect):
+    """LightSelect's HTML, with the options written straight from the choices: building a
+    context dict per option (Select.optgroups) was most of the time of a whole tree's
+    select (up to 200 organizations). Flat choices only (no groups), one value."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = self.format_value(value)[0]
+        options = []
+        for option_value, label in self.choices:
+            option_value = str(option_value)
+            is_selected = option_value == selected
+            if is_selected:
+                selected = None  # only the first match is selected, as Select does
+            options.append((option_value, " selected" if is_selected else "", label))
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            format_html_join("", '<option value="{}"{}>{}</option>', options),
+        )
 
 
 class OrganizationChoiceField(ListedModelChoiceField):
@@ -91,27 +115,27 @@ class CommendationFilter(django_filters.FilterSet):
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
         choices=CommendationTitle.choices,
         label=pgettext_lazy("commendation", "Title"),
         empty_label=_("All titles"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     status = django_filters.ChoiceFilter(
         choices=CommendationStatus.choices,
         label=_("Status"),
         empty_label=_("All statuses"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     recipient = django_filters.ChoiceFilter(
         choices=[("member", _("Members")), ("organization", _("Organizations"))],
         method="by_recipient",
         label=_("Recipient"),
         empty_label=_("Members and organizations"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
