@@ -47,6 +47,35 @@ class FlatSelect(LightSelect):
         )
 
 
+class FlatInputMixin:
+    """An <input> written in Python: the HTML of Django's input.html and attrs.html
+    templates (attributes in order, True bare, False left out), without rendering two
+    templates per field."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        attributes = (
+            format_html(" {}", key) if v is True else format_html(' {}="{}"', key, v)
+            for key, v in self.build_attrs(self.attrs, attrs).items()
+            if v is not False
+        )
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            format_html(' value="{}"', value) if value is not None else "",
+            format_html_join("", "{}", ((a,) for a in attributes)),
+        )
+
+
+class FlatTextInput(FlatInputMixin, forms.TextInput):
+    pass
+
+
+class FlatNumberInput(FlatInputMixin, forms.NumberInput):
+    pass
+
+
 class OrganizationChoiceField(ListedModelChoiceField):
     def label_from_instance(self, obj):
         # Indent by depth so the tree reads in a plain select (no query per option).
@@ -103,13 +132,14 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", FlatNumberInput)
         kwargs.setdefault("min_value", FIRST_YEAR)
         kwargs.setdefault("max_value", LAST_YEAR)
         super().__init__(*args, **kwargs)
 
 
 class CommendationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=FlatTextInput)
     organization = OrganizationFilter(
         queryset=Organization.objects.none(),
         method="in_subtree",
