@@ -1,6 +1,7 @@
-"""The rows of the commendation table (appraisal/commendations/_table.html), written in
-Python: a list page shows up to 50, and a dozen template nodes per row (a URL, two
-properties, a date filter, the status badge) were a fifth of the whole tree's page."""
+"""The rows of the commendation table (appraisal/commendations/_table.html) and of the list
+page's waiting proposals, written in Python: a list page shows up to 50 and 20 of them, and
+a dozen template nodes per row (a URL, two properties, a date filter, the status badge) were
+a fifth of the whole tree's page."""
 
 from django import template
 from django.template.loader import render_to_string
@@ -50,6 +51,24 @@ def commendation_rows(commendations, show_status):
                 c.awarding_organization.name,
                 c.awarded_on.isoformat(),  # as |date:"Y-m-d"
                 _status_cell(c) if show_status else "",
+            )
+            for c in commendations
+        ),
+    )
+
+
+@register.simple_tag
+def commendation_waiting_items(commendations):
+    """One <li> per proposal waiting for the user (the list page's "waiting" box)."""
+    return format_html_join(
+        "",
+        '<li><a href="{}">{} · {}</a> <span class="badge bg-warning text-dark">{}</span></li>',
+        (
+            (
+                reverse("appraisal:commendation_detail", args=[c.pk]),
+                c.recipient_name,
+                c.display_title,
+                c.get_status_display(),
             )
             for c in commendations
         ),
