@@ -95,6 +95,11 @@ class OrganizationChoiceField(ListedModelChoiceField):
             _bounded_organizations(compound=compound, with_selected=bool(selected_pk), **values)
         )
         self.chosen = next((o for o in rows if o.pk == selected_pk), None)
+        # The upper levels come per kind (and the selected one apart): their first MAX + 1
+        # in path order, each once.
+        tops = {o.pk: o for o in sorted((o for o in rows if o.is_upper), key=lambda o: o.path)}
+        first = MAX_LISTED_ORGANIZATIONS + 1
+        rows = [*list(tops.values())[:first], *(o for o in rows if not o.is_upper)]
         if len(rows) > MAX_LISTED_ORGANIZATIONS:
             rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
             rows = rows[:MAX_LISTED_ORGANIZATIONS]
@@ -113,9 +118,16 @@ def _bounded_organizations(*, compound, with_selected, admin, n_paths):
         upper |= Q(pk=Param("selected"))
     first = MAX_LISTED_ORGANIZATIONS + 1
     if compound:
-        tops = reach.filter(upper).annotate(is_upper=Value(1)).order_by("path")
+        # Each upper kind walked apart on its (kind, path) index: walking the path index for
+        # both kinds at once passed thousands of branches and groups at a million members.
+        tops = [
+            reach.filter(kind=kind).annotate(is_upper=Value(1)).order_by("path")[:first]
+            for kind in (OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH)
+        ]
+        if with_selected:
+            tops.append(reach.filter(pk=Param("selected")).annotate(is_upper=Value(1)))
         rest = reach.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
-        return tops[:first].union(rest[:first], all=True)
+        return tops[0].union(*tops[1:], rest[:first], all=True)
     # SQLite: the same rows from one sort of the reach
     return reach.annotate(is_upper=Case(When(upper, then=Value(1)), default=Value(0))).order_by(
         "-is_upper", "path"
