@@ -6,6 +6,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.concurrency import VersionedFormMixin
@@ -195,34 +197,65 @@ class PaperIssueForm(_Form):
         ).order_by("full_name")
 
 
+# One row's inputs on the rating page (the HTML its template wrote per row).
+_RATING_INPUTS = (
+    '<div class="row g-2 mt-1">\n'
+    '      <div class="col-12 col-sm-4"><label class="form-label small mb-0" '
+    'for="id_{grade_name}">{grade_label}</label><select name="{grade_name}" '
+    'id="id_{grade_name}" class="form-select form-select-sm">{options}</select></div>\n'
+    '      <div class="col-12 col-sm-8"><label class="form-label small mb-0" '
+    'for="id_{reason_name}">{reason_label}</label><textarea name="{reason_name}" '
+    'id="id_{reason_name}" rows="1" cols="40" class="form-control form-control-sm">{reason}'
+    "</textarea></div>\n"
+    "    </div>"
+)
+
+
 class RatingForm(forms.Form):
     """The committee's proposed grade and reason per appraised member."""
 
     def __init__(self, *args, rows, **kwargs):
         super().__init__(*args, **kwargs)
         self.row_members = [r["member"] for r in rows]
+        # The page writes each row's inputs from row["inputs"] (widget templates, then a
+        # dozen template variables per row, cost more than the rest of the page), so the
+        # fields only validate: one grade field and one reason field serve every row (a
+        # field keeps no per-row state; the row's name does).
+        grade_field = forms.ChoiceField(choices=[("", "—"), *Grade.choices], required=False)
+        reason_field = forms.CharField(required=False)
+        # The options of the grade select, written once per selected value rather than
+        # looped over in every row.
+        choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
+        options = {
+            selected: format_html_join(
+                "",
+                '<option value="{}"{}>{}</option>',
+                (
+                    (value, " selected" if value == selected else "", label)
+                    for value, label in choices
+                ),
+            )
+            for selected in (None, *(value for value, _label in choices))
+        }
+        grade_label = gettext("Grade")
+        reason_label = gettext("Reason (needed for basically qualified or unqualified)")
         for r in rows:
             m, rating = r["member"], r["rating"]
-            self.fields[f"g{m.pk}"] = forms.ChoiceField(
-                label=_("Grade for %(name)s") % {"name": m.full_name},
-                choices=[("", "—"), *Grade.choices],
-                required=False,
-                widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
-                initial=rating.grade if rating else "",
+            grade_name, reason_name = f"g{m.pk}", f"r{m.pk}"
+            self.fields[grade_name], self.fields[reason_name] = grade_field, reason_field
+            if self.is_bound:  # what the page shows: the posted values, else the saved ones
+                grade, reason = self.data.get(grade_name), self.data.get(reason_name)
+            else:
+                grade, reason = (rating.grade, rating.reason) if rating else ("", "")
+            r["inputs"] = format_html(
+                _RATING_INPUTS,
+                grade_name=grade_name,
+                grade_label=grade_label,
+                options=options.get(grade or "", options[None]),
+                reason_name=reason_name,
+                reason_label=reason_label,
+                reason=reason or "",
             )
-            self.fields[f"r{m.pk}"] = forms.CharField(
-                label=_("Reason for %(name)s") % {"name": m.full_name},
-                required=False,
-                widget=forms.Textarea(attrs={"rows": 1, "class": "form-control form-control-sm"}),
-                initial=rating.reason if rating else "",
-            )
-            # The page renders these two inputs itself (a widget template per row costs more
-            # than the rest of the page): name, and the value shown (posted, else initial).
-            r["grade_name"], r["reason_name"] = f"g{m.pk}", f"r{m.pk}"
-            r["grade_value"] = self[f"g{m.pk}"].value() or ""
-            r["reason_value"] = self[f"r{m.pk}"].value() or ""
-        # The page prints these options in every row: translated once here, not per row.
-        self.grade_choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
 
     def entries(self):
         return {

@@ -5,12 +5,16 @@ import django_filters
 from django import forms
 from django.db import connections
 from django.db.models import Case, Q, Value, When
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from members.compiled import Param, compiled_queryset
 from members.filters import LightSelect, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR
+from members.permissions import compiled_scope_q, scope_arguments
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
@@ -21,34 +25,113 @@ from .selectors import organization_choices
 MAX_LISTED_ORGANIZATIONS = 200
 
 
+class FlatSelect(LightSelect):
+    """LightSelect's HTML, with the options written straight from the choices: building a
+    context dict per option (Select.optgroups) was most of the time of a whole tree's
+    select (up to 200 organizations). Flat choices only (no groups), one value."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = self.format_value(value)[0]
+        options = []
+        for option_value, label in self.choices:
+            option_value = str(option_value)
+            is_selected = option_value == selected
+            if is_selected:
+                selected = None  # only the first match is selected, as Select does
+            options.append((option_value, " selected" if is_selected else "", label))
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(self.build_attrs(self.attrs, attrs)),
+            format_html_join("", '<option value="{}"{}>{}</option>', options),
+        )
+
+
+class FlatInputMixin:
+    """An <input> written in Python: the HTML of Django's input.html and attrs.html
+    templates (attributes in order, True bare, False left out), without rendering two
+    templates per field."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        attributes = (
+            format_html(" {}", key) if v is True else format_html(' {}="{}"', key, v)
+            for key, v in self.build_attrs(self.attrs, attrs).items()
+            if v is not False
+        )
+        return format_html(
+            '<input type="{}" name="{}"{}{}>',
+            self.input_type,
+            name,
+            format_html(' value="{}"', value) if value is not None else "",
+            format_html_join("", "{}", ((a,) for a in attributes)),
+        )
+
+
+class FlatTextInput(FlatInputMixin, forms.TextInput):
+    pass
+
+
+class FlatNumberInput(FlatInputMixin, forms.NumberInput):
+    pass
+
+
 class OrganizationChoiceField(ListedModelChoiceField):
     def label_from_instance(self, obj):
         # Indent by depth so the tree reads in a plain select (no query per option).
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
 
-    def list_bounded(self, selected_pk=None):
+    def list_bounded(self, user, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
         branches and the selected one. One query at any size, whose cost does not grow with
         the reach: the first MAX + 1 of the upper levels and the first MAX + 1 of the rest,
-        each walked in path order (an index) and stopped there."""
-        upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+        each walked in path order (an index) and stopped there. The selected organization,
+        when read here, is the field's value without asking again."""
+        compound = connections[self.queryset.db].features.supports_slicing_ordering_in_compound
+        values = scope_arguments(user)
         if selected_pk:
-            upper |= Q(pk=selected_pk)
+            values["selected"] = selected_pk
+        rows = list(
+            _bounded_organizations(compound=compound, with_selected=bool(selected_pk), **values)
+        )
+        self.chosen = next((o for o in rows if o.pk == selected_pk), None)
+        # The upper levels come per kind (and the selected one apart): their first MAX + 1
+        # in path order, each once.
+        tops = {o.pk: o for o in sorted((o for o in rows if o.is_upper), key=lambda o: o.path)}
         first = MAX_LISTED_ORGANIZATIONS + 1
-        if connections[self.queryset.db].features.supports_slicing_ordering_in_compound:
-            tops = self.queryset.filter(upper).annotate(is_upper=Value(1)).order_by("path")
-            rest = self.queryset.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
-            rows = list(tops[:first].union(rest[:first], all=True))
-        else:  # SQLite: the same rows from one sort of the reach
-            rows = list(
-                self.queryset.annotate(
-                    is_upper=Case(When(upper, then=Value(1)), default=Value(0))
-                ).order_by("-is_upper", "path")[:first]
-            )
+        rows = [*list(tops.values())[:first], *(o for o in rows if not o.is_upper)]
         if len(rows) > MAX_LISTED_ORGANIZATIONS:
             rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
             rows = rows[:MAX_LISTED_ORGANIZATIONS]
         self.offer(sorted(rows, key=lambda o: o.path))
+
+
+@compiled_queryset
+def _bounded_organizations(*, compound, with_selected, admin, n_paths):
+    """The rows of `list_bounded` (the organizations of `organization_choices`), compiled
+    once per shape of scope: building this union cost more than running it."""
+    reach = Organization.objects.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).exclude(
+        kind=OrganizationKind.GROUP
+    )
+    upper = Q(kind__in=(OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH))
+    if with_selected:
+        upper |= Q(pk=Param("selected"))
+    first = MAX_LISTED_ORGANIZATIONS + 1
+    if compound:
+        # Each upper kind walked apart on its (kind, path) index: walking the path index for
+        # both kinds at once passed thousands of branches and groups at a million members.
+        tops = [
+            reach.filter(kind=kind).annotate(is_upper=Value(1)).order_by("path")[:first]
+            for kind in (OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH)
+        ]
+        if with_selected:
+            tops.append(reach.filter(pk=Param("selected")).annotate(is_upper=Value(1)))
+        rest = reach.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
+        return tops[0].union(*tops[1:], rest[:first], all=True)
+    # SQLite: the same rows from one sort of the reach
+    return reach.annotate(is_upper=Case(When(upper, then=Value(1)), default=Value(0))).order_by(
+        "-is_upper", "path"
+    )[:first]
 
 
 class OrganizationFilter(django_filters.ModelChoiceFilter):
@@ -61,39 +144,40 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", FlatNumberInput)
         kwargs.setdefault("min_value", FIRST_YEAR)
         kwargs.setdefault("max_value", LAST_YEAR)
         super().__init__(*args, **kwargs)
 
 
 class CommendationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=FlatTextInput)
     organization = OrganizationFilter(
         queryset=Organization.objects.none(),
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     year = YearFilter(field_name="awarded_on", lookup_expr="year", label=_("Year"))
     title = django_filters.ChoiceFilter(
         choices=CommendationTitle.choices,
         label=pgettext_lazy("commendation", "Title"),
         empty_label=_("All titles"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     status = django_filters.ChoiceFilter(
         choices=CommendationStatus.choices,
         label=_("Status"),
         empty_label=_("All statuses"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
     recipient = django_filters.ChoiceFilter(
         choices=[("member", _("Members")), ("organization", _("Organizations"))],
         method="by_recipient",
         label=_("Recipient"),
         empty_label=_("Members and organizations"),
-        widget=LightSelect,
+        widget=FlatSelect,
     )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
@@ -101,7 +185,7 @@ class CommendationFilter(django_filters.FilterSet):
         self.filters["organization"].queryset = organization_choices(request.user)
         selected = (self.data or {}).get("organization", "")
         self.form.fields["organization"].list_bounded(
-            int(selected) if str(selected).isdigit() else None
+            request.user, int(selected) if str(selected).isdigit() else None
         )
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"

@@ -113,7 +113,8 @@ def tally(cycle, *, graded=None, counts=None):
         paper_entered=figures["n_paper_entered"],
     )
     rows = []
-    grade_list = list(Grade)
+    # Each grade's label translated once, not once per member.
+    grade_list = [(g, str(g.label)) for g in Grade]
     if graded is None:
         graded = list(_graded_participants(cycle=cycle.pk))
     for p in graded:
@@ -128,11 +129,11 @@ def tally(cycle, *, graded=None, counts=None):
                 "grades": [
                     {
                         "grade": g,
-                        "label": g.label,
+                        "label": label,
                         "count": by_grade.get(g.value, 0) if shown else None,
                         "share": _share(by_grade.get(g.value, 0), total) if shown else None,
                     }
-                    for g in grade_list
+                    for g, label in grade_list
                 ],
             }
         )

@@ -12,7 +12,7 @@ from members.permissions import (
 )
 
 from .. import forms
-from ..models.cycles import Grade, Step
+from ..models.cycles import Grade, RatingState, Step
 from ..permissions import (
     get_cycle_for_user,
 )
@@ -68,13 +68,16 @@ def rating(request, cycle):
 
 
 def _rating_context(request, cycle, sheet, form):
+    can_approve = has_perm(request.user, "appraisal.approve_rating", cycle)
     return {
         "cycle": cycle,
         "sheet": sheet,
         "form": form,
-        "grade_choices": form.grade_choices,
-        "can_approve": has_perm(request.user, "appraisal.approve_rating", cycle),
-        "decision_form": forms.DecisionForm(),
+        "can_approve": can_approve,
+        # Built only when the page shows it (a submitted rating, for the approver).
+        "decision_form": forms.DecisionForm()
+        if can_approve and cycle.rating_state == RatingState.SUBMITTED
+        else None,
     }
 
 
