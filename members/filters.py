@@ -9,9 +9,6 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -23,68 +20,9 @@ from .roster_selectors import (
     managed_groups_of,
     managed_organizations,
 )
+from .widgets import LightHiddenInput, LightSelect, LightTextInput
 
 STATUS_ALL = "all"
-
-
-class LightSelect(forms.Select):
-    """A <select> written in Python: the same HTML as forms.Select, without rendering a
-    template per option (the roster's filters have a few dozen options on every page)."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = [
-            format_html(
-                '<option value="{}"{}>{}</option>',
-                option["value"],
-                flatatt(option["attrs"]) if option["attrs"] else "",
-                option["label"],
-            )
-            for _group, choices, _index in widget["optgroups"]
-            for option in choices
-        ]
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            widget["name"],
-            flatatt(widget["attrs"]),
-            mark_safe("".join(options)),  # noqa: S308 - each option escaped above
-        )
-
-
-def _attrs(attrs):
-    """Django's django/forms/widgets/attrs.html in Python, in the same order."""
-    return format_html_join(
-        "",
-        " {}{}",
-        (
-            (name, "" if value is True else format_html('="{}"', value))
-            for name, value in attrs.items()
-            if value is not False
-        ),
-    )
-
-
-class LightInput:
-    """Mixin: an <input> written in Python, forms.Input's HTML (input.html) without its three
-    templates; for the text and hidden inputs rendered on every roster page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        return format_html(
-            '<input type="{}" name="{}"{}{}>',
-            widget["type"],
-            widget["name"],
-            "" if widget["value"] is None else format_html(' value="{}"', widget["value"]),
-            _attrs(widget["attrs"]),
-        )
-
-
-class LightTextInput(LightInput, forms.TextInput):
-    pass
-
-
-class LightHiddenInput(LightInput, forms.HiddenInput):
-    pass
 
 
 class ListedChoices(ModelChoiceIterator):

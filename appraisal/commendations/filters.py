@@ -5,16 +5,15 @@ import django_filters
 from django import forms
 from django.db import connections
 from django.db.models import Case, Q, Value, When
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.compiled import Param, compiled_queryset
-from members.filters import LightSelect, ListedModelChoiceField
+from members.filters import ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR
 from members.permissions import compiled_scope_q, scope_arguments
+from members.widgets import FlatSelect, LightNumberInput, LightTextInput
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
@@ -23,57 +22,6 @@ from .selectors import organization_choices
 # (and the one chosen) rather than every branch: an organizer over a whole city would get
 # thousands of options on every page view. Any organization in reach is still accepted.
 MAX_LISTED_ORGANIZATIONS = 200
-
-
-class FlatSelect(LightSelect):
-    """LightSelect's HTML, with the options written straight from the choices: building a
-    context dict per option (Select.optgroups) was most of the time of a whole tree's
-    select (up to 200 organizations). Flat choices only (no groups), one value."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = self.format_value(value)[0]
-        options = []
-        for option_value, label in self.choices:
-            option_value = str(option_value)
-            is_selected = option_value == selected
-            if is_selected:
-                selected = None  # only the first match is selected, as Select does
-            options.append((option_value, " selected" if is_selected else "", label))
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(self.build_attrs(self.attrs, attrs)),
-            format_html_join("", '<option value="{}"{}>{}</option>', options),
-        )
-
-
-class FlatInputMixin:
-    """An <input> written in Python: the HTML of Django's input.html and attrs.html
-    templates (attributes in order, True bare, False left out), without rendering two
-    templates per field."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        value = self.format_value(value)
-        attributes = (
-            format_html(" {}", key) if v is True else format_html(' {}="{}"', key, v)
-            for key, v in self.build_attrs(self.attrs, attrs).items()
-            if v is not False
-        )
-        return format_html(
-            '<input type="{}" name="{}"{}{}>',
-            self.input_type,
-            name,
-            format_html(' value="{}"', value) if value is not None else "",
-            format_html_join("", "{}", ((a,) for a in attributes)),
-        )
-
-
-class FlatTextInput(FlatInputMixin, forms.TextInput):
-    pass
-
-
-class FlatNumberInput(FlatInputMixin, forms.NumberInput):
-    pass
 
 
 class OrganizationChoiceField(ListedModelChoiceField):
@@ -144,14 +92,14 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", FlatNumberInput)
+        kwargs.setdefault("widget", LightNumberInput)
         kwargs.setdefault("min_value", FIRST_YEAR)
         kwargs.setdefault("max_value", LAST_YEAR)
         super().__init__(*args, **kwargs)
 
 
 class CommendationFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"), widget=FlatTextInput)
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=LightTextInput)
     organization = OrganizationFilter(
         queryset=Organization.objects.none(),
         method="in_subtree",

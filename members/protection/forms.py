@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from ..filters import LightSelect
 from ..uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
+from ..widgets import LightSelect
 from .models import CaseAction, CaseKind, CaseStatus, Clarification, ProtectionCase
 
 
