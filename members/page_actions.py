@@ -4,7 +4,8 @@ shared by every app.
 - `submit`: the form is on this page. A refusal is shown on the form (someone else's change
   in between as a conflict); success is flashed and the caller redirects.
 - `run_service` / `run_service_for_form`: a POST-only action whose form sits on another
-  page. The outcome is flashed, a refusal as one message, and the caller redirects back.
+  page. The outcome is flashed, each message of a refusal on its own, and the caller
+  redirects back.
 """
 
 from collections.abc import Callable
@@ -60,13 +61,19 @@ def form_errors_text(form) -> str:
     return " ".join(str(m) for ms in form.errors.values() for m in ms)
 
 
+def flash_refusal(request, error: DomainError):
+    """Each message of a service's refusal as an error message on the next page."""
+    for message in error.messages:
+        messages.error(request, message)
+
+
 def run_service(request, action: Callable[[], Any], success) -> Outcome:
     """Run `action` (one service call): on success flash `success`; on a refusal flash its
-    messages as one error."""
+    messages."""
     try:
         value = action()
     except DomainError as error:
-        messages.error(request, " ".join(error.messages))
+        flash_refusal(request, error)
         return Outcome(False)
     flash_success(request, success, value)
     return Outcome(True, value)

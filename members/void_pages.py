@@ -2,12 +2,11 @@
 
 from collections.abc import Callable
 
-from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .errors import DomainError
+from .page_actions import run_service_for_form
 from .permissions import permission_required
 from .voiding import VoidForm
 
@@ -16,17 +15,14 @@ def void_posted(request, void: Callable[[str], object], success: str) -> bool:
     """Run `void(reason)` for a POSTed VoidForm and tell the user the outcome as a message on
     the next page; a missing reason or the service's refusal is shown, nothing is voided."""
     form = VoidForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Say why it is voided."))
-        return False
-    try:
-        void(form.cleaned_data["reason"])
-    except DomainError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, success)
-    return True
+    outcome = run_service_for_form(
+        request,
+        form,
+        lambda: void(form.cleaned_data["reason"]),
+        success,
+        invalid=_("Say why it is voided."),
+    )
+    return bool(outcome)
 
 
 def void_view(

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from members.page_actions import submit
+from members.page_actions import run_service, submit
 from members.pagination import BoundedPaginator
 from members.params import page_param, year_param
 from members.permissions import (
@@ -26,7 +26,6 @@ from ..selectors import cycles as cycle_selectors
 from ..selectors import papers as paper_selectors
 from ..services import cycles as cycle_services
 from ..services import moves as move_services
-from .actions import act
 
 # --- cycles ----------------------------------------------------------------------------------
 
@@ -136,7 +135,7 @@ def cycle_move(request, cycle):
     form = forms.MoveForm(request.POST or None)
     if request.method == "POST":
         form.is_valid()
-        outcome = act(
+        outcome = run_service(
             request,
             lambda: move_services.cycle_move(
                 cycle=cycle,

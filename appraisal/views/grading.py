@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from members.page_actions import run_service, run_service_for_form
 from members.permissions import (
     has_perm,
     permission_required,
@@ -18,7 +19,6 @@ from ..permissions import (
 )
 from ..selectors import results as result_selectors
 from ..services import rating as rating_services
-from .actions import act, act_for_form
 
 # --- rating ----------------------------------------------------------------------------------
 
@@ -62,7 +62,7 @@ def rating(request, cycle):
             ) % {"n": filled}
         else:
             success = _("Saved.")
-        if act(request, save, success):
+        if run_service(request, save, success):
             return redirect("appraisal:rating", cycle.pk)
     return render(request, "appraisal/rating.html", _rating_context(request, cycle, sheet, form))
 
@@ -85,7 +85,7 @@ def _rating_context(request, cycle, sheet, form):
 @permission_required("appraisal.approve_rating", get_cycle_for_user)
 def rating_decide(request, cycle):
     form = forms.DecisionForm(request.POST)
-    act_for_form(
+    run_service_for_form(
         request,
         form,
         lambda: rating_services.rating_decide(

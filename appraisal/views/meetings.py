@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.models import OrganizationKind
-from members.page_actions import submit
+from members.page_actions import run_service_for_form, submit
 from members.pagination import BoundedPaginator
 from members.params import id_param, page_param
 from members.permissions import (
@@ -26,7 +26,6 @@ from ..permissions import (
 )
 from ..selectors import meetings as meeting_selectors
 from ..services import meetings as meeting_services
-from .actions import act_for_form
 
 # --- life meetings ---------------------------------------------------------------------------
 
@@ -149,7 +148,7 @@ meeting_void = void_view(
 def rectification_done(request, item):
     meeting = item.meeting
     form = forms.RectificationDoneForm(request.POST)
-    act_for_form(
+    run_service_for_form(
         request,
         form,
         lambda: meeting_services.rectification_complete(

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from members.page_actions import submit
+from members.page_actions import run_service_for_form, submit
 from members.permissions import (
     has_perm,
     permission_required,
@@ -25,7 +25,6 @@ from ..permissions import (
 )
 from ..selectors import results as result_selectors
 from ..services import publicity as publicity_services
-from .actions import act_for_form
 
 # --- publicity and records -------------------------------------------------------------------
 
@@ -71,7 +70,7 @@ def publicity(request, cycle):
 @permission_required("appraisal.answer_objection", get_objection_for_user)
 def objection_answer(request, objection):
     form = forms.AnswerForm(request.POST)
-    act_for_form(
+    run_service_for_form(
         request,
         form,
         lambda: publicity_services.objection_answer(

@@ -3,7 +3,7 @@
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from members.page_actions import submit
+from members.page_actions import run_service, submit
 from members.permissions import (
     permission_required,
     require_member,
@@ -17,7 +17,6 @@ from ..permissions import (
 from ..selectors import ballot as ballot_selectors
 from ..selectors import cycles as cycle_selectors
 from ..services import ballot as ballot_services
-from .actions import act
 
 # --- ballot ----------------------------------------------------------------------------------
 
@@ -71,7 +70,7 @@ def paper_ballots(request, cycle):
     enter_form = forms.BallotForm(members=graded, required=False, prefix="paper")
     if request.method == "POST" and "issue" in request.POST:
         issue_form = forms.PaperIssueForm(request.POST, members=not_voted, prefix="issue")
-        if issue_form.is_valid() and act(
+        if issue_form.is_valid() and run_service(
             request,
             lambda: ballot_services.paper_ballots_issue(
                 cycle=cycle,
@@ -83,7 +82,7 @@ def paper_ballots(request, cycle):
             return redirect("appraisal:paper_ballots", cycle.pk)
     elif request.method == "POST":
         enter_form = forms.BallotForm(request.POST, members=graded, required=False, prefix="paper")
-        if enter_form.is_valid() and act(
+        if enter_form.is_valid() and run_service(
             request,
             lambda: ballot_services.paper_ballot_enter(
                 cycle=cycle, grades=enter_form.grades(), actor=request.user

@@ -232,3 +232,22 @@ def test_ballot_close_with_too_few_voters_needs_a_reason(cycle, cast):
     vote(cycle, cast.peer)
     vote(cycle, cast.secretary)
     cycle_move(cycle=cycle, to_step=Step.RATING, actor=cast.users["secretary"])
+
+
+def test_an_answer_posted_empty_is_told_and_changes_nothing(cycle, cast, login):
+    """A POST-only action whose form is invalid flashes the form's errors (the objection
+    answer used to go back without a word) and runs nothing."""
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    from appraisal.models import Objection
+
+    move_to(cycle, Step.PUBLICITY)
+    objection = objection_file(cycle=cycle, member=cast.peer, text="有异议")
+    response = login("secretary").post(
+        reverse("appraisal:objection_answer", args=[objection.pk]), {"answer": ""}
+    )
+    assert response.status_code == 302
+    shown = [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+    assert len(shown) == 1 and shown[0][0] == "error" and shown[0][1]
+    assert not Objection.objects.get(pk=objection.pk).is_answered
