@@ -340,19 +340,22 @@ def member_year_facts(member_ids, year):
     branch_paths = dict(_branch_paths_of(n=n, members=member_ids))
     reqs = requirements_by_path(set(branch_paths.values()), year, below=False)
     req_of = {bid: requirement_for(reqs, path) for bid, path in branch_paths.items()}
+    # The labels and formats translated once, not once per member.
+    hours_label, hours_text = (
+        _("Study hours %(year)s") % {"year": year},
+        _("%(total)s of %(required)s hours"),
+    )
+    sessions_label, sessions_text = _("Sessions attended"), _("%(attended)s of %(held)s")
     facts = {}
     for m in _year_facts_rows(n=n, members=member_ids, year=year):
         req = req_of[m.branch_id]
         m.required_hours = req.leader_hours if m.is_leader else req.member_hours
         facts[m.pk] = [
             (
-                _("Study hours %(year)s") % {"year": year},
-                _("%(total)s of %(required)s hours")
+                hours_label,
+                hours_text
                 % {"total": round_hours(m.total_hours), "required": round_hours(m.required_hours)},
             ),
-            (
-                _("Sessions attended"),
-                _("%(attended)s of %(held)s") % {"attended": m.n_attended, "held": m.n_held},
-            ),
+            (sessions_label, sessions_text % {"attended": m.n_attended, "held": m.n_held}),
         ]
     return facts
