@@ -29,8 +29,8 @@ class ListedChoices(ModelChoiceIterator):
     """The choices of a list of rows already fetched (no query per render)."""
 
     def __init__(self, field, objects):
-        super().__init__(field)
-        self.objects = objects
+        # Not ModelChoiceIterator's: it reads the field's queryset, which the rows stand for.
+        self.field, self.objects = field, objects
 
     def __iter__(self):
         if self.field.empty_label is not None:
@@ -48,10 +48,19 @@ class ListedChoices(ModelChoiceIterator):
 class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     """A model choice whose select offers `listed` (rows of its queryset already read) when
     set, and whose `chosen` row (read from its queryset) is the value without asking again;
-    any other value is validated against the queryset."""
+    any other value is validated against the queryset. Given `queryset_of`, the queryset is
+    built by it when first read (building the roster's on every page cost ~0.5 ms)."""
 
     listed = None
     chosen = None
+    queryset_of = None
+
+    def _get_queryset(self):
+        if self._queryset is None and self.queryset_of is not None:
+            self.queryset = self.queryset_of()
+        return self._queryset
+
+    queryset = property(_get_queryset, django_filters.fields.ModelChoiceField.queryset.fset)
 
     def _get_choices(self):
         if self.listed is None:
@@ -112,35 +121,33 @@ class RosterFilter(django_filters.FilterSet):
         widget=LightSelect,
     )
     # Set by links from the organization tree: a committee's or group's whole subtree.
-    org = django_filters.ModelChoiceFilter(
-        queryset=None, method="filter_subtree", widget=LightHiddenInput
-    )
+    org = ListedModelChoiceFilter(queryset=None, method="filter_subtree", widget=LightHiddenInput)
 
     def __init__(self, data=None, *args, user, offer_choices=True, **kwargs):
         """`offer_choices`: the form is rendered (its selects read their options once)."""
         self.user = user
         super().__init__(data, *args, **kwargs)
-        branches = selectors.branch_choices(user)
-        self.filters["branch"].queryset = branches
-        self.filters["org"].queryset = managed_organizations(user)
+        # The model choices' querysets are built only when a value is looked up in them
+        # (ListedModelChoiceField.queryset_of): the filters and the form are built without.
         form = self.form
-        form.fields["branch"].queryset = branches
-        form.fields["org"].queryset = self.filters["org"].queryset
+        form.fields["branch"].queryset_of = lambda: selectors.branch_choices(user)
+        form.fields["org"].queryset_of = lambda: managed_organizations(user)
         if offer_choices:
             # The select's branches, read once (compiled): the chosen one is among them.
             offered = selectors.managed_branches(user)
             form.fields["branch"].offer(offered)
             branch = self._chosen_branch(offered)
         else:  # nothing rendered (an export): only the chosen branch is read
-            branch = self._chosen_branch(branches)
+            branch = self._chosen_branch(selectors.branch_choices(user))
         self.chosen_branch = branch
         form.fields["branch"].chosen = branch  # read once: validation does not ask again
         # Groups are offered once a branch is chosen: an organizer may reach thousands.
-        groups = managed_groups(user, branch) if branch is not None else branches.none()
-        self.filters["group"].queryset = groups
-        form.fields["group"].queryset = groups
-        if branch is not None and offer_choices:
-            form.fields["group"].offer(managed_groups_of(user, branch))
+        if branch is not None:
+            form.fields["group"].queryset_of = lambda: managed_groups(user, branch)
+            if offer_choices:
+                form.fields["group"].offer(managed_groups_of(user, branch))
+        elif offer_choices:
+            form.fields["group"].offer([])  # none (the select is disabled)
         if branch is None:
             form.fields["group"].help_text = _("Choose a branch first.")
             form.fields["group"].disabled = True

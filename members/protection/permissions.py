@@ -16,11 +16,11 @@ Checks go through `members.permissions.has_perm` (the rule set itself) rather th
 """
 
 import rules
-from django.db.models import DateField, OuterRef, Q, Subquery
+from django.db.models import CharField, DateField, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from members.compiled import Param, compiled_queryset
+from members.compiled import Param, compiled_queryset, param_items
 from members.models import ACTIVE_STATUSES, Member, Organization, Position, Role
 from members.permissions import scope_for
 
@@ -96,20 +96,42 @@ def _supervised(queryset, paths):
     return queryset, q
 
 
+def visible_cases(queryset, *, member_id, paths):
+    """`queryset` narrowed to the cases the member `member_id` may read, `paths` being their
+    `handler_paths`: the rule itself. The values may be Params of a compiled queryset
+    (members.compiled; see `visibility_arguments`)."""
+    q = Q(member_id=member_id)
+    assigned = CaseAssignment.objects.filter(handler_id=member_id, removed_at__isnull=True)
+    q |= Q(pk__in=assigned.values("case_id"))
+    queryset, supervised = _supervised(queryset, paths)
+    return queryset.filter(q | supervised)
+
+
 def cases_visible_to(user, queryset=None):
     """The cases this user may read. Every page, count, search and download starts here."""
     qs = ProtectionCase.objects.all() if queryset is None else queryset
     scope = scope_for(user)
     if not scope.member_id:
         return qs.none()
-    q = Q(member_id=scope.member_id)
-    q |= Q(
-        pk__in=CaseAssignment.objects.filter(
-            handler_id=scope.member_id, removed_at__isnull=True
-        ).values("case_id")
-    )
-    qs, supervised = _supervised(qs, handler_paths(user))
-    return qs.filter(q | supervised)
+    return visible_cases(qs, member_id=scope.member_id, paths=handler_paths(user))
+
+
+def visibility_arguments(user):
+    """`cases_visible_to` for a compiled queryset: None for a user who reads no case, else the
+    shape argument "n_paths" and the values "member" and "paths" of a builder narrowing with
+    `compiled_visible_cases`."""
+    scope = scope_for(user)
+    if not scope.member_id:
+        return None
+    paths = handler_paths(user)
+    return {"n_paths": len(paths), "member": scope.member_id, "paths": paths}
+
+
+def compiled_visible_cases(queryset, *, n_paths):
+    """`visible_cases` in the builder of a compiled queryset, with the Params "member" and
+    "paths" (`n_paths` of them) that `visibility_arguments` gives."""
+    paths = param_items("paths", n_paths, CharField())
+    return visible_cases(queryset, member_id=Param("member"), paths=paths)
 
 
 def get_case_for_user(user, ref, queryset=None):

@@ -1,10 +1,10 @@
 """Reads behind protection-case pages; every one starts from `cases_visible_to`."""
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from members.compiled import Param, compiled_queryset
+from members.compiled import Param, compiled_queryset, params
 from members.models import (
     ACTIVE_STATUSES,
     COMMITTEE_ROLES,
@@ -27,31 +27,118 @@ from .models import (
     Clarification,
     ProtectionCase,
 )
-from .permissions import cases_visible_to, get_case_for_user, handler_paths
+from .permissions import (
+    cases_visible_to,
+    compiled_visible_cases,
+    get_case_for_user,
+    handler_paths,
+    visibility_arguments,
+)
 
 
-def case_list(user, *, status="", q=""):
-    """The cases a user may read, newest first, with what the list shows already joined.
+def case_list(user, *, per_page, status="", q=""):
+    """The cases a user may read, newest first, with what the list shows, for
+    members.pagination.BoundedPaginator (`CaseList`; a list of nothing for a user who reads no
+    case).
 
     The search runs inside the visible set only, so it can never reveal another case. It
     matches the member's name, the place and the kind, never the description, the evidence
     or the help asked for: reading those is a view of the case, and a search writes no view.
     """
-    # The list shows the member's branch; joining the case's own branch too made PostgreSQL
-    # hash-join a scan of the whole organization table (it misjudges the visibility OR).
-    qs = cases_visible_to(user).select_related("member", "member__branch")
-    if status:
-        qs = qs.filter(status=status)
+    visibility = visibility_arguments(user)
+    if visibility is None:
+        return []
+    values = {**visibility, "status": status, "q": q}
+    shape = {"n_paths": values.pop("n_paths"), "with_status": bool(status), "n_kinds": None}
     if q:
         needle = q.casefold()
-        kinds = [
+        values["kinds"] = [
             value
             for value, label in CaseKind.choices
             if needle in str(label).casefold() or needle in value
         ]
+        shape["n_kinds"] = len(values["kinds"])
+    return CaseList(shape, values, per_page)
+
+
+class CaseList:
+    """The case list as BoundedPaginator reads it, every read compiled (members.compiled):
+    building and compiling the visibility query cost more CPU than running it. The paginator
+    asks only slices: it counts one (`[:bound + 1].count()`: one read of the ids in it) and
+    iterates the page's (one read of those rows)."""
+
+    ordered = True  # newest first (Paginator warns of a list without an order)
+
+    def __init__(self, shape, values, per_page):
+        self.shape, self.values, self.per_page = shape, values, per_page
+
+    def __getitem__(self, window):
+        return _CaseWindow(self, window.start or 0, window.stop)
+
+
+class _CaseWindow:
+    """A slice of a CaseList: counted, or iterated (its rows read once)."""
+
+    def __init__(self, listing, start, stop):
+        self.listing, self.start, self.stop = listing, start, stop
+        self._rows = None
+
+    def count(self):
+        listing = self.listing
+        return len(_case_ids(**listing.shape, start=self.start, stop=self.stop, **listing.values))
+
+    def rows(self):
+        if self._rows is None:
+            listing = self.listing
+            # A page is read as a whole page whatever the paginator cut at the list's end (the
+            # same rows): one compiled shape per page number, not per length. An empty slice
+            # (a list of no case) reads nothing, as the ORM's [0:0].
+            self._rows = []
+            if self.stop > self.start:
+                rows = _case_rows(
+                    **listing.shape, start=self.start, per_page=listing.per_page, **listing.values
+                )
+                self._rows = list(rows)[: self.stop - self.start]
+        return self._rows
+
+    def __iter__(self):
+        return iter(self.rows())
+
+    def __len__(self):
+        return len(self.rows())
+
+
+def _listed(*, n_paths, with_status, n_kinds):
+    """The builder of the case list's reads: the visible cases (Params "member" and "paths"),
+    with the Param "status" when `with_status`, the search (Params "q" and `n_kinds` "kinds")
+    unless `n_kinds` is None, newest first."""
+    qs = compiled_visible_cases(ProtectionCase.objects.all(), n_paths=n_paths)
+    if with_status:
+        qs = qs.filter(status=Param("status", CharField()))
+    if n_kinds is not None:
+        q = Param("q", CharField())
         qs = qs.filter(
-            Q(place__icontains=q) | Q(member__full_name__icontains=q) | Q(kind__in=kinds)
+            Q(place__icontains=q)
+            | Q(member__full_name__icontains=q)
+            | Q(kind__in=params("kinds", n_kinds, CharField()))
         )
+    return qs.order_by("-reported_at", "-id")
+
+
+@compiled_queryset
+def _case_ids(*, n_paths, with_status, n_kinds, start, stop):
+    return _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds).values_list(
+        "pk", flat=True
+    )[start:stop]
+
+
+@compiled_queryset
+def _case_rows(*, n_paths, with_status, n_kinds, start, per_page):
+    # The list shows the member's branch; joining the case's own branch too made PostgreSQL
+    # hash-join a scan of the whole organization table (it misjudges the visibility OR).
+    qs = _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds).select_related(
+        "member", "member__branch"
+    )
     # A correlated count, not a join: no GROUP BY over every column of the case and member.
     n_evidence = (
         CaseEvidence.objects.filter(case=OuterRef("pk"))
@@ -62,7 +149,7 @@ def case_list(user, *, status="", q=""):
     )
     return qs.annotate(
         n_evidence=Coalesce(Subquery(n_evidence, output_field=IntegerField()), Value(0))
-    ).order_by("-reported_at", "-id")
+    )[start : start + per_page]
 
 
 def case_detail(user, ref):

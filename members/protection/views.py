@@ -55,7 +55,7 @@ def case_list(request):
         status = q = ""
         if form.is_valid():
             status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
-        cases = selectors.case_list(request.user, status=status, q=q)
+        cases = selectors.case_list(request.user, per_page=30, status=status, q=q)
         page = BoundedPaginator(cases, 30).get_page(page_param(request))
         query = request.GET.copy()
         query.pop("page", None)

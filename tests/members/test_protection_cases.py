@@ -362,6 +362,47 @@ def test_case_list_query_count_is_exact(login, cast, world, n, django_assert_num
     assert response.content.decode().count('class="list-group-item') == min(n + 1, 30)
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        *("", "?status=reported", "?page=2", "?page=3"),
+        *("?q=%", "?q=5_%", "?q=折扣", "?q=y", "?q=网络", "?q=threat", "?q=张伟&status=reported"),
+    ],
+)
+def test_case_list_lists_what_the_visible_set_filtered_with_the_orm_lists(
+    login, cast, world, query
+):
+    """The list's reads are compiled (members.protection.selectors.CaseList): the same cases,
+    in the same order and count, as cases_visible_to with the ORM's filters."""
+    from django.db.models import Q
+
+    from members.protection.permissions import cases_visible_to
+
+    cases = many_cases(cast, 40)
+    ProtectionCase.objects.filter(pk__in=[c.pk for c in cases[:5]]).update(place="50%_折扣")
+    ProtectionCase.objects.filter(pk__in=[c.pk for c in cases[5:9]]).update(kind="threat")
+    ProtectionCase.objects.filter(pk__in=[c.pk for c in cases[9:20]]).update(status="accepted")
+    response = login("organizer").get(reverse("members:case_list") + query)
+    assert response.status_code == 200
+    page = response.context["page"]
+
+    expected = cases_visible_to(cast.organizer.account)
+    if "status" in query:
+        expected = expected.filter(status="reported")
+    if "q=" in query:
+        q = query.split("q=")[1].split("&")[0]
+        # The kinds whose label (in Chinese) or value has it.
+        kinds = {"y": ["cyberbullying"], "网络": ["cyberbullying"], "threat": ["threat"]}.get(q, [])
+        expected = expected.filter(
+            Q(place__icontains=q) | Q(member__full_name__icontains=q) | Q(kind__in=kinds)
+        )
+    expected = list(expected.order_by("-reported_at", "-id").values_list("pk", flat=True))
+    number = int(query.split("page=")[1]) if "page=" in query else 1
+    start = min((number - 1) * 30, max(len(expected) - 1, 0) // 30 * 30)
+    assert [c.pk for c in page.object_list] == expected[start : start + 30]
+    assert page.paginator.count == len(expected)
+
+
 @pytest.mark.parametrize("n", [2, 25])
 def test_case_detail_query_count_is_exact(login, cast, world, n, django_assert_num_queries):
     accept_and_act(cast, world.case)

@@ -92,6 +92,24 @@ def test_group_choices_follow_the_chosen_branch(cast, login):
     assert list(form.fields["group"].queryset) == [cast.group]
 
 
+def test_values_outside_the_scope_are_refused_and_ids_read_as_numbers(cast, login):
+    """The choices' querysets are built only when a value is looked up in them
+    (members.filters.ListedModelChoiceField): a value outside them is still refused."""
+    other_group = make_org("第二党小组", OrganizationKind.GROUP, parent=cast.other_branch)
+    client = login("secretary")
+    for query in (
+        f"?branch={cast.other_branch.pk}",
+        f"?org={cast.c2.pk}",
+        f"?org={cast.other_branch.pk}",
+        f"?branch={cast.branch.pk}&group={other_group.pk}",
+    ):
+        response = client.get(ROSTER + query)
+        assert names(response) == [] and response.context["filter"].errors, query
+    mine = names(client.get(ROSTER))
+    assert names(client.get(ROSTER + f"?branch=0{cast.branch.pk}")) == mine
+    assert names(client.get(ROSTER + f"?org=0{cast.branch.pk}")) == mine
+
+
 def test_pagination_keeps_filters(cast, login):
     make_members(cast.branch, 60)
     client = login("secretary")
