@@ -5,6 +5,7 @@ BRANCHSITE_EMAIL_CLAIM_TIMEOUT and sent again (at least once, twice only if a se
 between the server's acceptance and the mark).
 """
 
+import functools
 import logging
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape
 
 from ..channels import services as channels
 from ..models import Notification
@@ -143,19 +145,84 @@ def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
     return batch
 
 
-def _email_message(notification: Notification, subjects: dict) -> EmailMultiAlternatives:
-    recipient = notification.recipient
-    context = {"notification": notification, "member": recipient}
-    if notification.title not in subjects:  # a fan-out shares one title: render it once
+# Stands for the member's name while a batch renders its e-mails once (see _EmailRenderer).
+_NAME_MARK = "\x00member-name\x00"
+
+
+class _EmailRenderer:
+    """The subject and bodies of a batch's e-mails, each rendered once per distinct message.
+
+    A fan-out sends one title, body and url to many members: only the name differs. So each
+    distinct (title, body, url) is rendered once with a mark in place of the name, and every
+    recipient's bodies are that output with their escaped name put in (the templates escape
+    it the same way): byte for byte what rendering each e-mail would give, at a fraction of
+    the CPU. When the mark does not come out exactly once (a translation without the name,
+    a title that contains it), that message is rendered whole, as before.
+    """
+
+    def __init__(self):
+        self._parts = {}
+
+    def _render(self, notification, member):
+        context = {"notification": notification, "member": member}
         subject = render_to_string("members/email/notification_subject.txt", context)
-        subjects[notification.title] = " ".join(subject.split())
-    text = render_to_string("members/email/notification_body.txt", context)
-    html = render_to_string("members/email/notification_body.html", context)
-    message = EmailMultiAlternatives(
-        subject=subjects[notification.title], body=text, to=[recipient.email]
+        return (
+            " ".join(subject.split()),
+            render_to_string("members/email/notification_body.txt", context),
+            render_to_string("members/email/notification_body.html", context),
+        )
+
+    def message(self, notification: Notification) -> EmailMultiAlternatives:
+        recipient = notification.recipient
+        key = (notification.title, notification.body, notification.url)
+        parts = self._parts.get(key)
+        if parts is None:
+            subject, text, html = self._render(notification, {"full_name": _NAME_MARK})
+            text_parts, html_parts = text.split(_NAME_MARK), html.split(_NAME_MARK)
+            if _NAME_MARK in subject or len(text_parts) != 2 or len(html_parts) != 2:
+                parts = False  # render each message of this kind whole
+            else:
+                parts = (subject, text_parts, html_parts)
+            self._parts[key] = parts
+        if parts:
+            subject, (text_a, text_b), (html_a, html_b) = parts
+            name = conditional_escape(recipient.full_name)
+            text, html = f"{text_a}{name}{text_b}", f"{html_a}{name}{html_b}"
+        else:
+            subject, text, html = self._render(notification, recipient)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
+        message.attach_alternative(html, "text/html")
+        return message
+
+
+@functools.cache
+def _mark_sent_sql(vendor: str) -> str:
+    """The UPDATE that marks one message sent (per database vendor: quoting)."""
+    qn = connection.ops.quote_name
+    meta = Notification._meta
+    # Names from the model, values bound: nothing from outside goes into the text.
+    return "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
+        qn(meta.db_table),
+        qn(meta.get_field("email_state").column),
+        qn(meta.get_field("emailed_at").column),
+        qn(meta.pk.column),
     )
-    message.attach_alternative(html, "text/html")
-    return message
+
+
+def _mark_sent(cursor, pk: int) -> None:
+    """Mark one message sent, at once (its own commit, as under autocommit).
+
+    The same as Notification.objects.filter(pk=pk).update(email_state=SENT,
+    emailed_at=now()), but as plain SQL: it runs once per e-mail, and building the ORM
+    update cost more CPU than sending a message."""
+    cursor.execute(
+        _mark_sent_sql(connection.vendor),
+        [
+            Notification.EmailState.SENT.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            pk,
+        ],
+    )
 
 
 def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
@@ -165,7 +232,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
     Returns how many were sent and the ids put back to pending."""
     sent = 0
     retry_ids, failed_ids = [], []
-    subjects = {}
+    renderer = _EmailRenderer()
     done = set()
     connection_ = get_connection()
     try:
@@ -174,12 +241,12 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
         logger.exception("Opening the mail connection failed")
         connection_ = None
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(settings.LANGUAGE_CODE), connection.cursor() as cursor:
             for notification in batch:
                 try:
                     if connection_ is None:
                         raise ConnectionError("no mail connection")
-                    message = _email_message(notification, subjects)
+                    message = renderer.message(notification)
                     message.connection = connection_
                     if not connection_.send_messages([message]):
                         raise RuntimeError("the mail backend refused the message")
@@ -193,9 +260,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
                     else:
                         retry_ids.append(notification.pk)
                 else:
-                    Notification.objects.filter(pk=notification.pk).update(
-                        email_state=Notification.EmailState.SENT, emailed_at=timezone.now()
-                    )
+                    _mark_sent(cursor, notification.pk)
                     sent += 1
                 done.add(notification.pk)
     finally:
