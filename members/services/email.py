@@ -5,6 +5,7 @@ BRANCHSITE_EMAIL_CLAIM_TIMEOUT and sent again (at least once, twice only if a se
 between the server's acceptance and the mark).
 """
 
+import contextlib
 import functools
 import logging
 from datetime import timedelta
@@ -225,6 +226,33 @@ def _mark_sent(cursor, pk: int) -> None:
     )
 
 
+@contextlib.contextmanager
+def _marks_without_waiting_for_disk():
+    """On PostgreSQL, the sender's marks commit without waiting for the WAL flush
+    (synchronous_commit off, for this connection while the batch is sent).
+
+    Each mark is still its own commit, made before the next message goes out: a sender that
+    dies loses none of them (the database server has them). Only a crash of the database
+    server itself may lose the marks of its last moment (at most 3 x wal_writer_delay, 0.6 s
+    by default), whose messages are then claimed and sent again: still at least once. For
+    speed: waiting for the disk on every message made the disk, not the CPU, the limit
+    (about 4 ms a message against 0.3 ms of CPU).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except Exception:  # a broken connection is dropped anyway
+            logger.exception("Resetting synchronous_commit failed")
+
+
 def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
     """Send a claimed batch over one connection, marking each message sent once the server
     accepted it; the failed ones back to pending (or failed after max_attempts).
@@ -241,7 +269,11 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
         logger.exception("Opening the mail connection failed")
         connection_ = None
     try:
-        with translation.override(settings.LANGUAGE_CODE), connection.cursor() as cursor:
+        with (
+            translation.override(settings.LANGUAGE_CODE),
+            _marks_without_waiting_for_disk(),
+            connection.cursor() as cursor,
+        ):
             for notification in batch:
                 try:
                     if connection_ is None:
