@@ -5,11 +5,11 @@ BRANCHSITE_EMAIL_CLAIM_TIMEOUT and sent again (at least once, twice only if a se
 between the server's acceptance and the mark).
 """
 
-import contextlib
 import functools
 import logging
 from datetime import timedelta
 
+import psycopg
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -198,16 +198,48 @@ class _EmailRenderer:
 
 @functools.cache
 def _mark_sent_sql(vendor: str) -> str:
-    """The UPDATE that marks one message sent (per database vendor: quoting)."""
+    """The UPDATE that marks one message sent (per database vendor).
+
+    On PostgreSQL it also sets synchronous_commit off for its own transaction (as SET LOCAL
+    would: the mark is one statement under autocommit), so its commit does not wait for the
+    WAL to reach the disk. The mark is still committed before the next message goes out: a
+    sender that dies loses none (the database server has them). Only a crash of the database
+    server itself may lose the marks of its last moment (at most 3 x wal_writer_delay, 0.6 s
+    by default), whose messages are then claimed and sent again: still at least once. For
+    speed: waiting for the disk on every message made the disk, not the CPU, the limit
+    (about 4 ms a message against 0.3 ms of CPU). Being local to the transaction, it leaves
+    the connection as it was (and is safe behind a transaction-pooling PgBouncer).
+    """
     qn = connection.ops.quote_name
     meta = Notification._meta
+    no_disk_wait = (
+        " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+        if vendor == "postgresql"
+        else ""
+    )
     # Names from the model, values bound: nothing from outside goes into the text.
-    return "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
+    return "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s{}".format(  # noqa: S608
         qn(meta.db_table),
         qn(meta.get_field("email_state").column),
         qn(meta.get_field("emailed_at").column),
         qn(meta.pk.column),
+        no_disk_wait,
     )
+
+
+def _marking_cursor():
+    """The cursor the marks go through. On PostgreSQL, a plain psycopg cursor binding its
+    values on the server, so that psycopg prepares the UPDATE once (after prepare_threshold
+    runs; a connection option, None behind a PgBouncer without prepared statements) and each
+    mark sends only its values: less CPU in the sender and in the database."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    # Wrapped as Django wraps its own cursors (error translation, query logging).
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
 
 
 def _mark_sent(cursor, pk: int) -> None:
@@ -224,33 +256,6 @@ def _mark_sent(cursor, pk: int) -> None:
             pk,
         ],
     )
-
-
-@contextlib.contextmanager
-def _marks_without_waiting_for_disk():
-    """On PostgreSQL, the sender's marks commit without waiting for the WAL flush
-    (synchronous_commit off, for this connection while the batch is sent).
-
-    Each mark is still its own commit, made before the next message goes out: a sender that
-    dies loses none of them (the database server has them). Only a crash of the database
-    server itself may lose the marks of its last moment (at most 3 x wal_writer_delay, 0.6 s
-    by default), whose messages are then claimed and sent again: still at least once. For
-    speed: waiting for the disk on every message made the disk, not the CPU, the limit
-    (about 4 ms a message against 0.3 ms of CPU).
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit = off")
-    try:
-        yield
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
-        except Exception:  # a broken connection is dropped anyway
-            logger.exception("Resetting synchronous_commit failed")
 
 
 def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
@@ -271,8 +276,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
     try:
         with (
             translation.override(settings.LANGUAGE_CODE),
-            _marks_without_waiting_for_disk(),
-            connection.cursor() as cursor,
+            _marking_cursor() as cursor,
         ):
             for notification in batch:
                 try:
