@@ -194,7 +194,8 @@ def _insert_notifications(rows, **same) -> None:
     """Insert (recipient id, subject id, e-mail state) rows, the other fields `same` (or
     their defaults) for all, skipping any whose unique key exists (ON CONFLICT DO NOTHING).
 
-    What bulk_create(ignore_conflicts=True) does, in one statement per chunk. For speed: it
+    What bulk_create(ignore_conflicts=True) does, in one statement per chunk (SQLite: per
+    ~330 rows). For speed: it
     prepares each shared value once, not once per row and field (a million-member fan-out
     spent most of its CPU there).
     """
@@ -209,20 +210,26 @@ def _insert_notifications(rows, **same) -> None:
         shared.append(qn(field.column))
         shared_values.append(field.get_db_prep_save(field.pre_save(template, True), connection))
     row_columns = [qn(Notification._meta.get_field(name).column) for name in _ROW_FIELDS]
-    row_sql = "(%s, %s, %s)"
-    # VALUES names its columns column1..3 on PostgreSQL and SQLite; "WHERE true" lets SQLite
-    # tell ON CONFLICT from a join constraint. Names from the model, values bound.
-    sql = (
-        f"INSERT INTO {qn(Notification._meta.db_table)} ({', '.join(row_columns + shared)}) "  # noqa: S608
-        f"SELECT v.column1, v.column2, v.column3, {', '.join(['%s'] * len(shared))} "
-        f"FROM (VALUES {', '.join([row_sql] * len(rows))}) AS v WHERE true "
-        "ON CONFLICT DO NOTHING"
-    )
-    params = [*shared_values]
-    for rid, subject_id, email_state in rows:
-        params += (rid, subject_id, email_state)
+    # Rows per statement: all of them, or what the database takes (SQLite: 999 values).
+    limit = connection.features.max_query_params
+    per_statement = len(rows) if limit is None else (limit - len(shared)) // len(_ROW_FIELDS)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            # VALUES names its columns column1..3 on PostgreSQL and SQLite; "WHERE true"
+            # lets SQLite tell ON CONFLICT from a join constraint. Names from the model,
+            # values bound.
+            sql = (
+                f"INSERT INTO {qn(Notification._meta.db_table)} "  # noqa: S608
+                f"({', '.join(row_columns + shared)}) "
+                f"SELECT v.column1, v.column2, v.column3, {', '.join(['%s'] * len(shared))} "
+                f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(part))}) AS v WHERE true "
+                "ON CONFLICT DO NOTHING"
+            )
+            params = [*shared_values]
+            for row in part:
+                params += row
+            cursor.execute(sql, params)
 
 
 def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:
