@@ -5,9 +5,11 @@ BRANCHSITE_EMAIL_CLAIM_TIMEOUT and sent again (at least once, twice only if a se
 between the server's acceptance and the mark).
 """
 
+import functools
 import logging
 from datetime import timedelta
 
+import psycopg
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -15,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.html import conditional_escape
 
 from ..channels import services as channels
 from ..models import Notification
@@ -143,19 +146,116 @@ def _claim_email_batch(batch_size: int, *, skip=()) -> list[Notification]:
     return batch
 
 
-def _email_message(notification: Notification, subjects: dict) -> EmailMultiAlternatives:
-    recipient = notification.recipient
-    context = {"notification": notification, "member": recipient}
-    if notification.title not in subjects:  # a fan-out shares one title: render it once
+# Stands for the member's name while a batch renders its e-mails once (see _EmailRenderer).
+_NAME_MARK = "\x00member-name\x00"
+
+
+class _EmailRenderer:
+    """The subject and bodies of a batch's e-mails, each rendered once per distinct message.
+
+    A fan-out sends one title, body and url to many members: only the name differs. So each
+    distinct (title, body, url) is rendered once with a mark in place of the name, and every
+    recipient's bodies are that output with their escaped name put in (the templates escape
+    it the same way): byte for byte what rendering each e-mail would give, at a fraction of
+    the CPU. When the mark does not come out exactly once (a translation without the name,
+    a title that contains it), that message is rendered whole, as before.
+    """
+
+    def __init__(self):
+        self._parts = {}
+
+    def _render(self, notification, member):
+        context = {"notification": notification, "member": member}
         subject = render_to_string("members/email/notification_subject.txt", context)
-        subjects[notification.title] = " ".join(subject.split())
-    text = render_to_string("members/email/notification_body.txt", context)
-    html = render_to_string("members/email/notification_body.html", context)
-    message = EmailMultiAlternatives(
-        subject=subjects[notification.title], body=text, to=[recipient.email]
+        return (
+            " ".join(subject.split()),
+            render_to_string("members/email/notification_body.txt", context),
+            render_to_string("members/email/notification_body.html", context),
+        )
+
+    def message(self, notification: Notification) -> EmailMultiAlternatives:
+        recipient = notification.recipient
+        key = (notification.title, notification.body, notification.url)
+        parts = self._parts.get(key)
+        if parts is None:
+            subject, text, html = self._render(notification, {"full_name": _NAME_MARK})
+            text_parts, html_parts = text.split(_NAME_MARK), html.split(_NAME_MARK)
+            if _NAME_MARK in subject or len(text_parts) != 2 or len(html_parts) != 2:
+                parts = False  # render each message of this kind whole
+            else:
+                parts = (subject, text_parts, html_parts)
+            self._parts[key] = parts
+        if parts:
+            subject, (text_a, text_b), (html_a, html_b) = parts
+            name = conditional_escape(recipient.full_name)
+            text, html = f"{text_a}{name}{text_b}", f"{html_a}{name}{html_b}"
+        else:
+            subject, text, html = self._render(notification, recipient)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[recipient.email])
+        message.attach_alternative(html, "text/html")
+        return message
+
+
+@functools.cache
+def _mark_sent_sql(vendor: str) -> str:
+    """The UPDATE that marks one message sent (per database vendor).
+
+    On PostgreSQL it also sets synchronous_commit off for its own transaction (as SET LOCAL
+    would: the mark is one statement under autocommit), so its commit does not wait for the
+    WAL to reach the disk. The mark is still committed before the next message goes out: a
+    sender that dies loses none (the database server has them). Only a crash of the database
+    server itself may lose the marks of its last moment (at most 3 x wal_writer_delay, 0.6 s
+    by default), whose messages are then claimed and sent again: still at least once. For
+    speed: waiting for the disk on every message made the disk, not the CPU, the limit
+    (about 4 ms a message against 0.3 ms of CPU). Being local to the transaction, it leaves
+    the connection as it was (and is safe behind a transaction-pooling PgBouncer).
+    """
+    qn = connection.ops.quote_name
+    meta = Notification._meta
+    no_disk_wait = (
+        " AND set_config('synchronous_commit', 'off', true) IS NOT NULL"
+        if vendor == "postgresql"
+        else ""
     )
-    message.attach_alternative(html, "text/html")
-    return message
+    # Names from the model, values bound: nothing from outside goes into the text.
+    return "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s{}".format(  # noqa: S608
+        qn(meta.db_table),
+        qn(meta.get_field("email_state").column),
+        qn(meta.get_field("emailed_at").column),
+        qn(meta.pk.column),
+        no_disk_wait,
+    )
+
+
+def _marking_cursor():
+    """The cursor the marks go through. On PostgreSQL, a plain psycopg cursor binding its
+    values on the server, so that psycopg prepares the UPDATE once (after prepare_threshold
+    runs; a connection option, None behind a PgBouncer without prepared statements) and each
+    mark sends only its values: less CPU in the sender and in the database."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.ensure_connection()
+    cursor = psycopg.Cursor(connection.connection)
+    # Wrapped as Django wraps its own cursors (error translation, query logging).
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
+
+
+def _mark_sent(cursor, pk: int) -> None:
+    """Mark one message sent, at once (its own commit, as under autocommit).
+
+    The same as Notification.objects.filter(pk=pk).update(email_state=SENT,
+    emailed_at=now()), but as plain SQL: it runs once per e-mail, and building the ORM
+    update cost more CPU than sending a message."""
+    cursor.execute(
+        _mark_sent_sql(connection.vendor),
+        [
+            Notification.EmailState.SENT.value,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+            pk,
+        ],
+    )
 
 
 def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[int, list]:
@@ -165,7 +265,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
     Returns how many were sent and the ids put back to pending."""
     sent = 0
     retry_ids, failed_ids = [], []
-    subjects = {}
+    renderer = _EmailRenderer()
     done = set()
     connection_ = get_connection()
     try:
@@ -174,12 +274,15 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
         logger.exception("Opening the mail connection failed")
         connection_ = None
     try:
-        with translation.override(settings.LANGUAGE_CODE):
+        with (
+            translation.override(settings.LANGUAGE_CODE),
+            _marking_cursor() as cursor,
+        ):
             for notification in batch:
                 try:
                     if connection_ is None:
                         raise ConnectionError("no mail connection")
-                    message = _email_message(notification, subjects)
+                    message = renderer.message(notification)
                     message.connection = connection_
                     if not connection_.send_messages([message]):
                         raise RuntimeError("the mail backend refused the message")
@@ -193,9 +296,7 @@ def _send_email_batch(batch: list[Notification], *, max_attempts: int) -> tuple[
                     else:
                         retry_ids.append(notification.pk)
                 else:
-                    Notification.objects.filter(pk=notification.pk).update(
-                        email_state=Notification.EmailState.SENT, emailed_at=timezone.now()
-                    )
+                    _mark_sent(cursor, notification.pk)
                     sent += 1
                 done.add(notification.pk)
     finally:
