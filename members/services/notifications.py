@@ -131,15 +131,6 @@ def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, 
             )
             for rid, (e, p, _b, order) in reach.items()
         }
-        existing = set(
-            Notification.objects.filter(
-                kind=kind,
-                subject_type=subject_type,
-                subject_id__in={subject_of(rid) for rid in chunk},
-                recipient_id__in=chunk,
-                due_date=due_date,
-            ).values_list("recipient_id", flat=True)
-        )
         rows = [
             (
                 rid,
@@ -149,16 +140,19 @@ def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, 
                 else Notification.EmailState.NONE,
             )
             for rid in chunk
-            if rid not in existing and rid in reach
+            if rid in reach
         ]
-        _insert_notifications(
+        # The rows that exist already (a re-run) are skipped by the unique key and what was
+        # inserted comes back. (No read of the existing rows first: its plan filtered every
+        # row of the fan-out so far for each chunk, quadratic at a million members.)
+        inserted = _insert_notifications(
             rows,
             kind=kind,
             subject_type=subject_type,
             created_at=timezone.now(),
             **message,
         )
-        sms_first = [rid for rid, _s, _e in rows if usable[rid][:1] == ["sms"]]
+        sms_first = [rid for rid in inserted if usable[rid][:1] == ["sms"]]
         if sms_first:
             channels.personal_deliveries_queue(
                 notifications={
@@ -172,7 +166,7 @@ def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, 
                     ).values_list("pk", "recipient_id")
                 }
             )
-        created += len(rows)
+        created += len(inserted)
         chunk.clear()
 
     with transaction.atomic():
@@ -190,9 +184,10 @@ def _fan_out(*, kind, subject_type, subject_of, recipient_ids, chunk_size=1000, 
 _ROW_FIELDS = ("recipient", "subject_id", "email_state")
 
 
-def _insert_notifications(rows, **same) -> None:
+def _insert_notifications(rows, **same) -> list[int]:
     """Insert (recipient id, subject id, e-mail state) rows, the other fields `same` (or
-    their defaults) for all, skipping any whose unique key exists (ON CONFLICT DO NOTHING).
+    their defaults) for all, skipping any whose unique key exists (ON CONFLICT DO NOTHING);
+    returns the recipient ids of the rows inserted.
 
     What bulk_create(ignore_conflicts=True) does, in one statement per chunk (SQLite: per
     ~330 rows). For speed: it
@@ -200,7 +195,7 @@ def _insert_notifications(rows, **same) -> None:
     spent most of its CPU there).
     """
     if not rows:
-        return
+        return []
     qn = connection.ops.quote_name
     template = Notification(**same)  # the shared values, as the ORM prepares them
     shared, shared_values = [], []
@@ -213,6 +208,7 @@ def _insert_notifications(rows, **same) -> None:
     # Rows per statement: all of them, or what the database takes (SQLite: 999 values).
     limit = connection.features.max_query_params
     per_statement = len(rows) if limit is None else (limit - len(shared)) // len(_ROW_FIELDS)
+    inserted = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
@@ -224,12 +220,14 @@ def _insert_notifications(rows, **same) -> None:
                 f"({', '.join(row_columns + shared)}) "
                 f"SELECT v.column1, v.column2, v.column3, {', '.join(['%s'] * len(shared))} "
                 f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(part))}) AS v WHERE true "
-                "ON CONFLICT DO NOTHING"
+                f"ON CONFLICT DO NOTHING RETURNING {row_columns[0]}"
             )
             params = [*shared_values]
             for row in part:
                 params += row
             cursor.execute(sql, params)
+            inserted += [recipient_id for (recipient_id,) in cursor.fetchall()]
+    return inserted
 
 
 def notification_mark_read(*, member: Member, notification_id: int | None = None) -> int:

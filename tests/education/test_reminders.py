@@ -160,20 +160,22 @@ def test_fan_out_is_chunked_and_resumes_after_a_crash(cast, monkeypatch):
 
     make_members(cast.branch, 25)
     plan(cast.branch, starts_at=at(2030, 5, 10, 14))
+    from members.services import notifications as fan_out
+
     monkeypatch.setattr(reminders, "CHUNK", 10)
-    real_bulk_create = Notification.objects.bulk_create
+    real_insert = fan_out._insert_notifications
     calls = {"n": 0}
 
-    def dying_bulk_create(rows, **kwargs):
+    def dying_insert(rows, **kwargs):  # the worker dies as it writes the second chunk
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("worker lost")
-        return real_bulk_create(rows, **kwargs)
+        return real_insert(rows, **kwargs)
 
-    monkeypatch.setattr(Notification.objects, "bulk_create", dying_bulk_create)
+    monkeypatch.setattr(fan_out, "_insert_notifications", dying_insert)
     with pytest.raises(RuntimeError):
         reminders.session_reminders_send(now=NOW)
-    monkeypatch.setattr(Notification.objects, "bulk_create", real_bulk_create)
+    monkeypatch.setattr(fan_out, "_insert_notifications", real_insert)
     assert reminders.session_reminders_send(now=NOW) == 29
     assert reminders.session_reminders_send(now=NOW) == 0
     assert Notification.objects.filter(kind=reminders.KIND_SESSION).count() == 29
