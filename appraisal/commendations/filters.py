@@ -11,7 +11,7 @@ from django.utils.translation import pgettext_lazy
 from members.compiled import Param, compiled_queryset
 from members.filters import ListedModelChoiceField
 from members.models import Organization, OrganizationKind
-from members.params import FIRST_YEAR, LAST_YEAR
+from members.params import FIRST_YEAR, LAST_YEAR, MAX_ID
 from members.permissions import compiled_scope_q, scope_arguments
 from members.widgets import FlatSelect, LightNumberInput, LightTextInput
 
@@ -131,10 +131,10 @@ class CommendationFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.filters["organization"].queryset = organization_choices(request.user)
-        selected = (self.data or {}).get("organization", "")
-        self.form.fields["organization"].list_bounded(
-            request.user, int(selected) if str(selected).isdigit() else None
-        )
+        selected = str((self.data or {}).get("organization", ""))
+        # An id no row can have (too long for the column) reads nothing: the field refuses it.
+        selected_pk = int(selected) if selected.isdigit() and int(selected) <= MAX_ID else None
+        self.form.fields["organization"].list_bounded(request.user, selected_pk)
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
