@@ -26,6 +26,7 @@ from members.dbrouting import reads_from_replica
 from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, permission_required, require_member, scope_for
 from members.protection import selectors as protection_selectors
+from members.row_html import translated_labels, url_per_row
 
 from . import health, record, throttle
 from . import todo as todo_items
@@ -107,24 +108,10 @@ _YEAR_ROW = (
 )
 
 
-def _url_of_pk(view_name):
-    """pk -> reverse(view_name, args=[pk]), reversing once for a whole list (a reverse costs
-    some 25 µs): the URL is reversed for a placeholder pk, which each call replaces."""
-    placeholder = "2147483647"
-    head, tail = reverse(view_name, args=[placeholder]).split(placeholder)
-    return lambda pk: f"{head}{pk}{tail}"
-
-
-def _labels(choices):
-    """{value: label} of a choices class, each label translated once for a whole list (the
-    display methods translate one per call)."""
-    return {value: str(label) for value, label in choices.choices}
-
-
 def month_session_items(attendances):
     """The rows of 'Your sessions this month': day and time, title, kind and place, status."""
-    session_url = _url_of_pk("education:session_detail")
-    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
+    session_url = url_per_row("education:session_detail")
+    kinds, statuses = translated_labels(SessionKind), translated_labels(AttendanceStatus)
 
     def row(a):
         session = a.session
@@ -149,8 +136,8 @@ def year_session_items(attendances):
     hours_label = _("%(h)s h")
     makeup_url = reverse("education:makeup_create")
     makeup_label = _("Record make-up study")
-    session_url = _url_of_pk("education:session_detail")
-    kinds, statuses = _labels(SessionKind), _labels(AttendanceStatus)
+    session_url = url_per_row("education:session_detail")
+    kinds, statuses = translated_labels(SessionKind), translated_labels(AttendanceStatus)
 
     def row(a):
         session = a.session

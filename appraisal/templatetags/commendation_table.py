@@ -5,9 +5,10 @@ a fifth of the whole tree's page."""
 
 from django import template
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
+
+from members.row_html import url_per_row
 
 register = template.Library()
 
@@ -39,12 +40,13 @@ def _status_cell(c):
 def commendation_rows(commendations, show_status):
     """One <tr> per commendation (rows of selectors.rows_of_ids), as the table's columns."""
     collective = gettext("Collective")  # translated once, not per row
+    detail_url = url_per_row("appraisal:commendation_detail")
     return format_html_join(
         "",
         _ROW,
         (
             (
-                reverse("appraisal:commendation_detail", args=[c.pk]),
+                detail_url(c.pk),
                 c.recipient_name,
                 collective if c.is_collective else c.home_organization.name,
                 c.display_title,
@@ -60,12 +62,13 @@ def commendation_rows(commendations, show_status):
 @register.simple_tag
 def commendation_waiting_items(commendations):
     """One <li> per proposal waiting for the user (the list page's "waiting" box)."""
+    detail_url = url_per_row("appraisal:commendation_detail")
     return format_html_join(
         "",
         '<li><a href="{}">{} · {}</a> <span class="badge bg-warning text-dark">{}</span></li>',
         (
             (
-                reverse("appraisal:commendation_detail", args=[c.pk]),
+                detail_url(c.pk),
                 c.recipient_name,
                 c.display_title,
                 c.get_status_display(),

@@ -10,12 +10,12 @@ import uuid
 
 from django import template
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 from members.protection.models import CaseKind, CaseStatus
+from members.row_html import translated_labels, url_per_row
 
 register = template.Library()
 
@@ -27,13 +27,6 @@ _ROW = (
     '<div class="small text-muted">{member} · {branch} · {reported}{files}</div>'
     "</a>\n"
 )
-
-_NO_REF = uuid.UUID(int=0)
-
-
-def _labels(choices):
-    """value -> label in the request's language (a value that is no choice shows as is)."""
-    return {value: str(label) for value, label in choices}
 
 
 def _badge(case, statuses):
@@ -56,16 +49,15 @@ def _files(n):
 @register.simple_tag
 def case_rows(cases):
     """The <a> of each case (with member, member's branch and n_evidence) for the list."""
-    kinds = _labels(CaseKind.choices)
-    statuses = _labels(CaseStatus.choices)
-    # The case page's URL reversed once: a case's ref takes the place of an all-zero one.
-    url = reverse("members:case_detail", args=[_NO_REF])
+    kinds = translated_labels(CaseKind)
+    statuses = translated_labels(CaseStatus)
+    case_url = url_per_row("members:case_detail", uuid.UUID(int=0))  # cases go by ref
     return format_html_join(
         "",
         _ROW,
         (
             {
-                "url": url.replace(str(_NO_REF), str(case.ref)),
+                "url": case_url(case.ref),
                 "short_ref": case.short_ref,
                 "kind": kinds.get(case.kind, case.kind),
                 "badge": _badge(case, statuses),

@@ -7,11 +7,11 @@ member page's URL is reversed once. Escaping is format_html's, as the template's
 """
 
 from django import template
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from members.models import Gender, MemberStatus
 from members.pinyin import name_search_keys
+from members.row_html import translated_labels, url_per_row
 
 register = template.Library()
 
@@ -31,18 +31,12 @@ _ROW = (
 )
 
 
-def _labels(choices):
-    """value -> label in the request's language (a value that is no choice shows as is)."""
-    return {value: str(label) for value, label in choices}
-
-
 @register.simple_tag
 def roster_rows(members):
     """The <tr> of each member (with branch and group joined) for the roster's table."""
-    genders = _labels(Gender.choices)
-    statuses = _labels(MemberStatus.choices)
-    # The member page's URL reversed once, with the id as the last path segment.
-    head, _sep, tail = reverse("members:member_detail", args=[0]).rpartition("/0/")
+    genders = translated_labels(Gender)
+    statuses = translated_labels(MemberStatus)
+    member_url = url_per_row("members:member_detail")
 
     def row(m):
         group = m.group.name if m.group_id else ""
@@ -54,7 +48,7 @@ def roster_rows(members):
         return {
             "name": m.full_name,
             "pinyin": name_search_keys(m.full_name or ""),
-            "url": f"{head}/{m.pk}/{tail}",
+            "url": member_url(m.pk),
             "branch": m.branch.name,
             "group_suffix": f" · {group}" if group else "",
             "gender": genders.get(m.gender, m.gender),
