@@ -3,8 +3,10 @@ figures of an organization and of its children."""
 
 from decimal import Decimal
 
-from members.compiled import Param, compiled_queryset
-from members.models import Organization, OrganizationKind
+from django.db.models import CharField
+
+from members.compiled import Param, compiled_queryset, derived
+from members.models import Organization, OrganizationKind, subtree_range_q, subtree_upper_bound
 from members.pagination import NextPage
 from members.permissions import (
     loaded_positions,
@@ -83,9 +85,20 @@ def rollup_totals(organization, year):
 
 
 @compiled_queryset
-def _children_figures(*, branches, start, stop):
+def _children_figures(*, branches, bounded, start, stop):
+    """Figures rows of the organizations at depth "depth" below the path "path" (the
+    children), by path. A range of paths at one depth, on the org_children index: the
+    database reads the children in order and stops at the page's end, whatever the size of
+    the subtrees between them (by the rows' parent, it walked the whole subtree in path
+    order)."""
+    path = Param("path", CharField())
+    upper = bounded and derived(path, subtree_upper_bound, CharField())
     rows = (
-        OrganizationStudyFigures.objects.filter(parent_id=Param("parent"), year=Param("year"))
+        OrganizationStudyFigures.objects.filter(
+            subtree_range_q(path, "organization__path", upper=upper),
+            organization__depth=Param("depth"),
+            year=Param("year"),
+        )
         .select_related("organization")
         .order_by("organization__path")
     )
@@ -97,12 +110,18 @@ def _children_figures(*, branches, start, stop):
 def rollup_children(organization, year, *, page_number=None, per_page=50, branches=True):
     """One page of the organization's direct children (organizations, and branches unless
     `branches` is False) with their study figures, by path. One query (no count),
-    whatever the size of the subtree: the children are found through the figures rows'
-    parent."""
+    whatever the size of the subtree (see _children_figures)."""
+    upper = subtree_upper_bound(organization.path)
 
     def rows(start, stop):
         return _children_figures(
-            branches=branches, start=start, stop=stop, parent=organization.pk, year=year
+            branches=branches,
+            bounded=upper is not None,
+            start=start,
+            stop=stop,
+            path=organization.path,
+            depth=organization.depth + 1,
+            year=year,
         )
 
     page = NextPage(rows, page_number, per_page)

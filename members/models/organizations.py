@@ -47,6 +47,9 @@ class Organization(MP_Node):
                 name="org_depth_path",
                 opclasses=["int4_ops", "varchar_pattern_ops"],
             ),
+            # The same in path order: the children of a node as a range of paths at one
+            # depth (subtree_range_q), read in order and stopped at a page's end.
+            models.Index(fields=["depth", "path"], name="org_children"),
         ]
 
     def __str__(self):
