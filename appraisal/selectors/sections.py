@@ -101,7 +101,10 @@ def _dashboard_cycles(*, admin, bounded):
     cycles = AppraisalCycle.objects.filter(
         reach, year=Param("year"), branch__kind=OrganizationKind.BRANCH
     )
-    return with_progress(cycles).order_by("branch__path")[:DASHBOARD_CYCLES]
+    # Only what a row shows (appraisal/templatetags/appraisal_dashboard.py): a cycle's rules
+    # and dates and its branch's record would be read and built for nothing.
+    shown = ("step", "voided_at", "void_reason", "branch__name")
+    return with_progress(cycles).only(*shown).order_by("branch__path")[:DASHBOARD_CYCLES]
 
 
 def dashboard_section(user, scope, *, year):

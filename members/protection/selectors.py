@@ -136,8 +136,15 @@ def _case_ids(*, n_paths, with_status, n_kinds, start, stop):
 def _case_rows(*, n_paths, with_status, n_kinds, start, per_page):
     # The list shows the member's branch; joining the case's own branch too made PostgreSQL
     # hash-join a scan of the whole organization table (it misjudges the visibility OR).
-    qs = _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds).select_related(
-        "member", "member__branch"
+    # Only what a row shows (members/templatetags/case_list.py): not the case's texts, nor the
+    # member's record, which a row would read and build for nothing.
+    qs = (
+        _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds)
+        .select_related("member", "member__branch")
+        .only(
+            *("ref", "kind", "status", "reported_at", "voided_at", "void_reason"),
+            *("member__full_name", "member__branch__name"),
+        )
     )
     # A correlated count, not a join: no GROUP BY over every column of the case and member.
     n_evidence = (

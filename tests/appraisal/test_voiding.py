@@ -27,7 +27,9 @@ from appraisal.services.cycles import cycle_update, cycle_void
 from appraisal.services.meetings import life_meeting_save, rectification_add
 from appraisal.services.moves import cycle_move
 from appraisal.services.notices import rectification_reminders_send
+from appraisal.templatetags.appraisal_dashboard import dashboard_cycle_rows
 from members.models import Notification
+from members.permissions import scope_for
 from members.services import DomainError
 from tests.appraisal.commendation_helpers import propose, publish
 from tests.appraisal.cycles import YEAR, move_to, open_cycle, vote
@@ -68,7 +70,9 @@ def closed_cycle(cast):
     return move_to(cycle, Step.CLOSED)
 
 
-def test_voiding_a_closed_cycle_keeps_it_and_stops_it_counting(cast, login, closed_cycle):
+def test_voiding_a_closed_cycle_keeps_it_and_stops_it_counting(
+    cast, login, closed_cycle, django_assert_num_queries
+):
     year = closed_cycle.year
     assert _progress(cast, year)[cast.root.pk] == (1, 1)
     assert sections.record_section(cast.member, year=year)["records"]
@@ -100,6 +104,13 @@ def test_voiding_a_closed_cycle_keeps_it_and_stops_it_counting(cast, login, clos
     # Listed, marked voided with the reason.
     listing = client.get(reverse("appraisal:cycle_list")).content.decode()
     assert 'data-testid="voided-badge"' in listing and "评议年度选错了" in listing
+    # So are the rows of the appraisal section on the organizer's home, with what they read.
+    organizer = cast.users["organizer"]
+    section = sections.dashboard_section(organizer, scope_for(organizer), year=year)
+    (row,) = [c for c in section["managed"] if c.pk == cycle.pk]
+    with django_assert_num_queries(0):
+        rows = dashboard_cycle_rows([row])
+    assert 'data-testid="voided-badge"' in rows and "评议年度选错了" in rows
 
 
 def test_voiding_a_cycle_in_its_ballot_closes_the_ballot_and_stops_every_write(cast, login):

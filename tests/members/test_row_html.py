@@ -1,13 +1,25 @@
-"""members.row_html: a list's row URLs and labels, made once per list, as reverse() and
-get_FOO_display() give them one row at a time."""
+"""members.row_html: a list's row URLs, labels and number format, made once per list, as
+reverse(), get_FOO_display() and intcomma give them one row at a time; rows written and
+escaped as format_html_join and blocktranslate write them."""
 
 import uuid
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from members.models import MemberStatus
-from members.row_html import translated_labels, url_per_row
+from members.row_html import (
+    blocktranslated,
+    html_format,
+    html_rows,
+    intcomma_per_row,
+    translated_labels,
+    url_per_row,
+)
 
 
 def test_each_row_gets_the_url_reverse_gives_it():
@@ -25,3 +37,36 @@ def test_labels_are_the_choices_in_the_active_language():
         assert labels[MemberStatus.FULL] == str(MemberStatus.FULL.label)
     assert set(labels) == set(MemberStatus.values)
     assert all(isinstance(label, str) for label in labels.values())
+
+
+def test_rows_are_escaped_as_format_html_join_escapes_them():
+    row = '<a href="{url}">{name}</a><span>{n}</span>{badge}{lazy}\n'
+    rows = [
+        {
+            "url": "/x/?a=1&b=2",
+            "name": '<b>"O\'Brien" & co</b>',
+            "n": 1234,
+            "badge": format_html("<i>{}</i>", "<safe>"),
+            "lazy": gettext_lazy("Roster"),
+        },
+        {"url": "", "name": "", "n": None, "badge": "", "lazy": mark_safe("<br>")},
+    ]
+    with translation.override("zh-hans"):
+        assert html_rows(row, rows, "\n") == format_html_join("\n", row, rows)
+        assert html_format(row, **rows[0]) == format_html(row, **rows[0])
+    assert isinstance(html_rows(row, rows), SafeString)
+
+
+def test_a_translated_text_keeps_its_markup_and_escapes_its_values():
+    text = "<b>%(name)s</b>"
+    assert blocktranslated(text, name="<i>&</i>") == "<b>&lt;i&gt;&amp;&lt;/i&gt;</b>"
+    assert blocktranslated(text, name=mark_safe("<i>")) == "<b><i></b>"
+    assert isinstance(blocktranslated(text, name=""), SafeString)
+
+
+def test_numbers_are_grouped_as_intcomma_groups_them():
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            intcomma_of = intcomma_per_row()
+            for n in (0, 7, 999, 1000, 12345, 99634, 1234567, -4321):
+                assert intcomma_of(n) == intcomma(n)
