@@ -1,13 +1,19 @@
-"""members.row_html: a list's row URLs and labels, made once per list, as reverse() and
-get_FOO_display() give them one row at a time."""
+"""members.row_html: a list's row URLs, labels and number format, made once per list, as
+reverse(), get_FOO_display() and {{ value }} give them one row at a time."""
 
 import uuid
+from decimal import Decimal
 
+import pytest
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import localize
 
 from members.models import MemberStatus
-from members.row_html import translated_labels, url_per_row
+from members.row_html import number_text, translated_labels, url_per_row
+
+NUMBERS = [0, 7, 2026, 123456789, -3, Decimal("0.0"), Decimal("42.5"), Decimal("-1.25"), None]
 
 
 def test_each_row_gets_the_url_reverse_gives_it():
@@ -25,3 +31,11 @@ def test_labels_are_the_choices_in_the_active_language():
         assert labels[MemberStatus.FULL] == str(MemberStatus.FULL.label)
     assert set(labels) == set(MemberStatus.values)
     assert all(isinstance(label, str) for label in labels.values())
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en", "de"])
+@pytest.mark.parametrize("grouping", [False, True])
+def test_numbers_read_as_the_template_shows_them(language, grouping):
+    with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouping):
+        number = number_text()
+        assert [number(n) for n in NUMBERS] == [str(localize(n)) for n in NUMBERS]
