@@ -7,11 +7,13 @@ reversing the row's URL, looking up the language's number format; and html_forma
 html_rows write rows as format_html and format_html_join do, for less.
 """
 
+from decimal import Decimal
 from html import escape as html_escape
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import numberformat
-from django.utils.formats import get_format
+from django.utils.formats import get_format, localize
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -87,3 +89,21 @@ def intcomma_per_row():
     return lambda n: numberformat.format(
         n, decimal_sep, None, grouping, thousand_sep, force_grouping=True, use_l10n=True
     )
+
+
+def number_text():
+    """value -> the text {{ value }} shows for it (an int, a Decimal: localized), with the
+    request's language's decimal separator looked up once for the whole list instead of by
+    every value. With USE_THOUSAND_SEPARATOR each value goes through Django's localize."""
+    if settings.USE_THOUSAND_SEPARATOR:
+        return lambda value: str(localize(value))
+    decimal_sep = get_format("DECIMAL_SEPARATOR")
+
+    def text(value):
+        if type(value) is int:
+            return str(value)
+        if isinstance(value, Decimal):
+            return numberformat.format(value, decimal_sep)
+        return str(localize(value))
+
+    return text

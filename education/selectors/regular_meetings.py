@@ -50,11 +50,12 @@ class BranchCompliance:
     def missing_total(self):
         return sum(self.missing.values())
 
-    def month_cells(self):
-        """For the organizer grid: per month, the kinds missing in a period ending then."""
+    def month_cells(self, labels=None):
+        """For the organizer grid: per month, the kinds missing in a period ending then.
+        `labels` {kind: label}: the kinds' labels translated once for a whole list."""
         cells = [{"month": month, "missing": [], "due": []} for month in range(1, 13)]
         for kind, periods in self.rows.items():
-            label = _kind_label(kind)
+            label = labels[kind] if labels else _kind_label(kind)
             for p in periods:
                 if p["state"] == CELL_MISSING:
                     cells[p["months"][-1] - 1]["missing"].append(label)
@@ -148,14 +149,23 @@ def compliance(branches, year, *, roots=None, today=None, counts=None, cadences=
     return compliance_grid(branches, year, today, counts, cadences, with_groups)
 
 
+# The periods of a monthly and of a quarterly kind (each a range of months).
+_MONTHS = tuple(range(m, m + 1) for m in range(1, 13))
+_QUARTERS = tuple(quarter_months(q) for q in range(1, 5))
+# (month, its bit in BranchYearMeetings' month bits)
+_MONTH_BITS = tuple((m, 1 << (m - 1)) for m in range(1, 13))
+
+
 def compliance_grid(branches, year, today, counts, cadences, with_groups=None):
     """The grid from held counts {(branch_id, kind, month): n}; `with_groups` the paths of
     branches with Party groups (None: the branches' numchild tells)."""
     if with_groups is None:
         with_groups = {b.path for b in branches if b.numchild}
-    states = {}
+    count_of = counts.get
+    states = {}  # (first month, last month, any held) -> the period's state
     result = []
     for b in branches:
+        pk = b.pk
         cadence = cadence_for(cadences, b.path)
         bc = BranchCompliance(branch=b, cadence=cadence)
         for kind in REGULAR_KINDS:
@@ -166,21 +176,21 @@ def compliance_grid(branches, year, today, counts, cadences, with_groups=None):
                 bc.rows[kind] = [{"months": range(1, 13), "state": CELL_NA, "count": 0}]
                 bc.missing[kind] = 0
                 continue
-            periods = (
-                [range(m, m + 1) for m in range(1, 13)]
-                if freq == Frequency.MONTHLY
-                else [quarter_months(q) for q in range(1, 5)]
-            )
             cells = []
-            for months in periods:
-                n = sum(counts.get((b.pk, kind, m), 0) for m in months)
+            missing = 0
+            for months in _MONTHS if freq == Frequency.MONTHLY else _QUARTERS:
+                n = 0
+                for m in months:
+                    n += count_of((pk, kind, m), 0)
                 state_key = (months[0], months[-1], bool(n))
                 state = states.get(state_key)
                 if state is None:
                     state = states[state_key] = _period_state(year, months, n, today)
+                if state == CELL_MISSING:
+                    missing += 1
                 cells.append({"months": months, "state": state, "count": n})
             bc.rows[kind] = cells
-            bc.missing[kind] = sum(1 for c in cells if c["state"] == CELL_MISSING)
+            bc.missing[kind] = missing
         result.append(bc)
     return result
 
@@ -338,11 +348,13 @@ def compliance_page(
     page = NextPage(rows, page_number, per_page)
     branches = list(page.object_list)
     counts = {}
+    masks = [(kind, f"mask_{kind}") for kind in REGULAR_KINDS]
     for b in branches:
-        for kind in REGULAR_KINDS:
-            mask = getattr(b, f"mask_{kind}") or 0
-            for m in range(1, 13):
-                if mask & (1 << (m - 1)):
-                    counts[(b.pk, kind, m)] = 1
+        pk = b.pk
+        for kind, mask_name in masks:
+            mask = getattr(b, mask_name) or 0
+            for m, bit in _MONTH_BITS:
+                if mask & bit:
+                    counts[(pk, kind, m)] = 1
     page.object_list = compliance(branches, year, today=today, counts=counts, cadences=cadences)
     return page

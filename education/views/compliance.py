@@ -58,8 +58,6 @@ def compliance_rollup(request):
             "page": meetings_selectors.compliance_page(
                 org, year, sort=sort, page_number=page_param(request)
             ),
-            "months": range(1, 13),
-            "kinds": [(k, SessionKind(k).label) for k in REGULAR_KINDS],
             "roots": rollup_selectors.rollup_roots(request.user),
             "query": f"org={org.pk}&year={year}&sort={sort}",
             "year_query": f"org={org.pk}&sort={sort}",

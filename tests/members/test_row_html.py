@@ -1,12 +1,16 @@
 """members.row_html: a list's row URLs, labels and number format, made once per list, as
 reverse(), get_FOO_display() and intcomma give them one row at a time; rows written and
-escaped as format_html_join and blocktranslate write them."""
+escaped as format_html_join and blocktranslate write them; numbers as {{ value }} shows them."""
 
 import uuid
+from decimal import Decimal
 
+import pytest
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy
@@ -17,9 +21,12 @@ from members.row_html import (
     html_format,
     html_rows,
     intcomma_per_row,
+    number_text,
     translated_labels,
     url_per_row,
 )
+
+NUMBERS = [0, 7, 2026, 123456789, -3, Decimal("0.0"), Decimal("42.5"), Decimal("-1.25"), None]
 
 
 def test_each_row_gets_the_url_reverse_gives_it():
@@ -70,3 +77,11 @@ def test_numbers_are_grouped_as_intcomma_groups_them():
             intcomma_of = intcomma_per_row()
             for n in (0, 7, 999, 1000, 12345, 99634, 1234567, -4321):
                 assert intcomma_of(n) == intcomma(n)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en", "de"])
+@pytest.mark.parametrize("grouping", [False, True])
+def test_numbers_read_as_the_template_shows_them(language, grouping):
+    with translation.override(language), override_settings(USE_THOUSAND_SEPARATOR=grouping):
+        number = number_text()
+        assert [number(n) for n in NUMBERS] == [str(localize(n)) for n in NUMBERS]
