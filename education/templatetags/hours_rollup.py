@@ -3,17 +3,16 @@
 An organizer's rollup shows up to 50 children, and the same markup as a template loop cost
 some 80 µs a row (a reverse, a plural translation and five localized numbers each): at the
 root of a large tree the rows were most of what the page cost beyond its fixed part. Here
-each row is one format_html (two for an organization, its count of branches), about a
+each row is one html_format (two for an organization, its count of branches), about a
 quarter of that: the branch page's URL is reversed once, the number format looked up once.
-Escaping is format_html's, as the template's was.
+Escaping is conditional_escape's, as the template's was (members.row_html).
 """
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from members.row_html import number_text
+from members.row_html import html_format, html_rows, number_text
 
 register = template.Library()
 
@@ -43,9 +42,9 @@ def hours_rollup_rows(children, year):
         else:
             n = c.n_branches
             href = f"?org={pk}&year={year}"
-            branches = format_html(
-                ' <span class="small text-muted">{}</span>',
-                ngettext("%(n)s branch", "%(n)s branches", n) % {"n": number(n)},
+            branches = html_format(
+                ' <span class="small text-muted">{text}</span>',
+                text=ngettext("%(n)s branch", "%(n)s branches", n) % {"n": number(n)},
             )
         return {
             "shortfall": "shortfall" if c.n_behind else "",
@@ -60,4 +59,4 @@ def hours_rollup_rows(children, year):
             "behind": number(c.n_behind),
         }
 
-    return format_html_join("", _ROW, (row(c) for c in children))
+    return html_rows(_ROW, (row(c) for c in children))
