@@ -96,6 +96,22 @@ class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
         return super().to_python(value)
 
 
+class FilterForm(forms.Form):
+    """The form of a FilterSet (Meta.form), which takes its fields as they are: django-filter
+    makes the fields, and the form class, anew for each filterset from its own copy of the
+    filters, so Form's deep copy of them (every choice list and lazy label, a queryset
+    clone) copied fields that nothing else holds."""
+
+    def __init__(self, *args, **kwargs):
+        fields = self.base_fields
+        self.base_fields = {}  # nothing for Form.__init__ to copy
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            del self.base_fields
+        self.fields = dict(fields)
+
+
 class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ListedModelChoiceField
 

@@ -10,6 +10,7 @@ import html
 
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.functional import Promise
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -48,6 +49,8 @@ class FlatSelect(LightSelect):
                 selected = None  # only the first match is selected, as Select does
             # What format_html writes, without its per-argument checks (a select of a
             # tree's organizations has 200 options): a plain str escaped as escape() does.
+            if isinstance(label, Promise):  # a lazy label: translated here, as escaping would
+                label = str(label)
             label = html.escape(label) if type(label) is str else conditional_escape(label)
             selected_attr = " selected" if is_selected else ""
             options.append(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.compiled import Param, compiled_queryset
-from members.filters import ListedModelChoiceField
+from members.filters import FilterForm, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR, MAX_ID
 from members.permissions import compiled_scope_q, scope_arguments
@@ -40,7 +40,9 @@ class OrganizationChoiceField(ListedModelChoiceField):
         The rows are read as tuples and offered as (id, label): up to 600 of them are read
         to list 200, and a model instance for each was most of the filter's time. Only the
         selected one becomes an Organization (the same instance the ORM would give)."""
-        compound = connections[self.queryset.db].features.supports_slicing_ordering_in_compound
+        # The database the field's queryset reads (queryset_of builds it only when needed).
+        db = Organization.objects.db
+        compound = connections[db].features.supports_slicing_ordering_in_compound
         values = scope_arguments(user)
         if selected_pk:
             values["selected"] = selected_pk
@@ -49,7 +51,7 @@ class OrganizationChoiceField(ListedModelChoiceField):
         )
         chosen = next((row for row in rows if row[_PK] == selected_pk), None)
         if chosen is not None:
-            self.chosen = Organization.from_db(self.queryset.db, _FIELDS, chosen[:-1])
+            self.chosen = Organization.from_db(db, _FIELDS, chosen[:-1])
             self.chosen.is_upper = chosen[-1]
         # The upper levels come per kind (and the selected one apart): their first MAX + 1
         # in path order, each once.
@@ -137,7 +139,7 @@ class YearFilter(django_filters.NumberFilter):
 class CommendationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"), widget=LightTextInput)
     organization = OrganizationFilter(
-        queryset=Organization.objects.none(),
+        queryset=None,  # the user's: see __init__
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
@@ -164,13 +166,19 @@ class CommendationFilter(django_filters.FilterSet):
         widget=FlatSelect,
     )
 
+    class Meta:
+        form = FilterForm
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
-        self.filters["organization"].queryset = organization_choices(request.user)
+        user = request.user
+        organization = self.form.fields["organization"]
+        # Built only when a value is looked up in it: one that list_bounded did not read.
+        organization.queryset_of = lambda: organization_choices(user)
         selected = str((self.data or {}).get("organization", ""))
         # An id no row can have (too long for the column) reads nothing: the field refuses it.
         selected_pk = int(selected) if selected.isdigit() and int(selected) <= MAX_ID else None
-        self.form.fields["organization"].list_bounded(request.user, selected_pk)
+        organization.list_bounded(user, selected_pk)
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
