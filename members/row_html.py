@@ -6,7 +6,10 @@ would otherwise repeat is done once per list here: translating the choice labels
 reversing the row's URL.
 """
 
+import html
+
 from django.urls import reverse
+from django.utils.html import conditional_escape
 
 # Values no row has, that the URL converters accept: replaced by each row's own.
 _INT_PLACEHOLDER = 2147483647
@@ -28,3 +31,10 @@ def url_per_row(view_name, placeholder=_INT_PLACEHOLDER):
     if not found or marker in tail:
         raise ValueError(f"{view_name}: cannot place a key in its URL")
     return lambda key: f"{head}{key}{tail}"
+
+
+def escape_cell(value):
+    """What format_html makes of a value, without its per-argument checks: a str escaped as
+    escape() does, anything else as conditional_escape (safe HTML kept as it is). For rows
+    written with str.format and marked safe as a whole."""
+    return html.escape(value) if type(value) is str else conditional_escape(value)
