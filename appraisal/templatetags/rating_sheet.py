@@ -3,11 +3,12 @@ appraised member (some 30 in a branch), whose dozen template nodes each (the mem
 tally, the facts, the commendations, the inputs or the grade) were a fifth of the page."""
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from appraisal.models import Grade
-from members.row_html import translated_labels
+from members.row_html import escape_cell, translated_labels
 
 register = template.Library()
 
@@ -31,41 +32,39 @@ _ROW = (
 @register.simple_tag
 def rating_rows(sheet):
     """One card per row of `sheet` (selectors.results.rating_sheet): with the row's inputs
-    (RatingForm) while the sheet is editable, else its grade and reason."""
+    (RatingForm) while the sheet is editable, else its grade and reason. Written with
+    str.format, every value escaped (escape_cell), as format_html would."""
     # Translated once, not once per row.
     too_few = format_html(
         '<span class="text-muted">{}</span>', gettext("Too few ballots to show a result.")
     )
-    commendations_label = gettext("Commendations:")
+    commendations_label = escape_cell(gettext("Commendations:"))
     grades = translated_labels(Grade) if not sheet["editable"] else None
-    return format_html_join(
-        "",
-        _ROW,
-        (
-            (
-                row["member"].pk,
-                row["member"].pk,
-                row["member"].full_name,
-                format_html("{}\n      ", row["tally_text"])
-                if row["tally_text"]
+    cards = []
+    for row in sheet["rows"]:
+        member, tally_text = row["member"], row["tally_text"]
+        pk = escape_cell(member.pk)
+        cards.append(
+            _ROW.format(
+                pk,
+                pk,
+                escape_cell(member.full_name),
+                f"{escape_cell(tally_text)}\n      "
+                if tally_text
                 else too_few
                 if row["tally"]
                 else "",
-                format_html('<div class="small text-muted">{}</div>', row["facts_text"])
+                f'<div class="small text-muted">{escape_cell(row["facts_text"])}</div>'
                 if row["facts_text"]
                 else "",
-                format_html(
-                    '<div class="small text-success">{} {}</div>',
-                    commendations_label,
-                    row["commendations_text"],
-                )
+                f'<div class="small text-success">{commendations_label} '
+                f"{escape_cell(row['commendations_text'])}</div>"
                 if row["commendations_text"]
                 else "",
-                row["inputs"] if grades is None else _grade(row["rating"], grades),
+                escape_cell(row["inputs"] if grades is None else _grade(row["rating"], grades)),
             )
-            for row in sheet["rows"]
-        ),
-    )
+        )
+    return mark_safe("".join(cards))  # noqa: S308 (every value escaped)
 
 
 def _grade(rating, grades):
