@@ -45,6 +45,15 @@ class ListedChoices(ModelChoiceIterator):
         return self.field.empty_label is not None or bool(self.objects)
 
 
+class LabelledChoices(ListedChoices):
+    """The choices of (value, label) pairs made by the caller (rows read as tuples)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.objects
+
+
 class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     """A model choice whose select offers `listed` (rows of its queryset already read) when
     set, and whose `chosen` row (read from its queryset) is the value without asking again;
@@ -52,6 +61,7 @@ class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     built by it when first read (building the roster's on every page cost ~0.5 ms)."""
 
     listed = None
+    labelled = False
     chosen = None
     queryset_of = None
 
@@ -65,19 +75,41 @@ class ListedModelChoiceField(django_filters.fields.ModelChoiceField):
     def _get_choices(self):
         if self.listed is None:
             return super()._get_choices()
-        return ListedChoices(self, self.listed)
+        return (LabelledChoices if self.labelled else ListedChoices)(self, self.listed)
 
     choices = property(_get_choices, django_filters.fields.ModelChoiceField.choices.fset)
 
     def offer(self, rows):
         """Offer these rows (those of the queryset, in its order) in the select."""
-        self.listed = rows
+        self.listed, self.labelled = rows, False
+        self.widget.choices = self.choices
+
+    def offer_labels(self, choices):
+        """Offer these (id, label) pairs (of rows of the queryset, in its order) in the
+        select: for rows read without a model instance each."""
+        self.listed, self.labelled = list(choices), True
         self.widget.choices = self.choices
 
     def to_python(self, value):
         if self.chosen is not None and str(value) == str(self.chosen.pk):
             return self.chosen
         return super().to_python(value)
+
+
+class FilterForm(forms.Form):
+    """The form of a FilterSet (Meta.form), which takes its fields as they are: django-filter
+    makes the fields, and the form class, anew for each filterset from its own copy of the
+    filters, so Form's deep copy of them (every choice list and lazy label, a queryset
+    clone) copied fields that nothing else holds."""
+
+    def __init__(self, *args, **kwargs):
+        fields = self.base_fields
+        self.base_fields = {}  # nothing for Form.__init__ to copy
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            del self.base_fields
+        self.fields = dict(fields)
 
 
 class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):

@@ -22,13 +22,26 @@ class BoundedPaginator(Paginator):
         self.capped = False
 
     def get_page(self, number):
+        self._ask(number)
+        return super().get_page(number)
+
+    def _ask(self, number):
         try:
             self.asked = max(1, int(number))
         except (TypeError, ValueError, OverflowError):
             self.asked = 1
         # A page past any list's end must not become a LIMIT no database can take.
         self.asked = min(self.asked, MAX_PAGE)
-        return super().get_page(number)
+
+    def get_page_of_ids(self, number):
+        """get_page of the ids of the queryset (the page's object_list: its ids, in order),
+        counted and cut from one query: the ids of the rows the bounded count would count
+        (at most the limit + 1), whose number is that count. For a list whose rows are then
+        read by id: a count and a slice of ids were two queries, each planned and compiled."""
+        self._ask(number)
+        limit = (self.asked + self.lookahead) * self.per_page
+        self.object_list = list(self.object_list.values_list("pk", flat=True)[: limit + 1])
+        return self.get_page(number)
 
     @cached_property
     def count(self):

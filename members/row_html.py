@@ -39,9 +39,11 @@ def url_per_row(view_name, placeholder=_INT_PLACEHOLDER):
     return lambda key: f"{head}{key}{tail}"
 
 
-def _escaped(value):
-    """conditional_escape(value) as a plain str: a safe string (anything with __html__) as it
-    is, anything else html.escape(str(value)), which is what django.utils.html.escape does."""
+def escape_cell(value):
+    """conditional_escape(value) as a plain str, without format_html's per-argument checks: a
+    safe string (anything with __html__) as it is, anything else html.escape(str(value)),
+    which is what django.utils.html.escape does. For rows written with str.format and
+    marked safe as a whole."""
     if type(value) is str:
         return html_escape(value)
     to_html = getattr(value, "__html__", None)
@@ -53,7 +55,7 @@ def html_format(format_string, /, **values):
     as conditional_escape escapes it) and the same safe result, in a third of the time.
     format_html checks every value for a lazy string and wraps each escaped one in a
     SafeString; here a value is escaped straight to a str."""
-    escaped = {name: _escaped(value) for name, value in values.items()}
+    escaped = {name: escape_cell(value) for name, value in values.items()}
     return mark_safe(format_string.format_map(escaped))  # noqa: S308 (every value escaped)
 
 
@@ -63,7 +65,7 @@ def html_rows(format_string, rows, sep=""):
     return mark_safe(  # noqa: S308 (every value escaped)
         sep.join(
             [
-                format_string.format_map({name: _escaped(value) for name, value in row.items()})
+                format_string.format_map({name: escape_cell(value) for name, value in row.items()})
                 for row in rows
             ]
         )
@@ -74,7 +76,7 @@ def blocktranslated(text, /, **values):
     """text % values as {% blocktranslate %} writes a translated text: the translation as it
     is, each value (a string: a number is not localized here) escaped as conditional_escape
     escapes it. Translate `text` once for the whole list."""
-    escaped = {name: _escaped(value) for name, value in values.items()}
+    escaped = {name: escape_cell(value) for name, value in values.items()}
     return mark_safe(text % escaped)  # noqa: S308 (a translation, every value escaped)
 
 

@@ -1,6 +1,8 @@
 """The commendation list's filters (django-filter): organization subtree, year, title, status,
 recipient kind and a free-text search. They only ever narrow commendations_visible_to."""
 
+import operator
+
 import django_filters
 from django import forms
 from django.db import connections
@@ -9,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from members.compiled import Param, compiled_queryset
-from members.filters import ListedModelChoiceField
+from members.filters import FilterForm, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR, MAX_ID
 from members.permissions import compiled_scope_q, scope_arguments
@@ -26,32 +28,54 @@ MAX_LISTED_ORGANIZATIONS = 200
 
 class OrganizationChoiceField(ListedModelChoiceField):
     def label_from_instance(self, obj):
-        # Indent by depth so the tree reads in a plain select (no query per option).
-        return "\u3000" * max(obj.depth - 1, 0) + obj.name
+        return _indented(obj.depth, obj.name)
 
     def list_bounded(self, user, selected_pk=None):
         """Offer every organization in reach when they are few; else the levels above
         branches and the selected one. One query at any size, whose cost does not grow with
         the reach: the first MAX + 1 of the upper levels and the first MAX + 1 of the rest,
         each walked in path order (an index) and stopped there. The selected organization,
-        when read here, is the field's value without asking again."""
-        compound = connections[self.queryset.db].features.supports_slicing_ordering_in_compound
+        when read here, is the field's value without asking again.
+
+        The rows are read as tuples and offered as (id, label): up to 600 of them are read
+        to list 200, and a model instance for each was most of the filter's time. Only the
+        selected one becomes an Organization (the same instance the ORM would give)."""
+        # The database the field's queryset reads (queryset_of builds it only when needed).
+        db = Organization.objects.db
+        compound = connections[db].features.supports_slicing_ordering_in_compound
         values = scope_arguments(user)
         if selected_pk:
             values["selected"] = selected_pk
         rows = list(
             _bounded_organizations(compound=compound, with_selected=bool(selected_pk), **values)
         )
-        self.chosen = next((o for o in rows if o.pk == selected_pk), None)
+        chosen = next((row for row in rows if row[_PK] == selected_pk), None)
+        if chosen is not None:
+            self.chosen = Organization.from_db(db, _FIELDS, chosen[:-1])
+            self.chosen.is_upper = chosen[-1]
         # The upper levels come per kind (and the selected one apart): their first MAX + 1
         # in path order, each once.
-        tops = {o.pk: o for o in sorted((o for o in rows if o.is_upper), key=lambda o: o.path)}
+        by_path = operator.itemgetter(_PATH)
+        tops = {row[_PK]: row for row in sorted((row for row in rows if row[-1]), key=by_path)}
         first = MAX_LISTED_ORGANIZATIONS + 1
-        rows = [*list(tops.values())[:first], *(o for o in rows if not o.is_upper)]
+        rows = [*list(tops.values())[:first], *(row for row in rows if not row[-1])]
         if len(rows) > MAX_LISTED_ORGANIZATIONS:
-            rows = sorted((o for o in rows if o.is_upper), key=lambda o: o.path)
+            rows = sorted((row for row in rows if row[-1]), key=by_path)
             rows = rows[:MAX_LISTED_ORGANIZATIONS]
-        self.offer(sorted(rows, key=lambda o: o.path))
+        self.offer_labels(
+            (row[_PK], _indented(row[_DEPTH], row[_NAME])) for row in sorted(rows, key=by_path)
+        )
+
+
+def _indented(depth, name):
+    # Indent by depth so the tree reads in a plain select (no query per option).
+    return "\u3000" * max(depth - 1, 0) + name
+
+
+# The columns of an Organization (attnames, in the model's order) read by
+# _bounded_organizations, then its is_upper; where the listed ones are among them.
+_FIELDS = tuple(f.attname for f in Organization._meta.concrete_fields)
+_PK, _PATH, _DEPTH, _NAME = (_FIELDS.index(name) for name in ("id", "path", "depth", "name"))
 
 
 @compiled_queryset
@@ -69,17 +93,31 @@ def _bounded_organizations(*, compound, with_selected, admin, n_paths):
         # Each upper kind walked apart on its (kind, path) index: walking the path index for
         # both kinds at once passed thousands of branches and groups at a million members.
         tops = [
-            reach.filter(kind=kind).annotate(is_upper=Value(1)).order_by("path")[:first]
+            reach.filter(kind=kind)
+            .annotate(is_upper=Value(1))
+            .values_list(*_FIELDS, "is_upper")
+            .order_by("path")[:first]
             for kind in (OrganizationKind.COMMITTEE, OrganizationKind.GENERAL_BRANCH)
         ]
         if with_selected:
-            tops.append(reach.filter(pk=Param("selected")).annotate(is_upper=Value(1)))
-        rest = reach.exclude(upper).annotate(is_upper=Value(0)).order_by("path")
+            tops.append(
+                reach.filter(pk=Param("selected"))
+                .annotate(is_upper=Value(1))
+                .values_list(*_FIELDS, "is_upper")
+            )
+        rest = (
+            reach.exclude(upper)
+            .annotate(is_upper=Value(0))
+            .values_list(*_FIELDS, "is_upper")
+            .order_by("path")
+        )
         return tops[0].union(*tops[1:], rest[:first], all=True)
     # SQLite: the same rows from one sort of the reach
-    return reach.annotate(is_upper=Case(When(upper, then=Value(1)), default=Value(0))).order_by(
-        "-is_upper", "path"
-    )[:first]
+    return (
+        reach.annotate(is_upper=Case(When(upper, then=Value(1)), default=Value(0)))
+        .values_list(*_FIELDS, "is_upper")
+        .order_by("-is_upper", "path")[:first]
+    )
 
 
 class OrganizationFilter(django_filters.ModelChoiceFilter):
@@ -101,7 +139,7 @@ class YearFilter(django_filters.NumberFilter):
 class CommendationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"), widget=LightTextInput)
     organization = OrganizationFilter(
-        queryset=Organization.objects.none(),
+        queryset=None,  # the user's: see __init__
         method="in_subtree",
         label=_("Organization"),
         empty_label=_("All my organizations"),
@@ -128,13 +166,19 @@ class CommendationFilter(django_filters.FilterSet):
         widget=FlatSelect,
     )
 
+    class Meta:
+        form = FilterForm
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
-        self.filters["organization"].queryset = organization_choices(request.user)
+        user = request.user
+        organization = self.form.fields["organization"]
+        # Built only when a value is looked up in it: one that list_bounded did not read.
+        organization.queryset_of = lambda: organization_choices(user)
         selected = str((self.data or {}).get("organization", ""))
         # An id no row can have (too long for the column) reads nothing: the field refuses it.
         selected_pk = int(selected) if selected.isdigit() and int(selected) <= MAX_ID else None
-        self.form.fields["organization"].list_bounded(request.user, selected_pk)
+        organization.list_bounded(user, selected_pk)
         for field in self.form.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)

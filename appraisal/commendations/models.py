@@ -33,6 +33,14 @@ class CommendationTitle(models.TextChoices):
     OTHER = "other", pgettext_lazy("commendation title", "Other")
 
 
+def title_text(title, detail, label):
+    """How a commendation's title reads (`label`: the title's label): "other" by its
+    detail, any other by its detail, if any, before its label."""
+    if title == CommendationTitle.OTHER:
+        return detail
+    return f"{detail} {label}" if detail else str(label)
+
+
 # Titles that only an individual, or only an organization, can receive.
 MEMBER_ONLY_TITLES = (
     CommendationTitle.OUTSTANDING_MEMBER,
@@ -165,10 +173,7 @@ class Commendation(Voidable, Versioned):
 
     @property
     def display_title(self):
-        if self.title == CommendationTitle.OTHER:
-            return self.title_detail
-        label = self.get_title_display()
-        return f"{self.title_detail} {label}" if self.title_detail else str(label)
+        return title_text(self.title, self.title_detail, self.get_title_display())
 
     def clean(self):
         from django.core.exceptions import ValidationError

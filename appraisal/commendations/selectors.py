@@ -20,8 +20,9 @@ from members.models import (
     Role,
 )
 from members.permissions import members_managed_by, organization_scope_q, scope_for
+from members.row_html import translated_labels
 
-from .models import Commendation, CommendationStatus
+from .models import Commendation, CommendationStatus, CommendationTitle, title_text
 
 _JOINS = (
     "member",
@@ -103,39 +104,74 @@ def rows_by_ids(queryset):
 
 
 def rows_of_ids(ids):
-    """The commendations with these ids, in their order, with what a list row shows."""
+    """The commendations with these ids, in their order, as `CommendationRow`s."""
     if not ids:
         return []
-    rows = {c.pk: c for c in _table_rows(n=len(ids), ids=ids)}
+    titles = translated_labels(CommendationTitle)  # once for the list, not once per row
+    rows = {row[0]: CommendationRow(row, titles) for row in _table_rows(n=len(ids), ids=ids)}
     return [rows[pk] for pk in ids]
 
 
-# What a list row (appraisal/commendations/_table.html) and the waiting list show: the
-# columns read for them, not every column of five joined tables (fewer values to convert
-# and models to fill, for up to 70 rows a page).
-_ROW_FIELDS = (
-    "member__full_name",
-    "organization__name",
-    "home_organization__name",
-    "awarding_organization__name",
-    "title",
-    "title_detail",
-    "awarded_on",
-    "status",
-    "voided_at",
-    "void_reason",
-)
+class CommendationRow:
+    """What a list row (appraisal/commendations/_table.html) and the waiting list show of a
+    commendation, read as one tuple of the columns they need: a model instance for the
+    commendation and for each of its four joined rows cost more than the query, for up to
+    70 rows a page. Names as the model's (recipient_name and display_title as it reads
+    them); the joined organizations by name only."""
+
+    __slots__ = (
+        "awarded_on",
+        "awarding_organization_name",
+        "display_title",
+        "home_organization_name",
+        "is_collective",
+        "pk",
+        "recipient_name",
+        "status",
+        "void_reason",
+        "voided_at",
+    )
+
+    def __init__(self, row, titles):
+        """`row`: a row of _table_rows; `titles`: translated_labels(CommendationTitle)."""
+        (
+            self.pk,
+            organization_id,
+            member_name,
+            organization_name,
+            self.home_organization_name,
+            self.awarding_organization_name,
+            title,
+            detail,
+            self.awarded_on,
+            self.status,
+            self.voided_at,
+            self.void_reason,
+        ) = row
+        self.is_collective = organization_id is not None
+        self.recipient_name = organization_name if self.is_collective else member_name
+        self.display_title = title_text(title, detail, titles.get(title, title))
 
 
 @compiled_queryset
 def _table_rows(*, n):
-    """`n` commendations by id with what a list row shows (as in_bulk reads them)."""
+    """`n` commendations by id, as the tuples of CommendationRow."""
     return (
-        Commendation.objects.select_related(
-            "member", "organization", "home_organization", "awarding_organization"
+        Commendation.objects.filter(pk__in=params("ids", n))
+        .values_list(
+            "pk",
+            "organization_id",
+            "member__full_name",
+            "organization__name",
+            "home_organization__name",
+            "awarding_organization__name",
+            "title",
+            "title_detail",
+            "awarded_on",
+            "status",
+            "voided_at",
+            "void_reason",
         )
-        .only(*_ROW_FIELDS)
-        .filter(pk__in=params("ids", n))
         .order_by()
     )
 

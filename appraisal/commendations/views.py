@@ -55,10 +55,12 @@ def commendation_list(request):
 
     def build():
         filterset, data = _filtered(request)
-        qs = selectors.commendation_table(filterset.qs) if filterset.is_valid() else []
-        page = BoundedPaginator(qs, 50).get_page(page_param(request))
-        if not isinstance(qs, list):
-            page.object_list = selectors.rows_by_ids(page.object_list)
+        if filterset.is_valid():
+            paginator = BoundedPaginator(selectors.commendation_table(filterset.qs), 50)
+            page = paginator.get_page_of_ids(page_param(request))
+            page.object_list = selectors.rows_of_ids(page.object_list)
+        else:
+            page = BoundedPaginator([], 50).get_page(page_param(request))
         return {
             "filter": filterset,
             "page": page,

@@ -34,6 +34,9 @@ def _graded_with_rating_and_counts():
             counts_json=Subquery(counts, output_field=JSONField()),
         )
         .order_by("member__full_name", "member_id")
+        # What the sheet reads of them (the member's id and name): not every column of the
+        # member's row, for each appraised member.
+        .only("member_id", "member__full_name")
     )
 
 

@@ -6,9 +6,11 @@ a fifth of the whole tree's page."""
 from django import template
 from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from members.row_html import url_per_row
+from appraisal.commendations.models import CommendationStatus
+from members.row_html import escape_cell, translated_labels, url_per_row
 
 register = template.Library()
 
@@ -26,42 +28,44 @@ _ROW = """
 _BADGE_CLASS = {"published": "bg-success", "rejected": "bg-secondary"}
 
 
-def _status_cell(c):
+def _status_cell(c, statuses):
+    """The status column's <td> (safe HTML)."""
     if c.voided_at:
         return format_html("<td>{}</td>", render_to_string("_void_badge.html", {"record": c}))
-    return format_html(
-        '<td><span class="badge {}">{}</span></td>',
+    return '<td><span class="badge {}">{}</span></td>'.format(
         _BADGE_CLASS.get(c.status, "bg-warning text-dark"),
-        c.get_status_display(),
+        escape_cell(statuses.get(c.status, c.status)),
     )
 
 
 @register.simple_tag
 def commendation_rows(commendations, show_status):
-    """One <tr> per commendation (rows of selectors.rows_of_ids), as the table's columns."""
+    """One <tr> per commendation (CommendationRows of selectors.rows_of_ids), as the
+    table's columns: str.format with every value escaped (escape_cell), not a format_html
+    of seven arguments a row."""
     collective = gettext("Collective")  # translated once, not per row
+    statuses = translated_labels(CommendationStatus)
     detail_url = url_per_row("appraisal:commendation_detail")
-    return format_html_join(
-        "",
-        _ROW,
-        (
-            (
-                detail_url(c.pk),
-                c.recipient_name,
-                collective if c.is_collective else c.home_organization.name,
-                c.display_title,
-                c.awarding_organization.name,
+    return mark_safe(  # noqa: S308 (every value escaped)
+        "".join(
+            _ROW.format(
+                escape_cell(detail_url(c.pk)),
+                escape_cell(c.recipient_name),
+                escape_cell(collective if c.is_collective else c.home_organization_name),
+                escape_cell(c.display_title),
+                escape_cell(c.awarding_organization_name),
                 c.awarded_on.isoformat(),  # as |date:"Y-m-d"
-                _status_cell(c) if show_status else "",
+                _status_cell(c, statuses) if show_status else "",
             )
             for c in commendations
-        ),
+        )
     )
 
 
 @register.simple_tag
 def commendation_waiting_items(commendations):
     """One <li> per proposal waiting for the user (the list page's "waiting" box)."""
+    statuses = translated_labels(CommendationStatus)
     detail_url = url_per_row("appraisal:commendation_detail")
     return format_html_join(
         "",
@@ -71,7 +75,7 @@ def commendation_waiting_items(commendations):
                 detail_url(c.pk),
                 c.recipient_name,
                 c.display_title,
-                c.get_status_display(),
+                statuses.get(c.status, c.status),
             )
             for c in commendations
         ),

@@ -312,34 +312,33 @@ def behind_by_branch(branches, year):
 
 
 @compiled_queryset
-def _branch_paths_of(*, n):
-    members = Member.objects.filter(pk__in=params("members", n))
-    return members.values_list("branch_id", "branch__path")
-
-
-@compiled_queryset
 def _year_facts_rows(*, n):
-    """`n` members with their hours and sessions of a year (required hours: by the caller)."""
+    """`n` members with their hours and sessions of a year (required hours: by the caller),
+    as (branch path, is leader, total hours, sessions attended, sessions held) by id."""
     members = Member.objects.filter(pk__in=params("members", n))
-    return with_hours(members, Param("year"), {}, required=False).annotate(
-        n_held=Coalesce(F("_yh__sessions_held"), 0),
-        n_attended=Coalesce(F("_yh__sessions_attended"), 0),
+    return (
+        with_hours(members, Param("year"), {}, required=False)
+        .annotate(
+            n_held=Coalesce(F("_yh__sessions_held"), 0),
+            n_attended=Coalesce(F("_yh__sessions_attended"), 0),
+        )
+        .values_list("pk", "branch__path", "is_leader", "total_hours", "n_attended", "n_held")
     )
 
 
 def member_year_facts(member_ids, year):
     """{member_id: [(label, value), ...]}: study hours and attendance for appraisal pages.
 
-    Two queries: the members with their hours and attendance counted by the database, and
-    the requirements that apply to their branches.
+    Two queries: the members with their branch's path and their hours and attendance counted
+    by the database (as tuples: no model instance per member), then the requirements that
+    apply to their branches.
     """
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    n = len(member_ids)
-    branch_paths = dict(_branch_paths_of(n=n, members=member_ids))
-    reqs = requirements_by_path(set(branch_paths.values()), year, below=False)
-    req_of = {bid: requirement_for(reqs, path) for bid, path in branch_paths.items()}
+    rows = list(_year_facts_rows(n=len(member_ids), members=member_ids, year=year))
+    reqs = requirements_by_path({row[1] for row in rows}, year, below=False)
+    req_of = {path: requirement_for(reqs, path) for path in {row[1] for row in rows}}
     # The labels and formats translated once, not once per member.
     hours_label, hours_text = (
         _("Study hours %(year)s") % {"year": year},
@@ -347,15 +346,15 @@ def member_year_facts(member_ids, year):
     )
     sessions_label, sessions_text = _("Sessions attended"), _("%(attended)s of %(held)s")
     facts = {}
-    for m in _year_facts_rows(n=n, members=member_ids, year=year):
-        req = req_of[m.branch_id]
-        m.required_hours = req.leader_hours if m.is_leader else req.member_hours
-        facts[m.pk] = [
+    for pk, path, is_leader, total_hours, attended, held in rows:
+        req = req_of[path]
+        required_hours = req.leader_hours if is_leader else req.member_hours
+        facts[pk] = [
             (
                 hours_label,
                 hours_text
-                % {"total": round_hours(m.total_hours), "required": round_hours(m.required_hours)},
+                % {"total": round_hours(total_hours), "required": round_hours(required_hours)},
             ),
-            (sessions_label, sessions_text % {"attended": m.n_attended, "held": m.n_held}),
+            (sessions_label, sessions_text % {"attended": attended, "held": held}),
         ]
     return facts

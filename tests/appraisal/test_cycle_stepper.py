@@ -214,7 +214,7 @@ def test_tally_draws_each_members_grades_as_a_bar_with_the_table_behind(cast, lo
         ("cycle_move", Step.BALLOT, "secretary", 8),
         ("ballot", Step.BALLOT, "member", 8),
         ("tally", Step.RATING, "secretary", 7),
-        ("rating", Step.RATING, "secretary", 10),
+        ("rating", Step.RATING, "secretary", 9),
     ],
 )
 def test_stepper_pages_have_exact_query_counts(
