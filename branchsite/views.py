@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -26,7 +25,7 @@ from members.dbrouting import reads_from_replica
 from members.params import BadParameter, this_year, year_param
 from members.permissions import loaded_positions, permission_required, require_member, scope_for
 from members.protection import selectors as protection_selectors
-from members.row_html import translated_labels, url_per_row
+from members.row_html import html_format, html_rows, translated_labels, url_per_row
 
 from . import health, record, throttle
 from . import todo as todo_items
@@ -92,18 +91,18 @@ RING_CIRCUMFERENCE = 326.73  # 2πr of the ring in education/_hours_ring.html (r
 _MONTH_ROW = (
     '<li class="month-item">\n'
     '  <div class="month-date">'
-    '<span class="month-day">{}</span><span class="small">{}</span></div>\n'
-    '  <div class="flex-grow-1 min-w-0"><a href="{}">{}</a>\n'
-    '    <div class="small text-muted">{}</div></div>\n'
-    '  <span class="att-badge att-badge-{}">{}</span>\n'
+    '<span class="month-day">{day}</span><span class="small">{time}</span></div>\n'
+    '  <div class="flex-grow-1 min-w-0"><a href="{url}">{title}</a>\n'
+    '    <div class="small text-muted">{detail}</div></div>\n'
+    '  <span class="att-badge att-badge-{status}">{status_label}</span>\n'
     "</li>"
 )
 _YEAR_ROW = (
     '<li class="month-item">\n'
-    '  <div class="month-date"><span class="month-day month-day-sm">{}</span></div>\n'
-    '  <div class="flex-grow-1 min-w-0"><a href="{}">{}</a>\n'
-    '    <div class="small text-muted">{}</div>{}</div>\n'
-    '  <span class="att-badge att-badge-{}">{}</span>\n'
+    '  <div class="month-date"><span class="month-day month-day-sm">{date}</span></div>\n'
+    '  <div class="flex-grow-1 min-w-0"><a href="{url}">{title}</a>\n'
+    '    <div class="small text-muted">{detail}</div>{makeup}</div>\n'
+    '  <span class="att-badge att-badge-{status}">{status_label}</span>\n'
     "</li>"
 )
 
@@ -117,17 +116,17 @@ def month_session_items(attendances):
         session = a.session
         starts = timezone.localtime(session.starts_at)
         kind = kinds.get(session.kind, session.kind)
-        return (
-            starts.day,
-            starts.strftime("%H:%M"),
-            session_url(session.pk),
-            session.title,
-            f"{kind} · {session.place}" if session.place else kind,
-            a.status,
-            statuses.get(a.status, a.status),
-        )
+        return {
+            "day": starts.day,
+            "time": starts.strftime("%H:%M"),
+            "url": session_url(session.pk),
+            "title": session.title,
+            "detail": f"{kind} · {session.place}" if session.place else kind,
+            "status": a.status,
+            "status_label": statuses.get(a.status, a.status),
+        }
 
-    return format_html_join("\n", _MONTH_ROW, map(row, attendances))
+    return html_rows(_MONTH_ROW, map(row, attendances), sep="\n")
 
 
 def year_session_items(attendances):
@@ -142,25 +141,25 @@ def year_session_items(attendances):
     def row(a):
         session = a.session
         kind = kinds.get(session.kind, session.kind)
-        return (
-            timezone.localtime(session.starts_at).strftime("%m-%d"),
-            session_url(session.pk),
-            session.title,
+        return {
+            "date": timezone.localtime(session.starts_at).strftime("%m-%d"),
+            "url": session_url(session.pk),
+            "title": session.title,
             # Hours print as they are stored (one decimal; below a thousand: no separator).
-            f"{kind} · {hours_label % {'h': a.hours}}" if session.is_held else kind,
-            format_html(
-                '\n    <a class="small" href="{}?session={}">{}</a>',
-                makeup_url,
-                session.pk,
-                makeup_label,
+            "detail": f"{kind} · {hours_label % {'h': a.hours}}" if session.is_held else kind,
+            "makeup": html_format(
+                '\n    <a class="small" href="{url}?session={pk}">{label}</a>',
+                url=makeup_url,
+                pk=session.pk,
+                label=makeup_label,
             )
             if a.can_make_up
             else "",
-            a.status,
-            statuses.get(a.status, a.status),
-        )
+            "status": a.status,
+            "status_label": statuses.get(a.status, a.status),
+        }
 
-    return format_html_join("\n", _YEAR_ROW, map(row, attendances))
+    return html_rows(_YEAR_ROW, map(row, attendances), sep="\n")
 
 
 def year_switch_items(years):
@@ -168,18 +167,20 @@ def year_switch_items(years):
     written in Python as the session rows are: some fifty template nodes otherwise."""
     url = reverse("my_record")
     chosen = years["year"]
-    links = format_html_join(
-        "",
-        '<li><a href="{}?year={}" class="year-link"{}>{}</a></li>',
+    links = html_rows(
+        '<li><a href="{url}?year={y}" class="year-link"{current}>{y}</a></li>',
         (
-            (url, y, mark_safe(' aria-current="page"') if y == chosen else "", y)
+            {
+                "url": url,
+                "y": y,
+                "current": mark_safe(' aria-current="page"') if y == chosen else "",
+            }
             for y in years["links"]
         ),
     )
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((y, mark_safe(" selected") if y == chosen else "", y) for y in years["all"]),
+    options = html_rows(
+        '<option value="{y}"{selected}>{y}</option>',
+        ({"y": y, "selected": mark_safe(" selected") if y == chosen else ""} for y in years["all"]),
     )
     return {"links": links, "options": options, "more": len(years["all"]) > len(years["links"])}
 
