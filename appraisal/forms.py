@@ -6,7 +6,6 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from members.concurrency import VersionedFormMixin
 from members.models import Member, Organization, OrganizationKind
 from members.permissions import organization_scope_q
+from members.row_html import html_format, html_rows
 
 from .models.cycles import DEADLINE_FIELDS, AppraisalCycle, Grade
 from .models.meetings import LifeMeeting
@@ -225,19 +225,26 @@ class RatingForm(forms.Form):
         grade_field = forms.ChoiceField(choices=[("", "—"), *Grade.choices], required=False)
         reason_field = forms.CharField(required=False)
         # The options of the grade select, written once per selected value rather than
-        # looped over in every row. The rows' HTML is written with str.format, every value
-        # escaped as format_html would (it checked each of 6 arguments of 30 rows).
-        choices = [("", "—"), *((value, escape(str(label))) for value, label in Grade.choices)]
+        # looped over in every row; the rows through html_format (format_html checked each of
+        # 6 arguments of 30 rows).
+        choices = [("", "—"), *((value, str(label)) for value, label in Grade.choices)]
+        selected_mark = mark_safe(" selected")
         options = {
-            selected: "".join(
-                f'<option value="{escape(value)}"{" selected" if value == selected else ""}>'
-                f"{label}</option>"
-                for value, label in choices
+            selected: html_rows(
+                '<option value="{value}"{mark}>{label}</option>',
+                (
+                    {
+                        "value": value,
+                        "mark": selected_mark if value == selected else "",
+                        "label": label,
+                    }
+                    for value, label in choices
+                ),
             )
             for selected in (None, *(value for value, _label in choices))
         }
-        grade_label = escape(gettext("Grade"))
-        reason_label = escape(gettext("Reason (needed for basically qualified or unqualified)"))
+        grade_label = gettext("Grade")
+        reason_label = gettext("Reason (needed for basically qualified or unqualified)")
         for r in rows:
             m, rating = r["member"], r["rating"]
             grade_name, reason_name = f"g{m.pk}", f"r{m.pk}"
@@ -246,15 +253,14 @@ class RatingForm(forms.Form):
                 grade, reason = self.data.get(grade_name), self.data.get(reason_name)
             else:
                 grade, reason = (rating.grade, rating.reason) if rating else ("", "")
-            r["inputs"] = mark_safe(  # noqa: S308 (every value escaped)
-                _RATING_INPUTS.format(
-                    grade_name=grade_name,
-                    grade_label=grade_label,
-                    options=options.get(grade or "", options[None]),
-                    reason_name=reason_name,
-                    reason_label=reason_label,
-                    reason=escape(reason or ""),
-                )
+            r["inputs"] = html_format(
+                _RATING_INPUTS,
+                grade_name=grade_name,
+                grade_label=grade_label,
+                options=options.get(grade or "", options[None]),
+                reason_name=reason_name,
+                reason_label=reason_label,
+                reason=reason or "",
             )
 
     def entries(self):

@@ -1,10 +1,11 @@
-"""Shared pieces of list rows written in Python (format_html) instead of a template loop.
+"""Shared pieces of list rows written in Python instead of a template loop.
 
 A hot list (the roster, the case list, a member's sessions, the commendation table, the
 organization tree) writes its rows in Python; as template loops they cost some 200 µs a row.
 What a row would otherwise repeat is done once per list here: translating the choice labels,
 reversing the row's URL, looking up the language's number format; and html_format and
-html_rows write rows as format_html and format_html_join do, for less.
+html_rows write rows as format_html and format_html_join do, for less. Write a list's rows
+with these (not str.format and escape by hand).
 """
 
 from decimal import Decimal
