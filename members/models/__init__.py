@@ -3,31 +3,15 @@
 Roles are never stored twice: "secretary of X" and "organizer over X" are derived from
 Position rows (see members.permissions).
 
-One module per kind of record; every model is imported here so that Django finds it and other
-apps keep importing from `members.models`.
+One module per kind of record, each imported here so that Django finds its models; other apps
+import them from `members.models`. The feature subpackages (protection, channels) keep theirs in
+their own `models` module, imported from there.
 """
 
-# Feature subpackages keep their models in their own module; importing them here registers
-# them with the members app.
-from ..channels.models import (
-    BranchChannel,
-    ChannelKind,
-    ChannelPreference,
-    Delivery,
-    RateWindow,
-)
-from ..protection.models import (
-    OPEN_CASE_STATUSES,
-    CaseAction,
-    CaseActionKind,
-    CaseAssignment,
-    CaseEvidence,
-    CaseKind,
-    CaseStatus,
-    CaseView,
-    Clarification,
-    ProtectionCase,
-)
+# Feature subpackages keep their models in their own module (import them from there);
+# importing the modules here registers those models with the members app.
+from ..channels import models as channels_models  # noqa: F401
+from ..protection import models as protection_models  # noqa: F401
 from .figures import (
     OrganizationFigures,
     OrganizationMemberFigures,
@@ -64,20 +48,7 @@ from .records import (
 __all__ = [
     "ACTIVE_STATUSES",
     "COMMITTEE_ROLES",
-    "OPEN_CASE_STATUSES",
     "AuditEntry",
-    "BranchChannel",
-    "CaseAction",
-    "CaseActionKind",
-    "CaseAssignment",
-    "CaseEvidence",
-    "CaseKind",
-    "CaseStatus",
-    "CaseView",
-    "ChannelKind",
-    "ChannelPreference",
-    "Clarification",
-    "Delivery",
     "Education",
     "Gender",
     "Member",
@@ -91,8 +62,6 @@ __all__ = [
     "OrganizationYearFigures",
     "Position",
     "PositionQuerySet",
-    "ProtectionCase",
-    "RateWindow",
     "Role",
     "Transfer",
     "YearSummary",
