@@ -1,9 +1,9 @@
 """Reads behind members/ pages and exports; each runs a fixed number of queries."""
 
 from django.db.models import CharField, Count, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import Coalesce, Left, RowNumber
+from django.db.models.functions import Coalesce, RowNumber
 
-from .compiled import Param, compiled_queryset, param_items, params
+from .compiled import Param, compiled_queryset, params
 from .json_rows import instances_from_json, related_rows_json
 from .models import (
     COMMITTEE_ROLES,
@@ -12,6 +12,7 @@ from .models import (
     Notification,
     Organization,
     OrganizationKind,
+    ParentPath,
     Position,
     Transfer,
 )
@@ -87,22 +88,23 @@ def _roots_with_figures(*, n):
 @compiled_queryset
 def _children_with_figures(*, n, limit):
     """The first `limit` direct children, by kind and name, of each of `n` organizations
-    (Params "paths" and "depths": theirs + 1). Ranked by id alone first, so that the figures
-    are read for the children shown, not for every child of an organization at the top."""
-    within = Q()
-    for path, depth in zip(
-        param_items("paths", n, CharField()), param_items("depths", n), strict=True
-    ):
-        within |= Q(path__startswith=path, depth=depth)
-    parent_path = Left("path", (F("depth") - 1) * Organization.steplen)
-    first = (
-        Organization.objects.filter(within)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[parent_path], order_by=CHILD_ORDER),
-        )
-        .filter(rank__lte=limit)
-        .values("pk")[: n * limit]  # the bound tells PostgreSQL to look the few rows up by key
+    (Param "paths": theirs), read in that order from the org_siblings index (no sort of all
+    the children of an organization at the top). Ranked by id alone first, so that the
+    figures are read for the children shown, not for every child."""
+    children = Organization.objects.alias(parent_path=ParentPath()).filter(
+        parent_path__in=params("paths", n, CharField())
     )
+    if n == 1:
+        # One organization (most organizers): its first children straight from the index.
+        first = children.order_by(*CHILD_ORDER).values("pk")[:limit]
+    else:
+        first = (
+            children.annotate(
+                rank=Window(RowNumber(), partition_by=[ParentPath()], order_by=CHILD_ORDER),
+            )
+            .filter(rank__lte=limit)
+            .values("pk")[: n * limit]  # the bound: PostgreSQL looks the few rows up by key
+        )
     return with_member_figures(Organization.objects.filter(pk__in=first))
 
 
@@ -110,7 +112,7 @@ def organizer_overview(organizer_paths, *, limit=OVERVIEW_CHILDREN):
     """The organizations an organizer stands at, each with its member figures and its first
     `limit` direct children with theirs (`more`: whether there are others). Two queries
     whatever the size of the tree: the roots with their figures, then the children (found
-    by depth and path prefix, the org_depth_path index) with theirs."""
+    by their parent path, the org_siblings index) with theirs."""
     if not organizer_paths:
         return []
     paths = list(organizer_paths)
@@ -136,11 +138,13 @@ def with_member_figures(queryset):
 
 
 def children_of(organization):
-    """The organization's direct children by kind and name (depth and path prefix: the
-    org_depth_path index, not a scan of the subtree)."""
-    return Organization.objects.filter(
-        path__startswith=organization.path, depth=organization.depth + 1
-    ).order_by(*CHILD_ORDER)
+    """The organization's direct children by kind and name (their parent path: the
+    org_siblings index, read in that order, not a scan or a sort of the subtree)."""
+    return (
+        Organization.objects.alias(parent_path=ParentPath())
+        .filter(parent_path=organization.path)
+        .order_by(*CHILD_ORDER)
+    )
 
 
 def children_with_member_counts(organizations, *, limit):
@@ -156,7 +160,6 @@ def children_with_member_counts(organizations, *, limit):
         n=len(organizations),
         limit=limit,
         paths=[org.path for org in organizations],
-        depths=[org.depth + 1 for org in organizations],
     )
     for child in children:
         by_parent[child.path[:-step]].append(child)

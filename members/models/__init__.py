@@ -22,6 +22,7 @@ from .figures import (
 from .organizations import (
     Organization,
     OrganizationKind,
+    ParentPath,
     subtree_range_q,
     subtree_upper_bound,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "OrganizationKind",
     "OrganizationMemberFigures",
     "OrganizationYearFigures",
+    "ParentPath",
     "Position",
     "PositionQuerySet",
     "Role",

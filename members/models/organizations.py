@@ -1,7 +1,7 @@
 """The organization tree (materialized path) and its subtree filters."""
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
@@ -14,6 +14,33 @@ class OrganizationKind(models.TextChoices):
     GROUP = "group", _("Party group")
 
 
+STEPLEN = 4  # characters per level of Organization.path
+
+
+class ParentPath(models.Func):
+    """The path of an organization's parent: its own path less the last step, as the
+    org_siblings index has it (its children are those with this parent path). The step
+    length is written into the SQL, not bound as a value: a prepared statement must show
+    PostgreSQL the index's own expression."""
+
+    output_field = models.CharField()
+
+    def __init__(self, prefix=""):
+        super().__init__(F(f"{prefix}path"), F(f"{prefix}depth"))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (path, path_params), (depth, depth_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        length = f"({depth} - 1) * {STEPLEN}"
+        sql = (
+            f"SUBSTR({path}, 1, {length})"
+            if connection.vendor == "sqlite"
+            else f"LEFT({path}, {length})"
+        )
+        return sql, [*path_params, *depth_params]
+
+
 class Organization(MP_Node):
     """One node of the organization tree (materialized path, see DESIGN.md "Known traps").
 
@@ -22,7 +49,7 @@ class Organization(MP_Node):
     """
 
     # Four characters per level: 36**4 = 1.6 million children per node, paths stay short.
-    steplen = 4
+    steplen = STEPLEN
 
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganizationKind.choices)
@@ -50,6 +77,9 @@ class Organization(MP_Node):
             # The same in path order: the children of a node as a range of paths at one
             # depth (subtree_range_q), read in order and stopped at a page's end.
             models.Index(fields=["depth", "path"], name="org_children"),
+            # A node's children as lists show them (kind, name), read in that order and
+            # stopped at a page's end, however many children the node has.
+            models.Index(ParentPath(), F("kind"), F("name"), F("path"), name="org_siblings"),
         ]
 
     def __str__(self):
