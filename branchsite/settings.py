@@ -140,6 +140,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if "postgresql" in DATABASES["default"]["ENGINE"] and env.bool("DJANGO_DB_PREPARE", default=True):
     # Values sent apart from the SQL, and a statement PostgreSQL has seen twice on a connection
     # is prepared: planning the pages' reads cost the database more than running them.
+    # branchsite.postgresql: Django's backend, sending a statement with more values than the
+    # protocol binds (65 535) with its values written in, as without this setting.
+    DATABASES["default"]["ENGINE"] = "branchsite.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"server_side_binding": True, "prepare_threshold": 2}
     )
@@ -156,7 +159,9 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["replica"].setdefault("OPTIONS", {}).update(DATABASES["default"].get("OPTIONS", {}))
+    if DATABASES["default"]["ENGINE"] == "branchsite.postgresql":
+        DATABASES["replica"]["ENGINE"] = "branchsite.postgresql"
+        DATABASES["replica"].setdefault("OPTIONS", {}).update(DATABASES["default"]["OPTIONS"])
     # Tests read the test database through it (a mirror of default, not a second database).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["members.dbrouting.ReplicaRouter"]

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from members.models import Organization
 from tests.factories import make_member, make_org
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,14 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.postgres
 
 
-def _database_options(**env):
+def _database_settings(**env):
     base = {k: v for k, v in os.environ.items() if k != "DJANGO_DB_PREPARE"}
     result = subprocess.run(
         [
             sys.executable,
             "-c",
             "import django, json; django.setup(); from django.conf import settings; "
-            "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))",
+            "d = settings.DATABASES['default']; "
+            "print(json.dumps([d['ENGINE'], d.get('OPTIONS', {})]))",
         ],
         cwd=ROOT,
         env=base | {"DJANGO_SETTINGS_MODULE": "branchsite.settings"} | env,
@@ -40,10 +42,12 @@ def _database_options(**env):
 
 
 def test_postgresql_prepares_statements_unless_turned_off():
-    on = _database_options()
+    engine, on = _database_settings()
+    assert engine == "branchsite.postgresql"
     assert on["server_side_binding"] is True
     assert on["prepare_threshold"] == 2
-    off = _database_options(DJANGO_DB_PREPARE="0")
+    engine, off = _database_settings(DJANGO_DB_PREPARE="0")
+    assert engine == "django.db.backends.postgresql"
     assert "server_side_binding" not in off
     assert "prepare_threshold" not in off
 
@@ -67,3 +71,15 @@ def test_a_page_read_again_runs_prepared_statements(client):
     member_reads = [sql for sql in prepared if '"members_member"' in sql and "$1" in sql]
     assert member_reads, sorted(prepared)
     assert all(prepared[sql] >= 1 for sql in member_reads)
+
+
+@pytest.mark.django_db
+def test_a_statement_with_more_values_than_the_protocol_binds_still_runs():
+    """65 535 values at most are bound to one statement (a bulk delete's ids, a large
+    import): a larger one runs with its values written in, as without prepared statements."""
+    orgs = [make_org() for _ in range(3)]
+    ids = [org.pk for org in orgs] + list(range(10**9, 10**9 + 70_000))
+    assert Organization.objects.filter(pk__in=ids).count() == 3
+    # ...and a write with every id (what Django's delete collector sends for related rows).
+    assert Organization.objects.filter(pk__in=ids).update(code="x") == 3
+    assert sorted(Organization.objects.values_list("code", flat=True)) == ["x", "x", "x"]
