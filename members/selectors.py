@@ -100,7 +100,7 @@ def _children_with_figures(*, n, limit):
     else:
         first = (
             children.annotate(
-                rank=Window(RowNumber(), partition_by=[ParentPath()], order_by=CHILD_ORDER),
+                rank=Window(RowNumber(), partition_by=[F("parent_path")], order_by=CHILD_ORDER),
             )
             .filter(rank__lte=limit)
             .values("pk")[: n * limit]  # the bound: PostgreSQL looks the few rows up by key

@@ -25,8 +25,8 @@ class ParentPath(models.Func):
 
     output_field = models.CharField()
 
-    def __init__(self, prefix=""):
-        super().__init__(F(f"{prefix}path"), F(f"{prefix}depth"))
+    def __init__(self):
+        super().__init__(F("path"), F("depth"))
 
     def as_sql(self, compiler, connection, **extra_context):
         (path, path_params), (depth, depth_params) = (
