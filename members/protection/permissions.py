@@ -78,33 +78,47 @@ def forget_handler_paths(user):
         delattr(user, _CACHE_ATTR)
 
 
-def _supervised(queryset, paths):
-    """`queryset` narrowed to nothing (no paths), and the Q of its cases whose branch is
-    under one of `paths`.
-
-    The branch's path is read per case by its key (a scalar subquery), not joined: a join
-    or an IN over the organizations let PostgreSQL hash every organization in reach before
-    reading a case, so the organizer's newest cases cost the size of their tree. This way
-    the list walks the cases newest first (index case_reported) and stops at a page."""
-    if not paths:
-        return queryset, Q(pk__in=[])
-    branch_path = Organization.objects.filter(pk=OuterRef("branch_id")).values("path")[:1]
-    queryset = queryset.alias(_case_branch_path=Subquery(branch_path))
+def _under(paths, branch_path):
+    """The Q of cases whose branch (its path being the expression `branch_path`) is under one
+    of `paths`; of no paths, none."""
     q = Q(pk__in=[])
     for p in paths:
-        q |= Q(_case_branch_path__startswith=p)
-    return queryset, q
+        q |= Q(**{f"{branch_path}__startswith": p})
+    return q
+
+
+def _assigned(member_id):
+    """The Q of cases the member `member_id` is assigned to handle (an open assignment)."""
+    assigned = CaseAssignment.objects.filter(handler_id=member_id, removed_at__isnull=True)
+    return Q(pk__in=assigned.values("case_id"))
 
 
 def visible_cases(queryset, *, member_id, paths):
     """`queryset` narrowed to the cases the member `member_id` may read, `paths` being their
-    `handler_paths`: the rule itself. The values may be Params of a compiled queryset
-    (members.compiled; see `visibility_arguments`)."""
-    q = Q(member_id=member_id)
-    assigned = CaseAssignment.objects.filter(handler_id=member_id, removed_at__isnull=True)
-    q |= Q(pk__in=assigned.values("case_id"))
-    queryset, supervised = _supervised(queryset, paths)
-    return queryset.filter(q | supervised)
+    `handler_paths`: the rule itself, as one condition, for reading one case or counting. The
+    values may be Params of a compiled queryset (members.compiled; see `visibility_arguments`).
+
+    The branch's path is read per case by its key (a scalar subquery), not joined: a join
+    or an IN over the organizations let PostgreSQL hash every organization in reach before
+    reading a case. A list reads the three sources apart (`visible_case_sources`)."""
+    if paths:
+        branch_path = Organization.objects.filter(pk=OuterRef("branch_id")).values("path")[:1]
+        queryset = queryset.alias(_case_branch_path=Subquery(branch_path))
+    q = Q(member_id=member_id) | _assigned(member_id) | _under(paths, "_case_branch_path")
+    return queryset.filter(q)
+
+
+def visible_case_sources(queryset, *, member_id, paths):
+    """`visible_cases` as the querysets of its sources (their union is the visible set): the
+    member's own cases, the cases assigned to them, and with `paths` the cases of the
+    branches under them (joined to the branch: the planner reads a small subtree's cases by
+    branch and walks a large one's newest first). Read newest first and cut, each source
+    costs the rows it gives, where the one condition made a list that shows few of many
+    cases read them all."""
+    sources = [queryset.filter(member_id=member_id), queryset.filter(_assigned(member_id))]
+    if paths:
+        sources.append(queryset.filter(_under(paths, "branch__path")))
+    return sources
 
 
 def cases_visible_to(user, queryset=None):
@@ -119,7 +133,7 @@ def cases_visible_to(user, queryset=None):
 def visibility_arguments(user):
     """`cases_visible_to` for a compiled queryset: None for a user who reads no case, else the
     shape argument "n_paths" and the values "member" and "paths" of a builder narrowing with
-    `compiled_visible_cases`."""
+    `compiled_visible_case_sources`."""
     scope = scope_for(user)
     if not scope.member_id:
         return None
@@ -127,11 +141,11 @@ def visibility_arguments(user):
     return {"n_paths": len(paths), "member": scope.member_id, "paths": paths}
 
 
-def compiled_visible_cases(queryset, *, n_paths):
-    """`visible_cases` in the builder of a compiled queryset, with the Params "member" and
-    "paths" (`n_paths` of them) that `visibility_arguments` gives."""
+def compiled_visible_case_sources(queryset, *, n_paths):
+    """`visible_case_sources` in the builder of a compiled queryset, with the Params "member"
+    and "paths" (`n_paths` of them) that `visibility_arguments` gives."""
     paths = param_items("paths", n_paths, CharField())
-    return visible_cases(queryset, member_id=Param("member"), paths=paths)
+    return visible_case_sources(queryset, member_id=Param("member"), paths=paths)
 
 
 def get_case_for_user(user, ref, queryset=None):

@@ -1,5 +1,6 @@
 """Reads behind protection-case pages; every one starts from `cases_visible_to`."""
 
+from django.db import connection
 from django.db.models import CharField, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -29,17 +30,17 @@ from .models import (
 )
 from .permissions import (
     cases_visible_to,
-    compiled_visible_cases,
+    compiled_visible_case_sources,
     get_case_for_user,
     handler_paths,
     visibility_arguments,
 )
 
 
-def case_list(user, *, per_page, status="", q=""):
-    """The cases a user may read, newest first, with what the list shows, for
-    members.pagination.BoundedPaginator (`CaseList`; a list of nothing for a user who reads no
-    case).
+def case_ids(user, *, status="", q=""):
+    """The ids of the cases a user may read, newest first, as a function of how many to read
+    (for members.pagination.BoundedPaginator.get_page_of_ids; a list of none for a user who
+    reads no case). `case_rows` reads the page's cases by them.
 
     The search runs inside the visible set only, so it can never reveal another case. It
     matches the member's name, the place and the kind, never the description, the evidence
@@ -58,94 +59,72 @@ def case_list(user, *, per_page, status="", q=""):
             if needle in str(label).casefold() or needle in value
         ]
         shape["n_kinds"] = len(values["kinds"])
-    return CaseList(shape, values, per_page)
 
+    def first(limit):
+        return [pk for pk, _reported_at in _case_ids(**shape, limit=limit, **values)]
 
-class CaseList:
-    """The case list as BoundedPaginator reads it, every read compiled (members.compiled):
-    building and compiling the visibility query cost more CPU than running it. The paginator
-    asks only slices: it counts one (`[:bound + 1].count()`: one read of the ids in it) and
-    iterates the page's (one read of those rows)."""
-
-    ordered = True  # newest first (Paginator warns of a list without an order)
-
-    def __init__(self, shape, values, per_page):
-        self.shape, self.values, self.per_page = shape, values, per_page
-
-    def __getitem__(self, window):
-        return _CaseWindow(self, window.start or 0, window.stop)
-
-
-class _CaseWindow:
-    """A slice of a CaseList: counted, or iterated (its rows read once)."""
-
-    def __init__(self, listing, start, stop):
-        self.listing, self.start, self.stop = listing, start, stop
-        self._rows = None
-
-    def count(self):
-        listing = self.listing
-        return len(_case_ids(**listing.shape, start=self.start, stop=self.stop, **listing.values))
-
-    def rows(self):
-        if self._rows is None:
-            listing = self.listing
-            # A page is read as a whole page whatever the paginator cut at the list's end (the
-            # same rows): one compiled shape per page number, not per length. An empty slice
-            # (a list of no case) reads nothing, as the ORM's [0:0].
-            self._rows = []
-            if self.stop > self.start:
-                rows = _case_rows(
-                    **listing.shape, start=self.start, per_page=listing.per_page, **listing.values
-                )
-                self._rows = list(rows)[: self.stop - self.start]
-        return self._rows
-
-    def __iter__(self):
-        return iter(self.rows())
-
-    def __len__(self):
-        return len(self.rows())
-
-
-def _listed(*, n_paths, with_status, n_kinds):
-    """The builder of the case list's reads: the visible cases (Params "member" and "paths"),
-    with the Param "status" when `with_status`, the search (Params "q" and `n_kinds` "kinds")
-    unless `n_kinds` is None, newest first."""
-    qs = compiled_visible_cases(ProtectionCase.objects.all(), n_paths=n_paths)
-    if with_status:
-        qs = qs.filter(status=Param("status", CharField()))
-    if n_kinds is not None:
-        q = Param("q", CharField())
-        qs = qs.filter(
-            Q(place__icontains=q)
-            | Q(member__full_name__icontains=q)
-            | Q(kind__in=params("kinds", n_kinds, CharField()))
-        )
-    return qs.order_by("-reported_at", "-id")
+    return first
 
 
 @compiled_queryset
-def _case_ids(*, n_paths, with_status, n_kinds, start, stop):
-    return _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds).values_list(
-        "pk", flat=True
-    )[start:stop]
+def _case_ids(*, n_paths, with_status, n_kinds, limit):
+    """The first `limit` visible cases' (id, reported_at), newest first: the visible cases
+    (Params "member" and "paths"), with the Param "status" when `with_status`, the search
+    (Params "q" and `n_kinds` "kinds") unless `n_kinds` is None.
+
+    The visible set is read as the union of its sources (`visible_case_sources`), each cut to
+    its newest `limit`: the first `limit` of the union are among them. So the database reads
+    a few rows of each source, however many cases there are that the user does not see.
+    (SQLite takes no order or limit inside a union: there the sources are whole.)"""
+    bounded = connection.features.supports_slicing_ordering_in_compound
+    order = ("-reported_at", "-id")
+    sources = []
+    for qs in compiled_visible_case_sources(ProtectionCase.objects.all(), n_paths=n_paths):
+        if with_status:
+            qs = qs.filter(status=Param("status", CharField()))
+        if n_kinds is not None:
+            q = Param("q", CharField())
+            qs = qs.filter(
+                Q(place__icontains=q)
+                | Q(member__full_name__icontains=q)
+                | Q(kind__in=params("kinds", n_kinds, CharField()))
+            )
+        qs = qs.values_list("id", "reported_at")
+        sources.append(qs.order_by(*order)[:limit] if bounded else qs.order_by())
+    return sources[0].union(*sources[1:]).order_by(*order)[:limit]
 
 
-@compiled_queryset
-def _case_rows(*, n_paths, with_status, n_kinds, start, per_page):
-    # The list shows the member's branch; joining the case's own branch too made PostgreSQL
-    # hash-join a scan of the whole organization table (it misjudges the visibility OR).
-    # Only what a row shows (members/templatetags/case_list.py): not the case's texts, nor the
-    # member's record, which a row would read and build for nothing.
-    qs = (
-        _listed(n_paths=n_paths, with_status=with_status, n_kinds=n_kinds)
-        .select_related("member", "member__branch")
-        .only(
-            *("ref", "kind", "status", "reported_at", "voided_at", "void_reason"),
-            *("member__full_name", "member__branch__name"),
-        )
+def case_rows(ids):
+    """The cases with these ids, in their order, as `CaseRow`s."""
+    if not ids:
+        return []
+    rows = {row[0]: CaseRow(row) for row in _case_rows(n=len(ids), ids=ids)}
+    return [rows[pk] for pk in ids]
+
+
+class CaseRow:
+    """What a list row (members/templatetags/case_list.py) shows of a case, read as one tuple
+    of the columns it needs: a model instance for the case, its member and their branch cost
+    more than the query, for 30 rows a page. Names as the model's (`short_ref` as it reads
+    it), the member and the branch by name only."""
+
+    __slots__ = (
+        *("pk", "ref", "kind", "status", "reported_at", "voided_at", "void_reason"),
+        *("member_name", "branch_name", "n_evidence"),
     )
+
+    def __init__(self, row):
+        (self.pk, self.ref, self.kind, self.status, self.reported_at, self.voided_at) = row[:6]
+        (self.void_reason, self.member_name, self.branch_name, self.n_evidence) = row[6:]
+
+    @property
+    def short_ref(self):
+        return ProtectionCase.short_ref.fget(self)
+
+
+@compiled_queryset
+def _case_rows(*, n):
+    """`n` cases by id, as the tuples of CaseRow."""
     # A correlated count, not a join: no GROUP BY over every column of the case and member.
     n_evidence = (
         CaseEvidence.objects.filter(case=OuterRef("pk"))
@@ -154,9 +133,15 @@ def _case_rows(*, n_paths, with_status, n_kinds, start, per_page):
         .annotate(n=Count("*"))
         .values("n")[:1]
     )
-    return qs.annotate(
-        n_evidence=Coalesce(Subquery(n_evidence, output_field=IntegerField()), Value(0))
-    )[start : start + per_page]
+    return (
+        ProtectionCase.objects.filter(pk__in=params("ids", n))
+        .annotate(n_evidence=Coalesce(Subquery(n_evidence, output_field=IntegerField()), Value(0)))
+        .values_list(
+            *("pk", "ref", "kind", "status", "reported_at", "voided_at", "void_reason"),
+            *("member__full_name", "member__branch__name", "n_evidence"),
+        )
+        .order_by()
+    )
 
 
 def case_detail(user, ref):

@@ -55,8 +55,9 @@ def case_list(request):
         status = q = ""
         if form.is_valid():
             status, q = form.cleaned_data["status"], form.cleaned_data["q"].strip()
-        cases = selectors.case_list(request.user, per_page=30, status=status, q=q)
-        page = BoundedPaginator(cases, 30).get_page(page_param(request))
+        ids = selectors.case_ids(request.user, status=status, q=q)
+        page = BoundedPaginator(ids, 30).get_page_of_ids(page_param(request))
+        page.object_list = selectors.case_rows(page.object_list)
         query = request.GET.copy()
         query.pop("page", None)
         return {"page": page, "form": form, "query": query.urlencode()}

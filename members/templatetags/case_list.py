@@ -59,7 +59,7 @@ def _files(n):
 
 @register.simple_tag
 def case_rows(cases):
-    """The <a> of each case (with member, member's branch and n_evidence) for the list."""
+    """The <a> of each case (members.protection.selectors.CaseRow) for the list."""
     kinds = translated_labels(CaseKind)
     badges = _status_badges(translated_labels(CaseStatus))
     case_url = url_per_row("members:case_detail", uuid.UUID(int=0))  # cases go by ref
@@ -72,8 +72,8 @@ def case_rows(cases):
                 "short_ref": case.short_ref,
                 "kind": kinds.get(case.kind, case.kind),
                 "badge": _badge(case, badges),
-                "member": case.member.full_name,
-                "branch": case.member.branch.name,
+                "member": case.member_name,
+                "branch": case.branch_name,
                 "reported": timezone.localtime(case.reported_at, tz).date().isoformat(),
                 "files": _files(case.n_evidence),
             }

@@ -113,9 +113,10 @@ def clarify(cast, case, text):
     )
 
 
-def many_cases(cast, n):
-    """n cases, one for each of n new members of the cast's branch, written in bulk."""
-    members = make_members(cast.branch, n)
+def many_cases(cast, n, branch=None):
+    """n cases, one for each of n new members of `branch` (the cast's branch), written in
+    bulk."""
+    members = make_members(branch or cast.branch, n)
     return ProtectionCase.objects.bulk_create(
         ProtectionCase(
             member=m,

@@ -372,7 +372,7 @@ def test_case_list_query_count_is_exact(login, cast, world, n, django_assert_num
 def test_case_list_lists_what_the_visible_set_filtered_with_the_orm_lists(
     login, cast, world, query
 ):
-    """The list's reads are compiled (members.protection.selectors.CaseList): the same cases,
+    """The list's reads are compiled (members.protection.selectors._case_ids): the same cases,
     in the same order and count, as cases_visible_to with the ORM's filters."""
     from django.db.models import Q
 
@@ -401,6 +401,45 @@ def test_case_list_lists_what_the_visible_set_filtered_with_the_orm_lists(
     start = min((number - 1) * 30, max(len(expected) - 1, 0) // 30 * 30)
     assert [c.pk for c in page.object_list] == expected[start : start + 30]
     assert page.paginator.count == len(expected)
+
+
+def test_case_list_merges_own_assigned_and_supervised_cases_once_newest_first(login, cast, world):
+    """The list reads each source of the visible set apart, each cut to the rows a page needs
+    (members.protection.selectors._case_ids). With more than a page in every source, their
+    times interleaved, and cases in two sources at once (the handler's own case in the branch
+    they supervise; a case assigned to them there), every page is the visible set's, in order,
+    each case once; the cases they cannot read (the branch below another committee) never."""
+    from members.protection.models import CaseAssignment
+    from members.protection.permissions import cases_visible_to
+
+    handler = cast.other_organizer  # designated at c2 (build_world): supervises far_branch
+    supervised = many_cases(cast, 40, cast.far_branch)
+    own = [open_case(handler) for _ in range(3)]  # in far_branch too: also supervised
+    elsewhere = many_cases(cast, 80)
+    assigned = elsewhere[:40]
+    CaseAssignment.objects.bulk_create(
+        CaseAssignment(case=case, handler=handler, assigned_by=cast.organizer.account)
+        for case in [*assigned, supervised[0]]  # one assigned case they also supervise
+    )
+    everything = [*supervised, *own, *elsewhere]
+    start = timezone.now()
+    for i, case in enumerate(sorted(everything, key=lambda c: (c.pk * 7919) % 1009)):
+        case.reported_at = start - timedelta(minutes=i // 2)  # pairs at one time: the id decides
+    ProtectionCase.objects.bulk_update(everything, ["reported_at"])
+
+    expected = list(
+        cases_visible_to(handler.account)
+        .order_by("-reported_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert sorted(expected) == sorted(c.pk for c in [*supervised, *own, *assigned])
+    client = login("other_organizer")
+    shown = []
+    for number in range(1, 6):
+        page = client.get(reverse("members:case_list") + f"?page={number}").context["page"]
+        assert page.paginator.count == len(expected)
+        shown += [c.pk for c in page.object_list] if page.number == number else []
+    assert shown == expected
 
 
 @pytest.mark.parametrize("n", [2, 25])
