@@ -40,14 +40,12 @@ class BoundedPaginator(Paginator):
         counted and cut from one query: the ids of the rows the bounded count would count
         (at most the limit + 1), whose number is that count. For a list whose rows are then
         read by id: a count and a slice of ids were two queries, each planned and compiled.
-        The list may also be the ids, or a function of n giving the first n ids."""
+        The list may also be a function of n giving the first n ids."""
         self._ask(number)
         limit = (self.asked + self.lookahead) * self.per_page
         source = self.object_list
         if callable(source):
             ids = source(limit + 1)
-        elif isinstance(source, list | tuple):
-            ids = source[: limit + 1]
         else:
             ids = source.values_list("pk", flat=True)[: limit + 1]
         self.object_list = list(ids)

@@ -7,7 +7,7 @@ from django import template
 from django.utils.formats import localize
 from django.utils.translation import gettext
 
-from members.row_html import html_rows
+from members.row_html import html_format, html_rows
 
 register = template.Library()
 
@@ -49,7 +49,7 @@ def _number(value):
 def tally_bar_rows(tally):
     """The <li> of each row of `tally` (with its "bar" segments and "bar_text", as the view's
     _with_bars gives them): the member's name and their bar, or that too few voted."""
-    too_few = html_rows(_TOO_FEW_BAR, [{"text": gettext("Too few ballots to show a result.")}])
+    too_few = html_format(_TOO_FEW_BAR, text=gettext("Too few ballots to show a result."))
 
     def row(r):
         name = r["member"].full_name
@@ -62,7 +62,7 @@ def tally_bar_rows(tally):
                     for s in r["bar"]
                 ),
             )
-            result = html_rows(_BAR, [{"name": name, "text": r["bar_text"], "segments": segments}])
+            result = html_format(_BAR, name=name, text=r["bar_text"], segments=segments)
         return {"name": name, "result": result}
 
     return html_rows(_BAR_ROW, map(row, tally["rows"]))
@@ -72,16 +72,15 @@ def tally_bar_rows(tally):
 def tally_table_rows(tally):
     """The <tr> of each row of `tally`: the member, each grade's count and share (or that too
     few voted), and their ballots."""
-    too_few = html_rows(_TOO_FEW_CELL, [{"text": gettext("Too few ballots to show a result.")}])
+    too_few = html_format(_TOO_FEW_CELL, text=gettext("Too few ballots to show a result."))
 
     def row(r):
         counts = too_few
         if r["shown"]:
-            counts = html_rows(
-                _COUNT,
-                ({"count": _number(g["count"]), "share": _number(g["share"])} for g in r["grades"]),
+            cells = (
+                {"count": _number(g["count"]), "share": _number(g["share"])} for g in r["grades"]
             )
-            counts = html_rows("{counts}\n    ", [{"counts": counts}])
+            counts = html_format("{cells}\n    ", cells=html_rows(_COUNT, cells))
         return {"name": r["member"].full_name, "counts": counts, "total": _number(r["total"])}
 
     return html_rows(_TABLE_ROW, map(row, tally["rows"]))
