@@ -222,27 +222,22 @@ def load_summary(latencies, errors, elapsed, concurrency) -> dict:
     }
 
 
-def run_load(
-    target: Target,
-    path: str,
-    cookie: str,
-    *,
-    concurrency: int,
-    max_requests: int,
-    duration: float,
-    warmup: int = 5,
-):
-    """Hit one path with `concurrency` clients until max_requests or duration seconds.
-
-    Returns requests per second, p50/p95/max latency (ms), counts and error statuses.
-    """
+def warm_up(target: Target, path: str, cookie: str, requests: int = 5):
+    """A few requests on one connection before timing (connections, per-process caches)."""
     conn = target.connection()
     try:
-        for _ in range(warmup):
+        for _ in range(requests):
             fetch(target, path, cookie, conn)
     finally:
         conn.close()
 
+
+def load_latencies(
+    target: Target, path: str, cookie: str, *, concurrency: int, max_requests: int, duration: float
+):
+    """Hit one path with `concurrency` clients until max_requests or duration seconds: the
+    sorted latencies of the 200 answers, {status: count} of the others, the elapsed seconds.
+    Several of these (a page's rounds) add up with load_summary."""
     issued = 0
     deadline = time.perf_counter() + duration
 
@@ -259,4 +254,4 @@ def run_load(
         take=take,
         send_one=lambda conn, item: fetch(target, item, cookie, conn),
     )
-    return load_summary(latencies, errors, elapsed, concurrency)
+    return latencies, errors, elapsed

@@ -1,18 +1,19 @@
-"""Measure one seeded database: `python -m bench.measure --base-url ... --out ...`.
+"""Measure one seeded database: `python -m bench.measure --phase pages|jobs --base-url ...`.
 
 bench/run.py starts it with the same environment as the gunicorn it measures (the seeded
-database, Redis, production settings), so Django here reads that database. For each page of
-bench.pages.PAGES:
+database, Redis, production settings), so Django here reads that database.
 
-- queries per request: counted in this process with Django's test client and
-  CaptureQueriesContext against the same database (the second of two requests, so caches
-  warmed by the first do not count) — gunicorn's own processes cannot be instrumented
-  without a middleware in settings;
-- requests per second and p50/p95 latency: over real HTTP against gunicorn, with
-  concurrent keep-alive clients (bench.httpload).
+--phase pages, for each page of bench.pages.PAGES: its URL, a logged-in session for its user
+and the queries per request, counted in this process with Django's test client and
+CaptureQueriesContext against the same database (the second of two requests, so caches
+warmed by the first do not count; gunicorn's own processes cannot be instrumented without a
+middleware in settings), with the in-process time. Requests per second and p50/p95 latency
+over real HTTP are then measured by bench/run.py, every size's gunicorn in turn (page by
+page, in rounds), so that a drift of the machine's speed falls on every size alike.
 
-Then the timed jobs: downloads (the rollup XLSX), the reminder fan-out through the real
-Celery worker (with the worker's peak memory) and the 10 000-row roster import.
+--phase jobs, after the pages of every size: the timed jobs: downloads (the rollup XLSX),
+check-ins and logging a session, the reminder fan-out through the real Celery worker (with
+the worker's peak memory) and the 10 000-row roster import.
 """
 
 import argparse
@@ -686,13 +687,11 @@ def roster_io_xlsx_type():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--phase", choices=("pages", "jobs"), required=True)
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--duration", type=float, default=10)
-    parser.add_argument("--max-requests", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--pages", help="comma-separated page keys (default: all)")
     parser.add_argument(
         "--jobs", default="downloads,writes,fanout,import", help="which jobs to run"
@@ -713,10 +712,11 @@ def main(argv=None):
 
     django.setup()
     from bench import httpload
-    from bench.pages import DOWNLOADS, PAGES, NotAvailable
 
-    cleanup_earlier_runs()
-    settled_in = settle_database()
+    if args.phase == "pages":
+        # What an earlier run's jobs wrote is undone, then the database settled, before pages.
+        cleanup_earlier_runs()
+        settled_in = settle_database()
     extra = {}
     if args.seed_report:
         with open(args.seed_report, encoding="utf-8") as fh:
@@ -730,14 +730,28 @@ def main(argv=None):
             cookies[role] = httpload.login(target, facts.users[role].username, args.password)
         return cookies[role]
 
-    out = {"pages": {}, "downloads": {}, "jobs": {}, "extra": facts.extra}
-    out["vacuum_seconds"] = settled_in
+    if args.phase == "pages":
+        out = {"pages": measure_pages(args, facts, cookie), "extra": facts.extra}
+        out["vacuum_seconds"] = settled_in
+    else:
+        out = {"downloads": {}, "jobs": {}}
+        run_jobs(args, facts, target, cookie, out)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump(out, fh, indent=2, ensure_ascii=False)
+
+
+def measure_pages(args, facts, cookie):
+    """{page key: entry}: URL, queries and in-process figures, and the session cookie that
+    bench/run.py's HTTP load uses (it removes it from the results)."""
+    from bench.pages import PAGES, NotAvailable
+
+    pages = {}
     wanted = set(args.pages.split(",")) if args.pages else None
     for page in PAGES:
         if wanted and page.key not in wanted:
             continue
         entry = {"title": page.title, "level": page.level, "user": page.user}
-        out["pages"][page.key] = entry
+        pages[page.key] = entry
         try:
             url = page.url(facts)
             entry["url"] = url
@@ -767,30 +781,19 @@ def main(argv=None):
             cpu_ms=figures["cpu_ms"],
             db_cpu_ms=figures["db_cpu_ms"],
             sql=sql,
-        )
-        entry["loadavg_before"] = round(os.getloadavg()[0], 2)
-        status, body, _seconds = httpload.fetch(target, url, cookie(page.user))
-        entry["bytes"] = len(body)
-        if status != 200:
-            entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
-            continue
-        entry.update(
-            httpload.run_load(
-                target,
-                url,
-                cookie(page.user),
-                concurrency=args.concurrency,
-                max_requests=args.max_requests,
-                duration=args.duration,
-                warmup=args.warmup,
-            )
+            cookie=cookie(page.user),
         )
         print(
-            f"  {page.key}: {entry['rps']} req/s, p50 {entry['p50_ms']} ms, "
-            f"p95 {entry['p95_ms']} ms, {queries} queries "
-            f"({entry['replica_queries']} on the replica), in-process {entry['inproc_ms']} ms",
+            f"  {page.key}: {queries} queries ({entry['replica_queries']} on the replica), "
+            f"in-process {entry['inproc_ms']} ms",
             flush=True,
         )
+    return pages
+
+
+def run_jobs(args, facts, target, cookie, out):
+    from bench import httpload
+    from bench.pages import DOWNLOADS, NotAvailable
 
     jobs = set(args.jobs.split(",")) if args.jobs else set()
     if "downloads" in jobs:
@@ -879,9 +882,6 @@ def main(argv=None):
                 "broken": True,
             }
         print(f"  job {key}: {json.dumps(out['jobs'][key], ensure_ascii=False)[:300]}", flush=True)
-
-    with open(args.out, "w", encoding="utf-8") as fh:
-        json.dump(out, fh, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 """The scale benchmark (issue 10): `python -m bench.run` (make bench), `--smoke` (make bench-smoke).
 
 For each size (default N = 1 000, 100 000 and 1 000 000) it creates a PostgreSQL database,
-migrates it, seeds it with `python -m bench.seed`, starts the app the way production runs it
-(gunicorn on PostgreSQL, reads that tolerate lag on a streaming replica made with
-pg_basebackup, a Celery worker on Redis, DEBUG off), and runs bench.measure against it; then
-it compares the sizes, checks the issue's targets, and writes bench/results/<date>.json and
-the table in bench/README.md.
+migrates it and seeds it with `python -m bench.seed`. Then it serves every size at once the
+way production runs the app (gunicorn on PostgreSQL, reads that tolerate lag on a streaming
+replica made with pg_basebackup, DEBUG off), one port each, and measures the pages: their
+queries and in-process time (bench.measure --phase pages), then requests per second and
+latency over HTTP, page by page, each page's time split into rounds that visit every size in
+turn. The sizes' figures for a page (and the floor's) are so taken side by side: a machine
+that slows for a minute slows every size, not the one measured then. Then, one size at a
+time with its Celery worker, the timed jobs (bench.measure --phase jobs). Last it compares
+the sizes, checks the issue's targets, and writes bench/results/<date>.json and the table in
+bench/README.md.
 
 Needs PostgreSQL (trust auth for user postgres) and Redis on 127.0.0.1; talks to loopback
 only. One heavy process at a time: seeding, then serving + measuring.
@@ -31,6 +36,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import httpload
 from bench.standby import Standby
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,41 +190,50 @@ def prepare_database(args, db, n, env, workdir):
 
 
 class Services:
-    """gunicorn + Celery worker for one database, stopped on exit."""
+    """gunicorn (and, for the jobs, a Celery worker) for one database, stopped on exit."""
 
-    def __init__(self, args, env, workdir, label):
+    def __init__(self, args, env, workdir, label, *, port, worker=True):
         self.args, self.env, self.workdir, self.label = args, env, workdir, label
+        self.port, self.worker = port, worker
         self.procs = {}
 
     def __enter__(self):
-        celery = str(Path(PY).with_name("celery"))
-        gunicorn = str(Path(PY).with_name("gunicorn"))
-        subprocess.run(
-            [celery, "-A", "branchsite", "purge", "-f"],
-            cwd=CODE,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
-        self._start(
-            "worker",
-            [celery, "-A", "branchsite", "worker", "-I", "bench.worker_tasks", "-l", "WARNING"],
-        )
-        self._start(
-            "gunicorn",
-            [
-                gunicorn,
-                "branchsite.wsgi",
-                "--workers",
-                str(self.args.workers),
-                "--bind",
-                f"127.0.0.1:{self.args.port}",
-                "--timeout",
-                "300",
-            ],
-        )
-        self._wait_healthy()
+        try:
+            if self.worker:
+                celery = str(Path(PY).with_name("celery"))
+                subprocess.run(
+                    [celery, "-A", "branchsite", "purge", "-f"],
+                    cwd=CODE,
+                    env=self.env,
+                    check=True,
+                    capture_output=True,
+                )
+                self._start(
+                    "worker",
+                    [
+                        *(celery, "-A", "branchsite", "worker"),
+                        *("-I", "bench.worker_tasks", "-l", "WARNING"),
+                    ],
+                )
+            self._start(
+                "gunicorn",
+                [
+                    str(Path(PY).with_name("gunicorn")),
+                    "branchsite.wsgi",
+                    *("--workers", str(self.args.workers)),
+                    *("--bind", f"127.0.0.1:{self.port}"),
+                    *("--timeout", "300"),
+                ],
+            )
+            self._wait_healthy()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
+
+    @property
+    def base_url(self):
+        return f"http://127.0.0.1:{self.port}"
 
     def _start(self, name, argv):
         logfile = open(self.workdir / f"{self.label}-{name}.log", "w")
@@ -227,7 +242,9 @@ class Services:
         )
 
     def _wait_healthy(self, timeout=90):
-        url = f"http://127.0.0.1:{self.args.port}/healthz"
+        # /healthz asks for a worker too; without one, the login page says the app is up.
+        path = "/healthz" if self.worker else "/accounts/login/"
+        url = f"http://127.0.0.1:{self.port}{path}"
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
@@ -243,10 +260,6 @@ class Services:
             time.sleep(1)
         raise RuntimeError(f"the app did not become healthy at {url}: {last}")
 
-    @property
-    def worker_pid(self):
-        return self.procs["worker"].pid
-
     def __exit__(self, *exc):
         for proc in self.procs.values():
             if proc.poll() is None:
@@ -259,43 +272,78 @@ class Services:
                 proc.wait()
 
 
-def measure(args, env, services, workdir, label, import_rows, seed_report):
-    out = workdir / f"measure-{label}.json"
+def measure(args, env, services, workdir, label, phase, seed_report):
+    """bench.measure's --phase (pages or jobs) against one size's services."""
+    out = workdir / f"measure-{label}-{phase}.json"
     argv = [
-        PY,
-        "-m",
-        "bench.measure",
-        "--base-url",
-        f"http://127.0.0.1:{args.port}",
-        "--password",
-        args.password,
-        "--out",
-        str(out),
-        "--duration",
-        str(args.duration),
-        "--max-requests",
-        str(args.max_requests),
-        "--concurrency",
-        str(args.concurrency),
-        "--worker-pid",
-        str(services.worker_pid),
-        "--gunicorn-pid",
-        str(services.procs["gunicorn"].pid),
-        "--import-rows",
-        str(import_rows),
-        "--jobs",
-        args.jobs,
-        "--checkins",
-        str(args.checkins),
-        "--email-wait",
-        str(args.email_wait),
+        *(PY, "-m", "bench.measure", "--phase", phase),
+        *("--base-url", services.base_url, "--password", args.password, "--out", str(out)),
+        *("--duration", str(args.duration), "--gunicorn-pid", str(services.procs["gunicorn"].pid)),
+        *("--import-rows", str(args.import_rows), "--jobs", args.jobs),
+        *("--checkins", str(args.checkins), "--email-wait", str(args.email_wait)),
     ]
+    if "worker" in services.procs:
+        argv += ["--worker-pid", str(services.procs["worker"].pid)]
     if seed_report and Path(seed_report).exists():
         argv += ["--seed-report", str(seed_report)]
     if args.pages:
         argv += ["--pages", args.pages]
     subprocess.run(argv, cwd=CODE, env=env, check=True)
     return json.loads(out.read_text("utf-8"))
+
+
+def load_pages(args, sizes, runs, base_urls):
+    """Requests per second and latency over HTTP for every page at every size.
+
+    A page's time (--duration, --max-requests) is split into --rounds rounds; each round
+    loads every size in turn, starting one size further on than the last. Each size's
+    latencies are the union of its rounds."""
+    rounds = max(1, args.rounds)
+    for key in runs[sizes[0]]["pages"]:
+        entries = {n: runs[n]["pages"].get(key, {}) for n in sizes}
+        live = [n for n in sizes if entries[n].get("available")]
+        targets = {n: httpload.Target.from_url(base_urls[n]) for n in live}
+        for n in list(live):
+            entry = entries[n]
+            entry["loadavg_before"] = round(os.getloadavg()[0], 2)
+            status, body, _seconds = httpload.fetch(targets[n], entry["url"], entry["cookie"])
+            entry["bytes"] = len(body)
+            if status != 200:
+                entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
+                live.remove(n)
+                continue
+            httpload.warm_up(targets[n], entry["url"], entry["cookie"])
+        taken = {n: ([], {}, 0.0) for n in live}
+        for r in range(rounds if live else 0):
+            for n in live[r % len(live) :] + live[: r % len(live)]:
+                latencies, errors, elapsed = httpload.load_latencies(
+                    targets[n],
+                    entries[n]["url"],
+                    entries[n]["cookie"],
+                    concurrency=args.concurrency,
+                    max_requests=-(-args.max_requests // rounds),
+                    duration=args.duration / rounds,
+                )
+                all_latencies, all_errors, all_elapsed = taken[n]
+                for status, count in errors.items():
+                    all_errors[status] = all_errors.get(status, 0) + count
+                taken[n] = (all_latencies + latencies, all_errors, all_elapsed + elapsed)
+        for n in live:
+            latencies, errors, elapsed = taken[n]
+            entries[n].update(
+                httpload.load_summary(sorted(latencies), errors, elapsed, args.concurrency)
+            )
+            entries[n]["rounds"] = rounds
+        print(
+            f"  {key}: "
+            + "; ".join(
+                f"N = {n} {entries[n]['rps']} req/s, p95 {entries[n]['p95_ms']} ms" for n in live
+            ),
+            flush=True,
+        )
+    for n in sizes:
+        for entry in runs[n]["pages"].values():
+            entry.pop("cookie", None)  # a live session: not for the results file
 
 
 # --- comparing sizes and checking targets -------------------------------------------------
@@ -571,7 +619,13 @@ def markdown(result):
         f"({result['machine']['postgres']}), gunicorn --workers {result['settings']['workers']}, "
         f"{result['settings']['concurrency']} concurrent clients, "
         f"≤ {result['settings']['max_requests']} requests or {result['settings']['duration']} s "
-        f"per page; every page built on every request (no page cache). Organizer pages: "
+        f"per page and N"
+        + (
+            f", in {result['settings']['rounds']} rounds that visit every N in turn"
+            if result["settings"].get("rounds")
+            else ""
+        )
+        + "; every page built on every request (no page cache). Organizer pages: "
         + (
             f"reads from a streaming replica (pg_basebackup, port {replica['port']})"
             if replica.get("port")
@@ -676,6 +730,9 @@ def main(argv=None):
     parser.add_argument("--duration", type=float, default=10, help="seconds per page")
     parser.add_argument("--max-requests", type=int, default=1000, help="requests per page")
     parser.add_argument("--concurrency", type=int, default=4, help="concurrent HTTP clients")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="rounds over the sizes each page's time is split in"
+    )
     parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--pages", help="only these page keys")
@@ -739,26 +796,40 @@ def main(argv=None):
             standby = stack.enter_context(Standby(args.replica_port, label="branchsite_bench"))
             replica = {"port": standby.port}
             log(f"streaming replica (pg_basebackup) on 127.0.0.1:{standby.port}")
+        envs = {}
         for n in sizes:
             db = names[n]
-            env = base_env(args, db)
-            seeds[n] = prepare_database(args, db, n, env, workdir)
+            envs[n] = base_env(args, db)
+            seeds[n] = prepare_database(args, db, n, envs[n], workdir)
             if standby:
                 t0 = time.time()
                 standby.wait_until_caught_up(timeout=3600)
                 replica[f"caught_up_seconds_{n}"] = round(time.time() - t0, 1)
-                env = base_env(args, db, replica_url=standby.url(db))
-            log(f"N = {n}: serving {db} on 127.0.0.1:{args.port}; measuring")
-            with Services(args, env, workdir, f"n{n}") as services:
-                runs[n] = measure(
-                    args,
-                    env,
-                    services,
-                    workdir,
-                    f"n{n}",
-                    args.import_rows,
-                    workdir / f"seed-{db}.json",
+                envs[n] = base_env(args, db, replica_url=standby.url(db))
+        # The pages: every size served at once, one port each (Services without a worker).
+        with contextlib.ExitStack() as serving:
+            servers = {}
+            for i, n in enumerate(sizes):
+                log(f"N = {n}: serving {names[n]} on 127.0.0.1:{args.port + i}")
+                servers[n] = serving.enter_context(
+                    Services(args, envs[n], workdir, f"n{n}", port=args.port + i, worker=False)
                 )
+            for n in sizes:
+                log(f"N = {n}: queries and in-process time of every page")
+                seed_report = workdir / f"seed-{names[n]}.json"
+                runs[n] = measure(args, envs[n], servers[n], workdir, f"n{n}", "pages", seed_report)
+            log(f"requests per second and latency: {args.rounds} rounds over the sizes per page")
+            load_pages(args, sizes, runs, {n: servers[n].base_url for n in sizes})
+        # The jobs write (check-ins, a fan-out, an import): after every page, one size at a
+        # time, with its Celery worker.
+        for n in sizes:
+            if args.jobs:
+                log(f"N = {n}: jobs ({args.jobs})")
+                with Services(args, envs[n], workdir, f"n{n}-jobs", port=args.port) as services:
+                    seed_report = workdir / f"seed-{names[n]}.json"
+                    runs[n].update(
+                        measure(args, envs[n], services, workdir, f"n{n}", "jobs", seed_report)
+                    )
             runs[n]["code"] = code_state if args.snapshot else git_state()
             # Kept as each size finishes: an interrupted run still has the sizes it measured.
             (workdir / "partial.json").write_text(
@@ -781,6 +852,7 @@ def main(argv=None):
             "concurrency": args.concurrency,
             "duration": args.duration,
             "max_requests": args.max_requests,
+            "rounds": args.rounds,
         },
         "sizes": sizes,
         "replica": replica,
