@@ -205,6 +205,14 @@ def _visible_members_q(user):
     return q
 
 
+# What a roster row reads of a member and its branch and group (members/templatetags/
+# roster.py): the page reads only these, where a member has some thirty columns.
+ROSTER_ROW_COLUMNS = (
+    *("full_name", "gender", "status", "phone", "joined_on"),
+    *("branch__name", "group__name"),
+)
+
+
 def roster(user, *, branch=None):
     """Members a user may see on the roster, with what the roster shows already joined."""
     qs = Member.objects.filter(_visible_members_q(user)).select_related("branch", "group")

@@ -104,7 +104,8 @@ def roster(request):
         roster_filter = RosterFilter(
             request.GET, queryset=selectors.roster(request.user), user=request.user
         )
-        page = Paginator(roster_filter.result, 50).get_page(page_param(request))
+        rows = roster_filter.result.only(*selectors.ROSTER_ROW_COLUMNS)
+        page = Paginator(rows, 50).get_page(page_param(request))
         query = _query_without_page(request)
         return {
             "filter": roster_filter,
@@ -113,7 +114,6 @@ def roster(request):
             "is_filtered": bool(query),
         }
 
-    # Members, positions and organizations only: their writes change every kept page.
     return render(request, "members/roster.html", build())
 
 
