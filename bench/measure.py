@@ -354,21 +354,42 @@ def _checkin_world(facts, count):
     return interleaved
 
 
-def job_checkins(facts, target, *, count, concurrency, duration, app_pid=None):
+def _round_of(todo, budget, deadline):
+    """take() for run_clients: items popped from `todo`, at most `budget`, until `deadline`."""
+
+    def take():
+        nonlocal budget
+        if not todo or not budget or time.perf_counter() >= deadline:
+            return None
+        budget -= 1
+        return todo.pop()
+
+    return take
+
+
+def job_checkins(
+    facts, target, *, count, concurrency, duration, app_pid=None, floor=None, rounds=1
+):
     """Members checking themselves in (POST, the real view) at `concurrency` clients, each
     request a different member: requests per second, p50/p95, and every success verified in
-    the database (present, checked in, once)."""
+    the database (present, checked in, once).
+
+    The prepared check-ins and `duration` are split into `rounds`. With `floor` (path, cookie,
+    concurrency, max_requests), the floor view is loaded before each round on the same
+    gunicorn, so the check-ins' share of its req/s compares the same minutes ("floor_rps");
+    the CPU per check-in counts the check-in rounds only."""
     from bench import httpload
     from education.models import Attendance, AttendanceStatus
 
     world = _checkin_world(facts, count)
     todo = list(world)
-    deadline = time.perf_counter() + duration
-
-    def take():
-        if not todo or time.perf_counter() >= deadline:
-            return None
-        return todo.pop()
+    rounds = max(1, rounds)
+    per_round = -(-len(todo) // rounds)
+    latencies, errors, done, elapsed = [], {}, [], 0.0
+    app_seconds = db_seconds = 0.0
+    floor_latencies, floor_errors, floor_elapsed = [], {}, 0.0
+    if floor:
+        httpload.warm_up(target, floor[0], floor[1])
 
     def send_one(conn, item):
         cookie, path, csrf, _session_id, _member_id = item
@@ -377,26 +398,60 @@ def job_checkins(facts, target, *, count, concurrency, duration, app_pid=None):
             conn, target, "POST", path, cookie, body=body, content_type=httpload.FORM_CONTENT_TYPE
         )
 
-    with CpuMeter(app_pid) as cpu:
-        latencies, errors, done, elapsed = httpload.run_clients(
-            target, concurrency=concurrency, take=take, send_one=send_one
-        )
+    for _ in range(rounds):
+        if not todo:
+            break
+        if floor:
+            path, cookie, floor_concurrency, floor_max = floor
+            got, failed, seconds = httpload.load_latencies(
+                target,
+                path,
+                cookie,
+                concurrency=floor_concurrency,
+                max_requests=floor_max // rounds,
+                duration=duration / rounds,
+            )
+            floor_latencies += got
+            floor_elapsed += seconds
+            for status, n in failed.items():
+                floor_errors[status] = floor_errors.get(status, 0) + n
+        take = _round_of(todo, per_round, time.perf_counter() + duration / rounds)
+        with CpuMeter(app_pid) as cpu:
+            got, failed, answered, seconds = httpload.run_clients(
+                target, concurrency=concurrency, take=take, send_one=send_one
+            )
+        app_seconds += cpu.app_seconds
+        db_seconds += cpu.db_seconds
+        latencies += got
+        done += answered
+        elapsed += seconds
+        for status, n in failed.items():
+            errors[status] = errors.get(status, 0) + n
+    latencies.sort()
     ok = len(latencies)
     checked = Attendance.objects.filter(
         session_id__in={item[3] for item in done},
         status=AttendanceStatus.PRESENT,
         checked_in_at__isnull=False,
     ).count()
-    return {
+    result = {
         "path": "HTTP POST education:checkin_confirm, a different member each request",
         "prepared": len(world),
         **httpload.load_summary(latencies, errors, elapsed, concurrency),
+        "rounds": rounds,
         "verified_in_database": checked,
         # Where a check-in's cost goes: CPU per check-in in gunicorn and in PostgreSQL.
-        "app_cpu_ms_per_request": round(cpu.app_seconds * 1000 / ok, 2) if ok and app_pid else None,
-        "db_cpu_ms_per_request": round(cpu.db_seconds * 1000 / ok, 2) if ok else None,
+        "app_cpu_ms_per_request": round(app_seconds * 1000 / ok, 2) if ok and app_pid else None,
+        "db_cpu_ms_per_request": round(db_seconds * 1000 / ok, 2) if ok else None,
         "broken": bool(errors) or checked != ok,
     }
+    if floor:
+        floor_latencies.sort()
+        result["floor"] = httpload.load_summary(
+            floor_latencies, floor_errors, floor_elapsed, floor[2]
+        )
+        result["floor_rps"] = result["floor"]["rps"]
+    return result
 
 
 LOG_TITLE = "基准补录会议"
@@ -697,6 +752,11 @@ def main(argv=None):
         "--jobs", default="downloads,writes,fanout,import", help="which jobs to run"
     )
     parser.add_argument("--checkins", type=int, default=1000, help="check-ins prepared")
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="clients loading the floor beside check-ins"
+    )
+    parser.add_argument("--max-requests", type=int, default=1000, help="floor requests, at most")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of check-ins and floor")
     parser.add_argument("--checkin-concurrency", type=int, default=8)
     parser.add_argument("--import-rows", type=int, default=10_000)
     parser.add_argument("--worker-pid", type=int)
@@ -791,6 +851,19 @@ def measure_pages(args, facts, cookie):
     return pages
 
 
+def floor_beside(facts, cookie, args):
+    """(path, cookie, concurrency, max_requests) of the floor view, loaded beside the
+    check-ins (job_checkins); None where this server has no floor view (bench.settings)."""
+    from bench.pages import PAGES, NotAvailable
+
+    page = next(page for page in PAGES if page.key == "floor")
+    try:
+        path = page.url(facts)
+    except NotAvailable:
+        return None
+    return path, cookie(page.user), args.concurrency, args.max_requests
+
+
 def run_jobs(args, facts, target, cookie, out):
     from bench import httpload
     from bench.pages import DOWNLOADS, NotAvailable
@@ -834,6 +907,8 @@ def run_jobs(args, facts, target, cookie, out):
                 concurrency=args.checkin_concurrency,
                 duration=max(args.duration, 5),
                 app_pid=args.gunicorn_pid,
+                floor=floor_beside(facts, cookie, args),
+                rounds=args.rounds,
             ),
         ),
         ("writes", "log_session", lambda: job_log_session(facts)),

@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import datetime as dt
 import functools
+import http.client
 import json
 import os
 import platform
@@ -272,6 +273,21 @@ class Services:
                 proc.wait()
 
 
+def check_connections(args, servers):
+    """Every gunicorn worker of every size keeps a connection (and one to the standby): stop
+    with a clear message where PostgreSQL would refuse them, rather than report the pages as
+    broken."""
+    limit = int(psql("SHOW max_connections"))
+    used = int(psql("SELECT count(*) FROM pg_stat_activity"))
+    wanted = servers * args.workers * (1 if args.no_replica else 2) + 10
+    if used + wanted > limit:
+        raise SystemExit(
+            f"PostgreSQL allows {limit} connections and {used} are open; serving "
+            f"{servers} sizes with --workers {args.workers} needs about {wanted} more: raise "
+            "max_connections or lower --workers"
+        )
+
+
 def measure(args, env, services, workdir, label, phase, seed_report):
     """bench.measure's --phase (pages or jobs) against one size's services."""
     out = workdir / f"measure-{label}-{phase}.json"
@@ -281,6 +297,8 @@ def measure(args, env, services, workdir, label, phase, seed_report):
         *("--duration", str(args.duration), "--gunicorn-pid", str(services.procs["gunicorn"].pid)),
         *("--import-rows", str(args.import_rows), "--jobs", args.jobs),
         *("--checkins", str(args.checkins), "--email-wait", str(args.email_wait)),
+        *("--concurrency", str(args.concurrency), "--max-requests", str(args.max_requests)),
+        *("--rounds", str(args.rounds)),
     ]
     if "worker" in services.procs:
         argv += ["--worker-pid", str(services.procs["worker"].pid)]
@@ -306,13 +324,16 @@ def load_pages(args, sizes, runs, base_urls):
         for n in list(live):
             entry = entries[n]
             entry["loadavg_before"] = round(os.getloadavg()[0], 2)
-            status, body, _seconds = httpload.fetch(targets[n], entry["url"], entry["cookie"])
-            entry["bytes"] = len(body)
+            try:
+                status, body, _seconds = httpload.fetch(targets[n], entry["url"], entry["cookie"])
+                entry["bytes"] = len(body)
+                if status == 200:
+                    httpload.warm_up(targets[n], entry["url"], entry["cookie"])
+            except (OSError, http.client.HTTPException) as exc:
+                status = type(exc).__name__
             if status != 200:
                 entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
                 live.remove(n)
-                continue
-            httpload.warm_up(targets[n], entry["url"], entry["cookie"])
         taken = {n: ([], {}, 0.0) for n in live}
         for r in range(rounds if live else 0):
             for n in live[r % len(live) :] + live[: r % len(live)]:
@@ -321,7 +342,8 @@ def load_pages(args, sizes, runs, base_urls):
                     entries[n]["url"],
                     entries[n]["cookie"],
                     concurrency=args.concurrency,
-                    max_requests=-(-args.max_requests // rounds),
+                    # The page's budget spread over the rounds, the remainder to the first.
+                    max_requests=args.max_requests // rounds + (r < args.max_requests % rounds),
                     duration=args.duration / rounds,
                 )
                 all_latencies, all_errors, all_elapsed = taken[n]
@@ -448,7 +470,9 @@ def check_targets(sizes, runs, seeds, pages):
     jobs = run.get("jobs", {})
     checkins = jobs.get("checkins", {})
     if checkins.get("available") and checkins.get("ok"):
-        share = _ratio(checkins["rps"], floor_rps)
+        # Against the floor loaded beside the check-ins (same gunicorn, same minutes), where
+        # the run has it.
+        share = _ratio(checkins["rps"], checkins.get("floor_rps") or floor_rps)
         add(
             f"check-ins at concurrency {checkins['concurrency']}: req/s ≥ "
             f"{CHECKIN_FLOOR_SHARE} × floor",
@@ -598,6 +622,11 @@ def _checkin_cell(c):
         f"{c['verified_in_database']} verified in the database; CPU per check-in: gunicorn "
         f"{_fmt(c.get('app_cpu_ms_per_request'))} ms, PostgreSQL "
         f"{_fmt(c.get('db_cpu_ms_per_request'))} ms"
+        + (
+            f"; the floor beside them {c['floor_rps']} req/s (× {_ratio(c['rps'], c['floor_rps'])})"
+            if c.get("floor_rps")
+            else ""
+        )
         + (f"; errors {c['errors']}" if c.get("errors") else "")
     )
 
@@ -807,6 +836,7 @@ def main(argv=None):
                 replica[f"caught_up_seconds_{n}"] = round(time.time() - t0, 1)
                 envs[n] = base_env(args, db, replica_url=standby.url(db))
         # The pages: every size served at once, one port each (Services without a worker).
+        check_connections(args, len(sizes))
         with contextlib.ExitStack() as serving:
             servers = {}
             for i, n in enumerate(sizes):
@@ -820,6 +850,10 @@ def main(argv=None):
                 runs[n] = measure(args, envs[n], servers[n], workdir, f"n{n}", "pages", seed_report)
             log(f"requests per second and latency: {args.rounds} rounds over the sizes per page")
             load_pages(args, sizes, runs, {n: servers[n].base_url for n in sizes})
+        # Kept now and as each size's jobs finish: an interrupted run keeps what it measured.
+        (workdir / "partial.json").write_text(
+            json.dumps({"seed": seeds, "runs": runs, "replica": replica}, default=str), "utf-8"
+        )
         # The jobs write (check-ins, a fan-out, an import): after every page, one size at a
         # time, with its Celery worker.
         for n in sizes:
@@ -831,7 +865,6 @@ def main(argv=None):
                         measure(args, envs[n], services, workdir, f"n{n}", "jobs", seed_report)
                     )
             runs[n]["code"] = code_state if args.snapshot else git_state()
-            # Kept as each size finishes: an interrupted run still has the sizes it measured.
             (workdir / "partial.json").write_text(
                 json.dumps({"seed": seeds, "runs": runs, "replica": replica}, default=str),
                 "utf-8",

@@ -18,14 +18,18 @@ class _Recorder:
 
 
 def _server(label, recorder, status=200):
+    """`status`: a number, or a function of how many requests this server has answered."""
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):
             with recorder.lock:
                 recorder.seen.append((label, self.path, self.headers.get("Cookie")))
+                answered = sum(1 for seen in recorder.seen if seen[0] == label)
+            code = status(answered) if callable(status) else status
             body = f"page {self.path} at {label}".encode()
-            self.send_response(status)
+            self.send_response(code)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -116,3 +120,24 @@ def test_a_size_that_does_not_answer_200_is_left_out_and_the_others_measured(ser
     assert runs[1000]["pages"]["floor"]["ok"] == 4
     # The failing server was asked once (the check), never loaded.
     assert [seen[0] for seen in recorder.seen].count("broken") == 1
+
+
+def test_errors_and_the_budget_add_up_over_the_rounds():
+    recorder = _Recorder()
+    # After the check and five warm-ups (answers 1-6), every fifth answer is a 500.
+    failing = _server("flaky", recorder, status=lambda k: 500 if k > 6 and k % 5 == 0 else 200)
+    try:
+        runs = {1000: {"pages": {"floor": _entry("sessionid=small")}}}
+        args = argparse.Namespace(rounds=3, concurrency=2, max_requests=31, duration=30)
+        base_urls = {1000: f"http://127.0.0.1:{failing.server_address[1]}"}
+        bench_run.load_pages(args, [1000], runs, base_urls)
+    finally:
+        failing.shutdown()
+        failing.server_close()
+
+    entry = runs[1000]["pages"]["floor"]
+    # 31 requests in three rounds (11, 10, 10): answers 7-37, of which 10, 15, ..., 35 failed.
+    assert entry["requests"] == 31
+    assert entry["errors"] == {"500": 6}
+    assert entry["ok"] == 25
+    assert len([seen for seen in recorder.seen if seen[0] == "flaky"]) == 1 + 5 + 31
