@@ -222,6 +222,45 @@ def load_summary(latencies, errors, elapsed, concurrency) -> dict:
     }
 
 
+class Rounds:
+    """The latencies, error counts and seconds of several load runs (a page's rounds) added
+    up: each run's `(latencies, errors, elapsed)` goes to `add`, `summary` is load_summary's."""
+
+    def __init__(self):
+        self.latencies, self.errors, self.elapsed = [], {}, 0.0
+
+    def add(self, latencies, errors, elapsed):
+        self.latencies += latencies
+        for status, count in errors.items():
+            self.errors[status] = self.errors.get(status, 0) + count
+        self.elapsed += elapsed
+
+    def summary(self, concurrency):
+        return load_summary(sorted(self.latencies), self.errors, self.elapsed, concurrency)
+
+
+def round_share(total, rounds, r):
+    """Round r's part of `total` split over `rounds`, the remainder to the first rounds."""
+    return total // rounds + (r < total % rounds)
+
+
+def budgeted(next_item, budget, seconds):
+    """take() for run_clients: next_item() (None when there is none), at most `budget` times,
+    for at most `seconds`."""
+    deadline = time.perf_counter() + seconds
+
+    def take():
+        nonlocal budget
+        if budget <= 0 or time.perf_counter() >= deadline:
+            return None
+        item = next_item()
+        if item is not None:
+            budget -= 1
+        return item
+
+    return take
+
+
 def warm_up(target: Target, path: str, cookie: str, requests: int = 5):
     """A few requests on one connection before timing (connections, per-process caches)."""
     conn = target.connection()
@@ -236,22 +275,12 @@ def load_latencies(
     target: Target, path: str, cookie: str, *, concurrency: int, max_requests: int, duration: float
 ):
     """Hit one path with `concurrency` clients until max_requests or duration seconds: the
-    sorted latencies of the 200 answers, {status: count} of the others, the elapsed seconds.
-    Several of these (a page's rounds) add up with load_summary."""
-    issued = 0
-    deadline = time.perf_counter() + duration
-
-    def take():
-        nonlocal issued
-        if issued >= max_requests or time.perf_counter() >= deadline:
-            return None
-        issued += 1
-        return path
-
+    sorted latencies of the 200 answers, {status: count} of the others, the elapsed seconds
+    (a `Rounds` adds several up)."""
     latencies, errors, _done, elapsed = run_clients(
         target,
         concurrency=concurrency,
-        take=take,
+        take=budgeted(lambda: path, max_requests, duration),
         send_one=lambda conn, item: fetch(target, item, cookie, conn),
     )
     return latencies, errors, elapsed

@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 from datetime import date
+from typing import NamedTuple
 
 from django.db.models import Q
 
@@ -354,17 +355,13 @@ def _checkin_world(facts, count):
     return interleaved
 
 
-def _round_of(todo, budget, deadline):
-    """take() for run_clients: items popped from `todo`, at most `budget`, until `deadline`."""
+class FloorLoad(NamedTuple):
+    """The floor view as job_checkins loads it beside the check-ins."""
 
-    def take():
-        nonlocal budget
-        if not todo or not budget or time.perf_counter() >= deadline:
-            return None
-        budget -= 1
-        return todo.pop()
-
-    return take
+    path: str
+    cookie: str
+    concurrency: int
+    max_requests: int
 
 
 def job_checkins(
@@ -374,22 +371,20 @@ def job_checkins(
     request a different member: requests per second, p50/p95, and every success verified in
     the database (present, checked in, once).
 
-    The prepared check-ins and `duration` are split into `rounds`. With `floor` (path, cookie,
-    concurrency, max_requests), the floor view is loaded before each round on the same
-    gunicorn, so the check-ins' share of its req/s compares the same minutes ("floor_rps");
-    the CPU per check-in counts the check-in rounds only."""
+    The prepared check-ins and `duration` are split into `rounds`. With `floor` (a
+    FloorLoad), the floor view is loaded before each round on the same gunicorn, so the
+    check-ins' share of its req/s compares the same minutes ("floor_rps"); the CPU per
+    check-in counts the check-in rounds only."""
     from bench import httpload
     from education.models import Attendance, AttendanceStatus
 
     world = _checkin_world(facts, count)
     todo = list(world)
     rounds = max(1, rounds)
-    per_round = -(-len(todo) // rounds)
-    latencies, errors, done, elapsed = [], {}, [], 0.0
+    checkins, floor_rounds, done = httpload.Rounds(), httpload.Rounds(), []
     app_seconds = db_seconds = 0.0
-    floor_latencies, floor_errors, floor_elapsed = [], {}, 0.0
     if floor:
-        httpload.warm_up(target, floor[0], floor[1])
+        httpload.warm_up(target, floor.path, floor.cookie)
 
     def send_one(conn, item):
         cookie, path, csrf, _session_id, _member_id = item
@@ -398,37 +393,32 @@ def job_checkins(
             conn, target, "POST", path, cookie, body=body, content_type=httpload.FORM_CONTENT_TYPE
         )
 
-    for _ in range(rounds):
-        if not todo:
-            break
+    for r in range(rounds):
         if floor:
-            path, cookie, floor_concurrency, floor_max = floor
-            got, failed, seconds = httpload.load_latencies(
-                target,
-                path,
-                cookie,
-                concurrency=floor_concurrency,
-                max_requests=floor_max // rounds,
-                duration=duration / rounds,
+            floor_rounds.add(
+                *httpload.load_latencies(
+                    target,
+                    floor.path,
+                    floor.cookie,
+                    concurrency=floor.concurrency,
+                    max_requests=httpload.round_share(floor.max_requests, rounds, r),
+                    duration=duration / rounds,
+                )
             )
-            floor_latencies += got
-            floor_elapsed += seconds
-            for status, n in failed.items():
-                floor_errors[status] = floor_errors.get(status, 0) + n
-        take = _round_of(todo, per_round, time.perf_counter() + duration / rounds)
+        take = httpload.budgeted(
+            lambda: todo.pop() if todo else None,
+            httpload.round_share(len(world), rounds, r),
+            duration / rounds,
+        )
         with CpuMeter(app_pid) as cpu:
-            got, failed, answered, seconds = httpload.run_clients(
+            latencies, errors, answered, elapsed = httpload.run_clients(
                 target, concurrency=concurrency, take=take, send_one=send_one
             )
         app_seconds += cpu.app_seconds
         db_seconds += cpu.db_seconds
-        latencies += got
+        checkins.add(latencies, errors, elapsed)
         done += answered
-        elapsed += seconds
-        for status, n in failed.items():
-            errors[status] = errors.get(status, 0) + n
-    latencies.sort()
-    ok = len(latencies)
+    ok = len(checkins.latencies)
     checked = Attendance.objects.filter(
         session_id__in={item[3] for item in done},
         status=AttendanceStatus.PRESENT,
@@ -437,19 +427,16 @@ def job_checkins(
     result = {
         "path": "HTTP POST education:checkin_confirm, a different member each request",
         "prepared": len(world),
-        **httpload.load_summary(latencies, errors, elapsed, concurrency),
+        **checkins.summary(concurrency),
         "rounds": rounds,
         "verified_in_database": checked,
         # Where a check-in's cost goes: CPU per check-in in gunicorn and in PostgreSQL.
         "app_cpu_ms_per_request": round(app_seconds * 1000 / ok, 2) if ok and app_pid else None,
         "db_cpu_ms_per_request": round(db_seconds * 1000 / ok, 2) if ok else None,
-        "broken": bool(errors) or checked != ok,
+        "broken": bool(checkins.errors) or checked != ok,
     }
     if floor:
-        floor_latencies.sort()
-        result["floor"] = httpload.load_summary(
-            floor_latencies, floor_errors, floor_elapsed, floor[2]
-        )
+        result["floor"] = floor_rounds.summary(floor.concurrency)
         result["floor_rps"] = result["floor"]["rps"]
     return result
 
@@ -852,8 +839,8 @@ def measure_pages(args, facts, cookie):
 
 
 def floor_beside(facts, cookie, args):
-    """(path, cookie, concurrency, max_requests) of the floor view, loaded beside the
-    check-ins (job_checkins); None where this server has no floor view (bench.settings)."""
+    """The FloorLoad loaded beside the check-ins (job_checkins); None where this server has
+    no floor view (bench.settings)."""
     from bench.pages import PAGES, NotAvailable
 
     page = next(page for page in PAGES if page.key == "floor")
@@ -861,7 +848,7 @@ def floor_beside(facts, cookie, args):
         path = page.url(facts)
     except NotAvailable:
         return None
-    return path, cookie(page.user), args.concurrency, args.max_requests
+    return FloorLoad(path, cookie(page.user), args.concurrency, args.max_requests)
 
 
 def run_jobs(args, facts, target, cookie, out):

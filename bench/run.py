@@ -279,7 +279,8 @@ def check_connections(args, servers):
     broken."""
     limit = int(psql("SHOW max_connections"))
     used = int(psql("SELECT count(*) FROM pg_stat_activity"))
-    wanted = servers * args.workers * (1 if args.no_replica else 2) + 10
+    # The standby's connections count against its own limit (the same setting, copied).
+    wanted = servers * args.workers + 10
     if used + wanted > limit:
         raise SystemExit(
             f"PostgreSQL allows {limit} connections and {used} are open; serving "
@@ -310,6 +311,22 @@ def measure(args, env, services, workdir, label, phase, seed_report):
     return json.loads(out.read_text("utf-8"))
 
 
+def _answers(target, entry):
+    """Whether the page answers 200 on this server, then warmed up (5 requests); else its
+    entry is marked broken."""
+    entry["loadavg_before"] = round(os.getloadavg()[0], 2)
+    try:
+        status, body, _seconds = httpload.fetch(target, entry["url"], entry["cookie"])
+        entry["bytes"] = len(body)
+        if status == 200:
+            httpload.warm_up(target, entry["url"], entry["cookie"])
+            return True
+    except (OSError, http.client.HTTPException) as exc:
+        status = type(exc).__name__
+    entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
+    return False
+
+
 def load_pages(args, sizes, runs, base_urls):
     """Requests per second and latency over HTTP for every page at every size.
 
@@ -319,42 +336,25 @@ def load_pages(args, sizes, runs, base_urls):
     rounds = max(1, args.rounds)
     for key in runs[sizes[0]]["pages"]:
         entries = {n: runs[n]["pages"].get(key, {}) for n in sizes}
-        live = [n for n in sizes if entries[n].get("available")]
-        targets = {n: httpload.Target.from_url(base_urls[n]) for n in live}
-        for n in list(live):
-            entry = entries[n]
-            entry["loadavg_before"] = round(os.getloadavg()[0], 2)
-            try:
-                status, body, _seconds = httpload.fetch(targets[n], entry["url"], entry["cookie"])
-                entry["bytes"] = len(body)
-                if status == 200:
-                    httpload.warm_up(targets[n], entry["url"], entry["cookie"])
-            except (OSError, http.client.HTTPException) as exc:
-                status = type(exc).__name__
-            if status != 200:
-                entry.update(available=False, reason=f"HTTP {status} from gunicorn", broken=True)
-                live.remove(n)
-        taken = {n: ([], {}, 0.0) for n in live}
+        targets = {n: httpload.Target.from_url(base_urls[n]) for n in sizes}
+        live = [
+            n for n in sizes if entries[n].get("available") and _answers(targets[n], entries[n])
+        ]
+        taken = {n: httpload.Rounds() for n in live}
         for r in range(rounds if live else 0):
             for n in live[r % len(live) :] + live[: r % len(live)]:
-                latencies, errors, elapsed = httpload.load_latencies(
-                    targets[n],
-                    entries[n]["url"],
-                    entries[n]["cookie"],
-                    concurrency=args.concurrency,
-                    # The page's budget spread over the rounds, the remainder to the first.
-                    max_requests=args.max_requests // rounds + (r < args.max_requests % rounds),
-                    duration=args.duration / rounds,
+                taken[n].add(
+                    *httpload.load_latencies(
+                        targets[n],
+                        entries[n]["url"],
+                        entries[n]["cookie"],
+                        concurrency=args.concurrency,
+                        max_requests=httpload.round_share(args.max_requests, rounds, r),
+                        duration=args.duration / rounds,
+                    )
                 )
-                all_latencies, all_errors, all_elapsed = taken[n]
-                for status, count in errors.items():
-                    all_errors[status] = all_errors.get(status, 0) + count
-                taken[n] = (all_latencies + latencies, all_errors, all_elapsed + elapsed)
         for n in live:
-            latencies, errors, elapsed = taken[n]
-            entries[n].update(
-                httpload.load_summary(sorted(latencies), errors, elapsed, args.concurrency)
-            )
+            entries[n].update(taken[n].summary(args.concurrency))
             entries[n]["rounds"] = rounds
         print(
             f"  {key}: "

@@ -206,7 +206,7 @@ def _visible_members_q(user):
 
 
 # What a roster row reads of a member and its branch and group (members/templatetags/
-# roster.py): the page reads only these, where a member has some thirty columns.
+# roster.py): the page reads only these, not the whole member, branch and group rows.
 ROSTER_ROW_COLUMNS = (
     *("full_name", "gender", "status", "phone", "joined_on"),
     *("branch__name", "group__name"),

@@ -180,7 +180,7 @@ def test_the_write_jobs_check_in_members_and_log_a_session(committed_world, live
     target = httpload.Target.from_url(live_server.url)
     # In three rounds, each after a round of a stand-in floor (the login page: this server has
     # no bench floor view), 10 requests a round.
-    floor = ("/accounts/login/", "", 2, 30)
+    floor = measure.FloorLoad("/accounts/login/", "", concurrency=2, max_requests=30)
     result = measure.job_checkins(
         world, target, count=12, concurrency=3, duration=30, floor=floor, rounds=3
     )
