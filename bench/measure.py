@@ -760,10 +760,6 @@ def main(argv=None):
     django.setup()
     from bench import httpload
 
-    if args.phase == "pages":
-        # What an earlier run's jobs wrote is undone, then the database settled, before pages.
-        cleanup_earlier_runs()
-        settled_in = settle_database()
     extra = {}
     if args.seed_report:
         with open(args.seed_report, encoding="utf-8") as fh:
@@ -778,8 +774,10 @@ def main(argv=None):
         return cookies[role]
 
     if args.phase == "pages":
-        out = {"pages": measure_pages(args, facts, cookie), "extra": facts.extra}
-        out["vacuum_seconds"] = settled_in
+        # What an earlier run's jobs wrote is undone, then the database settled, before pages.
+        cleanup_earlier_runs()
+        out = {"vacuum_seconds": settle_database(), "extra": facts.extra}
+        out["pages"] = measure_pages(args, facts, cookie)
     else:
         out = {"downloads": {}, "jobs": {}}
         run_jobs(args, facts, target, cookie, out)

@@ -825,7 +825,16 @@ def main(argv=None):
             standby = stack.enter_context(Standby(args.replica_port, label="branchsite_bench"))
             replica = {"port": standby.port}
             log(f"streaming replica (pg_basebackup) on 127.0.0.1:{standby.port}")
-        envs = {}
+        envs, reports = {}, {n: workdir / f"seed-{names[n]}.json" for n in sizes}
+
+        def keep_partial():
+            # Kept after the pages and as each size's jobs finish: an interrupted run keeps
+            # what it measured.
+            (workdir / "partial.json").write_text(
+                json.dumps({"seed": seeds, "runs": runs, "replica": replica}, default=str),
+                "utf-8",
+            )
+
         for n in sizes:
             db = names[n]
             envs[n] = base_env(args, db)
@@ -846,29 +855,21 @@ def main(argv=None):
                 )
             for n in sizes:
                 log(f"N = {n}: queries and in-process time of every page")
-                seed_report = workdir / f"seed-{names[n]}.json"
-                runs[n] = measure(args, envs[n], servers[n], workdir, f"n{n}", "pages", seed_report)
+                runs[n] = measure(args, envs[n], servers[n], workdir, f"n{n}", "pages", reports[n])
             log(f"requests per second and latency: {args.rounds} rounds over the sizes per page")
             load_pages(args, sizes, runs, {n: servers[n].base_url for n in sizes})
-        # Kept now and as each size's jobs finish: an interrupted run keeps what it measured.
-        (workdir / "partial.json").write_text(
-            json.dumps({"seed": seeds, "runs": runs, "replica": replica}, default=str), "utf-8"
-        )
+        keep_partial()
         # The jobs write (check-ins, a fan-out, an import): after every page, one size at a
         # time, with its Celery worker.
         for n in sizes:
             if args.jobs:
                 log(f"N = {n}: jobs ({args.jobs})")
                 with Services(args, envs[n], workdir, f"n{n}-jobs", port=args.port) as services:
-                    seed_report = workdir / f"seed-{names[n]}.json"
                     runs[n].update(
-                        measure(args, envs[n], services, workdir, f"n{n}", "jobs", seed_report)
+                        measure(args, envs[n], services, workdir, f"n{n}", "jobs", reports[n])
                     )
             runs[n]["code"] = code_state if args.snapshot else git_state()
-            (workdir / "partial.json").write_text(
-                json.dumps({"seed": seeds, "runs": runs, "replica": replica}, default=str),
-                "utf-8",
-            )
+            keep_partial()
 
     pages = summarize(sizes, runs, seeds)
     result = {
