@@ -89,6 +89,10 @@ class LightTextInput(LightInput, forms.TextInput):
     pass
 
 
+class LightSearchInput(LightInput, forms.SearchInput):
+    pass
+
+
 class LightHiddenInput(LightInput, forms.HiddenInput):
     pass
 

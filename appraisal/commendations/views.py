@@ -43,9 +43,11 @@ def _filtered(request):
     data.pop("page", None)
     if "year" not in data:
         data["year"] = str(this_year())
-    return CommendationFilter(
+    filterset = CommendationFilter(
         data, queryset=commendations_visible_to(request.user), request=request
-    ), data
+    )
+    # The filter's data: a name search resolved to its organization.
+    return filterset, filterset.data
 
 
 @reads_from_replica

@@ -34,3 +34,21 @@ def propose(cast, *, by="secretary", member=None, organization=None, awarding=No
 def publish(cast, commendation, *, by="organizer"):
     services.commendation_approve(actor=cast.users[by], commendation=commendation)
     return services.commendation_publish(actor=cast.users[by], commendation=commendation)
+
+
+def published(member, organization):
+    """A published commendation of `member` in `organization`, dated this year, straight in
+    the table (no proposal, documents or history): for list and filter tests."""
+    from django.utils import timezone
+
+    from appraisal.commendations.models import Commendation
+
+    return Commendation.objects.create(
+        member=member,
+        home_organization=organization,
+        awarding_organization=organization,
+        title=CommendationTitle.OUTSTANDING_MEMBER,
+        reason=REASON,
+        awarded_on=timezone.localdate().replace(month=6, day=1),
+        status="published",
+    )

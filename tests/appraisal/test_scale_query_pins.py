@@ -116,17 +116,3 @@ def test_commendation_list_queries_same_at_two_sizes(cast, login, user):
     _commend(make_members(cast.branch, 30), cast.branch, status="proposed", year=year)
     large = _queries(client, url)
     assert small == large <= LIMIT
-
-
-def test_organization_filter_lists_upper_levels_when_there_are_many(cast, login, monkeypatch):
-    from appraisal.commendations import filters
-
-    monkeypatch.setattr(filters, "MAX_LISTED_ORGANIZATIONS", 2)
-    client = login("organizer")
-    page = client.get(reverse("appraisal:commendation_list")).content.decode()
-    assert cast.c1.name in page and cast.branch.name not in page
-    # A branch is still accepted (and then listed) when asked for.
-    page = client.get(
-        reverse("appraisal:commendation_list") + f"?organization={cast.branch.pk}"
-    ).content.decode()
-    assert f'value="{cast.branch.pk}" selected' in page
