@@ -37,8 +37,9 @@ def branch_hours_rows(members, year):
     member_url = url_per_row("education:hours_member")
     query = f"?year={number(year)}"
     # Translations are written in as {% translate %} writes them: as they are.
-    leader = mark_safe(f' <span class="badge bg-light text-dark">{gettext("leader")}</span>')  # noqa: S308
-    behind = mark_safe(f' <span class="visually-hidden">{gettext("behind")}</span>')  # noqa: S308
+    leader_label, behind_label = gettext("leader"), gettext("behind")
+    leader = mark_safe(f' <span class="badge bg-light text-dark">{leader_label}</span>')  # noqa: S308
+    behind = mark_safe(f' <span class="visually-hidden">{behind_label}</span>')  # noqa: S308
     behind_attr = mark_safe('data-behind="1"')
     makeup_text = gettext("incl. %(h)s make-up")
 

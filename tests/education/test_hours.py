@@ -154,6 +154,12 @@ def test_branch_table_highlights_shortfall_and_exports(login, cast):
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count('data-behind="1"') == 3  # peer, secretary, committee member
+    # The rows' labels in the member's language (Chinese first).
+    client = login("secretary")
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("education:hours_branch") + "?year=2025").content.decode()
+    assert chinese.count('<span class="visually-hidden">滞后</span>') == 3
+    assert chinese.count('<span class="badge bg-light text-dark">书记/支委</span>') == 2
     export = login("secretary").get(reverse("education:hours_branch_export") + "?year=2025")
     sheet = load_workbook(BytesIO(export.content)).active
     rows = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
