@@ -14,10 +14,11 @@ from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import MemberStatus, OrganizationKind, Role
+from .params import MAX_ID
 from .roster_selectors import (
     holds_current_role_q,
+    managed_branches_and_groups,
     managed_groups,
-    managed_groups_of,
     managed_organizations,
 )
 from .widgets import LightHiddenInput, LightSelect, LightTextInput
@@ -165,8 +166,12 @@ class RosterFilter(django_filters.FilterSet):
         form.fields["branch"].queryset_of = lambda: selectors.branch_choices(user)
         form.fields["org"].queryset_of = lambda: managed_organizations(user)
         if offer_choices:
-            # The select's branches, read once (compiled): the chosen one is among them.
-            offered = selectors.managed_branches(user)
+            # The select's branches and the chosen one's groups, read in one query (compiled):
+            # the chosen one is among the branches.
+            raw = str((self.data or {}).get("branch", ""))
+            offered, groups = managed_branches_and_groups(
+                user, int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
+            )
             form.fields["branch"].offer(offered)
             branch = self._chosen_branch(offered)
         else:  # nothing rendered (an export): only the chosen branch is read
@@ -177,7 +182,7 @@ class RosterFilter(django_filters.FilterSet):
         if branch is not None:
             form.fields["group"].queryset_of = lambda: managed_groups(user, branch)
             if offer_choices:
-                form.fields["group"].offer(managed_groups_of(user, branch))
+                form.fields["group"].offer(groups)
         elif offer_choices:
             form.fields["group"].offer([])  # none (the select is disabled)
         if branch is None:

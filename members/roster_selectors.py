@@ -4,7 +4,7 @@ Each function runs a fixed number of queries whatever the number of members or
 organizations; the callers (members/views.py, members/roster_io.py) never chain the ORM.
 """
 
-from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models import Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext
 
 from . import selectors
@@ -44,21 +44,34 @@ def managed_groups(user, branch):
 
 
 @compiled_queryset
-def _managed_groups_of(*, admin, n_paths):
-    """`managed_groups` of the branch at Params "branch_path" and "depth" (its + 1)."""
-    groups = Organization.objects.filter(
-        kind=OrganizationKind.GROUP,
-        path__startswith=Param("branch_path", CharField()),
-        depth=Param("depth"),
+def _branches_and_groups(*, admin, n_paths, with_branch):
+    """The branches the user manages (`branch_choices`), by path, then (with_branch) the
+    Party groups of the branch at Param "branch", if one of them, by name: one query."""
+    wanted = Q(kind=OrganizationKind.BRANCH)
+    if with_branch:
+        branch = Organization.objects.filter(pk=Param("branch"), kind=OrganizationKind.BRANCH)
+        wanted |= Q(
+            kind=OrganizationKind.GROUP,
+            path__startswith=Subquery(branch.values("path")[:1]),
+            depth=Subquery(branch.values("depth")[:1]) + 1,
+        )
+    is_group = Case(When(kind=OrganizationKind.GROUP, then=Value(1)), default=Value(0))
+    return (
+        Organization.objects.filter(wanted, compiled_scope_q(admin=admin, n_paths=n_paths))
+        .annotate(is_group=is_group)
+        .order_by("is_group", Case(When(kind=OrganizationKind.GROUP, then="name"), default="path"))
     )
-    return groups.filter(compiled_scope_q(admin=admin, n_paths=n_paths)).order_by("name")
 
 
-def managed_groups_of(user, branch):
-    """`managed_groups` as a list, read compiled once per shape of scope."""
-    return list(
-        _managed_groups_of(**scope_arguments(user), branch_path=branch.path, depth=branch.depth + 1)
-    )
+def managed_branches_and_groups(user, branch_pk=None):
+    """(the branches the user manages, the groups of the one with `branch_pk` among them) as
+    lists, the branches by path and the groups by name, read in one query (compiled once per
+    shape of scope): `managed_branches` and `managed_groups` of that branch."""
+    values = scope_arguments(user)
+    if branch_pk is not None:
+        values["branch"] = branch_pk
+    rows = list(_branches_and_groups(with_branch=branch_pk is not None, **values))
+    return [o for o in rows if not o.is_group], [o for o in rows if o.is_group]
 
 
 def branch_groups(branch):

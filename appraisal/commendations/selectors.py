@@ -153,26 +153,28 @@ class CommendationRow:
         self.display_title = title_text(title, detail, titles.get(title, title))
 
 
+# The columns of a CommendationRow, in its order.
+_ROW_COLUMNS = (
+    "pk",
+    "organization_id",
+    "member__full_name",
+    "organization__name",
+    "home_organization__name",
+    "awarding_organization__name",
+    "title",
+    "title_detail",
+    "awarded_on",
+    "status",
+    "voided_at",
+    "void_reason",
+)
+
+
 @compiled_queryset
 def _table_rows(*, n):
     """`n` commendations by id, as the tuples of CommendationRow."""
     return (
-        Commendation.objects.filter(pk__in=params("ids", n))
-        .values_list(
-            "pk",
-            "organization_id",
-            "member__full_name",
-            "organization__name",
-            "home_organization__name",
-            "awarding_organization__name",
-            "title",
-            "title_detail",
-            "awarded_on",
-            "status",
-            "voided_at",
-            "void_reason",
-        )
-        .order_by()
+        Commendation.objects.filter(pk__in=params("ids", n)).values_list(*_ROW_COLUMNS).order_by()
     )
 
 
@@ -199,8 +201,9 @@ def waiting_for(user):
     )
 
 
-def waiting_ids(user, *, limit):
-    """The ids of the first `limit` of `waiting_for`, read compiled once per shape of scope."""
+def waiting_rows(user, *, limit):
+    """The first `limit` of `waiting_for`, as CommendationRows, in one query compiled once per
+    shape of scope: the rows of the first ids (cut before any join for display)."""
     scope = scope_for(user)
     values = {"user": user.pk}
     paths = () if scope.is_admin else scope.organizer_paths  # the admin's reach is everything
@@ -209,27 +212,31 @@ def waiting_ids(user, *, limit):
     if scope.member_id:  # their positions of today narrow the list
         values["member"] = scope.member_id
         values["today"] = timezone.localdate()
-    return list(
-        _first_waiting_ids(
-            n_paths=len(paths),
-            admin=scope.is_admin,
-            with_member=bool(scope.member_id),
-            limit=limit,
-            **values,
-        )
+    rows = _first_waiting_rows(
+        n_paths=len(paths),
+        admin=scope.is_admin,
+        with_member=bool(scope.member_id),
+        limit=limit,
+        **values,
     )
+    titles = translated_labels(CommendationTitle)
+    return [CommendationRow(row, titles) for row in rows]
 
 
 @compiled_queryset
-def _first_waiting_ids(*, n_paths, admin, with_member, limit):
-    qs = _waiting_for(
+def _first_waiting_rows(*, n_paths, admin, with_member, limit):
+    first = _waiting_for(
         organizer_paths=param_items("paths", n_paths, CharField()),
         admin=admin,
         member_id=Param("member") if with_member else None,
         user_id=Param("user"),
         today=Param("today", DateField()),
+    )[:limit]
+    return (
+        Commendation.objects.filter(pk__in=first.values("pk"))
+        .values_list(*_ROW_COLUMNS)
+        .order_by("proposed_at", "id")  # waiting_for's order
     )
-    return qs[:limit].values_list("pk", flat=True)
 
 
 def _waiting_for(*, organizer_paths, admin, member_id, user_id, today):

@@ -67,7 +67,7 @@ def commendation_list(request):
             "filter": filterset,
             "page": page,
             "query": data.urlencode(),
-            "waiting": selectors.rows_of_ids(selectors.waiting_ids(request.user, limit=20)),
+            "waiting": selectors.waiting_rows(request.user, limit=20),
             "may_propose": has_perm(request.user, "appraisal.propose_commendation"),
             "organization": (
                 filterset.form.cleaned_data.get("organization") if filterset.is_valid() else None

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from appraisal.commendations import services
 from appraisal.commendations.models import CommendationStatus, CommendationTitle
-from appraisal.commendations.selectors import waiting_for, waiting_ids
+from appraisal.commendations.selectors import waiting_for, waiting_rows
 from members.models import Notification, Role
 from members.permissions import has_perm as can
 from members.services import DomainError
@@ -113,8 +113,8 @@ def test_branch_secretary_proposing_a_branch_award_passes_it_up(cast):
     assert _waiting_recipients() == [cast.organizer.pk]
 
 
-def test_the_lists_compiled_ids_are_waiting_for_of_every_role(cast):
-    """The list page reads the first proposals waiting compiled (waiting_ids): the same rows
+def test_the_lists_compiled_rows_are_waiting_for_of_every_role(cast):
+    """The list page reads the first proposals waiting compiled (waiting_rows): the same rows
     as waiting_for, for every role, whoever proposed and whoever is commended."""
     propose(cast, by="other_secretary", member=cast.organizer)
     propose(cast, by="secretary", member=cast.member)
@@ -124,5 +124,5 @@ def test_the_lists_compiled_ids_are_waiting_for_of_every_role(cast):
         if user is None:
             continue
         expected = list(waiting_for(user).values_list("pk", flat=True)[:20])
-        assert waiting_ids(user, limit=20) == expected, role
-        assert waiting_ids(user, limit=1) == expected[:1], role
+        assert [row.pk for row in waiting_rows(user, limit=20)] == expected, role
+        assert [row.pk for row in waiting_rows(user, limit=1)] == expected[:1], role

@@ -325,7 +325,7 @@ def _many(cast, n):
 
 
 @pytest.mark.parametrize("n", [5, 80])
-@pytest.mark.parametrize(("name", "queries"), [("list", 8), ("org", 7), ("export", 6)])
+@pytest.mark.parametrize(("name", "queries"), [("list", 7), ("org", 7), ("export", 6)])
 def test_list_pages_query_count_is_exact(login, cast, n, name, queries, django_assert_num_queries):
     _many(cast, n)
     propose(cast)

@@ -88,8 +88,14 @@ def test_group_choices_follow_the_chosen_branch(cast, login):
     client = login("organizer")
     form = client.get(ROSTER).context["filter"].form
     assert form.fields["group"].disabled
+    second = make_org("第三党小组", OrganizationKind.GROUP, parent=cast.branch)
     form = client.get(ROSTER + f"?branch={cast.branch.pk}").context["filter"].form
-    assert list(form.fields["group"].queryset) == [cast.group]
+    assert list(form.fields["group"].queryset) == [cast.group, second]
+    # The select offers the chosen branch's groups (read with the branches), by name.
+    assert form.fields["group"].listed == [cast.group, second]
+    assert [b.pk for b in form.fields["branch"].listed] == [cast.branch.pk, cast.other_branch.pk]
+    form = client.get(ROSTER + f"?branch={cast.other_branch.pk}").context["filter"].form
+    assert [g.name for g in form.fields["group"].listed] == ["第二党小组"]
 
 
 def test_values_outside_the_scope_are_refused_and_ids_read_as_numbers(cast, login):
@@ -144,7 +150,8 @@ def test_filtered_query_count_does_not_grow(cast, login, django_assert_num_queri
     make_members(cast.other_branch, n)
     client = login("organizer")
     url = ROSTER + f"?branch={cast.branch.pk}&group={cast.group.pk}&role=secretary&q=x"
-    with django_assert_num_queries(7):
+    # The branches and the chosen branch's groups are read in one query.
+    with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
     with django_assert_num_queries(6):
         assert client.get(ROSTER + "?page=2").status_code == 200
