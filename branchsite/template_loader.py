@@ -16,7 +16,7 @@ left to render as usual. Changing STATIC_URL or STORAGES (tests do) empties the 
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.template import Context, engines
+from django.template import Context, Template, engines
 from django.template.base import NodeList, TextNode, TokenType, Variable
 from django.template.defaulttags import AutoEscapeControlNode, IfNode
 from django.template.loaders import cached
@@ -30,10 +30,11 @@ class Loader(cached.Loader):
         return f"{super().cache_key(template_name, skip)}@{_catalogue()}"
 
     def get_template(self, template_name, skip=None):
-        fresh = self.cache_key(template_name, skip) not in self.get_template_cache
+        cached = self.get_template_cache.get(self.cache_key(template_name, skip))
+        if isinstance(cached, Template):  # (else missing, or a miss remembered: Django's)
+            return cached
         template = super().get_template(template_name, skip)
-        if fresh:
-            template.nodelist = _written_in(template.nodelist, self.engine.autoescape)
+        template.nodelist = _written_in(template.nodelist, self.engine.autoescape)
         return template
 
 
