@@ -61,6 +61,13 @@ def test_requirement_nearest_organization_wins(cast):
     )
     assert _hours(cast.member, 2025).required_hours == D("36.0")
     assert _hours(cast.other_secretary, 2025).required_hours == D("60.0")
+    # The appraisal pages' facts (one query) apply the same nearest requirement.
+    people = (cast.member, cast.secretary, cast.other_secretary, cast.far_member)
+    facts = member_year_facts([m.pk for m in people], 2025)
+    required = [facts[m.pk][0][1].split(" of ")[1] for m in people]
+    assert required == ["36.0 hours", "50.0 hours", "60.0 hours", "32.0 hours"]
+    facts = member_year_facts([cast.far_member.pk, cast.secretary.pk], 2024)
+    assert facts[cast.secretary.pk][0][1].endswith("of 56.0 hours")
 
 
 def test_credited_hours_by_status(cast):
