@@ -11,14 +11,20 @@ one). What a page shows is unchanged: the same tag renders the same text, once.
 Written in: `{% translate "literal" %}` (with a literal `context`), `{% blocktranslate %}`
 with no variable, no `count` and no `as`, and `{% static "literal" %}`; never inside
 `{% language %}`, whose language is chosen at render time. Tags with filters or `as` are
-left to render as usual. Changing STATIC_URL or STORAGES (tests do) empties the cache.
+left to render as usual, and so is a static URL with a character that autoescaping would
+change. Changing STATIC_URL or STORAGES (tests do) empties the cache.
+
+One difference from Django's loader: a `{% language %}` block inside a loop that includes a
+template gets the language of the loop's first turn in that template (an include keeps the
+template it loaded for the whole render). Nothing here does that; render such a template
+once per language instead.
 """
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.template import Context, Template, engines
 from django.template.base import NodeList, TextNode, TokenType, Variable
-from django.template.defaulttags import AutoEscapeControlNode, IfNode
+from django.template.defaulttags import IfNode
 from django.template.loaders import cached
 from django.templatetags.i18n import BlockTranslateNode, LanguageNode, TranslateNode
 from django.templatetags.static import StaticNode
@@ -34,7 +40,7 @@ class Loader(cached.Loader):
         if isinstance(cached, Template):  # (else missing, or a miss remembered: Django's)
             return cached
         template = super().get_template(template_name, skip)
-        template.nodelist = _written_in(template.nodelist, self.engine.autoescape)
+        template.nodelist = _written_in(template.nodelist, template)
         return template
 
 
@@ -74,7 +80,7 @@ def _fixed(node):
         return (
             not node.extra_context
             and node.countervar is None
-            and node.plural is None
+            and not node.plural
             and not node.asvar
             and all(token.token_type == TokenType.TEXT for token in node.singular)
             and _literal(node.message_context)
@@ -84,15 +90,27 @@ def _fixed(node):
     return False
 
 
-def _written_in(nodelist, autoescape):
+def _text(node, template):
+    """The node's output, or None where it would depend on the autoescaping in force where it
+    is rendered (a static URL with a character to escape): rendered both ways, compared."""
+    outputs = set()
+    for autoescape in (True, False):
+        context = Context(autoescape=autoescape)
+        with context.bind_template(template):
+            outputs.add(str(node.render(context)))
+    return outputs.pop() if len(outputs) == 1 else None
+
+
+def _written_in(nodelist, template):
     """A new NodeList of these nodes: fixed tags rendered to text, runs of text joined, and
     the nodelists below each node written in likewise (in place of the node's own)."""
     nodes = []
     for node in nodelist:
-        if _fixed(node):
-            node = TextNode(str(node.render(Context(autoescape=autoescape))))
+        text = _text(node, template) if _fixed(node) else None
+        if text is not None:
+            node = TextNode(text)
         elif not isinstance(node, LanguageNode):
-            _write_children(node, autoescape)
+            _write_children(node, template)
         if isinstance(node, TextNode) and nodes and isinstance(nodes[-1], TextNode):
             node = TextNode(nodes[-1].s + node.s)
             nodes.pop()
@@ -102,12 +120,10 @@ def _written_in(nodelist, autoescape):
     return written
 
 
-def _write_children(node, autoescape):
-    if isinstance(node, AutoEscapeControlNode):
-        autoescape = node.setting
+def _write_children(node, template):
     if isinstance(node, IfNode):
         node.conditions_nodelists = [
-            (condition, _written_in(nodelist, autoescape))
+            (condition, _written_in(nodelist, template))
             for condition, nodelist in node.conditions_nodelists
         ]
         return
@@ -115,6 +131,6 @@ def _write_children(node, autoescape):
         nodelist = getattr(node, attr, None)
         if nodelist:
             try:
-                setattr(node, attr, _written_in(nodelist, autoescape))
+                setattr(node, attr, _written_in(nodelist, template))
             except AttributeError:  # a computed nodelist (a property): left as it is
                 pass

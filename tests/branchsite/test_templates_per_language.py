@@ -111,3 +111,17 @@ def test_texts_as_written_where_no_language_is_active(templates):
             untranslated = loader.get_template("page.html").render({})
         chinese = render("page.html", "zh-hans")
     assert untranslated == "<b>Log out+Inbox</b>" and chinese == "<b>退出登录+消息</b>"
+
+
+def test_only_tags_with_variables_filters_or_a_language_of_their_own_are_left(templates):
+    from django.templatetags.i18n import BlockTranslateNode, TranslateNode
+    from django.templatetags.static import StaticNode
+
+    with override_settings(TEMPLATES=templates("branchsite.template_loader.Loader")):
+        with translation.override("zh-hans"):
+            compiled = loader.get_template("sample.html").template.nodelist
+    # {% translate name %}, … as inbox, …|upper and the one inside {% language %}
+    assert len(compiled.get_nodes_by_type(TranslateNode)) == 4
+    # the counted one; the fixed one is text now
+    assert len(compiled.get_nodes_by_type(BlockTranslateNode)) == 1
+    assert compiled.get_nodes_by_type(StaticNode) == []
