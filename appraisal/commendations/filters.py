@@ -15,7 +15,7 @@ from django.utils.translation import pgettext_lazy
 from members.compiled import Param, compiled_queryset
 from members.filters import FilterForm, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
-from members.params import FIRST_YEAR, LAST_YEAR, MAX_ID
+from members.params import FIRST_YEAR, LAST_YEAR, parse_id
 from members.permissions import compiled_scope_q, scope_arguments
 from members.widgets import (
     FlatSelect,
@@ -34,6 +34,7 @@ from .selectors import organization_choices
 MAX_LISTED_ORGANIZATIONS = 200
 # A name search offers at most this many organizations to choose from.
 MAX_NAME_MATCHES = 10
+NAME_LENGTH = Organization._meta.get_field("name").max_length
 
 
 class Listing(NamedTuple):
@@ -130,12 +131,15 @@ def name_matches(user, text):
         .filter(name__icontains=text)
         .annotate(
             exact=Case(When(name=text, then=Value(1)), default=Value(0)),
+            # The parent's name where the user may see it (the top of a reach: none shown).
             parent_name=Subquery(
-                Organization.objects.filter(
+                organization_choices(user)
+                .filter(
                     path=Substr(
                         OuterRef("path"), 1, Length(OuterRef("path")) - Organization.steplen
                     )
-                ).values("name")[:1]
+                )
+                .values("name")[:1]
             ),
         )
         .order_by("-exact", "path")
@@ -212,11 +216,9 @@ class CommendationFilter(django_filters.FilterSet):
         self.organization_matches = []
         self.more_matches = False
         data = self.data or {}
-        selected = str(data.get("organization", ""))
-        # An id no row can have (too long for the column) reads nothing: the field refuses it.
-        selected_pk = int(selected) if selected.isdigit() and int(selected) <= MAX_ID else None
-        listing = read_listing(user, selected_pk)
-        if "organization_name" in data:
+        # An id no row can have reads nothing: the field refuses it.
+        listing = read_listing(user, parse_id(data.get("organization")))
+        if listing.listed is None and "organization_name" in data:
             listing = self._find_organization(user, listing)
         if listing.listed is None and listing.chosen and not data.get("organization_name"):
             # The name search shows the organization chosen (by a link: its id only).
@@ -247,7 +249,9 @@ class CommendationFilter(django_filters.FilterSet):
         listing = listing._replace(chosen=None)
         if not text:
             return listing
-        matches = list(name_matches(user, text))
+        # A name no organization can have (a NUL, longer than the column) finds none.
+        possible = "\x00" not in text and len(text) <= NAME_LENGTH
+        matches = list(name_matches(user, text)) if possible else []
         exact = [m for m in matches if m[3] == 1]
         if len(exact) == 1 or len(matches) == 1:
             pk, name, _parent_name, _exact = (exact or matches)[0]

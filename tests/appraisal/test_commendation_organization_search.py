@@ -128,3 +128,37 @@ def test_the_search_costs_the_same_queries_as_the_select(cast, login, commended,
     for i in range(5):
         make_member(make_org(f"新支部{i}", OrganizationKind.BRANCH, parent=cast.c1), f"新人{i}")
     assert select == search == count()
+
+
+def test_hostile_names_find_nothing_and_never_fail(cast, login, commended, many):
+    client = login("organizer")
+    for name in ("\x00", "支部\x00", "支" * 1000):
+        page = _page(client, organization_name=name)
+        assert _listed(page, commended) == set()
+        message = re.search(r'<div class="invalid-feedback d-block">([^<]+)</div>', page)
+        assert message.group(1) in (
+            "No organization you manage has that name.",
+            "Null characters are not allowed.",
+        )
+    for organization in ("²", "٣", "9" * 30, "-1"):
+        assert client.get(URL, {"organization": organization}).status_code == 200
+
+
+def test_a_parent_outside_the_reach_is_not_named(cast, login, commended, many):
+    # The organizer's reach begins at C1: its parent (the root) is not theirs to see.
+    page = _page(login("organizer"), organization_name="第")
+    matches = page.split('data-testid="organization-matches"')[1].split("</section>")[0]
+    assert cast.c1.name in matches and cast.root.name not in matches
+    assert f"{cast.branch.name} <span" in matches and cast.c1.name in matches
+
+
+def test_an_out_of_reach_organization_is_refused_with_a_message(cast, login, commended, many):
+    page = _page(login("organizer"), organization=cast.far_branch.pk)
+    assert _listed(page, commended) == set()
+    assert 'class="col-12 invalid-feedback d-block"' in page
+
+
+def test_a_name_beside_a_select_changes_nothing(cast, login, commended):
+    page = _page(login("organizer"), organization=cast.branch.pk, organization_name="zzz")
+    assert _listed(page, commended) == {"branch"}
+    assert 'data-testid="organization-matches"' not in page
