@@ -31,7 +31,7 @@ def checkin_code(session_id: int, step: int) -> str:
 def checkin_code_is_fresh(session_id: int, code: str, now: float | None = None) -> bool:
     """True when `code` was issued for this session in the current or the previous step."""
     step_text, _, _digest = code.partition("-")
-    if not step_text.isdigit():
+    if not (step_text.isascii() and step_text.isdigit()):
         return False
     step = int(step_text)
     now_step = current_step(now)

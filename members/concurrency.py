@@ -266,4 +266,4 @@ def _comparable(value):
 def posted_version(request):
     """The `version` a plain (non-model) form posted, or None."""
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isascii() and raw.isdigit() else None

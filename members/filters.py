@@ -14,7 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import MemberStatus, OrganizationKind, Role
-from .params import MAX_ID
+from .params import parse_id
 from .roster_selectors import (
     holds_current_role_q,
     managed_branches_and_groups,
@@ -168,9 +168,8 @@ class RosterFilter(django_filters.FilterSet):
         if offer_choices:
             # The select's branches and the chosen one's groups, read in one query (compiled):
             # the chosen one is among the branches.
-            raw = str((self.data or {}).get("branch", ""))
             offered, groups = managed_branches_and_groups(
-                user, int(raw) if raw.isdigit() and int(raw) <= MAX_ID else None
+                user, parse_id((self.data or {}).get("branch"))
             )
             form.fields["branch"].offer(offered)
             branch = self._chosen_branch(offered)
@@ -198,12 +197,12 @@ class RosterFilter(django_filters.FilterSet):
 
     def _chosen_branch(self, branches):
         """The branch asked for among `branches` (a list read already, or a queryset)."""
-        raw = (self.data or {}).get("branch")
-        if not (raw and str(raw).isdigit()):
+        pk = parse_id((self.data or {}).get("branch"))
+        if pk is None:
             return None
         if isinstance(branches, list):
-            return next((b for b in branches if b.pk == int(raw)), None)
-        return branches.filter(pk=raw).first()
+            return next((b for b in branches if b.pk == pk), None)
+        return branches.filter(pk=pk).first()
 
     class Meta:
         fields = []

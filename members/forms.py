@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from . import selectors
 from .concurrency import VersionedFormMixin
 from .models import ACTIVE_STATUSES, Education, Member, MemberStatus, Organization
+from .params import parse_id
 from .roster_selectors import branch_groups, parent_names_by_path, transfer_targets
 
 phone_validator = RegexValidator(
@@ -204,8 +205,9 @@ class MemberAddForm(MemberForm):
         raw = raw or self.initial.get("branch")
         if hasattr(raw, "pk"):
             raw = raw.pk
-        if raw and str(raw).isdigit():
-            return self.branches.filter(pk=raw).first()
+        pk = parse_id(raw)
+        if pk is not None:
+            return self.branches.filter(pk=pk).first()
         return None
 
     def _membership_extra(self):

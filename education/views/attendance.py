@@ -49,7 +49,7 @@ def _parse_attendance(post):
     one of the four, and hours that are not a number from 0 to 99.9 ("NaN", "inf", "abc")."""
     result = {}
     for raw in post.getlist("member"):
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdigit()):
             continue
         mid = int(raw)
         status = post.get(f"status_{mid}", "")
@@ -220,7 +220,7 @@ def session_mark(request, session):
     """Mark one expected member by hand (button "member_id:status"). The session keeps its
     state: a planned session stays open for check-in, a held one has its hours updated."""
     raw_member, _sep, status = request.POST.get("mark", "").partition(":")
-    if not raw_member.isdigit():
+    if not (raw_member.isascii() and raw_member.isdigit()):
         raise Http404
     row = sessions_selectors.expected_row(session, int(raw_member))
     if row is None:

@@ -135,7 +135,7 @@ def errcode_interpreter(service: str, rate_limited: set, temporary: set, rate_li
 
 def _retry_after(headers: dict) -> float | None:
     raw = headers.get("retry-after", "")
-    return float(raw) if raw.isdigit() else None
+    return float(raw) if raw.isascii() and raw.isdigit() else None
 
 
 def clip(text: str, limit_bytes: int) -> str:

@@ -29,6 +29,7 @@ HOSTILE = (
     "' OR 1=1 --",
     "2026-13-45",
     "x" * 5000,
+    "²",  # a digit to str.isdigit, not to int()
 )
 
 # Every query parameter name a view reads (request.GET, filter sets, search forms), and the
