@@ -25,7 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Length, Substr
+from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -313,45 +313,32 @@ def behind_by_branch(branches, year):
 
 @compiled_queryset
 def _year_facts_rows(*, n):
-    """`n` members with their hours and sessions of a year and the hours required of them,
-    as (id, is leader, total hours, sessions attended, sessions held, members' and leaders'
-    required hours) by id: the requirement set by the nearest organization above the
-    member's branch that sets one for the year (None: none does), read by two subqueries."""
-    year = Param("year")
-    nearest = (
-        HoursRequirement.objects.filter(
-            year=year,
-            # The organization's path begins the member's branch's path: one above it.
-            organization__path=Substr(OuterRef("branch__path"), 1, Length("organization__path")),
-        )
-        .annotate(depth_len=Length("organization__path"))
-        .order_by("-depth_len")
-    )
+    """`n` members with their hours and sessions of a year (required hours: by the caller),
+    as (branch path, is leader, total hours, sessions attended, sessions held) by id."""
     members = Member.objects.filter(pk__in=params("members", n))
     return (
-        with_hours(members, year, {}, required=False)
+        with_hours(members, Param("year"), {}, required=False)
         .annotate(
             n_held=Coalesce(F("_yh__sessions_held"), 0),
             n_attended=Coalesce(F("_yh__sessions_attended"), 0),
-            req_member=Subquery(nearest.values("member_hours")[:1], output_field=HOURS),
-            req_leader=Subquery(nearest.values("leader_hours")[:1], output_field=HOURS),
         )
-        .values_list(
-            "pk", "is_leader", "total_hours", "n_attended", "n_held", "req_member", "req_leader"
-        )
+        .values_list("pk", "branch__path", "is_leader", "total_hours", "n_attended", "n_held")
     )
 
 
 def member_year_facts(member_ids, year):
     """{member_id: [(label, value), ...]}: study hours and attendance for appraisal pages.
 
-    One query: the members with their hours and attendance counted by the database and the
-    hours required of them (as tuples: no model instance per member).
+    Two queries: the members with their branch's path and their hours and attendance counted
+    by the database (as tuples: no model instance per member), then the requirements that
+    apply to their branches.
     """
     member_ids = list(member_ids)
     if not member_ids:
         return {}
-    rows = _year_facts_rows(n=len(member_ids), members=member_ids, year=year)
+    rows = list(_year_facts_rows(n=len(member_ids), members=member_ids, year=year))
+    reqs = requirements_by_path({row[1] for row in rows}, year, below=False)
+    req_of = {path: requirement_for(reqs, path) for path in {row[1] for row in rows}}
     # The labels and formats translated once, not once per member.
     hours_label, hours_text = (
         _("Study hours %(year)s") % {"year": year},
@@ -359,11 +346,9 @@ def member_year_facts(member_ids, year):
     )
     sessions_label, sessions_text = _("Sessions attended"), _("%(attended)s of %(held)s")
     facts = {}
-    for pk, is_leader, total_hours, attended, held, req_member, req_leader in rows:
-        if is_leader:
-            required_hours = DEFAULT_LEADER_HOURS if req_leader is None else req_leader
-        else:
-            required_hours = DEFAULT_MEMBER_HOURS if req_member is None else req_member
+    for pk, path, is_leader, total_hours, attended, held in rows:
+        req = req_of[path]
+        required_hours = req.leader_hours if is_leader else req.member_hours
         facts[pk] = [
             (
                 hours_label,

@@ -235,7 +235,7 @@ def test_tally_withholds_a_members_result_below_the_minimum_of_ballots(cast, log
         ("cycle_move", Step.BALLOT, "secretary", 8),
         ("ballot", Step.BALLOT, "member", 8),
         ("tally", Step.RATING, "secretary", 7),
-        ("rating", Step.RATING, "secretary", 8),
+        ("rating", Step.RATING, "secretary", 9),
     ],
 )
 def test_stepper_pages_have_exact_query_counts(

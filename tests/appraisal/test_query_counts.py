@@ -44,7 +44,7 @@ def _branch_cycle(cast, n, step):
         ("prepare", Step.BALLOT, 9),
         ("packet", Step.BALLOT, 8),
         ("tally", Step.RATING, 7),
-        ("rating", Step.RATING, 8),
+        ("rating", Step.RATING, 9),
         ("cycle_detail", Step.BALLOT, 7),
         ("self_assessment_list", Step.BALLOT, 6),
         ("paper_ballots", Step.BALLOT, 9),
