@@ -117,6 +117,15 @@ class ListedModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = ListedModelChoiceField
 
 
+def _chosen(branches, pk):
+    """The branch with id `pk` among `branches` (a list read already, or a queryset)."""
+    if pk is None:
+        return None
+    if isinstance(branches, list):
+        return next((b for b in branches if b.pk == pk), None)
+    return branches.filter(pk=pk).first()
+
+
 class RosterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Search"),
@@ -165,16 +174,15 @@ class RosterFilter(django_filters.FilterSet):
         form = self.form
         form.fields["branch"].queryset_of = lambda: selectors.branch_choices(user)
         form.fields["org"].queryset_of = lambda: managed_organizations(user)
+        branch_pk = parse_id((self.data or {}).get("branch"))
         if offer_choices:
             # The select's branches and the chosen one's groups, read in one query (compiled):
             # the chosen one is among the branches.
-            offered, groups = managed_branches_and_groups(
-                user, parse_id((self.data or {}).get("branch"))
-            )
+            offered, groups = managed_branches_and_groups(user, branch_pk)
             form.fields["branch"].offer(offered)
-            branch = self._chosen_branch(offered)
+            branch = _chosen(offered, branch_pk)
         else:  # nothing rendered (an export): only the chosen branch is read
-            branch = self._chosen_branch(selectors.branch_choices(user))
+            branch = _chosen(selectors.branch_choices(user), branch_pk)
         self.chosen_branch = branch
         form.fields["branch"].chosen = branch  # read once: validation does not ask again
         # Groups are offered once a branch is chosen: an organizer may reach thousands.
@@ -194,15 +202,6 @@ class RosterFilter(django_filters.FilterSet):
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
         self.narrowed = any((self.data or {}).get(k) for k in ("status", "role", "branch", "group"))
-
-    def _chosen_branch(self, branches):
-        """The branch asked for among `branches` (a list read already, or a queryset)."""
-        pk = parse_id((self.data or {}).get("branch"))
-        if pk is None:
-            return None
-        if isinstance(branches, list):
-            return next((b for b in branches if b.pk == pk), None)
-        return branches.filter(pk=pk).first()
 
     class Meta:
         fields = []

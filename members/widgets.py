@@ -89,10 +89,6 @@ class LightTextInput(LightInput, forms.TextInput):
     pass
 
 
-class LightSearchInput(LightInput, forms.SearchInput):
-    pass
-
-
 class LightHiddenInput(LightInput, forms.HiddenInput):
     pass
 

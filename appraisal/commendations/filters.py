@@ -17,13 +17,7 @@ from members.filters import FilterForm, ListedModelChoiceField
 from members.models import Organization, OrganizationKind
 from members.params import FIRST_YEAR, LAST_YEAR, parse_id
 from members.permissions import compiled_scope_q, scope_arguments
-from members.widgets import (
-    FlatSelect,
-    LightHiddenInput,
-    LightNumberInput,
-    LightSearchInput,
-    LightTextInput,
-)
+from members.widgets import FlatSelect, LightHiddenInput, LightNumberInput, LightTextInput
 
 from .models import CommendationStatus, CommendationTitle
 from .selectors import organization_choices
@@ -177,8 +171,9 @@ class CommendationFilter(django_filters.FilterSet):
     organization_name = django_filters.CharFilter(
         method="by_name",
         label=_("Organization"),
-        widget=LightSearchInput(
+        widget=LightTextInput(
             attrs={
+                "type": "search",
                 "placeholder": _("Name, or part of it"),
                 "autocomplete": "off",
                 "enterkeyhint": "search",
@@ -220,7 +215,7 @@ class CommendationFilter(django_filters.FilterSet):
         listing = read_listing(user, parse_id(data.get("organization")))
         if listing.listed is None and "organization_name" in data:
             listing = self._find_organization(user, listing)
-        if listing.listed is None and listing.chosen and not data.get("organization_name"):
+        if listing.listed is None and listing.chosen and not self.data.get("organization_name"):
             # The name search shows the organization chosen (by a link: its id only).
             self.data = self.data.copy()
             self.data["organization_name"] = listing.chosen.name

@@ -107,9 +107,14 @@ def rows_of_ids(ids):
     """The commendations with these ids, in their order, as `CommendationRow`s."""
     if not ids:
         return []
-    titles = translated_labels(CommendationTitle)  # once for the list, not once per row
-    rows = {row[0]: CommendationRow(row, titles) for row in _table_rows(n=len(ids), ids=ids)}
+    rows = {row.pk: row for row in _commendation_rows(_table_rows(n=len(ids), ids=ids))}
     return [rows[pk] for pk in ids]
+
+
+def _commendation_rows(tuples):
+    """CommendationRows of _ROW_COLUMNS tuples, the titles translated once for the list."""
+    titles = translated_labels(CommendationTitle)
+    return [CommendationRow(row, titles) for row in tuples]
 
 
 class CommendationRow:
@@ -212,15 +217,15 @@ def waiting_rows(user, *, limit):
     if scope.member_id:  # their positions of today narrow the list
         values["member"] = scope.member_id
         values["today"] = timezone.localdate()
-    rows = _first_waiting_rows(
-        n_paths=len(paths),
-        admin=scope.is_admin,
-        with_member=bool(scope.member_id),
-        limit=limit,
-        **values,
+    return _commendation_rows(
+        _first_waiting_rows(
+            n_paths=len(paths),
+            admin=scope.is_admin,
+            with_member=bool(scope.member_id),
+            limit=limit,
+            **values,
+        )
     )
-    titles = translated_labels(CommendationTitle)
-    return [CommendationRow(row, titles) for row in rows]
 
 
 @compiled_queryset

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from members.page_actions import submit
-from members.params import id_param
+from members.params import id_param, parse_id
 from members.permissions import (
     get_organization_for_user,
     permission_required,
@@ -49,9 +49,9 @@ def _parse_attendance(post):
     one of the four, and hours that are not a number from 0 to 99.9 ("NaN", "inf", "abc")."""
     result = {}
     for raw in post.getlist("member"):
-        if not (raw.isascii() and raw.isdigit()):
+        mid = parse_id(raw)
+        if mid is None:
             continue
-        mid = int(raw)
         status = post.get(f"status_{mid}", "")
         if not status:
             continue
@@ -220,9 +220,10 @@ def session_mark(request, session):
     """Mark one expected member by hand (button "member_id:status"). The session keeps its
     state: a planned session stays open for check-in, a held one has its hours updated."""
     raw_member, _sep, status = request.POST.get("mark", "").partition(":")
-    if not (raw_member.isascii() and raw_member.isdigit()):
+    member_id = parse_id(raw_member)
+    if member_id is None:
         raise Http404
-    row = sessions_selectors.expected_row(session, int(raw_member))
+    row = sessions_selectors.expected_row(session, member_id)
     if row is None:
         raise Http404
     error = ""
