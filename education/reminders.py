@@ -269,22 +269,6 @@ def hours_nudges_send(*, today: date | None = None) -> int:
     return sent
 
 
-def hours_nudge_recipients(*, today: date | None = None) -> int:
-    """How many members hours_nudges_send would notify on `today` (for checks and the
-    benchmark: a first run creates this many notifications, a re-run none)."""
-    today = today or timezone.localdate()
-    year = today.year
-    pace = pace_fraction(year, today)
-    if not pace:
-        return 0
-    total = 0
-    for chunk in _branch_chunks():
-        behind = _behind_in(chunk, year, today)
-        if behind is not None:
-            total += behind.count()
-    return total
-
-
 def meeting_digests_send(*, today: date | None = None) -> int:
     """Once a month: tell each branch's secretary which regular meetings required this
     month (or this quarter) have not been held yet; without a current secretary, the

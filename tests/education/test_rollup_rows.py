@@ -1,4 +1,4 @@
-"""The rollup pages' rows written in Python (education/templatetags/hours_rollup.py and
+"""The rollup pages' rows written in Python (education/templatetags/hours_rows.py and
 compliance_rollup.py) are the markup the template loops wrote, byte for byte: the loops are kept
 here as the reference and both are rendered for the same rows, in both languages, with names
 that need escaping and the edge values (no average, an average of 0.0, one branch, several
@@ -20,7 +20,7 @@ from education.templatetags.compliance_rollup import (
     compliance_grid_headers,
     compliance_grid_rows,
 )
-from education.templatetags.hours_rollup import hours_rollup_rows
+from education.templatetags.hours_rows import hours_rollup_rows
 from members.models import Organization, OrganizationKind
 
 HOURS_LOOP = """{% load i18n %}{% for c in page %}
