@@ -12,13 +12,11 @@ Plus `outsider` (a login with no member record) and `admin` (superuser).
 """
 
 import os
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 
-from members.models import OrganizationKind, Role
-from tests.factories import make_member, make_org, make_position, make_user, propagate_figures
+from tests import standing_cast
 
 ROLES = (
     "anonymous",
@@ -39,64 +37,7 @@ def cast(db):
     # SQLite's JSON support is probed once per connection (three statements, on the first
     # JSON column a page reads): probed here, so no exact query pin depends on test order.
     connection.features.supports_json_field  # noqa: B018
-    root = make_org("测试市委", OrganizationKind.COMMITTEE)
-    c1 = make_org("第一党委", OrganizationKind.COMMITTEE, parent=root)
-    c2 = make_org("第二党委", OrganizationKind.COMMITTEE, parent=root)
-    branch = make_org("第一支部", OrganizationKind.BRANCH, parent=c1)
-    group = make_org("第一党小组", OrganizationKind.GROUP, parent=branch)
-    other_branch = make_org("第二支部", OrganizationKind.BRANCH, parent=c1)
-    far_branch = make_org("远方支部", OrganizationKind.BRANCH, parent=c2)
-
-    member = make_member(branch, "张伟", account="member", group=group)
-    peer = make_member(branch, "王芳", account="peer", group=group)
-    secretary = make_member(branch, "李娜", account="secretary")
-    committee_member = make_member(branch, "刘洋", account="committee_member")
-    other_secretary = make_member(other_branch, "陈静", account="other_secretary")
-    other_member = make_member(other_branch, "杨磊")
-    organizer = make_member(other_branch, "赵敏", account="organizer")
-    other_organizer = make_member(far_branch, "黄强", account="other_organizer")
-    far_member = make_member(far_branch, "周杰")
-
-    make_position(secretary, branch, Role.SECRETARY)
-    make_position(committee_member, branch, Role.COMMITTEE_MEMBER)
-    make_position(other_secretary, other_branch, Role.SECRETARY)
-    make_position(organizer, c1, Role.ORGANIZER)
-    make_position(other_organizer, c2, Role.ORGANIZER)
-
-    outsider = make_user("outsider")
-    admin = make_user("admin", is_staff=True, is_superuser=True)
-    propagate_figures()  # the rows above the branches (a task on commit in the app)
-    users = {
-        "anonymous": None,
-        "outsider": outsider,
-        "member": member.account,
-        "peer": peer.account,
-        "secretary": secretary.account,
-        "committee_member": committee_member.account,
-        "other_secretary": other_secretary.account,
-        "organizer": organizer.account,
-        "other_organizer": other_organizer.account,
-        "admin": admin,
-    }
-    return SimpleNamespace(
-        root=root,
-        c1=c1,
-        c2=c2,
-        branch=branch,
-        group=group,
-        other_branch=other_branch,
-        far_branch=far_branch,
-        member=member,
-        peer=peer,
-        secretary=secretary,
-        committee_member=committee_member,
-        other_secretary=other_secretary,
-        other_member=other_member,
-        organizer=organizer,
-        other_organizer=other_organizer,
-        far_member=far_member,
-        users=users,
-    )
+    return standing_cast.cast()
 
 
 @pytest.fixture
