@@ -13,13 +13,18 @@ def test_seed_demo_refuses_with_debug_off(db, settings):
     assert not Member.objects.exists()
 
 
-def test_seed_demo_builds_the_demo_and_is_idempotent(db, settings, tmp_path):
-    settings.DEBUG = True
+def test_seed_demo_with_force_builds_the_demo_with_debug_off_once_and_sends_no_real_mail(
+    db, settings, tmp_path
+):
+    from django.core import mail
+
+    settings.DEBUG = False
     settings.MEDIA_ROOT = tmp_path  # demo evidence files must not land in the work tree
     settings.DEMO_PASSWORD = "demo-pass-1"
-    call_command("seed_demo")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # would fail if used
+    call_command("seed_demo", "--force")
     counts = (Member.objects.count(), Organization.objects.count())
-    call_command("seed_demo")
+    call_command("seed_demo", "--force")
     assert (Member.objects.count(), Organization.objects.count()) == counts
     assert 55 <= counts[0] <= 70
     assert Organization.objects.filter(kind=OrganizationKind.BRANCH).count() == 4
@@ -31,14 +36,4 @@ def test_seed_demo_builds_the_demo_and_is_idempotent(db, settings, tmp_path):
     assert scope_for(User.objects.get(username="organizer")).is_organizer
     member_scope = scope_for(User.objects.get(username="member"))
     assert not member_scope.is_branch_leader and not member_scope.is_organizer
-
-
-def test_seed_demo_with_force_runs_with_debug_off_and_sends_no_real_mail(db, settings, tmp_path):
-    from django.core import mail
-
-    settings.DEBUG = False
-    settings.MEDIA_ROOT = tmp_path
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # would fail if used
-    call_command("seed_demo", "--force")
-    assert Member.objects.exists()
     assert isinstance(mail.outbox, list)
