@@ -11,13 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
+from members.readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models.ballot import BallotBox, BallotCount, BallotParticipation
 from .models.cycles import RULE_FIELDS, AppraisalCycle, AppraisalRules, CycleMove, Participant, Step
 from .models.meetings import LifeMeeting, Rectification
 from .models.participation import HeartToHeartTalk, PeerReview, SelfAssessment
 from .models.results import AppraisalRecord, Objection, Rating, RecordAmendment
-from .readonly_admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(AppraisalRules)

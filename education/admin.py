@@ -2,10 +2,11 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
+from members.readonly_admin import ReadOnlyInline
 
 from . import summaries
 from .models.calendar import CalendarFeed
-from .models.makeups import Makeup
+from .models.makeups import Makeup, MakeupEvidence
 from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSettings
 from .models.sessions import REGULAR_KINDS, Attendance, Material, Session
 
@@ -18,15 +19,17 @@ class AttendanceInline(admin.TabularInline):
     fields = ("member", "status", "hours", "checked_in_at", "note")
 
 
-class MaterialInline(admin.TabularInline):
+class MaterialInline(ReadOnlyInline):
     model = Material
-    extra = 0
     # Materials are added on the session page (checked by content, random names).
     fields = ("title", "original_name", "size")
-    readonly_fields = fields
+    can_delete = True
 
-    def has_add_permission(self, request, obj=None):
-        return False
+
+class MakeupEvidenceInline(ReadOnlyInline):
+    model = MakeupEvidence
+    # Added with the make-up by its member (checked by content, random name).
+    fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
 
 
 @admin.register(Session)
@@ -93,6 +96,7 @@ class MakeupAdmin(MemberRecordAdmin):
     list_display = ("member", "studied_on", "hours", "state", "session")
     list_filter = ("state",)
     search_fields = ("member__full_name", "description")
+    inlines = [MakeupEvidenceInline]
 
     def save_model(self, request, obj, form, change):
         old = Makeup.objects.filter(pk=obj.pk).values_list("studied_on", flat=True).first()

@@ -117,16 +117,21 @@ class MaterialForm(forms.ModelForm):
 
 
 class MakeupForm(forms.ModelForm):
+    # Kept as a MakeupEvidence (a PrivateFile) by the service, not a field of the make-up.
+    evidence = forms.FileField(
+        label=_("evidence"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
+    )
+
     class Meta:
         model = Makeup
-        fields = ["session", "description", "studied_on", "hours", "evidence"]
+        fields = ["session", "description", "studied_on", "hours"]
         widgets = {
             "studied_on": forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
-            "evidence": forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
             "description": forms.Textarea(attrs={"rows": 3}),
             "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
         }
-        help_texts = {"evidence": UPLOAD_HELP}
 
     def __init__(self, *args, missed_sessions, **kwargs):
         super().__init__(*args, **kwargs)

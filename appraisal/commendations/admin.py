@@ -4,8 +4,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from members.admin import KeptRecordAdmin
+from members.readonly_admin import ReadOnlyInline
 
-from ..readonly_admin import ReadOnlyInline
 from .models import Commendation, CommendationDocument
 
 

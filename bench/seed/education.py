@@ -459,7 +459,7 @@ def _row_by_row(context, base, months, now, today, tz, first_id):
     reviewed_at = datetime(today.year, today.month, today.day, 9, tzinfo=tz)
     counts["makeup"] = insert(
         Makeup,
-        (*MAKEUP_STUDY_COLUMNS, "evidence", "state", "reviewed_at", "review_note"),
+        (*MAKEUP_STUDY_COLUMNS, "state", "reviewed_at", "review_note"),
         (
             (
                 mid,
@@ -467,7 +467,6 @@ def _row_by_row(context, base, months, now, today, tz, first_id):
                 "自学会议精神并撰写学习体会",
                 studied,
                 f"{tenths / 10:.1f}",
-                "",
                 state,
                 None if state == MakeupState.SUBMITTED else reviewed_at,
                 "材料不全" if state == MakeupState.REJECTED else "",

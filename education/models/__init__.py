@@ -8,6 +8,7 @@ from .calendar import (
 )
 from .makeups import (
     Makeup,
+    MakeupEvidence,
     MakeupState,
     makeup_evidence_upload_to,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "Frequency",
     "HoursRequirement",
     "Makeup",
+    "MakeupEvidence",
     "MakeupState",
     "Material",
     "MemberYearHours",

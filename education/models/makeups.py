@@ -7,12 +7,13 @@ from simple_history.models import HistoricalRecords
 
 from members.fields import actor_field
 from members.models import Member
-from members.uploads import random_upload_path
+from members.uploads import PrivateFile, random_upload_path
 
 from .sessions import HOURS_FIELD, Session
 
 
 def makeup_evidence_upload_to(instance, filename):
+    # Kept for the migrations that name it; evidence is a MakeupEvidence (a PrivateFile) now.
     return random_upload_path("education/makeups", filename)
 
 
@@ -39,15 +40,6 @@ class Makeup(models.Model):
     description = models.TextField(_("what was studied"))
     studied_on = models.DateField(_("studied on"))
     hours = models.DecimalField(_("hours"), **HOURS_FIELD)
-    # One evidence file, checked, named and served as every PrivateFile is
-    # (members.uploads); its name as the member gave it and its served type beside it.
-    evidence = models.FileField(
-        _("evidence"), upload_to=makeup_evidence_upload_to, blank=True, max_length=200
-    )
-    evidence_name = models.CharField(
-        _("evidence file name"), max_length=160, blank=True, default=""
-    )
-    evidence_type = models.CharField(max_length=100, blank=True, default="")
     state = models.CharField(
         _("state"), max_length=12, choices=MakeupState.choices, default=MakeupState.SUBMITTED
     )
@@ -74,3 +66,18 @@ class Makeup(models.Model):
 
     def __str__(self):
         return f"{self.member} · {self.studied_on}"
+
+
+class MakeupEvidence(PrivateFile):
+    """The evidence file of a make-up study (one at most): served only by
+    education:makeup_evidence after a permission check."""
+
+    UPLOAD_FOLDER = "education/makeups"
+
+    makeup = models.OneToOneField(
+        Makeup, on_delete=models.PROTECT, related_name="evidence", verbose_name=_("make-up study")
+    )
+
+    class Meta:
+        verbose_name = _("make-up evidence")
+        verbose_name_plural = _("make-up evidence")

@@ -8,7 +8,7 @@ from members.models import Member
 
 from ..dates import year_bounds
 from ..models.calendar import CalendarFeed
-from ..models.makeups import Makeup, MakeupState
+from ..models.makeups import Makeup, MakeupEvidence, MakeupState
 from ..models.sessions import CREDITED_STATUSES, AttendanceStatus, Session, SessionState
 
 
@@ -135,7 +135,7 @@ def makeups_to_review(queryset, *, reviewer_member_id=None):
     return (
         queryset.exclude(member_id=reviewer_member_id)
         .filter(state=MakeupState.SUBMITTED)
-        .select_related("member", "member__branch", "session")
+        .select_related("member", "member__branch", "session", "evidence")
         .order_by("created_at", "id")
     )
 
@@ -244,7 +244,12 @@ def session_for_checkin(pk):
 
 
 def member_makeups(member):
-    return Makeup.objects.filter(member=member).select_related("session")
+    return Makeup.objects.filter(member=member).select_related("session", "evidence")
+
+
+def makeup_evidence(makeup):
+    """The make-up study's evidence file (a MakeupEvidence), or None."""
+    return MakeupEvidence.objects.filter(makeup=makeup).first()
 
 
 def missed_session(member, pk):

@@ -3,7 +3,6 @@
 from datetime import date
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,10 +10,10 @@ from django.utils.translation import gettext as _
 from members.history import save_with_history
 from members.models import Member
 from members.services import DomainError
-from members.uploads import clean_original_name, validate_upload
+from members.uploads import store_private_file
 
 from .. import summaries
-from ..models.makeups import Makeup, MakeupState
+from ..models.makeups import Makeup, MakeupEvidence, MakeupState
 from ..models.sessions import Attendance, AttendanceStatus, Session, SessionState
 
 
@@ -53,14 +52,6 @@ def makeup_submit(
         studied_on=studied_on,
         hours=hours,
     )
-    if evidence:
-        # Checked by content and kept under a random name, as every private file is.
-        try:
-            _ext, makeup.evidence_type = validate_upload(evidence)
-        except ValidationError as exc:
-            raise DomainError({"evidence": exc.messages}) from exc
-        makeup.evidence = evidence
-        makeup.evidence_name = clean_original_name(evidence.name)
     makeup.full_clean(validate_constraints=False)
     makeup._history_user = actor
     try:
@@ -68,6 +59,12 @@ def makeup_submit(
             makeup.save()
     except IntegrityError as exc:
         raise DomainError(_("Make-up study for this session is already recorded.")) from exc
+    if evidence:
+        # Checked by content and kept under a random name, as every private file is; a
+        # refused file undoes the make-up with it (this function is one transaction).
+        store_private_file(
+            MakeupEvidence(makeup=makeup), evidence, actor=actor, error_field="evidence"
+        )
     return makeup
 
 

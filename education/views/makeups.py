@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from members.page_actions import run_service, submit
 from members.params import id_param, page_param
 from members.permissions import permission_required, require_member, scope_for
-from members.uploads import private_file_response
+from members.uploads import private_file_download
 
 from ..forms import MakeupForm, ReviewForm
 from ..permissions import get_makeup_for_user, makeups_managed_by
@@ -89,8 +89,7 @@ def makeup_review(request, makeup):
 @login_required
 def makeup_evidence(request, pk):
     makeup = get_makeup_for_user(request.user, pk)
-    if not makeup.evidence:
+    evidence = sessions_selectors.makeup_evidence(makeup)
+    if evidence is None:
         raise Http404
-    return private_file_response(
-        makeup.evidence, filename=makeup.evidence_name, content_type=makeup.evidence_type
-    )
+    return private_file_download(evidence)

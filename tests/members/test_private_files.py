@@ -9,14 +9,19 @@ commendation tests in their own modules.
 import io
 import os
 import zipfile
+from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
-from education.models import Makeup, Material
+from education.models import Makeup, MakeupEvidence, Material
+from education.services.makeups import makeup_submit
 from education.services.materials import material_add
 from members import uploads
+from members.errors import DomainError
 from tests.education.helpers import at, held, plan
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
@@ -149,13 +154,41 @@ def test_makeup_evidence_is_checked_named_and_served_like_every_private_file(cas
     response = client.post(reverse("education:makeup_create"), {**data, "evidence": good})
     assert response.status_code == 302
     makeup = Makeup.objects.get()
-    assert makeup.evidence_name == "证明.pdf" and "证明" not in makeup.evidence.name
+    evidence = makeup.evidence  # a MakeupEvidence: a PrivateFile like every other upload
+    assert evidence.original_name == "证明.pdf" and "证明" not in evidence.file.name
+    assert evidence.file.name.startswith("education/makeups/")
+    assert (evidence.content_type, evidence.size) == ("application/pdf", len(PDF))
+    assert evidence.uploaded_by == cast.member.account
     url = reverse("education:makeup_evidence", args=[makeup.pk])
     response = login("secretary").get(url)
     assert response.status_code == 200
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
     assert login("peer").get(url).status_code == 404
+    # The admin shows it under its make-up, read-only: files come in through the page.
+    page = login("admin").get(reverse("admin:education_makeup_change", args=[makeup.pk]))
+    assert page.status_code == 200 and "证明.pdf" in page.content.decode()
+    assert 'type="file"' not in page.content.decode()
+
+
+def test_a_refused_evidence_file_leaves_no_make_up_behind(cast):
+    past = held(
+        cast.branch,
+        starts_at=at(2025, 3, 10),
+        attendance={cast.member: "absent", cast.secretary: "present"},
+    )
+    with translation.override("en"), pytest.raises(DomainError) as refused:
+        makeup_submit(
+            member=cast.member,
+            session=past,
+            description="自学党章",
+            studied_on=date(2025, 3, 20),
+            hours=Decimal("1.0"),
+            evidence=SimpleUploadedFile("proof.pdf", b"<html>not a pdf</html>", "application/pdf"),
+            actor=cast.member.account,
+        )
+    assert "does not match" in " ".join(refused.value.message_dict["evidence"])
+    assert not Makeup.objects.exists() and not MakeupEvidence.objects.exists()
 
 
 def test_an_old_material_with_a_dated_path_is_served_through_the_same_response(cast, login):
