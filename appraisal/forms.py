@@ -2,7 +2,6 @@
 
 from datetime import date, timedelta
 
-from crispy_forms.helper import FormHelper
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from members.concurrency import VersionedFormMixin
+from members.form_parts import DateInput, InPageForm
 from members.models import Member, Organization, OrganizationKind
 from members.permissions import organization_scope_q
 from members.row_html import html_format, html_rows
@@ -20,18 +20,8 @@ from .models.meetings import LifeMeeting
 from .models.participation import SelfAssessment
 
 
-class _Form(forms.Form):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
+class _Form(InPageForm, forms.Form):
+    pass
 
 
 def _default_deadlines(year):
@@ -72,16 +62,11 @@ class CycleOpenForm(_Form):
             self.fields["branches"].initial = [branches[0].pk]
 
 
-class CycleEditForm(VersionedFormMixin, forms.ModelForm):
+class CycleEditForm(VersionedFormMixin, InPageForm, forms.ModelForm):
     class Meta:
         model = AppraisalCycle
         fields = [*DEADLINE_FIELDS, "peer_reviews_shown_to_reviewed"]
         widgets = {name: DateInput() for name in DEADLINE_FIELDS}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 class MoveForm(_Form):
@@ -92,7 +77,7 @@ class MoveForm(_Form):
     )
 
 
-class SelfAssessmentForm(forms.ModelForm):
+class SelfAssessmentForm(InPageForm, forms.ModelForm):
     class Meta:
         model = SelfAssessment
         fields = list(SelfAssessment.SECTIONS)
@@ -103,11 +88,6 @@ class SelfAssessmentForm(forms.ModelForm):
             "discipline": _("How you kept Party discipline and rules."),
             "improvements": _("What you will improve next year."),
         }
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 class ReturnForm(_Form):
@@ -305,7 +285,7 @@ class AmendForm(_Form):
     )
 
 
-class LifeMeetingForm(VersionedFormMixin, forms.ModelForm):
+class LifeMeetingForm(VersionedFormMixin, InPageForm, forms.ModelForm):
     class Meta:
         model = LifeMeeting
         fields = [
@@ -336,8 +316,6 @@ class LifeMeetingForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
         self.fields["attendees"].queryset = members
-        self.helper = FormHelper()
-        self.helper.form_tag = False
 
 
 class RectificationForm(_Form):

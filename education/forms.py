@@ -6,6 +6,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.concurrency import VersionedFormMixin
+from members.form_parts import DateInput
 from members.models import Organization, OrganizationKind
 from members.permissions import organizations_managed_by, scope_for
 from members.uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
@@ -16,8 +17,6 @@ from .models.org_settings import ComplianceCadence, HoursRequirement, ReminderSe
 from .models.sessions import SESSION_FIELDS, Material, Session, Topic
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-# A date input reads and writes ISO dates only, whatever the page's language.
-DATE_FORMAT = "%Y-%m-%d"
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -128,7 +127,7 @@ class MakeupForm(forms.ModelForm):
         model = Makeup
         fields = ["session", "description", "studied_on", "hours"]
         widgets = {
-            "studied_on": forms.DateInput(attrs={"type": "date"}, format=DATE_FORMAT),
+            "studied_on": DateInput(),
             "description": forms.Textarea(attrs={"rows": 3}),
             "hours": forms.NumberInput(attrs={"step": "0.5", "min": "0.5", "inputmode": "decimal"}),
         }

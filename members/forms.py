@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import selectors
 from .concurrency import VersionedFormMixin
+from .form_parts import DateInput
 from .models import ACTIVE_STATUSES, Education, Member, MemberStatus, Organization
 from .params import parse_id
 from .roster_selectors import branch_groups, parent_names_by_path, transfer_targets
@@ -21,13 +22,6 @@ phone_validator = RegexValidator(
 )
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024  # 10 000 rows of CSV or XLSX fit with room to spare
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 def add_service_error(form, error):

@@ -1,12 +1,12 @@
 """Forms of the commendation pages (crispy layouts); no business logic — services decide."""
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.protection.forms import DateInput, MultipleFileField
+from members.form_parts import DateInput, InPageForm
+from members.protection.forms import MultipleFileField
 
 from .models import Commendation
 
@@ -23,7 +23,7 @@ class OrganizationChoiceField(forms.ModelChoiceField):
         return "\u3000" * max(obj.depth - 1, 0) + obj.name
 
 
-class CommendationProposeForm(forms.ModelForm):
+class CommendationProposeForm(InPageForm, forms.ModelForm):
     recipient_kind = forms.ChoiceField(
         label=_("Who is commended"),
         choices=[("member", _("A member")), ("organization", _("An organization (collective)"))],
@@ -52,8 +52,6 @@ class CommendationProposeForm(forms.ModelForm):
         self.fields["member"].queryset = members
         self.fields["organization"].queryset = organizations
         self.fields["awarding_organization"].queryset = awarding
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         self.helper.layout = Layout(
             Fieldset(_("Recipient"), "recipient_kind", "member", "organization"),
             Fieldset(

@@ -132,6 +132,11 @@ class CycleQuerySet(models.QuerySet):
         """The cycles that count: every one but those voided."""
         return self.filter(voided_at__isnull=True)
 
+    def locked(self, cycle):
+        """`cycle` read again, its row locked until the transaction ends (its branch read with
+        it, not locked): what a service that moves or decides a cycle starts from."""
+        return self.select_for_update(of=("self",)).select_related("branch").get(pk=cycle.pk)
+
 
 # A cycle's deadline fields, in the order of the steps they close: each date is on or after
 # the one before (services.cycles checks it when a cycle is opened or changed; the edit form

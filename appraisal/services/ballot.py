@@ -24,7 +24,7 @@ def _locked_open_box(cycle) -> tuple[AppraisalCycle, BallotBox]:
     first's participation row). Always cycle first, then box — cycle_move takes them in the
     same order, so closing the ballot and casting cannot deadlock.
     """
-    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle = AppraisalCycle.objects.locked(cycle)
     box = BallotBox.objects.select_for_update().filter(cycle_id=cycle.pk).first()
     if box is None or box.closed_at is not None or cycle.step != Step.BALLOT or cycle.is_voided:
         raise DomainError(_("The ballot is not open."))

@@ -178,11 +178,7 @@ def cycle_void(*, cycle: AppraisalCycle, reason: str, actor) -> AppraisalCycle:
     open is closed and sealed first (README "Ballot secrecy"). The participants are told.
     Refuses an empty reason and a cycle already voided.
     """
-    cycle = (
-        AppraisalCycle.objects.select_for_update(of=("self",))
-        .select_related("branch")
-        .get(pk=cycle.pk)
-    )
+    cycle = AppraisalCycle.objects.locked(cycle)
     if actor is not None and not has_perm(actor, "appraisal.void_cycle", cycle):
         raise DomainError(_("Only those who run this appraisal can void it."))
     fields = void_mark(

@@ -103,11 +103,7 @@ def cycle_move(
     blocker; a move with soft blockers needs a reason, kept in the CycleMove row.
     """
     today = today or timezone.localdate()
-    cycle = (
-        AppraisalCycle.objects.select_for_update(of=("self",))
-        .select_related("branch")
-        .get(pk=cycle.pk)
-    )
+    cycle = AppraisalCycle.objects.locked(cycle)
     if actor is not None and not has_perm(actor, "appraisal.move_cycle", cycle):
         raise DomainError(
             _("Only the branch committee or the organization above can move this cycle.")

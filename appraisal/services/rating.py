@@ -34,7 +34,7 @@ def ratings_save(*, cycle: AppraisalCycle, entries: Mapping[int, tuple[str, str]
 
     "Basically qualified" and "unqualified" need a written reason.
     """
-    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle = AppraisalCycle.objects.locked(cycle)
     _check_rating_editable(cycle)
     graded = graded_ids(cycle)
     existing = {r.member_id: r for r in Rating.objects.filter(cycle=cycle)}
@@ -65,7 +65,7 @@ def ratings_save(*, cycle: AppraisalCycle, entries: Mapping[int, tuple[str, str]
 @transaction.atomic
 def rating_submit(*, cycle: AppraisalCycle, actor=None) -> AppraisalCycle:
     """Send the rating to the organization above; every appraised member must be rated."""
-    cycle = AppraisalCycle.objects.select_for_update().get(pk=cycle.pk)
+    cycle = AppraisalCycle.objects.locked(cycle)
     _check_rating_editable(cycle)
     rated = set(Rating.objects.filter(cycle=cycle).values_list("member_id", flat=True))
     missing = graded_ids(cycle) - rated
@@ -82,11 +82,7 @@ def rating_decide(
     *, cycle: AppraisalCycle, approve: bool, comment: str = "", actor=None
 ) -> AppraisalCycle:
     """The organization above approves the rating, or returns it with a comment."""
-    cycle = (
-        AppraisalCycle.objects.select_for_update(of=("self",))
-        .select_related("branch")
-        .get(pk=cycle.pk)
-    )
+    cycle = AppraisalCycle.objects.locked(cycle)
     if actor is not None and not has_perm(actor, "appraisal.approve_rating", cycle):
         raise DomainError(_("Only the organization above the branch approves its rating."))
     cycle.refuse_unless_running()

@@ -1,22 +1,15 @@
 """Forms of the protection-case pages (crispy layouts); no business logic — services decide."""
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Fieldset, Layout, Submit
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from ..form_parts import DateInput, InPageForm
 from ..uploads import ACCEPT_ATTR, UPLOAD_HELP, validate_upload
 from ..widgets import LightSelect
 from .models import CaseAction, CaseKind, CaseStatus, Clarification, ProtectionCase
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -48,7 +41,7 @@ class MemberChoiceField(forms.ModelChoiceField):
         return f"{obj.full_name} · {obj.branch.name}"
 
 
-class CaseOpenForm(forms.ModelForm):
+class CaseOpenForm(InPageForm, forms.ModelForm):
     """Opening a case; `on_behalf_of` is shown only to those who may open for others."""
 
     on_behalf_of = MemberChoiceField(
@@ -90,8 +83,6 @@ class CaseOpenForm(forms.ModelForm):
             del self.fields["on_behalf_of"]
         else:
             self.fields["on_behalf_of"].queryset = behalf_queryset
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         fields = ["kind", "description", "place", "occurred_on", "occurred_note"]
         if "on_behalf_of" in self.fields:
             fields.insert(0, "on_behalf_of")
@@ -133,7 +124,7 @@ class TransitionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea)
 
 
-class CaseActionForm(forms.ModelForm):
+class CaseActionForm(InPageForm, forms.ModelForm):
     class Meta:
         model = CaseAction
         fields = ["kind", "acted_on", "description", "outcome", "follow_up_due", "follow_up_note"]
@@ -147,8 +138,6 @@ class CaseActionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"acted_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         self.helper.layout = Layout(
             "kind",
             "acted_on",
@@ -168,7 +157,7 @@ class AssignForm(forms.Form):
         self.fields["handler"].queryset = candidates
 
 
-class ClarificationForm(forms.ModelForm):
+class ClarificationForm(InPageForm, forms.ModelForm):
     class Meta:
         model = Clarification
         fields = [
@@ -184,8 +173,6 @@ class ClarificationForm(forms.ModelForm):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["approving_organization"].queryset = organizations
-        self.helper = FormHelper()
-        self.helper.form_tag = False
         self.helper.layout = Layout(
             *self.Meta.fields,
             Submit("submit", _("Record the clarification"), css_class="btn-party"),
