@@ -9,7 +9,6 @@ walked in chunks, so memory stays flat however many members there are.
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Max
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -20,7 +19,6 @@ from members.channels.services import group_notice
 from members.models import (
     ACTIVE_STATUSES,
     Member,
-    Notification,
     Organization,
     OrganizationKind,
 )
@@ -38,6 +36,7 @@ from .selectors.org_settings import (
 )
 from .selectors.recipients import digest_recipients
 from .selectors.regular_meetings import compliance
+from .selectors.sessions import reminded_member_ids
 
 KIND_SESSION = "education.session_reminder"
 KIND_NUDGE = "education.hours_nudge"
@@ -310,16 +309,7 @@ def session_changed_notify(*, session: Session) -> int:
     once. The key is the session and its new state (cancelled) or new start time, so a
     re-run sends nothing and a second move sends again. Called inside the service's
     transaction."""
-    reminded = (
-        Notification.objects.filter(
-            kind=KIND_SESSION,
-            subject_type=ContentType.objects.get_for_model(Session),
-            subject_id=str(session.pk),
-        )
-        .order_by("recipient_id")
-        .values_list("recipient_id", flat=True)
-        .distinct()
-    )
+    reminded = reminded_member_ids(session)
     start = timezone.localtime(session.starts_at)
     with translation.override(settings.LANGUAGE_CODE):
         if session.is_cancelled:

@@ -175,8 +175,8 @@ def missed_sessions(member):
     )
 
 
-def reminded_count(session):
-    """How many members were already reminded of the session (one query)."""
+def reminded_member_ids(session):
+    """The ids of the members reminded of the session (a query, in id order)."""
     from django.contrib.contenttypes.models import ContentType
 
     from members.models import Notification
@@ -189,10 +189,15 @@ def reminded_count(session):
             subject_type=ContentType.objects.get_for_model(Session),
             subject_id=str(session.pk),
         )
-        .values("recipient_id")
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
         .distinct()
-        .count()
     )
+
+
+def reminded_count(session):
+    """How many members were already reminded of the session (one query)."""
+    return reminded_member_ids(session).count()
 
 
 # --- one session's page -------------------------------------------------------------------

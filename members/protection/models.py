@@ -64,6 +64,17 @@ class CaseActionKind(models.TextChoices):
     OTHER = "other", pgettext_lazy("case action kind", "Other")
 
 
+class CaseQuerySet(models.QuerySet):
+    def locked(self, case):
+        """`case` read again, locked until the transaction ends, with its member, the member's
+        branch and its own branch: what a service that changes a case starts from."""
+        return (
+            self.select_for_update()
+            .select_related("member", "member__branch", "branch")
+            .get(pk=case.pk)
+        )
+
+
 class ProtectionCase(Voidable, Versioned):
     """One request for protection, concerning one member (Art. 24).
 
@@ -127,6 +138,7 @@ class ProtectionCase(Voidable, Versioned):
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = CaseQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

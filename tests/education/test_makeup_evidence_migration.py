@@ -8,57 +8,46 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+
+from tests.migrating import every_app_at_its_latest_after, migrate
 
 BEFORE = ("education", "0007_name_and_type_existing_uploads")
 AFTER = ("education", "0008_makeup_evidence_is_a_private_file")
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n"
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
-def _latest():
-    return max(MigrationLoader(connection).graph.leaf_nodes("education"))
-
-
 @pytest.mark.django_db(transaction=True)
 def test_evidence_columns_become_private_file_rows_and_come_back(cast, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     stored = default_storage.save("education/makeups/2024/06/学习笔记.pdf", ContentFile(PDF))
-    apps = _migrate(BEFORE)
-    Makeup = apps.get_model("education", "Makeup")
-    HistoricalMakeup = apps.get_model("education", "HistoricalMakeup")
-    fields = {"description": "自学", "studied_on": date(2024, 6, 1), "hours": "1.0"}
-    with_file = Makeup.objects.create(
-        member_id=cast.member.pk,
-        evidence=stored,
-        evidence_name="学习笔记.pdf",
-        evidence_type="application/pdf",
-        **fields,
-    )
-    gone = Makeup.objects.create(
-        member_id=cast.peer.pk, evidence="education/makeups/2023/lost.docx", **fields
-    )
-    without = Makeup.objects.create(member_id=cast.secretary.pk, **fields)
-    HistoricalMakeup.objects.create(
-        id=with_file.pk,
-        member_id=cast.member.pk,
-        history_user_id=cast.member.account_id,
-        history_date=timezone.now(),
-        history_type="+",
-        created_at=with_file.created_at,
-        **fields,
-    )
+    with every_app_at_its_latest_after():
+        apps = migrate(BEFORE)
+        Makeup = apps.get_model("education", "Makeup")
+        HistoricalMakeup = apps.get_model("education", "HistoricalMakeup")
+        fields = {"description": "自学", "studied_on": date(2024, 6, 1), "hours": "1.0"}
+        with_file = Makeup.objects.create(
+            member_id=cast.member.pk,
+            evidence=stored,
+            evidence_name="学习笔记.pdf",
+            evidence_type="application/pdf",
+            **fields,
+        )
+        gone = Makeup.objects.create(
+            member_id=cast.peer.pk, evidence="education/makeups/2023/lost.docx", **fields
+        )
+        without = Makeup.objects.create(member_id=cast.secretary.pk, **fields)
+        HistoricalMakeup.objects.create(
+            id=with_file.pk,
+            member_id=cast.member.pk,
+            history_user_id=cast.member.account_id,
+            history_date=timezone.now(),
+            history_type="+",
+            created_at=with_file.created_at,
+            **fields,
+        )
 
-    try:
-        apps = _migrate(AFTER)
+        apps = migrate(AFTER)
         Evidence = apps.get_model("education", "MakeupEvidence")
         rows = {
             e.makeup_id: (
@@ -99,7 +88,7 @@ def test_evidence_columns_become_private_file_rows_and_come_back(cast, settings,
             ]
         assert not {"evidence", "evidence_name", "evidence_type"} & set(columns)
 
-        apps = _migrate(BEFORE)
+        apps = migrate(BEFORE)
         Makeup = apps.get_model("education", "Makeup")
         back = {
             m.pk: (m.evidence.name, m.evidence_name, m.evidence_type)
@@ -109,5 +98,3 @@ def test_evidence_columns_become_private_file_rows_and_come_back(cast, settings,
             with_file.pk: (stored, "学习笔记.pdf", "application/pdf"),
             gone.pk: ("education/makeups/2023/lost.docx", "lost.docx", "application/octet-stream"),
         }
-    finally:
-        _migrate(("education", _latest()[1]))

@@ -8,67 +8,61 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from members.models import Position, Role
 from members.protection import services
 from members.protection.permissions import handler_paths
 from tests.factories import make_member, make_position
+from tests.migrating import every_app_at_its_latest_after, migrate
 
 BEFORE = ("members", "0007_private_files_and_kept_case_records")
 AFTER = ("members", "0008_case_handlers_become_positions")
 
 
-def _migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_migration_moves_designations_and_their_history_into_positions(cast):
-    apps = _migrate(BEFORE)
-    Designation = apps.get_model("members", "CaseHandlerDesignation")
-    HistoricalDesignation = apps.get_model("members", "HistoricalCaseHandlerDesignation")
-    current = Designation.objects.create(
-        member_id=cast.organizer.pk,
-        organization_id=cast.c1.pk,
-        started_on=date(2024, 3, 1),
-        note="组织部指定",
-    )
-    ended = Designation.objects.create(
-        member_id=cast.other_organizer.pk,
-        organization_id=cast.c2.pk,
-        started_on=date(2023, 1, 1),
-        ended_on=date(2023, 12, 31),
-    )
-    HistoricalDesignation.objects.create(
-        id=current.pk,
-        member_id=cast.organizer.pk,
-        organization_id=cast.c1.pk,
-        started_on=date(2024, 3, 1),
-        note="组织部指定",
-        history_date=timezone.now(),
-        history_type="+",
-    )
+    with every_app_at_its_latest_after():
+        apps = migrate(BEFORE)
+        Designation = apps.get_model("members", "CaseHandlerDesignation")
+        HistoricalDesignation = apps.get_model("members", "HistoricalCaseHandlerDesignation")
+        current = Designation.objects.create(
+            member_id=cast.organizer.pk,
+            organization_id=cast.c1.pk,
+            started_on=date(2024, 3, 1),
+            note="组织部指定",
+        )
+        ended = Designation.objects.create(
+            member_id=cast.other_organizer.pk,
+            organization_id=cast.c2.pk,
+            started_on=date(2023, 1, 1),
+            ended_on=date(2023, 12, 31),
+        )
+        HistoricalDesignation.objects.create(
+            id=current.pk,
+            member_id=cast.organizer.pk,
+            organization_id=cast.c1.pk,
+            started_on=date(2024, 3, 1),
+            note="组织部指定",
+            history_date=timezone.now(),
+            history_type="+",
+        )
 
-    _migrate(AFTER)
+        migrate(AFTER)
 
-    handlers = Position.objects.filter(role=Role.CASE_HANDLER).order_by("started_on")
-    assert [
-        (p.member_id, p.organization_id, p.started_on, p.ended_on, p.note) for p in handlers
-    ] == [
-        (cast.other_organizer.pk, cast.c2.pk, date(2023, 1, 1), date(2023, 12, 31), ""),
-        (cast.organizer.pk, cast.c1.pk, date(2024, 3, 1), None, "组织部指定"),
-    ]
-    moved = handlers.get(member=cast.organizer)
-    assert [h.history_type for h in moved.history.all()] == ["+"]
-    assert ended.pk  # both rows were read before the tables went
-    with connection.cursor() as cursor:
-        tables = connection.introspection.table_names(cursor)
-    assert "members_casehandlerdesignation" not in tables
+        handlers = Position.objects.filter(role=Role.CASE_HANDLER).order_by("started_on")
+        assert [
+            (p.member_id, p.organization_id, p.started_on, p.ended_on, p.note) for p in handlers
+        ] == [
+            (cast.other_organizer.pk, cast.c2.pk, date(2023, 1, 1), date(2023, 12, 31), ""),
+            (cast.organizer.pk, cast.c1.pk, date(2024, 3, 1), None, "组织部指定"),
+        ]
+        moved = handlers.get(member=cast.organizer)
+        assert [h.history_type for h in moved.history.all()] == ["+"]
+        assert ended.pk  # both rows were read before the tables went
+        with connection.cursor() as cursor:
+            tables = connection.introspection.table_names(cursor)
+        assert "members_casehandlerdesignation" not in tables
 
 
 def test_only_an_organizer_reaching_a_committee_can_hold_the_role(cast):

@@ -120,11 +120,7 @@ def case_transition(
     case since (members.concurrency)."""
     if action not in _TRANSITIONS:
         raise DomainError(_("Unknown action."))
-    case = (
-        ProtectionCase.objects.select_for_update()
-        .select_related("member", "member__branch", "branch")
-        .get(pk=case.pk)
-    )
+    case = ProtectionCase.objects.locked(case)
     require_perm(actor, "members.handle_case", case)
     version_claim(case, version, fields=["status", "decline_reason", "reopened_count"])
     sources, target = _TRANSITIONS[action]
@@ -167,11 +163,7 @@ def case_void(*, case: ProtectionCase, reason: str, actor) -> ProtectionCase:
     them, with the reason; it is no longer open anywhere (lists, counts, reminders), takes no
     more writes and cannot be reopened; a clarification of it leaves the member's record.
     The member is told (without details). Refuses an empty reason and a voided case."""
-    case = (
-        ProtectionCase.objects.select_for_update()
-        .select_related("member", "member__branch", "branch")
-        .get(pk=case.pk)
-    )
+    case = ProtectionCase.objects.locked(case)
     require_perm(actor, "members.void_case", case)
     fields = void_mark(case, reason=reason, actor=actor, already=_("This case is already voided."))
     case.status = CaseStatus.VOIDED

@@ -32,11 +32,7 @@ def case_action_record(
     follow_up_note: str = "",
 ) -> CaseAction:
     """Add a step to the timeline. The first step on an accepted case starts it."""
-    case = (
-        ProtectionCase.objects.select_for_update()
-        .select_related("member", "member__branch", "branch")
-        .get(pk=case.pk)
-    )
+    case = ProtectionCase.objects.locked(case)
     require_perm(actor, "members.handle_case", case)
     if case.status not in (CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS):
         raise DomainError(_("Actions are recorded on an accepted case that is in progress."))
