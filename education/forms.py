@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils import timezone
-from django.utils.text import format_lazy
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from members.concurrency import VersionedFormMixin
@@ -118,7 +118,7 @@ class MaterialForm(forms.ModelForm):
 class MakeupForm(forms.ModelForm):
     # Kept as a MakeupEvidence (a PrivateFile) by the service, not a field of the make-up.
     evidence = forms.FileField(
-        label=_("evidence"),
+        label=capfirst(_("evidence")),  # as the model field's label was
         required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTR}),
     )

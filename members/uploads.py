@@ -13,9 +13,8 @@
   type fixed for the extension (never the one the browser declared), `nosniff`, a
   sandboxing Content-Security-Policy and `no-store`.
 
-`PrivateFile` is the abstract model every file row extends. (A make-up's single evidence
-file stays a column of the make-up, `Makeup.evidence` with its name and type beside it, and
-goes in and out through the same two functions.)
+`PrivateFile` is the abstract model every file row extends: session materials, make-up
+evidence, case evidence and commendation documents.
 """
 
 import os

@@ -2,7 +2,7 @@
 upload (members.uploads), instead of three columns on the make-up. Each existing file moves
 with its name, served type, size and uploader (from the make-up's history) and stays where it
 is on disk; the columns go, from the history table too. Backwards, the columns come back
-filled from the rows."""
+filled from the rows (the history's come back empty: its earlier values are not kept)."""
 
 import os
 

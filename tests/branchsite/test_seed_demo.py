@@ -13,17 +13,18 @@ def test_seed_demo_refuses_with_debug_off(db, settings):
     assert not Member.objects.exists()
 
 
-def test_seed_demo_with_force_builds_the_demo_with_debug_off_once_and_sends_no_real_mail(
+def test_seed_demo_builds_the_demo_once_with_debug_on_or_forced_and_sends_no_real_mail(
     db, settings, tmp_path
 ):
     from django.core import mail
 
-    settings.DEBUG = False
     settings.MEDIA_ROOT = tmp_path  # demo evidence files must not land in the work tree
     settings.DEMO_PASSWORD = "demo-pass-1"
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"  # would fail if used
-    call_command("seed_demo", "--force")
+    settings.DEBUG = True  # `make run`
+    call_command("seed_demo")
     counts = (Member.objects.count(), Organization.objects.count())
+    settings.DEBUG = False  # a production-like server, on purpose
     call_command("seed_demo", "--force")
     assert (Member.objects.count(), Organization.objects.count()) == counts
     assert 55 <= counts[0] <= 70
