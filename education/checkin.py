@@ -12,6 +12,8 @@ import segno
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.html import escape
 
+from members.params import ascii_digits
+
 CHECKIN_STEP_SECONDS = 15
 CHECKIN_ACCEPTED_STEPS = 2
 # How long a verified code stays usable in the member's browser while they log in.
@@ -31,7 +33,7 @@ def checkin_code(session_id: int, step: int) -> str:
 def checkin_code_is_fresh(session_id: int, code: str, now: float | None = None) -> bool:
     """True when `code` was issued for this session in the current or the previous step."""
     step_text, _, _digest = code.partition("-")
-    if not (step_text.isascii() and step_text.isdigit()):
+    if not ascii_digits(step_text):
         return False
     step = int(step_text)
     now_step = current_step(now)

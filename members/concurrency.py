@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .errors import DomainError
+from .params import ascii_digits
 
 
 class Versioned(models.Model):
@@ -266,4 +267,4 @@ def _comparable(value):
 def posted_version(request):
     """The `version` a plain (non-model) form posted, or None."""
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isascii() and raw.isdigit() else None
+    return int(raw) if ascii_digits(raw) else None

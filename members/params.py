@@ -35,18 +35,24 @@ def _raw(request, name):
     return raw
 
 
+def ascii_digits(text: str) -> bool:
+    """True for one or more ASCII digits: str.isdigit() alone also passes "²", which int()
+    refuses, and "٣", which it reads as 3."""
+    return text.isascii() and text.isdigit()
+
+
 def parse_id(raw):
     """The id of a row in a raw value (a form's or a query's), as int; None unless it is ASCII
-    digits (int() also reads "²" and "٣") for an id a row can have."""
+    digits (ascii_digits) for an id a row can have."""
     raw = str(raw).strip() if raw is not None else ""
-    if not (raw.isascii() and raw.isdigit()):
+    if not ascii_digits(raw):
         return None
     value = int(raw)
     return value if 1 <= value <= MAX_ID else None
 
 
 def _whole_number(raw, name):
-    if not (raw.isascii() and raw.isdigit()):
+    if not ascii_digits(raw):
         raise BadParameter(_("“%(name)s” must be a whole number.") % {"name": name})
     return int(raw)
 

@@ -13,10 +13,12 @@ so nothing in the cast looks older than it did when each test built its own.
 
 from datetime import datetime
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from members.models import Member, Organization, OrganizationKind, Role
@@ -35,7 +37,17 @@ MEMBERS = (
     "far_member",
 )
 
-_kept = None  # (built at, {model: [row values]}, {name: pk}, {role: user pk or None})
+
+class Kept(NamedTuple):
+    """What the first build in a process wrote, to write back in every later test."""
+
+    built_at: datetime
+    rows: dict  # {model: [row values]}
+    names: dict  # {cast name: pk}
+    users: dict  # {role: user pk, or None for anonymous}
+
+
+_kept: Kept | None = None
 
 
 def _build():
@@ -123,7 +135,7 @@ def _keep(before, built):
             rows[model] = new
     names = {name: getattr(built, name).pk for name in ORGANIZATIONS + MEMBERS}
     users = {role: (u.pk if u else None) for role, u in built.users.items()}
-    return timezone.now(), rows, names, users
+    return Kept(timezone.now(), rows, names, users)
 
 
 @transaction.atomic  # a transactional test's foreign keys are checked once, at the end
@@ -151,7 +163,7 @@ def _sequences_past(rows):
     q = connection.ops.quote_name
     for model in rows:
         pk = model._meta.pk
-        if not isinstance(pk, (models.AutoField, models.BigAutoField, models.SmallAutoField)):
+        if not isinstance(pk, AutoFieldMixin):
             continue
         table, column = model._meta.db_table, pk.column
         seq = "pg_get_serial_sequence(%s, %s)"
@@ -187,7 +199,7 @@ def cast():
         before = {m: {r[m._meta.pk.attname] for r in _rows(m)} for m in _tables()}
         _kept = _keep(before, _build())
     else:
-        _write_back(_kept[0], _kept[1])
+        _write_back(_kept.built_at, _kept.rows)
     # Read back in every test, the first too: the factories' objects differ from rows read
     # (a parent's numchild is stale in them), and a test must not depend on running first.
-    return _read_back(_kept[2], _kept[3])
+    return _read_back(_kept.names, _kept.users)

@@ -215,7 +215,7 @@ class CommendationFilter(django_filters.FilterSet):
         listing = read_listing(user, parse_id(data.get("organization")))
         if listing.listed is None and "organization_name" in data:
             listing = self._find_organization(user, listing)
-        if listing.listed is None and listing.chosen and not self.data.get("organization_name"):
+        if listing.listed is None and listing.chosen and not data.get("organization_name"):
             # The name search shows the organization chosen (by a link: its id only).
             self.data = self.data.copy()
             self.data["organization_name"] = listing.chosen.name

@@ -337,8 +337,9 @@ def member_year_facts(member_ids, year):
     if not member_ids:
         return {}
     rows = list(_year_facts_rows(n=len(member_ids), members=member_ids, year=year))
-    reqs = requirements_by_path({row[1] for row in rows}, year, below=False)
-    req_of = {path: requirement_for(reqs, path) for path in {row[1] for row in rows}}
+    paths = {row[1] for row in rows}
+    reqs = requirements_by_path(paths, year, below=False)
+    req_of = {path: requirement_for(reqs, path) for path in paths}
     # The labels and formats translated once, not once per member.
     hours_label, hours_text = (
         _("Study hours %(year)s") % {"year": year},

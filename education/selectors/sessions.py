@@ -8,7 +8,7 @@ from members.models import Member
 
 from ..dates import year_bounds
 from ..models.calendar import CalendarFeed
-from ..models.makeups import Makeup, MakeupEvidence, MakeupState
+from ..models.makeups import Makeup, MakeupState
 from ..models.sessions import CREDITED_STATUSES, AttendanceStatus, Session, SessionState
 
 
@@ -250,11 +250,6 @@ def session_for_checkin(pk):
 
 def member_makeups(member):
     return Makeup.objects.filter(member=member).select_related("session", "evidence")
-
-
-def makeup_evidence(makeup):
-    """The make-up study's evidence file (a MakeupEvidence), or None."""
-    return MakeupEvidence.objects.filter(makeup=makeup).first()
 
 
 def missed_session(member, pk):

@@ -89,7 +89,7 @@ def makeup_review(request, makeup):
 @login_required
 def makeup_evidence(request, pk):
     makeup = get_makeup_for_user(request.user, pk)
-    evidence = sessions_selectors.makeup_evidence(makeup)
+    evidence = getattr(makeup, "evidence", None)  # its MakeupEvidence, if it has one
     if evidence is None:
         raise Http404
     return private_file_download(evidence)

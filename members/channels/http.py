@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from ..params import ascii_digits
+
 MAX_ANSWER_BYTES = 64 * 1024
 
 
@@ -135,7 +137,7 @@ def errcode_interpreter(service: str, rate_limited: set, temporary: set, rate_li
 
 def _retry_after(headers: dict) -> float | None:
     raw = headers.get("retry-after", "")
-    return float(raw) if raw.isascii() and raw.isdigit() else None
+    return float(raw) if ascii_digits(raw) else None
 
 
 def clip(text: str, limit_bytes: int) -> str:
